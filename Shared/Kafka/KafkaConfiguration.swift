@@ -1,0 +1,131 @@
+/// Settings shared by every Kafka client: where the cluster is, who we are, and any librdkafka
+/// property to pass through (TLS, SASL and the rest of librdkafka's CONFIGURATION.md).
+public struct KafkaConfiguration: Sendable {
+    /// The address the embedded development broker listens on.
+    public static let embeddedBrokerAddress = "127.0.0.1:9092"
+
+    /// Bootstrap servers, `host:port[,host:port…]`.
+    public var brokers: String
+    /// The client id brokers see in their logs and quotas.
+    public var clientID: String
+    /// librdkafka properties applied after (and so overriding) the typed settings,
+    /// e.g. `security.protocol=SASL_SSL`, `sasl.mechanisms=SCRAM-SHA-512`.
+    public var properties: [String: String]
+
+    public init(brokers: String = embeddedBrokerAddress, clientID: String = "jobstream", properties: [String: String] = [:]) {
+        self.brokers = brokers
+        self.clientID = clientID
+        self.properties = properties
+    }
+
+    /// The librdkafka properties these settings stand for.
+    func librdkafkaProperties() -> [String: String] {
+        ["bootstrap.servers": brokers, "client.id": clientID]
+    }
+}
+
+/// Settings of a ``KafkaProducer``.
+public struct ProducerConfiguration: Sendable {
+    /// The cluster and pass-through properties.
+    public var kafka: KafkaConfiguration
+    /// How long librdkafka waits to fill a batch (`linger.ms`).
+    public var linger: Duration
+    /// How long a message may take to be acknowledged before it fails (`message.timeout.ms`).
+    public var messageTimeout: Duration
+    /// Compression of produced batches (`compression.type`): none, gzip, snappy, lz4, zstd.
+    public var compression: String
+
+    public init(kafka: KafkaConfiguration, linger: Duration = .milliseconds(5), messageTimeout: Duration = .seconds(60),
+                compression: String = "none") {
+        self.kafka = kafka
+        self.linger = linger
+        self.messageTimeout = messageTimeout
+        self.compression = compression
+    }
+
+    /// Idempotent, acknowledged by all in-sync replicas, so a retried send never duplicates or reorders.
+    func librdkafkaProperties() -> [String: String] {
+        var properties = kafka.librdkafkaProperties()
+        properties["enable.idempotence"] = "true"
+        properties["acks"] = "all"
+        properties["linger.ms"] = String(linger.milliseconds)
+        properties["message.timeout.ms"] = String(messageTimeout.milliseconds)
+        properties["compression.type"] = compression
+        return properties.merging(kafka.properties) { _, passedThrough in passedThrough }
+    }
+}
+
+/// Settings of a ``KafkaConsumer``.
+public struct ConsumerConfiguration: Sendable {
+    /// Where a group with no committed offset starts reading.
+    public enum StartOffset: String, Sendable {
+        case earliest, latest
+    }
+
+    /// The cluster and pass-through properties.
+    public var kafka: KafkaConfiguration
+    /// The consumer group; instances in one group share the partitions.
+    public var groupID: String
+    /// Topics to subscribe to.
+    public var topics: [String]
+    /// Where to start when the group has no committed offset for a partition.
+    public var startOffset: StartOffset
+    /// How long the group waits for a silent member before reassigning its partitions.
+    public var sessionTimeout: Duration
+    /// How often the member tells the group it is alive.
+    public var heartbeatInterval: Duration
+    /// The longest a member may go between polls before it is considered failed.
+    public var maxPollInterval: Duration
+    /// How often finished offsets are committed in the background (they are also committed on
+    /// rebalance and on shutdown).
+    public var commitInterval: Duration
+    /// How long a fetch waits on the broker for data (`fetch.wait.max.ms`).
+    public var fetchWaitMax: Duration
+    /// The partition assignment strategy; cooperative-sticky moves only the partitions that must move.
+    public var assignmentStrategy: String
+    /// The most messages taken from librdkafka in one poll.
+    public var pollBatchSize: Int
+
+    public init(kafka: KafkaConfiguration, groupID: String, topics: [String], startOffset: StartOffset = .earliest,
+                sessionTimeout: Duration = .seconds(10), heartbeatInterval: Duration = .seconds(1),
+                maxPollInterval: Duration = .seconds(300), commitInterval: Duration = .seconds(1),
+                fetchWaitMax: Duration = .milliseconds(100), assignmentStrategy: String = "cooperative-sticky",
+                pollBatchSize: Int = 1000) {
+        self.kafka = kafka
+        self.groupID = groupID
+        self.topics = topics
+        self.startOffset = startOffset
+        self.sessionTimeout = sessionTimeout
+        self.heartbeatInterval = heartbeatInterval
+        self.maxPollInterval = maxPollInterval
+        self.commitInterval = commitInterval
+        self.fetchWaitMax = fetchWaitMax
+        self.assignmentStrategy = assignmentStrategy
+        self.pollBatchSize = pollBatchSize
+    }
+
+    /// At-least-once: librdkafka commits only offsets we stored, and we store an offset only once
+    /// every message before it was marked processed (`enable.auto.offset.store=false`).
+    func librdkafkaProperties() -> [String: String] {
+        var properties = kafka.librdkafkaProperties()
+        properties["group.id"] = groupID
+        properties["auto.offset.reset"] = startOffset.rawValue
+        properties["enable.auto.commit"] = "true"
+        properties["enable.auto.offset.store"] = "false"
+        properties["auto.commit.interval.ms"] = String(commitInterval.milliseconds)
+        properties["session.timeout.ms"] = String(sessionTimeout.milliseconds)
+        properties["heartbeat.interval.ms"] = String(heartbeatInterval.milliseconds)
+        properties["max.poll.interval.ms"] = String(maxPollInterval.milliseconds)
+        properties["fetch.wait.max.ms"] = String(fetchWaitMax.milliseconds)
+        properties["partition.assignment.strategy"] = assignmentStrategy
+        return properties.merging(kafka.properties) { _, passedThrough in passedThrough }
+    }
+}
+
+extension Duration {
+    /// Whole milliseconds, as librdkafka's `*.ms` properties take them.
+    var milliseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    }
+}

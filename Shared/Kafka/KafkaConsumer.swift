@@ -1,0 +1,201 @@
+import CRDKafka
+import Dispatch
+import Logging
+import Synchronization
+
+/// A consumer-group member that hands out messages as an `AsyncSequence` and commits, at least
+/// once, only what the service marked processed.
+///
+/// librdkafka commits in the background every `commitInterval`, but only offsets this consumer
+/// stored, and it stores an offset only when every message before it was marked with
+/// ``markProcessed(_:)``. When partitions are revoked in a rebalance, their finished offsets are
+/// committed synchronously before they move; unfinished messages are redelivered to the next owner.
+/// ``close()`` commits finished work and leaves the group.
+public final class KafkaConsumer: Sendable {
+    private let client: RDKafkaClient
+    private let state: ConsumerState
+    /// Serializes every blocking consumer call (polls, commits, close) off Swift's cooperative pool.
+    private let pollQueue: DispatchQueue
+    private let batchSize: Int
+    private let logger: Logger
+
+    /// The messages of the subscribed topics. Ends when the consumer closes or the iterating task is cancelled.
+    public var messages: KafkaConsumerMessages { KafkaConsumerMessages(consumer: self) }
+
+    /// Creates the member and subscribes; it joins the group on the first poll.
+    public init(configuration: ConsumerConfiguration, logger: Logger) throws {
+        var logger = logger
+        logger[metadataKey: "kafka.group.id"] = "\(configuration.groupID)"
+        let state = ConsumerState()
+        let memberLogger = logger
+        let context = RDKafkaClientContext(logger: logger, rebalanceHandler: { client, event in
+            state.rebalance(event, client: client, logger: memberLogger)
+        })
+        self.client = try RDKafkaClient(kind: .consumer, properties: configuration.librdkafkaProperties(), context: context)
+        self.state = state
+        self.pollQueue = DispatchQueue(label: "jobstream.consumer.\(configuration.groupID)")
+        self.batchSize = max(1, configuration.pollBatchSize)
+        self.logger = logger
+        try client.subscribe(to: configuration.topics)
+    }
+
+    /// Marks a message finished: its offset (and that of every finished message before it) will be committed.
+    public func markProcessed(_ message: KafkaConsumerMessage) {
+        state.tracker.withLock {
+            $0.finished(message.topicPartition, offset: message.offset, epoch: message.assignmentEpoch)
+        }
+    }
+
+    /// Stores and commits finished offsets now, waiting for the broker.
+    public func commitProcessed() async throws {
+        let result = await onPollQueue { consumer in
+            consumer.storeFinishedOffsets()
+            return consumer.client.commitStoredOffsets()
+        }
+        guard result == RD_KAFKA_RESP_ERR_NO_ERROR || result == RD_KAFKA_RESP_ERR__NO_OFFSET else {
+            throw KafkaError(.consume, "commit failed: \(RDKafkaClient.describe(result))", librdkafkaCode: result.rawValue,
+                             isRetriable: true)
+        }
+    }
+
+    /// Stops fetching from every assigned partition (and any assigned later) until ``resume()``.
+    /// Keep iterating while paused: polls keep the member in its group.
+    public func pause() {
+        state.paused.store(true, ordering: .relaxed)
+        client.setPaused(true, partitions: client.assignment())
+    }
+
+    /// Fetches again after ``pause()``.
+    public func resume() {
+        state.paused.store(false, ordering: .relaxed)
+        client.setPaused(false, partitions: client.assignment())
+    }
+
+    /// Whether fetching is paused.
+    public var isPaused: Bool { state.paused.load(ordering: .relaxed) }
+
+    /// The partitions assigned to this member now.
+    public var assignment: [TopicPartition] { client.assignment() }
+
+    /// The group's rebalance protocol: "COOPERATIVE", "EAGER", or "NONE" before the first assignment.
+    public var rebalanceProtocol: String { client.rebalanceProtocol }
+
+    /// Messages handed out and not yet marked processed.
+    public var inWorkCount: Int { state.tracker.withLock { $0.inWorkCount } }
+
+    /// The group's committed offsets for `partitions` (the next offset to read; negative where none).
+    public func committedOffsets(for partitions: [TopicPartition]) async throws -> [TopicPartition: Int64] {
+        let client = self.client
+        return try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try client.committedOffsets(for: partitions, timeoutMilliseconds: 10_000) })
+            }
+        }
+    }
+
+    /// Commits finished work and leaves the group. Further iteration ends. Idempotent.
+    public func close() async {
+        guard !state.closed.exchange(true, ordering: .relaxed) else { return }
+        let result = await onPollQueue { consumer in
+            consumer.storeFinishedOffsets()
+            return consumer.client.closeConsumer()
+        }
+        if result != RD_KAFKA_RESP_ERR_NO_ERROR {
+            logger.warning("leaving the group failed: \(RDKafkaClient.describe(result))")
+        } else {
+            logger.debug("left the consumer group")
+        }
+    }
+
+    /// Whether ``close()`` was called.
+    public var isClosed: Bool { state.closed.load(ordering: .relaxed) }
+
+    // MARK: - Polling (on the poll queue)
+
+    /// Polls up to a batch of messages, waiting at most 100 ms for the first.
+    func pollBatch() async -> [KafkaConsumerMessage] {
+        await onPollQueue { consumer in consumer.pollBatchBlocking() }
+    }
+
+    /// Whether a handed-out message still belongs to its partition's current assignment.
+    func isCurrent(_ message: KafkaConsumerMessage) -> Bool {
+        state.tracker.withLock { $0.isTracked(message.topicPartition, epoch: message.assignmentEpoch) }
+    }
+
+    private func pollBatchBlocking() -> [KafkaConsumerMessage] {
+        guard !isClosed else { return [] }
+        storeFinishedOffsets()
+        var batch: [KafkaConsumerMessage] = []
+        var timeout: Int32 = 100
+        while batch.count < batchSize {
+            switch client.consumerPoll(timeoutMilliseconds: timeout) {
+            case .none:
+                return finishBatch(batch)
+            case .message(var message):
+                // Registered at once: a rebalance in a later poll of this batch may revoke its partition.
+                guard let epoch = state.tracker.withLock({ $0.delivered(message.topicPartition, offset: message.offset) })
+                else { continue }
+                message.assignmentEpoch = epoch
+                batch.append(message)
+            case .error(let topic, let partition, let code, let reason):
+                if code != RD_KAFKA_RESP_ERR__PARTITION_EOF.rawValue {
+                    logger.warning("consumer error on \(topic)[\(partition)]: \(reason)", metadata: ["librdkafka.code": "\(code)"])
+                }
+            }
+            timeout = 0
+        }
+        return finishBatch(batch)
+    }
+
+    private func finishBatch(_ batch: [KafkaConsumerMessage]) -> [KafkaConsumerMessage] {
+        if state.assignmentChanged.exchange(false, ordering: .relaxed), isPaused {
+            client.setPaused(true, partitions: client.assignment())
+        }
+        return batch
+    }
+
+    private func storeFinishedOffsets() {
+        let offsets = state.tracker.withLock { $0.takeOffsetsToStore() }
+        let result = client.storeOffsets(offsets)
+        if result != RD_KAFKA_RESP_ERR_NO_ERROR {
+            logger.warning("storing offsets failed: \(RDKafkaClient.describe(result))")
+        }
+    }
+
+    private func onPollQueue<T: Sendable>(_ body: @escaping @Sendable (KafkaConsumer) -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            pollQueue.async { continuation.resume(returning: body(self)) }
+        }
+    }
+}
+
+/// The consumer's state shared with its rebalance callback.
+private final class ConsumerState: Sendable {
+    let tracker = Mutex(OffsetTracker())
+    let paused = Atomic<Bool>(false)
+    let closed = Atomic<Bool>(false)
+    let assignmentChanged = Atomic<Bool>(false)
+
+    /// Runs on the poll queue inside librdkafka's rebalance callback, before the assignment changes.
+    func rebalance(_ event: RebalanceEvent, client: RDKafkaClient, logger: Logger) {
+        switch event {
+        case .assigned(let partitions):
+            tracker.withLock { $0.assign(partitions) }
+            assignmentChanged.store(true, ordering: .relaxed)
+            logger.info("partitions assigned: \(partitions.map(\.description).sorted().joined(separator: ", "))",
+                        metadata: ["kafka.rebalance.protocol": "\(client.rebalanceProtocol)"])
+        case .revoking(let partitions):
+            // Finished work of the revoked partitions is committed before they move; the rest is redelivered.
+            let offsets = tracker.withLock { tracker in
+                defer { tracker.revoke(partitions) }
+                return tracker.takeOffsetsToStore()
+            }
+            _ = client.storeOffsets(offsets)
+            let result = client.commitStoredOffsets()
+            if result != RD_KAFKA_RESP_ERR_NO_ERROR, result != RD_KAFKA_RESP_ERR__NO_OFFSET {
+                logger.warning("commit before revocation failed: \(RDKafkaClient.describe(result))")
+            }
+            logger.info("partitions revoked: \(partitions.map(\.description).sorted().joined(separator: ", "))")
+        }
+    }
+}

@@ -1,0 +1,32 @@
+import DequeModule
+
+/// The messages of a ``KafkaConsumer``, fetched from librdkafka in batches.
+///
+/// Iterate from one task. A message whose partition was revoked after it was fetched is skipped:
+/// its new owner receives it.
+public struct KafkaConsumerMessages: AsyncSequence, Sendable {
+    public typealias Element = KafkaConsumerMessage
+
+    let consumer: KafkaConsumer
+
+    public func makeAsyncIterator() -> Iterator {
+        Iterator(consumer: consumer)
+    }
+
+    /// Hands out buffered messages, polling for a new batch when the buffer is empty.
+    public struct Iterator: AsyncIteratorProtocol {
+        let consumer: KafkaConsumer
+        var buffer: Deque<KafkaConsumerMessage> = []
+
+        /// The next message, or nil once the consumer closed or the task was cancelled.
+        public mutating func next() async -> KafkaConsumerMessage? {
+            while true {
+                while let message = buffer.popFirst() {
+                    if consumer.isCurrent(message) { return message }
+                }
+                if Task.isCancelled || consumer.isClosed { return nil }
+                buffer = Deque(await consumer.pollBatch())
+            }
+        }
+    }
+}

@@ -1,0 +1,152 @@
+import CRDKafka
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// An idempotent producer (`enable.idempotence`, `acks=all`).
+///
+/// ``send(_:)`` returns once the broker acknowledged the message; ``enqueue(_:)`` returns once
+/// librdkafka queued it, and its outcome shows in ``deliveredCount``, ``failedCount`` and
+/// ``deliveryFailures``. Delivery reports are served by a dedicated polling thread.
+/// As a `Service`, it runs until graceful shutdown and then flushes.
+public final class KafkaProducer: Service, Sendable {
+    private let client: RDKafkaClient
+    private let poller: RDKafkaPoller
+    private let state: ProducerState
+    private let failures: AsyncStream<KafkaError>.Continuation
+    private let logger: Logger
+
+    /// Failed deliveries of messages sent with ``enqueue(_:)``. Buffers the newest 1,000 unread ones.
+    public let deliveryFailures: AsyncStream<KafkaError>
+
+    /// Creates the producer and starts serving its delivery reports.
+    public init(configuration: ProducerConfiguration, logger: Logger) throws {
+        let state = ProducerState()
+        let (failureStream, failures) = AsyncStream.makeStream(of: KafkaError.self, bufferingPolicy: .bufferingNewest(1000))
+        let context = RDKafkaClientContext(logger: logger, deliveryHandler: { waiter, result in
+            if waiter != 0 {
+                let continuation = state.waiters.withLock { $0.waiters.removeValue(forKey: waiter) }
+                continuation?.resume(with: result)
+            }
+            switch result {
+            case .success: state.delivered.add(1, ordering: .relaxed)
+            case .failure(let error):
+                state.failed.add(1, ordering: .relaxed)
+                if waiter == 0 {
+                    logger.error("\(error)")
+                    failures.yield(error)
+                }
+            }
+        })
+        self.client = try RDKafkaClient(kind: .producer, properties: configuration.librdkafkaProperties(), context: context)
+        self.poller = RDKafkaPoller(client: client, name: "jobstream-producer-poll")
+        self.state = state
+        self.failures = failures
+        self.deliveryFailures = failureStream
+        self.logger = logger
+    }
+
+    deinit {
+        // The polling thread holds the handle; once it leaves its loop the handle is destroyed.
+        poller.requestStop()
+        failures.finish()
+    }
+
+    /// Messages acknowledged by the broker so far.
+    public var deliveredCount: Int { state.delivered.load(ordering: .relaxed) }
+    /// Messages that failed delivery so far.
+    public var failedCount: Int { state.failed.load(ordering: .relaxed) }
+
+    /// Sends `message` and returns where the broker wrote it. Throws if it was not delivered.
+    public func send(_ message: KafkaProducerMessage) async throws -> DeliveryReport {
+        while true {
+            do {
+                return try await withCheckedThrowingContinuation { continuation in
+                    let waiter = state.waiters.withLock { state -> UInt? in
+                        guard !state.closed else { return nil }
+                        state.nextWaiter += 1
+                        state.waiters[state.nextWaiter] = continuation
+                        return state.nextWaiter
+                    }
+                    guard let waiter else {
+                        continuation.resume(throwing: KafkaError(.closed, "the producer is shut down"))
+                        return
+                    }
+                    let result = client.produce(message, waiter: waiter)
+                    if result != RD_KAFKA_RESP_ERR_NO_ERROR {
+                        state.waiters.withLock { _ = $0.waiters.removeValue(forKey: waiter) }
+                        continuation.resume(throwing: Self.produceError(result, topic: message.topic))
+                    }
+                }
+            } catch let error as KafkaError where error.librdkafkaCode == RD_KAFKA_RESP_ERR__QUEUE_FULL.rawValue {
+                try await Task.sleep(for: .milliseconds(1))
+            }
+        }
+    }
+
+    /// Queues `message` and returns without waiting for the broker. When librdkafka's queue is full
+    /// it waits for room (backpressure) rather than failing.
+    public func enqueue(_ message: KafkaProducerMessage) async throws {
+        while true {
+            let result = client.produce(message, waiter: 0)
+            if result == RD_KAFKA_RESP_ERR_NO_ERROR { return }
+            guard result == RD_KAFKA_RESP_ERR__QUEUE_FULL else { throw Self.produceError(result, topic: message.topic) }
+            try await Task.sleep(for: .milliseconds(1))
+        }
+    }
+
+    /// Waits until every queued message is acknowledged or failed, or `timeout` passed.
+    /// Returns whether the queue drained.
+    @discardableResult
+    public func flush(timeout: Duration = .seconds(30)) async -> Bool {
+        let client = self.client
+        return await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(returning: client.flush(timeoutMilliseconds: Int32(clamping: timeout.milliseconds)))
+            }
+        }
+    }
+
+    /// Flushes, stops the polling thread and fails any send still waiting. Idempotent.
+    public func shutdown(timeout: Duration = .seconds(30)) async {
+        if !(await flush(timeout: timeout)) {
+            logger.warning("producer shut down with \(client.outQueueLength) messages undelivered")
+        }
+        let waiting = state.waiters.withLock { state in
+            state.closed = true
+            defer { state.waiters.removeAll() }
+            return Array(state.waiters.values)
+        }
+        for continuation in waiting {
+            continuation.resume(throwing: KafkaError(.closed, "the producer shut down before the broker answered"))
+        }
+        await poller.stop()
+        failures.finish()
+    }
+
+    /// Runs until graceful shutdown, then flushes and stops.
+    public func run() async throws {
+        // Cancellation ends the wait as graceful shutdown does; either way the queue is flushed.
+        try? await gracefulShutdown()
+        await shutdown()
+    }
+
+    private static func produceError(_ code: rd_kafka_resp_err_t, topic: String) -> KafkaError {
+        KafkaError(.produce, "producing to \(topic) failed: \(RDKafkaClient.describe(code))", librdkafkaCode: code.rawValue,
+                   isRetriable: code == RD_KAFKA_RESP_ERR__QUEUE_FULL)
+    }
+}
+
+/// What the producer shares with its delivery callback: who waits for which message, and counts.
+private final class ProducerState: Sendable {
+    struct Waiters {
+        var nextWaiter: UInt = 0
+        var waiters: [UInt: CheckedContinuation<DeliveryReport, any Error>] = [:]
+        var closed = false
+    }
+
+    let waiters = Mutex(Waiters())
+    let delivered = Atomic<Int>(0)
+    let failed = Atomic<Int>(0)
+}

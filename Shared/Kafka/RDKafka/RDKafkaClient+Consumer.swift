@@ -1,0 +1,118 @@
+import CRDKafka
+
+extension RDKafkaClient {
+    /// Subscribes the group member to `topics`.
+    func subscribe(to topics: [String]) throws {
+        let entries = topics.map { (TopicPartition(topic: $0, partition: RD_KAFKA_PARTITION_UA), Int64(0)) }
+        let result = withHandle { handle in
+            RDKafkaTopicPartitionList.withList(entries) { rd_kafka_subscribe(handle, $0) }
+        }
+        guard result == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            throw KafkaError(.consume, "subscribing to \(topics.joined(separator: ", ")) failed: \(Self.describe(result))",
+                             librdkafkaCode: result.rawValue)
+        }
+        // Route the main queue (logs, errors, rebalances) to the consumer queue polled by the consumer.
+        _ = withHandle { rd_kafka_poll_set_consumer($0) }
+    }
+
+    /// One consumer poll: a message copied into Swift, an error event, or nothing within the timeout.
+    /// Blocks; call from the consumer's poll queue only.
+    func consumerPoll(timeoutMilliseconds: Int32) -> ConsumerPollResult {
+        guard let message = withHandle({ rd_kafka_consumer_poll($0, timeoutMilliseconds) }) else { return .none }
+        defer { rd_kafka_message_destroy(message) }
+        let record = message.pointee
+        let topic = record.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? ""
+        guard record.err == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            let text = record.payload.map { String(cString: $0.assumingMemoryBound(to: CChar.self)) }
+                ?? Self.describe(record.err)
+            return .error(topic: topic, partition: record.partition, code: record.err.rawValue, reason: text)
+        }
+        let value = record.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: record.len)) } ?? []
+        let key = record.key.map { Array(UnsafeRawBufferPointer(start: $0, count: record.key_len)) }
+        var timestampType = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
+        let timestamp = rd_kafka_message_timestamp(message, &timestampType)
+        return .message(KafkaConsumerMessage(
+            topic: topic, partition: record.partition, offset: record.offset, key: key, value: value,
+            headers: Self.headers(of: message),
+            timestampMilliseconds: timestampType == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? nil : timestamp))
+    }
+
+    private static func headers(of message: UnsafeMutablePointer<rd_kafka_message_t>) -> [KafkaHeader] {
+        var headers: OpaquePointer? = nil
+        guard rd_kafka_message_headers(message, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR, let headers else { return [] }
+        var result: [KafkaHeader] = []
+        var index = 0
+        var name: UnsafePointer<CChar>? = nil
+        var value: UnsafeRawPointer? = nil
+        var size = 0
+        while rd_kafka_header_get_all(headers, index, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR {
+            let bytes = value.map { Array(UnsafeRawBufferPointer(start: $0, count: size)) }
+            result.append(KafkaHeader(key: name.map { String(cString: $0) } ?? "", value: bytes))
+            index += 1
+        }
+        return result
+    }
+
+    /// Stores `offsets` (the next offset to read, per partition) for librdkafka's next commit.
+    func storeOffsets(_ offsets: [(TopicPartition, Int64)]) -> rd_kafka_resp_err_t {
+        guard !offsets.isEmpty else { return RD_KAFKA_RESP_ERR_NO_ERROR }
+        return withHandle { handle in RDKafkaTopicPartitionList.withList(offsets) { rd_kafka_offsets_store(handle, $0) } }
+    }
+
+    /// Commits the stored offsets of the current assignment and waits for the broker's answer. Blocks.
+    func commitStoredOffsets() -> rd_kafka_resp_err_t {
+        withHandle { rd_kafka_commit($0, nil, 0) }
+    }
+
+    /// The committed offsets of `partitions` in the group (-1001 where none). Blocks.
+    func committedOffsets(for partitions: [TopicPartition], timeoutMilliseconds: Int32) throws -> [TopicPartition: Int64] {
+        try withHandle { handle in
+            try RDKafkaTopicPartitionList.withList(partitions.map { ($0, Int64(RD_KAFKA_OFFSET_INVALID)) }) { list in
+                let result = rd_kafka_committed(handle, list, timeoutMilliseconds)
+                guard result == RD_KAFKA_RESP_ERR_NO_ERROR else {
+                    throw KafkaError(.consume, "reading committed offsets failed: \(Self.describe(result))",
+                                     librdkafkaCode: result.rawValue, isRetriable: true)
+                }
+                return Dictionary(RDKafkaTopicPartitionList.entries(in: list), uniquingKeysWith: { first, _ in first })
+            }
+        }
+    }
+
+    /// The partitions currently assigned to this member.
+    func assignment() -> [TopicPartition] {
+        withHandle { handle in
+            var list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>? = nil
+            guard rd_kafka_assignment(handle, &list) == RD_KAFKA_RESP_ERR_NO_ERROR, let list else { return [] }
+            defer { rd_kafka_topic_partition_list_destroy(list) }
+            return RDKafkaTopicPartitionList.topicPartitions(in: list)
+        }
+    }
+
+    /// Stops (or restarts) fetching from `partitions`, keeping their place.
+    func setPaused(_ paused: Bool, partitions: [TopicPartition]) {
+        guard !partitions.isEmpty else { return }
+        withHandle { handle in
+            RDKafkaTopicPartitionList.withList(partitions.map { ($0, Int64(0)) }) { list in
+                _ = paused ? rd_kafka_pause_partitions(handle, list) : rd_kafka_resume_partitions(handle, list)
+            }
+        }
+    }
+
+    /// "COOPERATIVE", "EAGER", or "NONE" before the first assignment.
+    var rebalanceProtocol: String {
+        withHandle { String(cString: rd_kafka_rebalance_protocol($0)) }
+    }
+
+    /// Leaves the group: revokes the assignment (committing through the rebalance callback) and
+    /// stops fetching. Blocks; call from the consumer's poll queue only.
+    func closeConsumer() -> rd_kafka_resp_err_t {
+        withHandle { rd_kafka_consumer_close($0) }
+    }
+}
+
+/// What one consumer poll returned.
+enum ConsumerPollResult {
+    case none
+    case message(KafkaConsumerMessage)
+    case error(topic: String, partition: Int32, code: Int32, reason: String)
+}
