@@ -1,0 +1,13 @@
+/// The headers a dead-lettered message carries, besides its original key, value and headers.
+public enum DeadLetterHeaders {
+    /// Why the message could not be decoded or handled.
+    public static let error = "jobstream.dead-letter.error"
+    /// Where it was read from.
+    public static let originalTopic = "jobstream.dead-letter.topic"
+    public static let originalPartition = "jobstream.dead-letter.partition"
+    public static let originalOffset = "jobstream.dead-letter.offset"
+    /// The consumer group that gave up on it.
+    public static let consumerGroup = "jobstream.dead-letter.group"
+    /// When, as an RFC 3339 time.
+    public static let failedAt = "jobstream.dead-letter.time"
+}

@@ -1,0 +1,57 @@
+import Foundation
+
+/// One realistic envelope of every message type: for codec tests, for `jobstream messages examples`
+/// (which the schema tests validate against `deploy/schemas`), and for documentation.
+public enum MessageExamples {
+    private static let time = Timestamp.parse("2026-11-22T10:00:00.000Z")!
+    private static let later = Timestamp.parse("2026-11-22T10:04:31.250Z")!
+    private static let cutover = CalendarDate("2026-01-01")!
+
+    /// Every example, as JSON envelopes keyed by message type.
+    public static func all() throws -> [MessageType: [UInt8]] {
+        var result: [MessageType: [UInt8]] = [:]
+        func add<T: JobstreamMessage>(_ payload: T, jobId: String) throws {
+            result[T.messageType] = try MessageCodec.encode(Envelope(jobId: jobId, time: time, payload: payload))
+        }
+        let backfill = "bf-7f3c2a"
+        let file = FileReference(path: "uploads/bf-7f3c2a/charges.csv", name: "charges.csv", sizeBytes: 48_213)
+        try add(BackfillRequest(action: "update-rate-plan-charge", file: file, md5: "9e107d9d372bb6826bd81d3542a419d6",
+                                generatedBy: "ana.lima"), jobId: backfill)
+        try add(BackfillStatusEvent(action: "update-rate-plan-charge", uploadedFile: "charges.csv", startDate: time,
+                                    endDate: later, generatedBy: "ana.lima", recordsProcessed: 1200, recordsFailed: 3,
+                                    status: .completed,
+                                    resultFile: FileReference(path: "results/bf-7f3c2a/charges.result.csv",
+                                                              name: "charges.result.csv")), jobId: backfill)
+        try add(BackfillCancel(requestedBy: "ana.lima"), jobId: backfill)
+        try add(BackfillChunk(chunkIndex: 4, action: "update-rate-plan-charge",
+                              rows: [BackfillRow(rowNumber: 2001, fields: ["Id": "C-00042", "BookingDate": "2026-03-01"])]),
+                jobId: backfill)
+        try add(BackfillChunkResult(chunkIndex: 4, outcomes: [
+            RowOutcome(rowNumber: 2001, success: true),
+            RowOutcome(rowNumber: 2002, success: false, error: "rate plan charge C-99999 does not exist"),
+        ]), jobId: backfill)
+        let migration = "mig-20260101-1"
+        try add(MigrationRequest(cutoverDate: cutover, generatedBy: "revops"), jobId: migration)
+        try add(MigrationStatusEvent(startTime: time, generatedBy: "revops", cutoverDate: cutover, progress: 42,
+                                     status: .inProgress, chargesInScope: 100_000, schedulesGenerated: 41_870, warnings: 130),
+                jobId: migration)
+        try add(MigrationSlice(sliceIndex: 7, sliceCount: 64, cutoverDate: cutover), jobId: migration)
+        try add(MigrationSliceResult(sliceIndex: 7, chargesInSlice: 1563, schedulesGenerated: 1560, warnings: [
+            MigrationWarning(chargeId: "C-00077", reason: "no booking date"),
+        ]), jobId: migration)
+        let session = "sync-2026-11-22-0001"
+        try add(SyncSessionStarted(operation: .scheduled, startedAt: time), jobId: session)
+        try add(SyncRecordOutcome(objectType: "Account", objectId: "A-00012", crmId: "001XX000003DHP0", success: false,
+                                  errorCode: "UNABLE_TO_LOCK_ROW", errorMessage: "unable to obtain exclusive access to this record",
+                                  retryable: true,
+                                  crmIdChange: CrmIdChange(previousCrmId: "001XX000003DHOz", newCrmId: "001XX000003DHP0")),
+                jobId: session)
+        try add(SyncSessionFinished(finishedAt: later, recordCount: 250), jobId: session)
+        try add(SyncSessionFailed(failedAt: later, reason: "CRM connection failure: connection reset"), jobId: session)
+        try add(SyncHistoryEntry(operation: .scheduled, status: .finishedWithErrors, startedAt: time, finishedAt: later,
+                                 recordsSynced: 247, recordsFailed: 3), jobId: session)
+        try add(SyncRetryRequest(scope: .records, operation: .scheduled,
+                                 records: [SyncRetryRequest.Record(objectType: "Account", objectId: "A-00012")]), jobId: session)
+        return result
+    }
+}

@@ -1,0 +1,115 @@
+import Foundation
+import JobstreamMessages
+import Testing
+
+@Suite("Message codec")
+struct MessageCodecTests {
+    @Test("there is an example of every message type", arguments: MessageType.allCases)
+    func exampleExists(type: MessageType) throws {
+        #expect(try MessageExamples.all()[type] != nil)
+    }
+
+    @Test("every message type survives encode → decode → encode unchanged", arguments: MessageType.allCases)
+    func roundTrip(type: MessageType) throws {
+        let bytes = try #require(try MessageExamples.all()[type])
+        let decoded = try MessageCodec.decode(bytes)
+        #expect(decoded.type == type)
+        #expect(decoded.version == .current)
+        #expect(String(describing: Swift.type(of: decoded.payload)) == String(describing: type.payloadType))
+        let reencoded = try decoded.encoded()
+        #expect(String(decoding: reencoded, as: UTF8.self) == String(decoding: bytes, as: UTF8.self))
+    }
+
+    @Test("a typed decode returns the payload's values")
+    func typedDecode() throws {
+        let request = BackfillRequest(action: "update-invoice-item",
+                                      file: FileReference(path: "uploads/x/items.csv", name: "items.csv"),
+                                      md5: nil, generatedBy: "ops")
+        let time = Date(timeIntervalSince1970: 1_800_000_000.5)
+        let bytes = try MessageCodec.encode(request, jobId: "bf-1", time: time)
+        let envelope = try MessageCodec.decode(bytes, as: BackfillRequest.self)
+        #expect(envelope.payload == request)
+        #expect(envelope.jobId == "bf-1")
+        #expect(abs(envelope.time.timeIntervalSince(time)) < 0.001)
+    }
+
+    @Test("a typed decode of another type names both")
+    func typedDecodeOfWrongType() throws {
+        let bytes = try MessageCodec.encode(BackfillCancel(requestedBy: "ops"), jobId: "bf-1")
+        #expect(throws: MessageDecodingError.unexpectedType(expected: .backfillRequest, found: .backfillCancel)) {
+            try MessageCodec.decode(bytes, as: BackfillRequest.self)
+        }
+    }
+
+    @Test("unknown fields in the envelope and the payload are ignored")
+    func unknownFieldsIgnored() throws {
+        let json = """
+            {"type":"migration.request","version":"1.3","jobId":"m-1","time":"2026-11-22T10:00:00Z",
+             "traceId":"abc","payload":{"cutoverDate":"2026-01-01","generatedBy":"ops","priority":"high","tags":[1,2]}}
+            """
+        let envelope = try MessageCodec.decode(Array(json.utf8), as: MigrationRequest.self)
+        #expect(envelope.payload == MigrationRequest(cutoverDate: CalendarDate("2026-01-01")!, generatedBy: "ops"))
+        #expect(envelope.version == SchemaVersion(major: 1, minor: 3))
+    }
+
+    @Test("an unknown type is refused, naming the type")
+    func unknownType() throws {
+        let json = #"{"type":"backfill.explode","version":"1.0","jobId":"x","time":"2026-11-22T10:00:00Z","payload":{}}"#
+        #expect(throws: MessageDecodingError.unknownType("backfill.explode")) { try MessageCodec.decode(Array(json.utf8)) }
+        let error = try #require(throws: MessageDecodingError.self) { try MessageCodec.decode(Array(json.utf8)) }
+        #expect(error.description.contains("backfill.explode"))
+    }
+
+    @Test("a newer major version is refused; a newer minor version is read")
+    func versions() throws {
+        func message(_ version: String) -> [UInt8] {
+            Array(#"{"type":"backfill.cancel","version":"\#(version)","jobId":"x","time":"2026-11-22T10:00:00Z","payload":{"requestedBy":"a"}}"#.utf8)
+        }
+        #expect(throws: MessageDecodingError.unsupportedVersion(type: .backfillCancel, version: SchemaVersion(major: 2, minor: 0),
+                                                                  newestSupported: .current)) {
+            try MessageCodec.decode(message("2.0"))
+        }
+        #expect(try MessageCodec.decode(message("1.9")).payload(as: BackfillCancel.self)?.requestedBy == "a")
+        #expect(throws: MessageDecodingError.invalidEnvelope(#"version "one" is not MAJOR.MINOR"#)) {
+            try MessageCodec.decode(message("one"))
+        }
+    }
+
+    @Test("bytes that are not JSON are refused as such")
+    func notJSON() {
+        let error = #expect(throws: MessageDecodingError.self) { try MessageCodec.decode(Array("hello".utf8)) }
+        guard case .notJSON? = error else {
+            Issue.record("expected notJSON, got \(String(describing: error))")
+            return
+        }
+    }
+
+    @Test("a missing envelope field is named")
+    func missingEnvelopeField() {
+        let json = #"{"type":"backfill.cancel","version":"1.0","time":"2026-11-22T10:00:00Z","payload":{"requestedBy":"a"}}"#
+        #expect(throws: MessageDecodingError.invalidEnvelope(#"missing field "jobId""#)) { try MessageCodec.decode(Array(json.utf8)) }
+    }
+
+    @Test("a payload field of the wrong kind or value is named with its path")
+    func invalidPayloadField() {
+        let wrongKind = #"{"type":"backfill.chunk","version":"1.0","jobId":"x","time":"2026-11-22T10:00:00Z","payload":{"chunkIndex":"four","action":"a","rows":[]}}"#
+        #expect(throws: MessageDecodingError.invalidPayload(type: .backfillChunk, detail: #"field "payload.chunkIndex" should be an integer"#)) {
+            try MessageCodec.decode(Array(wrongKind.utf8))
+        }
+        let nested = #"{"type":"backfill.chunk","version":"1.0","jobId":"x","time":"2026-11-22T10:00:00Z","payload":{"chunkIndex":1,"action":"a","rows":[{"rowNumber":1}]}}"#
+        #expect(throws: MessageDecodingError.invalidPayload(type: .backfillChunk, detail: #"missing field "payload.rows[0].fields""#)) {
+            try MessageCodec.decode(Array(nested.utf8))
+        }
+        let badStatus = #"{"type":"migration.status","version":"1.0","jobId":"x","time":"2026-11-22T10:00:00Z","payload":{"generatedBy":"a","cutoverDate":"2026-13-01","progress":0,"status":"Accepted"}}"#
+        let error = #expect(throws: MessageDecodingError.self) { try MessageCodec.decode(Array(badStatus.utf8)) }
+        #expect(error?.description.contains("payload.cutoverDate") == true)
+        #expect(error?.description.contains("YYYY-MM-DD") == true)
+    }
+
+    @Test("times carry milliseconds in UTC")
+    func timeFormat() throws {
+        let bytes = try MessageCodec.encode(BackfillCancel(requestedBy: "a"), jobId: "x",
+                                            time: Date(timeIntervalSince1970: 1_800_000_000.25))
+        #expect(String(decoding: bytes, as: UTF8.self).contains(#""time":"2027-01-15T08:00:00.250Z""#))
+    }
+}
