@@ -107,8 +107,18 @@ public final class KafkaConsumer: Sendable {
         }
     }
 
+    /// Ends iteration of ``messages`` after the current poll, without leaving the group; call
+    /// ``close()`` afterwards to commit finished work and leave. Messages fetched and not yet handed
+    /// out are not committed and will be delivered again.
+    public func stopConsuming() {
+        state.stopped.store(true, ordering: .relaxed)
+    }
+
     /// Whether ``close()`` was called.
     public var isClosed: Bool { state.closed.load(ordering: .relaxed) }
+
+    /// Whether iteration should end: closed, or ``stopConsuming()`` was called.
+    var isStopped: Bool { state.stopped.load(ordering: .relaxed) || isClosed }
 
     // MARK: - Polling (on the poll queue)
 
@@ -174,6 +184,7 @@ private final class ConsumerState: Sendable {
     let tracker = Mutex(OffsetTracker())
     let paused = Atomic<Bool>(false)
     let closed = Atomic<Bool>(false)
+    let stopped = Atomic<Bool>(false)
     let assignmentChanged = Atomic<Bool>(false)
 
     /// Runs on the poll queue inside librdkafka's rebalance callback, before the assignment changes.

@@ -18,13 +18,13 @@ public struct KafkaConsumerMessages: AsyncSequence, Sendable {
         let consumer: KafkaConsumer
         var buffer: Deque<KafkaConsumerMessage> = []
 
-        /// The next message, or nil once the consumer closed or the task was cancelled.
+        /// The next message, or nil once the consumer stopped or closed, or the task was cancelled.
         public mutating func next() async -> KafkaConsumerMessage? {
             while true {
+                if Task.isCancelled || consumer.isStopped { return nil }
                 while let message = buffer.popFirst() {
                     if consumer.isCurrent(message) { return message }
                 }
-                if Task.isCancelled || consumer.isClosed { return nil }
                 buffer = Deque(await consumer.pollBatch())
             }
         }

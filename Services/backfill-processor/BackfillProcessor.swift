@@ -1,0 +1,26 @@
+import ArgumentParser
+import JobstreamMessages
+import JobstreamService
+
+@main
+struct BackfillProcessor: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "backfill-processor",
+        abstract: "Applies validated backfill rows to the record store and reports each row's outcome. Run as many as needed.")
+
+    @OptionGroup var options: ServiceOptions
+
+    func run() async throws {
+        try await ServiceRunner.run(
+            name: "backfill-processor",
+            topics: [Topics.backfillChunks],
+            accepting: [.backfillChunk],
+            options: options
+        ) { context in
+            // This stage joins its group and acknowledges its messages; its work arrives with its issue.
+            { envelope, _ in
+                context.logger.info("received \(envelope.type.rawValue)", metadata: ["job.id": "\(envelope.jobId)"])
+            }
+        }
+    }
+}

@@ -1,0 +1,1 @@
+@main struct KafkaBench { static func main() {} }

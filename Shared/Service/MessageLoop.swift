@@ -1,0 +1,99 @@
+import Foundation
+import JobstreamMessages
+import Kafka
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// Thrown by a handler for a message that can never be handled (it is well-formed but makes no
+/// sense, e.g. refers to something that cannot exist). The message goes to the dead-letter topic.
+public struct UnprocessableMessage: Error, CustomStringConvertible {
+    public let reason: String
+
+    public init(_ reason: String) {
+        self.reason = reason
+    }
+
+    public var description: String { reason }
+}
+
+/// Handles one decoded message. Return to mark it processed; throw ``UnprocessableMessage`` to
+/// dead-letter it; throw anything else to have it retried.
+public typealias MessageHandler = @Sendable (_ envelope: AnyEnvelope, _ message: KafkaConsumerMessage) async throws -> Void
+
+/// Consumes messages, decodes their envelopes and hands them to a handler, one at a time.
+///
+/// Each message is marked processed — and so becomes committable — only after the handler returned
+/// or the message was dead-lettered. A message that cannot be decoded is dead-lettered. A handler
+/// failure other than ``UnprocessableMessage`` is retried with backoff (capped at 30 s) until it
+/// succeeds or the service shuts down, so a transient outage loses nothing.
+public final class MessageLoop: Service, Sendable {
+    private let consumer: KafkaConsumer
+    private let deadLetters: DeadLetterPublisher
+    private let handler: MessageHandler
+    private let logger: Logger
+    private let stopping = Atomic<Bool>(false)
+
+    public init(consumer: KafkaConsumer, deadLetters: DeadLetterPublisher, logger: Logger, handler: @escaping MessageHandler) {
+        self.consumer = consumer
+        self.deadLetters = deadLetters
+        self.handler = handler
+        self.logger = logger
+    }
+
+    /// Consumes until graceful shutdown, then commits finished work and leaves the group.
+    public func run() async throws {
+        await withGracefulShutdownHandler {
+            for await message in consumer.messages {
+                await process(message)
+                if stopping.load(ordering: .relaxed) { break }
+            }
+        } onGracefulShutdown: { [self] in
+            stopping.store(true, ordering: .relaxed)
+            consumer.stopConsuming()
+        }
+        await consumer.close()
+    }
+
+    /// Decodes and handles one message, marking it processed when done.
+    func process(_ message: KafkaConsumerMessage) async {
+        var logger = self.logger
+        logger[metadataKey: "kafka.topic"] = "\(message.topic)"
+        logger[metadataKey: "kafka.partition"] = "\(message.partition)"
+        logger[metadataKey: "kafka.offset"] = "\(message.offset)"
+        let envelope: AnyEnvelope
+        do {
+            envelope = try MessageCodec.decode(message.value)
+        } catch {
+            await deadLetter(message, reason: error.description)
+            return
+        }
+        logger[metadataKey: "job.id"] = "\(envelope.jobId)"
+        var delay = Duration.milliseconds(200)
+        while true {
+            do {
+                try await handler(envelope, message)
+                consumer.markProcessed(message)
+                return
+            } catch let error as UnprocessableMessage {
+                await deadLetter(message, reason: error.reason)
+                return
+            } catch {
+                // Not marked processed: if we stop now, the message is delivered again.
+                guard !stopping.load(ordering: .relaxed), !Task.isCancelled else { return }
+                logger.error("handling \(envelope.type.rawValue) failed, retrying in \(delay): \(error)")
+                try? await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(30))
+            }
+        }
+    }
+
+    private func deadLetter(_ message: KafkaConsumerMessage, reason: String) async {
+        do {
+            try await deadLetters.publish(message, reason: reason)
+            consumer.markProcessed(message)
+        } catch {
+            logger.error("stopped before the dead letter was written; the message will be delivered again")
+        }
+    }
+}

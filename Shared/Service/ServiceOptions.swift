@@ -1,0 +1,53 @@
+import ArgumentParser
+import Foundation
+import Kafka
+import Logging
+
+/// The command-line options every jobstream executable takes to reach Kafka.
+public struct ServiceOptions: ParsableArguments, Sendable {
+    @Option(help: ArgumentHelp("Kafka bootstrap servers, host:port[,host:port…].",
+                               discussion: "Defaults to $KAFKA_BROKERS, else the embedded broker.", valueName: "servers"))
+    public var brokers: String = ProcessInfo.processInfo.environment["KAFKA_BROKERS"] ?? KafkaConfiguration.embeddedBrokerAddress
+
+    @Option(help: ArgumentHelp("Consumer group; instances in one group share the work.", valueName: "group-id"))
+    public var group: String?
+
+    @Option(name: .customLong("client-id"), help: ArgumentHelp("Client id shown in broker logs and quotas.", valueName: "id"))
+    public var clientID: String?
+
+    @Option(name: .customShort("X"), parsing: .unconditionalSingleValue,
+            help: ArgumentHelp("A librdkafka property, e.g. -X security.protocol=SASL_SSL. Repeatable; overrides other options.",
+                               valueName: "key=value"))
+    public var properties: [String] = []
+
+    @Option(help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error, critical.", valueName: "level"))
+    public var logLevel: Logger.Level = .info
+
+    public init() {}
+
+    public func validate() throws {
+        guard !brokers.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw ValidationError("--brokers is empty; give host:port, or set KAFKA_BROKERS")
+        }
+        _ = try parsedProperties()
+    }
+
+    /// The `-X key=value` pairs as a dictionary; a malformed entry is named in the error.
+    public func parsedProperties() throws -> [String: String] {
+        var result: [String: String] = [:]
+        for entry in properties {
+            guard let equals = entry.firstIndex(of: "="), equals != entry.startIndex else {
+                throw ValidationError("-X \"\(entry)\": expected key=value, e.g. -X security.protocol=SSL")
+            }
+            result[String(entry[..<equals])] = String(entry[entry.index(after: equals)...])
+        }
+        return result
+    }
+
+    /// The Kafka settings these options describe.
+    public func kafkaConfiguration(defaultClientID: String) throws -> KafkaConfiguration {
+        KafkaConfiguration(brokers: brokers, clientID: clientID ?? defaultClientID, properties: try parsedProperties())
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}

@@ -1,0 +1,56 @@
+import JobstreamMessages
+import Kafka
+import Logging
+import ServiceLifecycle
+
+/// What a service's handler may use: the producer, the Kafka settings and a logger.
+public struct ServiceContext: Sendable {
+    public let name: String
+    public let kafka: KafkaConfiguration
+    public let producer: KafkaProducer
+    public let logger: Logger
+}
+
+/// Runs one jobstream service: checks librdkafka, joins the consumer group on `topics`, hands every
+/// decoded message to the handler, and shuts down cleanly on SIGTERM or SIGINT (the consumer
+/// commits finished work and leaves the group, then the producer flushes).
+public enum ServiceRunner {
+    /// - Parameters:
+    ///   - accepting: the message types this service handles; any other type is dead-lettered.
+    ///   - makeHandler: builds the handler once the producer exists.
+    public static func run(name: String, topics: [String], accepting: Set<MessageType>, options: ServiceOptions,
+                           makeHandler: (ServiceContext) throws -> MessageHandler) async throws {
+        let logger = LoggingSetup.bootstrap(label: "jobstream.\(name)", level: options.logLevel)
+        try LibrdkafkaVersion.requireSupported()
+        let kafka = try options.kafkaConfiguration(defaultClientID: name)
+        let group = options.group ?? "jobstream.\(name)"
+        let producer = try KafkaProducer(configuration: ProducerConfiguration(kafka: kafka), logger: logger)
+        let consumer = try KafkaConsumer(configuration: ConsumerConfiguration(kafka: kafka, groupID: group, topics: topics),
+                                         logger: logger)
+        let context = ServiceContext(name: name, kafka: kafka, producer: producer, logger: logger)
+        let loop = MessageLoop(consumer: consumer,
+                               deadLetters: DeadLetterPublisher(producer: producer, consumerGroup: group, logger: logger),
+                               logger: logger, handler: acceptingOnly(accepting, name: name, try makeHandler(context)))
+        logger.info("\(name) starting", metadata: [
+            "librdkafka": "\(LibrdkafkaVersion.linkedText)", "brokers": "\(kafka.brokers)",
+            "group": "\(group)", "topics": "\(topics.joined(separator: ","))",
+        ])
+        // Services stop in reverse order: the loop first (commit, leave), then the producer (flush).
+        let serviceGroup = ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: [.init(service: producer), .init(service: loop)],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        try await serviceGroup.run()
+        logger.info("\(name) stopped")
+    }
+}
+
+/// Dead-letters message types the service does not handle before they reach its handler.
+func acceptingOnly(_ types: Set<MessageType>, name: String, _ handler: @escaping MessageHandler) -> MessageHandler {
+    { envelope, message in
+        guard types.contains(envelope.type) else {
+            throw UnprocessableMessage("\(name) does not handle \(envelope.type.rawValue) messages (found on \(message.topic))")
+        }
+        try await handler(envelope, message)
+    }
+}
