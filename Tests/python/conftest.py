@@ -1,0 +1,48 @@
+"""Shared fixtures: the jobstream CLI built by `make`, the broker address, and the published schemas."""
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import uuid
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+SCHEMAS = ROOT / "deploy" / "schemas"
+sys.path.insert(0, str(SCHEMAS))
+
+
+@pytest.fixture(scope="session")
+def cli():
+    """Runs the jobstream CLI (JOBSTREAM_CLI, or the debug build) and returns its completed process."""
+    path = os.environ.get("JOBSTREAM_CLI", str(ROOT / ".build" / "debug" / "jobstream"))
+    if not pathlib.Path(path).exists():
+        pytest.fail(f"{path} is missing: build first (make test does)")
+
+    def run(*args, timeout=60):
+        return subprocess.run([path, *args], capture_output=True, text=True, timeout=timeout,
+                              env={**os.environ, "KAFKA_BROKERS": broker()})
+    return run
+
+
+def broker():
+    return os.environ.get("KAFKA_BROKERS", "127.0.0.1:9092")
+
+
+@pytest.fixture(scope="session")
+def schemas():
+    """The published schema of every topic, by topic name."""
+    return {path.name.removesuffix(".schema.json"): json.loads(path.read_text())
+            for path in SCHEMAS.glob("*.schema.json")}
+
+
+@pytest.fixture
+def topic():
+    """A fresh topic name with three partitions, created with the Python admin client."""
+    from confluent_kafka.admin import AdminClient, NewTopic
+    name = f"test.python.{uuid.uuid4().hex[:8]}"
+    admin = AdminClient({"bootstrap.servers": broker()})  # must outlive the future
+    futures = admin.create_topics([NewTopic(name, num_partitions=3)])
+    futures[name].result(timeout=30)
+    return name

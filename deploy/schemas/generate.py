@@ -1,0 +1,151 @@
+#!/usr/bin/env python3
+"""Writes one JSON Schema per jobstream topic (TOPIC.schema.json) from the message definitions below.
+
+The definitions mirror Shared/Messages/*.swift; Tests/python/test_schemas.py checks every example the
+Swift codec writes against these files, and that the files are what this script writes.
+Run: python3 deploy/schemas/generate.py
+"""
+import json
+import pathlib
+
+STRING = {"type": "string"}
+NONEMPTY = {"type": "string", "minLength": 1}
+INT = {"type": "integer"}
+COUNT = {"type": "integer", "minimum": 0}
+BOOL = {"type": "boolean"}
+TIME = {"type": "string", "format": "date-time", "description": "RFC 3339 time in UTC, e.g. 2026-11-22T10:00:00.000Z"}
+DATE = {"type": "string", "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "description": "a calendar date, YYYY-MM-DD"}
+
+
+def obj(required, optional=None, description=None):
+    """An object with required and optional properties; unknown properties are allowed (ignored by readers)."""
+    schema = {"type": "object", "required": sorted(required), "properties": {**required, **(optional or {})}}
+    if description:
+        schema["description"] = description
+    return schema
+
+
+def array(items):
+    return {"type": "array", "items": items}
+
+
+def enum(*values, description=None):
+    schema = {"enum": list(values)}
+    if description:
+        schema["description"] = description
+    return schema
+
+
+FILE = obj({"path": NONEMPTY, "name": NONEMPTY}, {"sizeBytes": COUNT},
+           "a file in the file store; path is relative to the store's root")
+BACKFILL_STATUS = enum("Accepted", "Pending", "Processing", "Failed", "Completed", "Canceled")
+MIGRATION_STATUS = enum("Accepted", "In progress", "Error", "Completed", "Completed-Warning")
+SYNC_STATUS = enum("Running", "Finished", "Finished with Errors", "Failure")
+SYNC_OPERATION = enum("Manual", "Scheduled", "Real-time", "On-demand", "Clean-up")
+
+PAYLOADS = {
+    "backfill.request": obj(
+        {"action": NONEMPTY, "generatedBy": STRING},
+        {"file": FILE, "md5": {"type": "string", "pattern": "^[0-9a-fA-F]{32}$"}, "retryOf": NONEMPTY},
+        "a request to run a backfill; file is absent for a file-less action"),
+    "backfill.status": obj(
+        {"action": NONEMPTY, "generatedBy": STRING, "recordsProcessed": COUNT, "recordsFailed": COUNT,
+         "status": BACKFILL_STATUS},
+        {"uploadedFile": STRING, "startDate": TIME, "endDate": TIME, "error": STRING, "resultFile": FILE},
+        "every field of the Backfill Logs page; the latest event per job is the job's log line"),
+    "backfill.cancel": obj({"requestedBy": STRING}, None, "cancel a Pending or Processing backfill"),
+    "backfill.chunk": obj(
+        {"chunkIndex": COUNT, "action": NONEMPTY,
+         "rows": array(obj({"rowNumber": COUNT, "fields": {"type": "object", "additionalProperties": STRING}}))},
+        None, "validated rows of a backfill file, for the processors"),
+    "backfill.chunk-result": obj(
+        {"chunkIndex": COUNT,
+         "outcomes": array(obj({"rowNumber": COUNT, "success": BOOL}, {"error": STRING}))},
+        None, "the outcome of every row of a chunk"),
+    "migration.request": obj({"cutoverDate": DATE, "generatedBy": STRING}, None, "a request to run a migration"),
+    "migration.status": obj(
+        {"generatedBy": STRING, "cutoverDate": DATE, "progress": {"type": "integer", "minimum": 0, "maximum": 100},
+         "status": MIGRATION_STATUS},
+        {"startTime": TIME, "endTime": TIME, "error": STRING, "chargesInScope": COUNT, "schedulesGenerated": COUNT,
+         "warnings": COUNT},
+        "every field of the Migration Logs page"),
+    "migration.slice": obj({"sliceIndex": COUNT, "sliceCount": {"type": "integer", "minimum": 1}, "cutoverDate": DATE},
+                           None, "a share of a migration for any runner"),
+    "migration.slice-result": obj(
+        {"sliceIndex": COUNT, "chargesInSlice": COUNT, "schedulesGenerated": COUNT,
+         "warnings": array(obj({"chargeId": NONEMPTY, "reason": STRING}))},
+        None, "what one slice generated"),
+    "sync.session-started": obj({"operation": SYNC_OPERATION, "startedAt": TIME}, None, "a sync session opened"),
+    "sync.record-outcome": obj(
+        {"objectType": NONEMPTY, "objectId": NONEMPTY, "success": BOOL, "retryable": BOOL},
+        {"crmId": STRING, "errorCode": STRING, "errorMessage": STRING,
+         "crmIdChange": obj({"previousCrmId": STRING, "newCrmId": STRING})},
+        "one record's outcome in a session"),
+    "sync.session-finished": obj({"finishedAt": TIME}, {"recordCount": COUNT}, "a session closed normally"),
+    "sync.session-failed": obj({"failedAt": TIME, "reason": STRING}, None, "a system failure ended a session"),
+    "sync.history": obj(
+        {"operation": SYNC_OPERATION, "status": SYNC_STATUS, "recordsSynced": COUNT, "recordsFailed": COUNT},
+        {"startedAt": TIME, "finishedAt": TIME, "failureReason": STRING},
+        "a session's line in the Sync History"),
+    "sync.retry": obj(
+        {"scope": enum("records", "session"), "operation": SYNC_OPERATION,
+         "records": array(obj({"objectType": NONEMPTY, "objectId": NONEMPTY}))},
+        None, "what the next sync session retries"),
+}
+
+TOPICS = {
+    "jobstream.backfill.requests": ["backfill.request"],
+    "jobstream.backfill.control": ["backfill.cancel"],
+    "jobstream.backfill.chunks": ["backfill.chunk"],
+    "jobstream.backfill.results": ["backfill.chunk-result"],
+    "jobstream.backfill.status": ["backfill.status"],
+    "jobstream.migration.requests": ["migration.request"],
+    "jobstream.migration.slices": ["migration.slice"],
+    "jobstream.migration.results": ["migration.slice-result"],
+    "jobstream.migration.status": ["migration.status"],
+    "jobstream.sync.events": ["sync.session-started", "sync.record-outcome", "sync.session-finished",
+                              "sync.session-failed"],
+    "jobstream.sync.history": ["sync.history"],
+    "jobstream.sync.retries": ["sync.retry"],
+}
+
+
+def topic_schema(topic, types):
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"urn:jobstream:schema:{topic}",
+        "title": f"Messages on {topic}",
+        "description": "A jobstream envelope. The Kafka key is the jobId. Readers ignore unknown fields and "
+                       "refuse a major version newer than they know.",
+        "type": "object",
+        "required": ["type", "version", "jobId", "time", "payload"],
+        "properties": {
+            "type": enum(*types),
+            "version": {"type": "string", "pattern": r"^1\.[0-9]+$", "description": "MAJOR.MINOR schema version"},
+            "jobId": NONEMPTY,
+            "time": TIME,
+            "payload": {"type": "object"},
+        },
+        "allOf": [
+            {"if": {"properties": {"type": {"const": t}}},
+             "then": {"properties": {"payload": {"$ref": f"#/$defs/{t}"}}}}
+            for t in types
+        ],
+        "$defs": {t: PAYLOADS[t] for t in types},
+    }
+
+
+def render(topic):
+    return json.dumps(topic_schema(topic, TOPICS[topic]), indent=2, sort_keys=True) + "\n"
+
+
+SCHEMA_FOLDER = pathlib.Path(__file__).resolve().parent
+
+
+def main():
+    for topic in TOPICS:
+        (SCHEMA_FOLDER / f"{topic}.schema.json").write_text(render(topic))
+
+
+if __name__ == "__main__":
+    main()
