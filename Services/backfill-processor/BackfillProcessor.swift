@@ -16,10 +16,10 @@ struct BackfillProcessor: AsyncParsableCommand {
             topics: [Topics.backfillChunks],
             accepting: [.backfillChunk],
             options: options
-        ) { context in
+        ) { _ in
             // This stage joins its group and acknowledges its messages; its work arrives with its issue.
-            { envelope, _ in
-                context.logger.info("received \(envelope.type.rawValue)", metadata: ["job.id": "\(envelope.jobId)"])
+            { envelope, _, logger in
+                logger.info("received \(envelope.type.rawValue)")
             }
         }
     }

@@ -84,7 +84,7 @@ struct MessagesCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Print the messages of a topic as jobstream decodes them, one JSON line each.",
             discussion: """
-                Each line: {"topic", "partition", "offset", "key", "message"} with the decoded message re-encoded, \
+                Each line: {"topic", "partition", "offset", "key", "headers", "message"} with the decoded message re-encoded, \
                 or "error" with the reason when the message cannot be decoded. Reads as a consumer group \
                 (a new one each run unless --group is given) from the earliest offset.
                 """)
@@ -136,6 +136,9 @@ struct MessagesCommand: AsyncParsableCommand {
         static func line(for message: KafkaConsumerMessage) -> String {
             var fields: [String: Any] = ["topic": message.topic, "partition": message.partition, "offset": message.offset]
             if let key = message.keyText { fields["key"] = key }
+            if !message.headers.isEmpty {
+                fields["headers"] = Dictionary(message.headers.map { ($0.key, $0.text ?? "") }, uniquingKeysWith: { $1 })
+            }
             do {
                 let encoded = try MessageCodec.decode(message.value).encoded()
                 fields["message"] = try JSONSerialization.jsonObject(with: Data(encoded))

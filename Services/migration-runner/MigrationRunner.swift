@@ -16,10 +16,10 @@ struct MigrationRunner: AsyncParsableCommand {
             topics: [Topics.migrationRequests, Topics.migrationSlices, Topics.migrationResults],
             accepting: [.migrationRequest, .migrationSlice, .migrationSliceResult],
             options: options
-        ) { context in
+        ) { _ in
             // This stage joins its group and acknowledges its messages; its work arrives with its issue.
-            { envelope, _ in
-                context.logger.info("received \(envelope.type.rawValue)", metadata: ["job.id": "\(envelope.jobId)"])
+            { envelope, _, logger in
+                logger.info("received \(envelope.type.rawValue)")
             }
         }
     }

@@ -17,9 +17,10 @@ public struct UnprocessableMessage: Error, CustomStringConvertible {
     public var description: String { reason }
 }
 
-/// Handles one decoded message. Return to mark it processed; throw ``UnprocessableMessage`` to
-/// dead-letter it; throw anything else to have it retried.
-public typealias MessageHandler = @Sendable (_ envelope: AnyEnvelope, _ message: KafkaConsumerMessage) async throws -> Void
+/// Handles one decoded message; `logger` carries the topic, partition, offset and job id. Return to
+/// mark it processed; throw ``UnprocessableMessage`` to dead-letter it; throw anything else to have it retried.
+public typealias MessageHandler = @Sendable (_ envelope: AnyEnvelope, _ message: KafkaConsumerMessage,
+                                             _ logger: Logger) async throws -> Void
 
 /// Consumes messages, decodes their envelopes and hands them to a handler, one at a time.
 ///
@@ -72,7 +73,7 @@ public final class MessageLoop: Service, Sendable {
         var delay = Duration.milliseconds(200)
         while true {
             do {
-                try await handler(envelope, message)
+                try await handler(envelope, message, logger)
                 consumer.markProcessed(message)
                 return
             } catch let error as UnprocessableMessage {

@@ -47,10 +47,10 @@ public enum ServiceRunner {
 
 /// Dead-letters message types the service does not handle before they reach its handler.
 func acceptingOnly(_ types: Set<MessageType>, name: String, _ handler: @escaping MessageHandler) -> MessageHandler {
-    { envelope, message in
+    { envelope, message, logger in
         guard types.contains(envelope.type) else {
             throw UnprocessableMessage("\(name) does not handle \(envelope.type.rawValue) messages (found on \(message.topic))")
         }
-        try await handler(envelope, message)
+        try await handler(envelope, message, logger)
     }
 }

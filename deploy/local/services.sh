@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Starts or stops jobstream's services in the background for `make run` / `make stop`, with a log
+# and pid file each under RUN_DIR. Start waits until every service has joined its consumer group.
+#
+# Environment: SERVICES (names), BIN (folder of the executables), RUN_DIR, KAFKA_BROKERS.
+set -euo pipefail
+: "${SERVICES:?}" "${BIN:?}" "${RUN_DIR:?}"
+mkdir -p "$RUN_DIR"
+
+running() { [ -f "$RUN_DIR/$1.pid" ] && kill -0 "$(cat "$RUN_DIR/$1.pid")" 2>/dev/null; }
+
+start() {
+  for service in $SERVICES; do
+    if running "$service"; then echo "$service: already running (pid $(cat "$RUN_DIR/$service.pid"))"; continue; fi
+    # Short group timeouts: a member that dies is replaced within seconds on a development broker.
+    nohup "$BIN/$service" -X session.timeout.ms=6000 >"$RUN_DIR/$service.log" 2>&1 &
+    echo $! >"$RUN_DIR/$service.pid"
+  done
+  local deadline=$((SECONDS + 90))
+  for service in $SERVICES; do
+    until grep -q "partitions assigned" "$RUN_DIR/$service.log" 2>/dev/null; do
+      if ! running "$service"; then
+        echo "$service: exited; last lines of $RUN_DIR/$service.log:" >&2
+        tail -20 "$RUN_DIR/$service.log" >&2
+        exit 1
+      fi
+      if [ $SECONDS -gt $deadline ]; then echo "$service: did not join its group within 90 s" >&2; exit 1; fi
+      sleep 0.5
+    done
+    echo "$service: running (pid $(cat "$RUN_DIR/$service.pid")), joined its group; log $RUN_DIR/$service.log"
+  done
+}
+
+stop() {
+  for service in $SERVICES; do
+    if running "$service"; then
+      kill -TERM "$(cat "$RUN_DIR/$service.pid")"
+    fi
+  done
+  for service in $SERVICES; do
+    for _ in $(seq 1 100); do running "$service" || break; sleep 0.1; done
+    if running "$service"; then
+      echo "$service: did not stop within 10 s; killing it" >&2
+      kill -KILL "$(cat "$RUN_DIR/$service.pid")"
+    fi
+    [ -f "$RUN_DIR/$service.pid" ] && echo "$service: stopped"
+    rm -f "$RUN_DIR/$service.pid"
+  done
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop ;;
+  *) echo "usage: $0 start|stop" >&2; exit 2 ;;
+esac
