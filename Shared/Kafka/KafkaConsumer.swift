@@ -22,7 +22,7 @@ public final class KafkaConsumer: Sendable {
     /// The messages of the subscribed topics. Ends when the consumer closes or the iterating task is cancelled.
     public var messages: KafkaConsumerMessages { KafkaConsumerMessages(consumer: self) }
 
-    /// Creates the member and subscribes; it joins the group on the first poll.
+    /// Creates the member and subscribes to the configured topics; it joins the group on the first poll.
     public init(configuration: ConsumerConfiguration, logger: Logger) throws {
         var logger = logger
         logger[metadataKey: "kafka.group.id"] = "\(configuration.groupID)"
@@ -36,7 +36,10 @@ public final class KafkaConsumer: Sendable {
         self.pollQueue = DispatchQueue(label: "jobstream.consumer.\(configuration.groupID)")
         self.batchSize = max(1, configuration.pollBatchSize)
         self.logger = logger
-        try client.subscribe(to: configuration.topics)
+        // With no topics the member never joins; it can still read the group's committed offsets.
+        if !configuration.topics.isEmpty {
+            try client.subscribe(to: configuration.topics)
+        }
     }
 
     /// Marks a message finished: its offset (and that of every finished message before it) will be committed.

@@ -65,9 +65,9 @@ func rdkafkaRebalanceCallback(_ handle: OpaquePointer?, _ error: rd_kafka_resp_e
                               _ partitions: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?,
                               _ opaque: UnsafeMutableRawPointer?) {
     guard let handle, let partitions, let context = RDKafkaClientContext.of(handle) else { return }
-    let cooperative = String(cString: rd_kafka_rebalance_protocol(handle)) == "COOPERATIVE"
-    let list = RDKafkaTopicPartitionList.topicPartitions(in: partitions)
     let client = RDKafkaClient.unowned(handle: handle)
+    let cooperative = client.rebalanceProtocol == "COOPERATIVE"
+    let list = RDKafkaTopicPartitionList.topicPartitions(in: partitions)
     switch error {
     case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
         context.rebalanceHandler?(client, .assigned(list))

@@ -98,9 +98,9 @@ extension RDKafkaClient {
         }
     }
 
-    /// "COOPERATIVE", "EAGER", or "NONE" before the first assignment.
+    /// "COOPERATIVE", "EAGER", or "NONE" before the first assignment (or outside a group).
     var rebalanceProtocol: String {
-        withHandle { String(cString: rd_kafka_rebalance_protocol($0)) }
+        withHandle { handle in rd_kafka_rebalance_protocol(handle).map { String(cString: $0) } ?? "NONE" }
     }
 
     /// Leaves the group: revokes the assignment (committing through the rebalance callback) and
