@@ -25,6 +25,8 @@ LIBRDKAFKA_STAMP :=
 else
 LIBRDKAFKA_STAMP := $(RDKAFKA_PREFIX)/.jobstream-librdkafka-$(RDKAFKA_VERSION)
 export PKG_CONFIG_PATH := $(RDKAFKA_PREFIX)/lib/pkgconfig
+# The version test checks that this build, not some other library, is the one linked.
+export JOBSTREAM_EXPECT_LIBRDKAFKA := $(RDKAFKA_VERSION)
 endif
 
 SERVICES := backfill-validator backfill-processor migration-runner sync-history-recorder

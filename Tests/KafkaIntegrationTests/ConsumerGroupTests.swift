@@ -15,13 +15,6 @@ struct ConsumerGroupTests {
         #expect(producer.deliveredCount == count)
     }
 
-    /// A group member with no topics: it never joins, and reads the group's committed offsets.
-    private func committed(group: String, topic: String, partitions: Int32) async throws -> [Int32: Int64] {
-        let reader = try KafkaConsumer(configuration: TestBroker.consumerConfiguration(group: group, topics: []), logger: testLogger)
-        let offsets = try await reader.committedOffsets(for: (0..<partitions).map { TopicPartition(topic: topic, partition: $0) })
-        return Dictionary(uniqueKeysWithValues: offsets.map { ($0.key.partition, $0.value) })
-    }
-
     @Test("two consumers in one group split the partitions and each message goes to one of them")
     func twoConsumersSplitPartitions() async throws {
         let topic = try await TestBroker.createTopic("split", partitions: 6)
@@ -77,13 +70,13 @@ struct ConsumerGroupTests {
         }
         #expect(first.inWorkCount == 5)
         await first.close()
-        #expect(try await committed(group: group, topic: topic, partitions: 1) == [0: 4])
+        #expect(try await TestBroker.committed(group: group, topic: topic, partitions: 1) == [0: 4])
 
         let second = try KafkaConsumer(configuration: TestBroker.consumerConfiguration(group: group, topics: [topic]), logger: testLogger)
         let again = try await second.receive(6)
         #expect(again.map(\.offset) == Array(4..<10))
         await second.close()
-        #expect(try await committed(group: group, topic: topic, partitions: 1) == [0: 10])
+        #expect(try await TestBroker.committed(group: group, topic: topic, partitions: 1) == [0: 10])
     }
 
     @Test("closing commits finished work even when the background commit has not run")
@@ -98,7 +91,7 @@ struct ConsumerGroupTests {
         await consumer.close()
         var expected: [Int32: Int64] = [:]
         for message in received { expected[message.partition] = max(expected[message.partition] ?? 0, message.offset + 1) }
-        #expect(try await committed(group: group, topic: topic, partitions: 3) == expected)
+        #expect(try await TestBroker.committed(group: group, topic: topic, partitions: 3) == expected)
     }
 
     @Test("a revoked partition's finished work is committed before it moves; nothing finished is delivered twice")
@@ -125,7 +118,7 @@ struct ConsumerGroupTests {
         }
         let moved = second.assignment
         // The moved partitions were committed at their ends by the first member's revocation.
-        let offsets = try await committed(group: group, topic: topic, partitions: 6)
+        let offsets = try await TestBroker.committed(group: group, topic: topic, partitions: 6)
         for partition in moved {
             #expect((offsets[partition.partition] ?? -1) > 0, "partition \(partition.partition) was not committed on revoke")
         }

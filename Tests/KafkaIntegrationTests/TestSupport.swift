@@ -32,6 +32,13 @@ enum TestBroker {
                               fetchWaitMax: .milliseconds(20))
     }
 
+    /// The group's committed offsets per partition, read by a member with no topics (it never joins).
+    static func committed(group: String, topic: String, partitions: Int32) async throws -> [Int32: Int64] {
+        let reader = try KafkaConsumer(configuration: consumerConfiguration(group: group, topics: []), logger: testLogger)
+        let offsets = try await reader.committedOffsets(for: (0..<partitions).map { TopicPartition(topic: topic, partition: $0) })
+        return Dictionary(uniqueKeysWithValues: offsets.map { ($0.key.partition, $0.value) })
+    }
+
     static func producer() throws -> KafkaProducer {
         try KafkaProducer(configuration: ProducerConfiguration(kafka: kafka, linger: .milliseconds(1)), logger: testLogger)
     }
