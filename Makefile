@@ -12,11 +12,12 @@ SWIFT ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
 SWIFT_BUILD_FLAGS ?=
 BENCH_BUILD := $(ROOT)/.build-bench
 
-# The broker: the embedded Tansu on 127.0.0.1:9092 unless KAFKA_BROKERS points elsewhere.
-EMBEDDED_BROKER := 127.0.0.1:9092
-KAFKA_BROKERS ?= $(EMBEDDED_BROKER)
+# The broker: the embedded Tansu on BROKER_ADDRESS unless KAFKA_BROKERS points elsewhere.
+BROKER_ADDRESS ?= 127.0.0.1:9092
+export BROKER_ADDRESS
+KAFKA_BROKERS ?= $(BROKER_ADDRESS)
 export KAFKA_BROKERS
-USE_EMBEDDED_BROKER := $(if $(filter $(EMBEDDED_BROKER),$(KAFKA_BROKERS)),yes,)
+USE_EMBEDDED_BROKER := $(if $(filter $(BROKER_ADDRESS),$(KAFKA_BROKERS)),yes,)
 
 # librdkafka: the system's if it is 2.2 or newer, else 2.8.0 built into .local/librdkafka.
 SYSTEM_RDKAFKA_OK := $(shell env -u PKG_CONFIG_PATH pkg-config --atleast-version=2.2 rdkafka 2>/dev/null && echo yes)

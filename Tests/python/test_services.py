@@ -1,0 +1,75 @@
+"""The four service executables: each starts, joins its consumer group on its input topics, and
+shuts down cleanly on SIGTERM; bad command lines are refused with a message that names the problem."""
+import pathlib
+import signal
+import subprocess
+import time
+import uuid
+
+import pytest
+
+from conftest import ROOT, broker
+
+SERVICES = {
+    "backfill-validator": ["jobstream.backfill.requests", "jobstream.backfill.control", "jobstream.backfill.results"],
+    "backfill-processor": ["jobstream.backfill.chunks"],
+    "migration-runner": ["jobstream.migration.requests", "jobstream.migration.slices", "jobstream.migration.results"],
+    "sync-history-recorder": ["jobstream.sync.events"],
+}
+
+
+def binary(name):
+    path = ROOT / ".build" / "debug" / name
+    if not path.exists():
+        pytest.fail(f"{path} is missing: build first (make test does)")
+    return str(path)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def topics(cli):
+    result = cli("topics", "create")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_service_joins_its_group_and_stops_cleanly_on_sigterm(tmp_path):
+    processes = {}
+    for name in SERVICES:
+        log = open(tmp_path / f"{name}.log", "w")
+        processes[name] = (subprocess.Popen(
+            [binary(name), "--brokers", broker(), "--group", f"test-{name}-{uuid.uuid4().hex[:6]}",
+             "-X", "session.timeout.ms=6000"], stdout=log, stderr=subprocess.STDOUT), log)
+    try:
+        deadline = time.monotonic() + 60
+        for name, topics in SERVICES.items():
+            path = tmp_path / f"{name}.log"
+            while "partitions assigned" not in path.read_text():
+                assert processes[name][0].poll() is None, f"{name} exited:\n{path.read_text()}"
+                assert time.monotonic() < deadline, f"{name} did not join its group:\n{path.read_text()}"
+                time.sleep(0.2)
+            assigned = path.read_text()
+            for topic in topics:
+                assert f"{topic}[0]" in assigned, f"{name} was not assigned {topic}"
+        for name, (process, _) in processes.items():
+            process.send_signal(signal.SIGTERM)
+        for name, (process, _) in processes.items():
+            assert process.wait(timeout=30) == 0, (tmp_path / f"{name}.log").read_text()
+            text = (tmp_path / f"{name}.log").read_text()
+            assert "partitions revoked" in text, f"{name} did not leave its group:\n{text}"
+            assert f"{name} stopped" in text
+    finally:
+        for process, log in processes.values():
+            if process.poll() is None:
+                process.kill()
+            log.close()
+
+
+@pytest.mark.parametrize("arguments, complaint", [
+    (["-X", "no-equals-sign"], '-X "no-equals-sign": expected key=value'),
+    (["--brokers", " "], "--brokers is empty"),
+    (["-X", "no.such.property=1"], "no.such.property"),
+    (["--log-level", "loud"], "loud"),
+])
+def test_bad_command_lines_are_refused_with_a_reason(arguments, complaint):
+    result = subprocess.run([binary("backfill-processor"), *arguments], capture_output=True, text=True, timeout=30)
+    assert result.returncode != 0
+    assert complaint in result.stderr, result.stderr
