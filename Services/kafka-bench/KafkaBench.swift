@@ -76,9 +76,9 @@ extension KafkaBench {
     struct Consume: AsyncParsableCommand {
         @OptionGroup var options: BenchOptions
         @Option var count: Int
-        @Option var group: String
 
         func run() async throws {
+            let group = options.connection.group ?? "kafka-bench-\(UUID().uuidString.prefix(6))"
             let configuration = ConsumerConfiguration(kafka: try options.kafka(), groupID: group, topics: [options.topic],
                                                       sessionTimeout: .seconds(6), maxPollInterval: .seconds(10),
                                                       fetchWaitMax: .milliseconds(500))

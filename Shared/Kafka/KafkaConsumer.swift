@@ -1,4 +1,5 @@
 import CRDKafka
+import DequeModule
 import Dispatch
 import Logging
 import Synchronization
@@ -44,9 +45,8 @@ public final class KafkaConsumer: Sendable {
 
     /// Marks a message finished: its offset (and that of every finished message before it) will be committed.
     public func markProcessed(_ message: KafkaConsumerMessage) {
-        state.tracker.withLock {
-            $0.finished(message.topicPartition, offset: message.offset, epoch: message.assignmentEpoch)
-        }
+        guard let progress = message.progress else { return }
+        state.tracker.withLock { _ in progress.finished(offset: message.offset) }
     }
 
     /// Stores and commits finished offsets now, waiting for the broker.
@@ -125,37 +125,51 @@ public final class KafkaConsumer: Sendable {
 
     // MARK: - Polling (on the poll queue)
 
-    /// Polls up to a batch of messages, waiting at most 100 ms for the first.
-    func pollBatch() async -> [KafkaConsumerMessage] {
-        await onPollQueue { consumer in consumer.pollBatchBlocking() }
+    /// Polls up to a batch of messages, waiting at most 100 ms, with the rebalance count after the poll.
+    func pollBatch() async -> (Deque<KafkaConsumerMessage>, Int) {
+        await onPollQueue { consumer in
+            let batch = Deque(consumer.pollBatchBlocking())
+            return (batch, consumer.rebalanceCount)
+        }
     }
+
+    /// How many rebalances this member has gone through.
+    var rebalanceCount: Int { state.rebalances.load(ordering: .relaxed) }
 
     /// Whether a handed-out message still belongs to its partition's current assignment.
     func isCurrent(_ message: KafkaConsumerMessage) -> Bool {
-        state.tracker.withLock { $0.isTracked(message.topicPartition, epoch: message.assignmentEpoch) }
+        guard let progress = message.progress else { return false }
+        return state.tracker.withLock { _ in !progress.revoked }
     }
 
     private func pollBatchBlocking() -> [KafkaConsumerMessage] {
         guard !isClosed else { return [] }
         storeFinishedOffsets()
         var batch: [KafkaConsumerMessage] = []
-        var timeout: Int32 = 100
-        while batch.count < batchSize {
-            switch client.consumerPoll(timeoutMilliseconds: timeout) {
+        batch.reserveCapacity(batchSize)
+        var topicNames = RDKafkaTopicNameCache()
+        var current: PartitionProgress?
+        client.consumeBatch(timeoutMilliseconds: 100, maximum: batchSize, topicNames: &topicNames) { result in
+            switch result {
             case .none:
-                return finishBatch(batch)
+                break
             case .message(var message):
-                // Registered at once: a rebalance in a later poll of this batch may revoke its partition.
-                guard let epoch = state.tracker.withLock({ $0.delivered(message.topicPartition, offset: message.offset) })
-                else { continue }
-                message.assignmentEpoch = epoch
+                let progress = state.tracker.withLock { tracker -> PartitionProgress? in
+                    if current == nil || current!.revoked || current!.topicPartition != message.topicPartition {
+                        current = tracker.progress(of: message.topicPartition)
+                    }
+                    current?.delivered(offset: message.offset)
+                    return current
+                }
+                // Not assigned (revoked while this batch was taken): its next owner receives it.
+                guard let progress else { return }
+                message.progress = progress
                 batch.append(message)
             case .error(let topic, let partition, let code, let reason):
                 if code != RD_KAFKA_RESP_ERR__PARTITION_EOF.rawValue {
                     logger.warning("consumer error on \(topic)[\(partition)]: \(reason)", metadata: ["librdkafka.code": "\(code)"])
                 }
             }
-            timeout = 0
         }
         return finishBatch(batch)
     }
@@ -189,9 +203,11 @@ private final class ConsumerState: Sendable {
     let closed = Atomic<Bool>(false)
     let stopped = Atomic<Bool>(false)
     let assignmentChanged = Atomic<Bool>(false)
+    let rebalances = Atomic<Int>(0)
 
     /// Runs on the poll queue inside librdkafka's rebalance callback, before the assignment changes.
     func rebalance(_ event: RebalanceEvent, client: RDKafkaClient, logger: Logger) {
+        rebalances.add(1, ordering: .relaxed)
         switch event {
         case .assigned(let partitions):
             tracker.withLock { $0.assign(partitions) }

@@ -17,15 +17,18 @@ public struct KafkaConsumerMessages: AsyncSequence, Sendable {
     public struct Iterator: AsyncIteratorProtocol {
         let consumer: KafkaConsumer
         var buffer: Deque<KafkaConsumerMessage> = []
+        /// The consumer's rebalance count when the buffered batch was taken; while it is unchanged,
+        /// every buffered message is still current and needs no per-message check.
+        var bufferRebalances = 0
 
         /// The next message, or nil once the consumer stopped or closed, or the task was cancelled.
         public mutating func next() async -> KafkaConsumerMessage? {
             while true {
                 if Task.isCancelled || consumer.isStopped { return nil }
                 while let message = buffer.popFirst() {
-                    if consumer.isCurrent(message) { return message }
+                    if consumer.rebalanceCount == bufferRebalances || consumer.isCurrent(message) { return message }
                 }
-                buffer = Deque(await consumer.pollBatch())
+                (buffer, bufferRebalances) = await consumer.pollBatch()
             }
         }
     }

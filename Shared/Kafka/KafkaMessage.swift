@@ -72,8 +72,8 @@ public struct KafkaConsumerMessage: Sendable {
     public let headers: [KafkaHeader]
     /// Milliseconds since the epoch, as the producer or broker stamped it; nil when absent.
     public let timestampMilliseconds: Int64?
-    /// Which assignment of its partition delivered it; set by the consumer that handed it out.
-    var assignmentEpoch: UInt64 = 0
+    /// The assignment of its partition that delivered it; set by the consumer that handed it out.
+    var progress: PartitionProgress?
 
     public var topicPartition: TopicPartition { TopicPartition(topic: topic, partition: partition) }
 

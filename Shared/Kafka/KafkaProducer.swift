@@ -25,12 +25,12 @@ public final class KafkaProducer: Service, Sendable {
         let state = ProducerState()
         let (failureStream, failures) = AsyncStream.makeStream(of: KafkaError.self, bufferingPolicy: .bufferingNewest(1000))
         let context = RDKafkaClientContext(logger: logger, deliveryHandler: { waiter, result in
-            if waiter != 0 {
+            if waiter != 0, let result {
                 let continuation = state.waiters.withLock { $0.waiters.removeValue(forKey: waiter) }
                 continuation?.resume(with: result)
             }
             switch result {
-            case .success: state.delivered.add(1, ordering: .relaxed)
+            case .success, nil: state.delivered.add(1, ordering: .relaxed)
             case .failure(let error):
                 state.failed.add(1, ordering: .relaxed)
                 if waiter == 0 {

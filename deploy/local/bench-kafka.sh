@@ -13,7 +13,10 @@ SMALL=${BENCH_SMALL_COUNT:-2000000} LARGE=${BENCH_LARGE_COUNT:-500000} RTT=${BEN
 
 cc -O2 -o "$out/rtt" "$root/deploy/local/bench/rtt.c" $(pkg-config --cflags --libs rdkafka)
 
-group_settings=(-X session.timeout.ms=6000 -X max.poll.interval.ms=10000 -X partition.assignment.strategy=cooperative-sticky)
+# The consumer settings kafka-bench uses (its ConsumerConfiguration), given to rdkafka_performance too,
+# whose own defaults differ (queued.min.messages=1000000).
+group_settings=(-X session.timeout.ms=6000 -X max.poll.interval.ms=10000 -X partition.assignment.strategy=cooperative-sticky
+                -X queued.min.messages=100000 -X fetch.queue.backoff.ms=10 -X fetch.wait.max.ms=500)
 fresh_topic() {  # name partitions
   "$root/deploy/local/broker.sh" restart >/dev/null
   "$bench" create-topic --brokers $brokers --topic "$1" --partitions "$2" --log-level warning >/dev/null

@@ -39,6 +39,10 @@ func rdkafkaDeliveryCallback(_ handle: OpaquePointer?, _ message: UnsafePointer<
     }
     let record = message.pointee
     let waiter = UInt(bitPattern: record._private)
+    if waiter == 0, record.err == RD_KAFKA_RESP_ERR_NO_ERROR {
+        handler(0, nil)
+        return
+    }
     let topic = record.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? ""
     if record.err == RD_KAFKA_RESP_ERR_NO_ERROR {
         handler(waiter, .success(DeliveryReport(topic: topic, partition: record.partition, offset: record.offset)))

@@ -15,13 +15,32 @@ extension RDKafkaClient {
         _ = withHandle { rd_kafka_poll_set_consumer($0) }
     }
 
-    /// One consumer poll: a message copied into Swift, an error event, or nothing within the timeout.
-    /// Blocks; call from the consumer's poll queue only.
-    func consumerPoll(timeoutMilliseconds: Int32) -> ConsumerPollResult {
-        guard let message = withHandle({ rd_kafka_consumer_poll($0, timeoutMilliseconds) }) else { return .none }
-        defer { rd_kafka_message_destroy(message) }
+    /// Takes up to `maximum` messages from the consumer queue in one call, waiting up to the timeout
+    /// for the first, and hands each (copied into Swift) or error event to `body`. Rebalance and other
+    /// callbacks are served inside. Blocks; call from the consumer's poll queue only.
+    ///
+    /// One call per batch rather than one `rd_kafka_consumer_poll` per message: the per-message poll
+    /// takes the queue's lock every time, and measured far slower here (see BENCHMARKS.md).
+    func consumeBatch(timeoutMilliseconds: Int32, maximum: Int, topicNames: inout RDKafkaTopicNameCache,
+                      _ body: (ConsumerPollResult) -> Void) {
+        let messages = UnsafeMutablePointer<UnsafeMutablePointer<rd_kafka_message_t>?>.allocate(capacity: maximum)
+        defer { messages.deallocate() }
+        let queue = withHandle { rd_kafka_queue_get_consumer($0) }
+        defer { if let queue { rd_kafka_queue_destroy(queue) } }
+        let count = rd_kafka_consume_batch_queue(queue, timeoutMilliseconds, messages, maximum)
+        guard count > 0 else { return }
+        for index in 0..<count {
+            guard let message = messages[index] else { continue }
+            body(Self.copy(message, topicNames: &topicNames))
+            rd_kafka_message_destroy(message)
+        }
+    }
+
+    /// A message or error event copied out of librdkafka. Does not keep the pointer.
+    private static func copy(_ message: UnsafeMutablePointer<rd_kafka_message_t>,
+                             topicNames: inout RDKafkaTopicNameCache) -> ConsumerPollResult {
         let record = message.pointee
-        let topic = record.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? ""
+        let topic = topicNames.name(of: record.rkt)
         guard record.err == RD_KAFKA_RESP_ERR_NO_ERROR else {
             let text = record.payload.map { String(cString: $0.assumingMemoryBound(to: CChar.self)) }
                 ?? Self.describe(record.err)
@@ -33,7 +52,7 @@ extension RDKafkaClient {
         let timestamp = rd_kafka_message_timestamp(message, &timestampType)
         return .message(KafkaConsumerMessage(
             topic: topic, partition: record.partition, offset: record.offset, key: key, value: value,
-            headers: Self.headers(of: message),
+            headers: headers(of: message),
             timestampMilliseconds: timestampType == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? nil : timestamp))
     }
 
@@ -107,6 +126,21 @@ extension RDKafkaClient {
     /// stops fetching. Blocks; call from the consumer's poll queue only.
     func closeConsumer() -> rd_kafka_resp_err_t {
         withHandle { rd_kafka_consumer_close($0) }
+    }
+}
+
+/// The name of the last topic handle seen, so consecutive messages of one topic share one String.
+struct RDKafkaTopicNameCache {
+    private var handle: OpaquePointer?
+    private var name = ""
+
+    mutating func name(of topic: OpaquePointer?) -> String {
+        guard let topic else { return "" }
+        if topic != handle {
+            handle = topic
+            name = String(cString: rd_kafka_topic_name(topic))
+        }
+        return name
     }
 }
 

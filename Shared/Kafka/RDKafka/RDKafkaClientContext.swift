@@ -6,8 +6,10 @@ import Logging
 /// The owning ``RDKafkaClient`` keeps it alive for as long as the handle exists, so the
 /// callbacks can take it unretained.
 final class RDKafkaClientContext: Sendable {
-    /// A message's delivery outcome: the per-message opaque, the error (if any), and where it landed.
-    typealias DeliveryHandler = @Sendable (_ opaque: UInt, _ result: Result<DeliveryReport, KafkaError>) -> Void
+    /// A message's delivery outcome: the per-message opaque and the result. The result is nil for an
+    /// acknowledged message nobody waits for (opaque 0): building a report for each of those would cost
+    /// a String per message on the hot path.
+    typealias DeliveryHandler = @Sendable (_ opaque: UInt, _ result: Result<DeliveryReport, KafkaError>?) -> Void
     /// Called on the polling thread before librdkafka's assignment changes; see ``RDKafkaRebalance``.
     typealias RebalanceHandler = @Sendable (_ client: RDKafkaClient, _ event: RebalanceEvent) -> Void
 
