@@ -56,9 +56,7 @@ extension KafkaBench {
             let message = KafkaProducerMessage(topic: options.topic, value: payload)
             let clock = ContinuousClock()
             let start = clock.now
-            for _ in 0..<count {
-                try await producer.enqueue(message)
-            }
+            try await Self.enqueue(message, count: count, with: producer)
             guard await producer.flush(timeout: .seconds(300)) else { throw ValidationError("flush timed out") }
             let elapsed = clock.now - start
             await producer.shutdown()
@@ -68,6 +66,13 @@ extension KafkaBench {
             print("produced: \(count)")
             print("seconds: \(elapsed.seconds)")
             print("msgs/s: \(Int(Double(count) / elapsed.seconds))")
+        }
+
+        /// The send loop, nonisolated so it runs on the global executor rather than the command's actor.
+        nonisolated static func enqueue(_ message: KafkaProducerMessage, count: Int, with producer: KafkaProducer) async throws {
+            for _ in 0..<count {
+                try await producer.enqueue(message)
+            }
         }
     }
 

@@ -36,24 +36,24 @@ report() {  # case raw swift
 for spec in "100B 100 $SMALL" "1KB 1024 $LARGE"; do
   read -r label size count <<<"$spec"
 
-  fresh_topic bench.produce 6
-  raw=$(perf_produce bench.produce "$size" "$count")
-  fresh_topic bench.produce 6
-  swift=$("$bench" produce --brokers $brokers --topic bench.produce --size "$size" --count "$count" --log-level warning | swift_rate)
+  fresh_topic jobstream.bench.produce 6
+  raw=$(perf_produce jobstream.bench.produce "$size" "$count")
+  fresh_topic jobstream.bench.produce 6
+  swift=$("$bench" produce --brokers $brokers --topic jobstream.bench.produce --size "$size" --count "$count" --log-level warning | swift_rate)
   report "produce $label" "$raw" "$swift"
 
-  fresh_topic bench.consume 6
-  perf_produce bench.consume "$size" "$count" >/dev/null
-  raw=$("$perf" -G bench-raw -t bench.consume -b $brokers -c "$count" -X auto.offset.reset=earliest \
+  fresh_topic jobstream.bench.consume 6
+  perf_produce jobstream.bench.consume "$size" "$count" >/dev/null
+  raw=$("$perf" -G bench-raw -t jobstream.bench.consume -b $brokers -c "$count" -X auto.offset.reset=earliest \
         "${group_settings[@]}" -q 2>&1 | rate)
-  swift=$("$bench" consume --brokers $brokers --topic bench.consume --group bench-swift --count "$count" \
+  swift=$("$bench" consume --brokers $brokers --topic jobstream.bench.consume --group bench-swift --count "$count" \
           --log-level warning | swift_rate)
   report "consume $label" "$raw" "$swift"
 done
 
-fresh_topic bench.rtt 1
-raw=$("$out/rtt" $brokers bench.rtt "$RTT")
-swift=$("$bench" latency --brokers $brokers --topic bench.rtt --count "$RTT" --log-level warning)
+fresh_topic jobstream.bench.rtt 1
+raw=$("$out/rtt" $brokers jobstream.bench.rtt "$RTT")
+swift=$("$bench" latency --brokers $brokers --topic jobstream.bench.rtt --count "$RTT" --log-level warning)
 for p in p50 p99; do
   r=$(grep "^$p ms:" <<<"$raw" | awk '{print $3}')
   s=$(grep "^$p ms:" <<<"$swift" | awk '{print $3}')

@@ -19,16 +19,21 @@ extension RDKafkaClient {
     /// for the first, and hands each (copied into Swift) or error event to `body`. Rebalance and other
     /// callbacks are served inside. Blocks; call from the consumer's poll queue only.
     ///
-    /// One call per batch rather than one `rd_kafka_consumer_poll` per message: the per-message poll
-    /// takes the queue's lock every time, and measured far slower here (see BENCHMARKS.md).
+    /// One call per batch rather than one `rd_kafka_consumer_poll` per message: polling message by
+    /// message measured about 5 times slower here (22 k against 124 k msgs/s on the same broker).
     func consumeBatch(timeoutMilliseconds: Int32, maximum: Int, topicNames: inout RDKafkaTopicNameCache,
                       _ body: (ConsumerPollResult) -> Void) {
         let messages = UnsafeMutablePointer<UnsafeMutablePointer<rd_kafka_message_t>?>.allocate(capacity: maximum)
         defer { messages.deallocate() }
         let queue = withHandle { rd_kafka_queue_get_consumer($0) }
         defer { if let queue { rd_kafka_queue_destroy(queue) } }
-        let count = rd_kafka_consume_batch_queue(queue, timeoutMilliseconds, messages, maximum)
+        // rd_kafka_consume_batch_queue waits until the batch is full or the timeout passed, so wait for
+        // one message only, then take without waiting whatever else is already queued.
+        var count = rd_kafka_consume_batch_queue(queue, timeoutMilliseconds, messages, 1)
         guard count > 0 else { return }
+        if maximum > 1 {
+            count += max(0, rd_kafka_consume_batch_queue(queue, 0, messages + 1, maximum - 1))
+        }
         for index in 0..<count {
             guard let message = messages[index] else { continue }
             body(Self.copy(message, topicNames: &topicNames))
