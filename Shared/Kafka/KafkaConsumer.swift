@@ -128,8 +128,7 @@ public final class KafkaConsumer: Sendable {
     /// Polls up to a batch of messages, waiting at most 100 ms, with the rebalance count after the poll.
     func pollBatch() async -> (Deque<KafkaConsumerMessage>, Int) {
         await onPollQueue { consumer in
-            let batch = Deque(consumer.pollBatchBlocking())
-            return (batch, consumer.rebalanceCount)
+            (consumer.pollBatchBlocking(), consumer.rebalanceCount)
         }
     }
 
@@ -142,28 +141,18 @@ public final class KafkaConsumer: Sendable {
         return state.tracker.withLock { _ in !progress.revoked }
     }
 
-    private func pollBatchBlocking() -> [KafkaConsumerMessage] {
+    private func pollBatchBlocking() -> Deque<KafkaConsumerMessage> {
         guard !isClosed else { return [] }
         storeFinishedOffsets()
-        var batch: [KafkaConsumerMessage] = []
-        batch.reserveCapacity(batchSize)
+        var batch = Deque<KafkaConsumerMessage>(minimumCapacity: batchSize)
         var topicNames = RDKafkaTopicNameCache()
-        var current: PartitionProgress?
+        // Rebalance callbacks run inside this call, before it returns: registering the messages
+        // afterwards sees the assignment they will be handed out under.
         client.consumeBatch(timeoutMilliseconds: 100, maximum: batchSize, topicNames: &topicNames) { result in
             switch result {
             case .none:
                 break
-            case .message(var message):
-                let progress = state.tracker.withLock { tracker -> PartitionProgress? in
-                    if current == nil || current!.revoked || current!.topicPartition != message.topicPartition {
-                        current = tracker.progress(of: message.topicPartition)
-                    }
-                    current?.delivered(offset: message.offset)
-                    return current
-                }
-                // Not assigned (revoked while this batch was taken): its next owner receives it.
-                guard let progress else { return }
-                message.progress = progress
+            case .message(let message):
                 batch.append(message)
             case .error(let topic, let partition, let code, let reason):
                 if code != RD_KAFKA_RESP_ERR__PARTITION_EOF.rawValue {
@@ -171,10 +160,28 @@ public final class KafkaConsumer: Sendable {
                 }
             }
         }
+        let allAssigned = state.tracker.withLock { tracker in
+            var current: PartitionProgress?
+            var allAssigned = true
+            for index in batch.indices {
+                let topicPartition = batch[index].topicPartition
+                if current == nil || current!.topicPartition != topicPartition {
+                    current = tracker.progress(of: topicPartition)
+                }
+                current?.delivered(offset: batch[index].offset)
+                batch[index].progress = current
+                allAssigned = allAssigned && current != nil
+            }
+            return allAssigned
+        }
+        // Messages of partitions revoked while this batch was taken go to their next owner.
+        if !allAssigned {
+            batch.removeAll { $0.progress == nil }
+        }
         return finishBatch(batch)
     }
 
-    private func finishBatch(_ batch: [KafkaConsumerMessage]) -> [KafkaConsumerMessage] {
+    private func finishBatch(_ batch: Deque<KafkaConsumerMessage>) -> Deque<KafkaConsumerMessage> {
         if state.assignmentChanged.exchange(false, ordering: .relaxed), isPaused {
             client.setPaused(true, partitions: client.assignment())
         }
