@@ -13,13 +13,19 @@ public struct KafkaConsumerMessages: AsyncSequence, Sendable {
         Iterator(consumer: consumer)
     }
 
-    /// Hands out buffered messages, polling for a new batch when the buffer is empty.
+    /// Hands out buffered messages, polling for a new batch when the buffer is empty. A prefetched batch
+    /// that is never handed out (iteration ended) stays unfinished, so it is not committed and is
+    /// delivered again after a restart or rebalance.
     public struct Iterator: AsyncIteratorProtocol {
         let consumer: KafkaConsumer
         var buffer: Deque<KafkaConsumerMessage> = []
         /// The consumer's rebalance count when the buffered batch was taken; while it is unchanged,
         /// every buffered message is still current and needs no per-message check.
         var bufferRebalances = 0
+        /// The next batch, already being polled while this one is handed out (only while messages
+        /// flow): the poll waits on librdkafka while the service works, so a new message is not held
+        /// up by a thread hop.
+        var prefetch: Task<(Deque<KafkaConsumerMessage>, Int), Never>?
 
         /// The next message, or nil once the consumer stopped or closed, or the task was cancelled.
         public mutating func next() async -> KafkaConsumerMessage? {
@@ -28,7 +34,10 @@ public struct KafkaConsumerMessages: AsyncSequence, Sendable {
                 while let message = buffer.popFirst() {
                     if consumer.rebalanceCount == bufferRebalances || consumer.isCurrent(message) { return message }
                 }
-                (buffer, bufferRebalances) = await consumer.pollBatch()
+                let consumer = self.consumer
+                let batch = prefetch ?? Task { await consumer.pollBatch() }
+                (buffer, bufferRebalances) = await batch.value
+                prefetch = buffer.isEmpty ? nil : Task { await consumer.pollBatch() }
             }
         }
     }
