@@ -6,7 +6,8 @@ import JobstreamService
 struct BackfillProcessor: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "backfill-processor",
-        abstract: "Applies validated backfill rows to the record store and reports each row's outcome. Run as many as needed.")
+        abstract: "Applies validated backfill rows to the record store and reports each row's outcome. Run as many as needed.",
+        discussion: "This version joins its consumer group, decodes and acknowledges its messages; the stage's work is not built yet.")
 
     @OptionGroup var options: ServiceOptions
 
@@ -15,12 +16,7 @@ struct BackfillProcessor: AsyncParsableCommand {
             name: "backfill-processor",
             topics: [Topics.backfillChunks],
             accepting: [.backfillChunk],
-            options: options
-        ) { _ in
-            // This stage joins its group and acknowledges its messages; its work arrives with its issue.
-            { envelope, _, logger in
-                logger.info("received \(envelope.type.rawValue)")
-            }
-        }
+            options: options,
+            makeHandler: ServiceRunner.logReceipt)
     }
 }

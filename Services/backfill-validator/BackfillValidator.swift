@@ -6,7 +6,8 @@ import JobstreamService
 struct BackfillValidator: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "backfill-validator",
-        abstract: "Takes backfill requests, validates their files, fans rows out to the processors and keeps each job's status.")
+        abstract: "Takes backfill requests, validates their files, fans rows out to the processors and keeps each job's status.",
+        discussion: "This version joins its consumer group, decodes and acknowledges its messages; the stage's work is not built yet.")
 
     @OptionGroup var options: ServiceOptions
 
@@ -15,12 +16,7 @@ struct BackfillValidator: AsyncParsableCommand {
             name: "backfill-validator",
             topics: [Topics.backfillRequests, Topics.backfillControl, Topics.backfillResults],
             accepting: [.backfillRequest, .backfillCancel, .backfillChunkResult],
-            options: options
-        ) { _ in
-            // This stage joins its group and acknowledges its messages; its work arrives with its issue.
-            { envelope, _, logger in
-                logger.info("received \(envelope.type.rawValue)")
-            }
-        }
+            options: options,
+            makeHandler: ServiceRunner.logReceipt)
     }
 }

@@ -6,7 +6,8 @@ import JobstreamService
 struct MigrationRunner: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "migration-runner",
-        abstract: "Generates revenue data as of a cutover date, slice by slice, with progress and warnings.")
+        abstract: "Generates revenue data as of a cutover date, slice by slice, with progress and warnings.",
+        discussion: "This version joins its consumer group, decodes and acknowledges its messages; the stage's work is not built yet.")
 
     @OptionGroup var options: ServiceOptions
 
@@ -15,12 +16,7 @@ struct MigrationRunner: AsyncParsableCommand {
             name: "migration-runner",
             topics: [Topics.migrationRequests, Topics.migrationSlices, Topics.migrationResults],
             accepting: [.migrationRequest, .migrationSlice, .migrationSliceResult],
-            options: options
-        ) { _ in
-            // This stage joins its group and acknowledges its messages; its work arrives with its issue.
-            { envelope, _, logger in
-                logger.info("received \(envelope.type.rawValue)")
-            }
-        }
+            options: options,
+            makeHandler: ServiceRunner.logReceipt)
     }
 }

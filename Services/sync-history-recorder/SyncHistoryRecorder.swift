@@ -6,7 +6,8 @@ import JobstreamService
 struct SyncHistoryRecorder: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sync-history-recorder",
-        abstract: "Records CRM sync sessions and each record's outcome, and keeps 30 days of sync history.")
+        abstract: "Records CRM sync sessions and each record's outcome, and keeps 30 days of sync history.",
+        discussion: "This version joins its consumer group, decodes and acknowledges its messages; the stage's work is not built yet.")
 
     @OptionGroup var options: ServiceOptions
 
@@ -15,12 +16,7 @@ struct SyncHistoryRecorder: AsyncParsableCommand {
             name: "sync-history-recorder",
             topics: [Topics.syncEvents],
             accepting: [.syncSessionStarted, .syncRecordOutcome, .syncSessionFinished, .syncSessionFailed],
-            options: options
-        ) { _ in
-            // This stage joins its group and acknowledges its messages; its work arrives with its issue.
-            { envelope, _, logger in
-                logger.info("received \(envelope.type.rawValue)")
-            }
-        }
+            options: options,
+            makeHandler: ServiceRunner.logReceipt)
     }
 }

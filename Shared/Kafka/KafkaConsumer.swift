@@ -18,6 +18,7 @@ public final class KafkaConsumer: Sendable {
     /// Serializes every blocking consumer call (polls, commits, close) off Swift's cooperative pool.
     private let pollQueue: DispatchQueue
     private let batchSize: Int
+    private let assignmentStrategy: String
     private let logger: Logger
 
     /// The messages of the subscribed topics. Ends when the consumer closes or the iterating task is cancelled.
@@ -36,6 +37,7 @@ public final class KafkaConsumer: Sendable {
         self.state = state
         self.pollQueue = DispatchQueue(label: "jobstream.consumer.\(configuration.groupID)")
         self.batchSize = max(1, configuration.pollBatchSize)
+        self.assignmentStrategy = configuration.kafka.properties["partition.assignment.strategy"] ?? configuration.assignmentStrategy
         self.logger = logger
         // With no topics the member never joins; it can still read the group's committed offsets.
         if !configuration.topics.isEmpty {
@@ -155,7 +157,12 @@ public final class KafkaConsumer: Sendable {
             case .message(let message):
                 batch.append(message)
             case .error(let topic, let partition, let code, let reason):
-                if code != RD_KAFKA_RESP_ERR__PARTITION_EOF.rawValue {
+                if code == RD_KAFKA_RESP_ERR_INCONSISTENT_GROUP_PROTOCOL.rawValue {
+                    logger.error("""
+                        the group cannot use the \(assignmentStrategy) assignment strategy (\(reason)); \
+                        all members must agree: run every member with -X partition.assignment.strategy=range
+                        """)
+                } else if code != RD_KAFKA_RESP_ERR__PARTITION_EOF.rawValue {
                     logger.warning("consumer error on \(topic)[\(partition)]: \(reason)", metadata: ["librdkafka.code": "\(code)"])
                 }
             }

@@ -45,6 +45,16 @@ public enum ServiceRunner {
     }
 }
 
+extension ServiceRunner {
+    /// A handler that logs each message and marks it processed: the stage of a service whose work is
+    /// not built yet still joins its group, decodes and acknowledges its input.
+    public static func logReceipt(_ context: ServiceContext) -> MessageHandler {
+        { envelope, _, logger in
+            logger.info("received \(envelope.type.rawValue)")
+        }
+    }
+}
+
 /// Dead-letters message types the service does not handle before they reach its handler.
 func acceptingOnly(_ types: Set<MessageType>, name: String, _ handler: @escaping MessageHandler) -> MessageHandler {
     { envelope, message, logger in
