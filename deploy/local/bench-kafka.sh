@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # `make bench-kafka`: the Swift Kafka layer against librdkafka's own tools, on the same broker in
-# the same run. The broker is restarted before every case (its memory storage slows as it fills).
+# the same run. Every measurement starts on a freshly restarted broker (its memory storage slows as
+# it fills). Each case runs ROUNDS times (default 3), alternating which side goes first; the
+# figures are the medians, the ratio is median against median.
 #
 # Usage: bench-kafka.sh KAFKA_BENCH RDKAFKA_PERFORMANCE
 set -euo pipefail
@@ -10,6 +12,7 @@ brokers=${BROKER_ADDRESS:-127.0.0.1:9092}
 out=$root/.local/bench
 mkdir -p "$out"
 SMALL=${BENCH_SMALL_COUNT:-2000000} LARGE=${BENCH_LARGE_COUNT:-500000} RTT=${BENCH_RTT_COUNT:-1000}
+ROUNDS=${BENCH_ROUNDS:-3}
 
 cc -O2 -o "$out/rtt" "$root/deploy/local/bench/rtt.c" $(pkg-config --cflags --libs rdkafka)
 
@@ -19,45 +22,73 @@ group_settings=(-X session.timeout.ms=6000 -X max.poll.interval.ms=10000 -X part
                 -X queued.min.messages=100000 -X fetch.queue.backoff.ms=10 -X fetch.wait.max.ms=500)
 fresh_topic() {  # name partitions
   "$root/deploy/local/broker.sh" restart >/dev/null
-  "$bench" create-topic --brokers $brokers --topic "$1" --partitions "$2" --log-level warning >/dev/null
+  "$bench" create-topic --brokers "$brokers" --topic "$1" --partitions "$2" --log-level warning >/dev/null
 }
 rate() { grep -o '[0-9.]* msgs/s' | tail -1 | cut -d' ' -f1; }
-swift_rate() { grep '^msgs/s:' | awk '{print $2}'; }
-ratio() { awk -v s="$1" -v r="$2" 'BEGIN { printf "%.2f", s / r }'; }
+field() { grep "^$1" | awk '{print $NF}'; }
+median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 perf_produce() {  # topic size count
-  "$perf" -P -t "$1" -b $brokers -s "$2" -c "$3" -X enable.idempotence=true -X acks=all -X linger.ms=5 -q 2>&1 | rate
+  "$perf" -P -t "$1" -b "$brokers" -s "$2" -c "$3" -X enable.idempotence=true -X acks=all -X linger.ms=5 -q 2>&1 | rate
 }
 
-report() {  # case raw swift
-  printf '%-20s librdkafka %10s msgs/s   swift %10s msgs/s\n' "$1:" "$2" "$3"
-  printf 'ratio %s: %s\n' "$1" "$(ratio "$3" "$2")"
+raw_produce() { fresh_topic jobstream.bench.produce 6; perf_produce jobstream.bench.produce "$1" "$2"; }
+swift_produce() {
+  fresh_topic jobstream.bench.produce 6
+  "$bench" produce --brokers "$brokers" --topic jobstream.bench.produce --size "$1" --count "$2" --log-level warning | field msgs/s:
+}
+raw_consume() {
+  "$perf" -G "raw-$RANDOM" -t jobstream.bench.consume -b "$brokers" -c "$1" -X auto.offset.reset=earliest \
+    "${group_settings[@]}" -q 2>&1 | rate
+}
+swift_consume() {
+  "$bench" consume --brokers "$brokers" --topic jobstream.bench.consume --count "$1" --log-level warning | field msgs/s:
+}
+raw_rtt() { "$out/rtt" "$brokers" jobstream.bench.rtt "$RTT"; }
+swift_rtt() { "$bench" latency --brokers "$brokers" --topic jobstream.bench.rtt --count "$RTT" --log-level warning; }
+
+report() {  # case raw-values swift-values
+  local raw swift
+  raw=$(median <<<"$2") swift=$(median <<<"$3")
+  printf '%-14s librdkafka %9s msgs/s   swift %9s msgs/s   (rounds: librdkafka %s; swift %s)\n' "$1:" "$raw" "$swift" "$2" "$3"
+  printf 'ratio %s: %s\n' "$1" "$(awk -v s="$swift" -v r="$raw" 'BEGIN { printf "%.2f", s / r }')"
 }
 
 for spec in "100B 100 $SMALL" "1KB 1024 $LARGE"; do
   read -r label size count <<<"$spec"
+  raw_values="" swift_values=""
+  for round in $(seq 1 "$ROUNDS"); do
+    if [ $((round % 2)) = 1 ]; then
+      raw_values+="$(raw_produce "$size" "$count") "; swift_values+="$(swift_produce "$size" "$count") "
+    else
+      swift_values+="$(swift_produce "$size" "$count") "; raw_values+="$(raw_produce "$size" "$count") "
+    fi
+  done
+  report "produce $label" "$raw_values" "$swift_values"
 
-  fresh_topic jobstream.bench.produce 6
-  raw=$(perf_produce jobstream.bench.produce "$size" "$count")
-  fresh_topic jobstream.bench.produce 6
-  swift=$("$bench" produce --brokers $brokers --topic jobstream.bench.produce --size "$size" --count "$count" --log-level warning | swift_rate)
-  report "produce $label" "$raw" "$swift"
-
-  fresh_topic jobstream.bench.consume 6
-  perf_produce jobstream.bench.consume "$size" "$count" >/dev/null
-  raw=$("$perf" -G bench-raw -t jobstream.bench.consume -b $brokers -c "$count" -X auto.offset.reset=earliest \
-        "${group_settings[@]}" -q 2>&1 | rate)
-  swift=$("$bench" consume --brokers $brokers --topic jobstream.bench.consume --group bench-swift --count "$count" \
-          --log-level warning | swift_rate)
-  report "consume $label" "$raw" "$swift"
+  raw_values="" swift_values=""
+  for round in $(seq 1 "$ROUNDS"); do
+    fresh_topic jobstream.bench.consume 6
+    perf_produce jobstream.bench.consume "$size" "$count" >/dev/null
+    if [ $((round % 2)) = 1 ]; then
+      raw_values+="$(raw_consume "$count") "; swift_values+="$(swift_consume "$count") "
+    else
+      swift_values+="$(swift_consume "$count") "; raw_values+="$(raw_consume "$count") "
+    fi
+  done
+  report "consume $label" "$raw_values" "$swift_values"
 done
 
-fresh_topic jobstream.bench.rtt 1
-raw=$("$out/rtt" $brokers jobstream.bench.rtt "$RTT")
-swift=$("$bench" latency --brokers $brokers --topic jobstream.bench.rtt --count "$RTT" --log-level warning)
+raw_p50="" raw_p99="" swift_p50="" swift_p99=""
+for round in $(seq 1 "$ROUNDS"); do
+  fresh_topic jobstream.bench.rtt 1
+  if [ $((round % 2)) = 1 ]; then raw=$(raw_rtt); swift=$(swift_rtt); else swift=$(swift_rtt); raw=$(raw_rtt); fi
+  raw_p50+="$(field 'p50 ms:' <<<"$raw") " raw_p99+="$(field 'p99 ms:' <<<"$raw") "
+  swift_p50+="$(field 'p50 ms:' <<<"$swift") " swift_p99+="$(field 'p99 ms:' <<<"$swift") "
+done
 for p in p50 p99; do
-  r=$(grep "^$p ms:" <<<"$raw" | awk '{print $3}')
-  s=$(grep "^$p ms:" <<<"$swift" | awk '{print $3}')
-  printf 'latency %s: librdkafka %s ms   swift %s ms   difference %s ms\n' "$p" "$r" "$s" \
-    "$(awk -v s="$s" -v r="$r" 'BEGIN { printf "%+.3f", s - r }')"
+  r_values=raw_$p s_values=swift_$p
+  r=$(median <<<"${!r_values}") s=$(median <<<"${!s_values}")
+  printf 'latency %s: librdkafka %s ms   swift %s ms   difference %s ms   (rounds: librdkafka %s; swift %s)\n' "$p" "$r" "$s" \
+    "$(awk -v s="$s" -v r="$r" 'BEGIN { printf "%+.3f", s - r }')" "${!r_values}" "${!s_values}"
 done
 "$root/deploy/local/broker.sh" stop >/dev/null
