@@ -87,13 +87,20 @@ public final class KafkaProducer: Service, Sendable {
 
     /// Queues `message` and returns without waiting for the broker. When librdkafka's queue is full
     /// it waits for room (backpressure) rather than failing.
+    @inlinable  // inlined into the caller's loop: a non-suspending async call still costs a frame per message
     public func enqueue(_ message: KafkaProducerMessage) async throws {
-        while true {
-            let result = client.produce(message, waiter: 0)
-            if result == RD_KAFKA_RESP_ERR_NO_ERROR { return }
-            guard result == RD_KAFKA_RESP_ERR__QUEUE_FULL else { throw Self.produceError(result, topic: message.topic) }
+        while try !enqueueIfRoom(message) {
             try await Task.sleep(for: .milliseconds(1))
         }
+    }
+
+    /// Queues `message` without waiting: returns false, queuing nothing, when librdkafka's queue is
+    /// full. For tight loops that handle backpressure themselves; it skips the cost of an async call.
+    public func enqueueIfRoom(_ message: KafkaProducerMessage) throws -> Bool {
+        let result = client.produce(message, waiter: 0)
+        if result == RD_KAFKA_RESP_ERR_NO_ERROR { return true }
+        guard result == RD_KAFKA_RESP_ERR__QUEUE_FULL else { throw Self.produceError(result, topic: message.topic) }
+        return false
     }
 
     /// Waits until every queued message is acknowledged or failed, or `timeout` passed.
