@@ -60,4 +60,20 @@ struct ProduceConsumeTests {
         }
         await producer.shutdown()
     }
+
+    @Test("enqueueIfRoom refuses, queuing nothing, when librdkafka's queue is full; enqueue waits for room")
+    func backpressure() async throws {
+        let topic = try await TestBroker.createTopic("backpressure", partitions: 1)
+        var kafka = TestBroker.kafka
+        kafka.properties["queue.buffering.max.messages"] = "1"
+        let producer = try KafkaProducer(configuration: ProducerConfiguration(kafka: kafka, linger: .milliseconds(200)),
+                                         logger: testLogger)
+        let message = KafkaProducerMessage(topic: topic, key: "k", value: Array("v".utf8))
+        #expect(try producer.enqueueIfRoom(message))
+        #expect(try producer.enqueueIfRoom(message) == false)
+        try await producer.enqueue(message)  // waits until the first is delivered
+        #expect(await producer.flush())
+        #expect(producer.deliveredCount == 2)
+        await producer.shutdown()
+    }
 }
