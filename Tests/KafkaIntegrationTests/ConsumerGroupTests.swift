@@ -88,9 +88,11 @@ struct ConsumerGroupTests {
         configuration.commitInterval = .seconds(600)
         let consumer = try KafkaConsumer(configuration: configuration, logger: testLogger)
         let received = try await consumer.receive(30)
-        await consumer.close()
         var expected: [Int32: Int64] = [:]
         for message in received { expected[message.partition] = max(expected[message.partition] ?? 0, message.offset + 1) }
+        // Nothing is committed yet: the background commit runs every 10 minutes here.
+        #expect(try await TestBroker.committed(group: group, topic: topic, partitions: 3).values.allSatisfy { $0 < 0 })
+        await consumer.close()
         #expect(try await TestBroker.committed(group: group, topic: topic, partitions: 3) == expected)
     }
 
@@ -130,6 +132,20 @@ struct ConsumerGroupTests {
         await secondReader.value
         await first.close()
         await second.close()
+    }
+
+    @Test("commitProcessed commits finished work at once")
+    func commitProcessedCommitsNow() async throws {
+        let topic = try await TestBroker.createTopic("commit-now", partitions: 1)
+        let group = "g-\(topic)"
+        try await produce(5, to: topic)
+        var configuration = TestBroker.consumerConfiguration(group: group, topics: [topic])
+        configuration.commitInterval = .seconds(600)
+        let consumer = try KafkaConsumer(configuration: configuration, logger: testLogger)
+        _ = try await consumer.receive(5)
+        try await consumer.commitProcessed()
+        #expect(try await TestBroker.committed(group: group, topic: topic, partitions: 1) == [0: 5])
+        await consumer.close()
     }
 
     @Test("a paused consumer fetches nothing until resumed, and keeps its place")
