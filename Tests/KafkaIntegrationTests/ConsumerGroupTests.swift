@@ -22,14 +22,7 @@ struct ConsumerGroupTests {
         let first = try KafkaConsumer(configuration: TestBroker.consumerConfiguration(group: group, topics: [topic]), logger: testLogger)
         let second = try KafkaConsumer(configuration: TestBroker.consumerConfiguration(group: group, topics: [topic]), logger: testLogger)
         let collector = Collector()
-        let readers = [first, second].enumerated().map { index, consumer in
-            Task {
-                for await message in consumer.messages {
-                    await collector.add(index, message)
-                    consumer.markProcessed(message)
-                }
-            }
-        }
+        let readers = [first, second].enumerated().map { index, consumer in consumer.read(into: collector, as: index) }
         // Wait until the group settled: both members hold partitions and together all six.
         try await withTimeLimit(.seconds(45), "the group settling") {
             while true {
@@ -105,16 +98,11 @@ struct ConsumerGroupTests {
         configuration.commitInterval = .seconds(600)  // only the rebalance (or close) can commit
         let first = try KafkaConsumer(configuration: configuration, logger: testLogger)
         _ = try await first.receive(60)
-        let firstReader = Task { for await message in first.messages { first.markProcessed(message) } }
+        let firstReader = first.read(into: Collector(), as: 0)
 
         let second = try KafkaConsumer(configuration: configuration, logger: testLogger)
         let secondCollector = Collector()
-        let secondReader = Task {
-            for await message in second.messages {
-                await secondCollector.add(1, message)
-                second.markProcessed(message)
-            }
-        }
+        let secondReader = second.read(into: secondCollector, as: 1)
         try await withTimeLimit(.seconds(45), "the second member getting partitions") {
             while second.assignment.isEmpty { try await Task.sleep(for: .milliseconds(200)) }
         }
@@ -159,12 +147,7 @@ struct ConsumerGroupTests {
         #expect(consumer.isPaused)
         try await produce(6, to: topic, from: 4)
         let whilePaused = Collector()
-        let reader = Task {
-            for await message in consumer.messages {
-                await whilePaused.add(0, message)
-                consumer.markProcessed(message)
-            }
-        }
+        let reader = consumer.read(into: whilePaused, as: 0)
         try await Task.sleep(for: .seconds(2))
         #expect(await whilePaused.total == 0)
         consumer.resume()
@@ -175,6 +158,18 @@ struct ConsumerGroupTests {
         await reader.value
         await consumer.close()
         #expect(await whilePaused.valuesByConsumer[0] == Set((4..<10).map(String.init)))
+    }
+}
+
+extension KafkaConsumer {
+    /// Reads until stopped, marking every message processed and collecting it as consumer `index`.
+    func read(into collector: Collector, as index: Int) -> Task<Void, Never> {
+        Task {
+            for await message in messages {
+                await collector.add(index, message)
+                markProcessed(message)
+            }
+        }
     }
 }
 
