@@ -88,6 +88,8 @@ extension KafkaBench {
                                                       sessionTimeout: .seconds(6), maxPollInterval: .seconds(10),
                                                       fetchWaitMax: .milliseconds(500))
             let consumer = try KafkaConsumer(configuration: configuration, logger: options.logger())
+            // A local copy: reading an @Option in the loop costs a property-wrapper lookup per message.
+            let count = self.count
             let clock = ContinuousClock()
             var start: ContinuousClock.Instant?
             var received = 0
