@@ -83,6 +83,7 @@ topics: build broker-start
 run: build broker-start
 	$(BIN)/jobstream topics create
 	SERVICES="$(SERVICES)" BIN="$(BIN)" RUN_DIR="$(RUN_DIR)" deploy/local/services.sh start
+	BIN="$(BIN)" RUN_DIR="$(RUN_DIR)" deploy/local/demo.sh
 
 stop:
 	-SERVICES="$(SERVICES)" BIN="$(BIN)" RUN_DIR="$(RUN_DIR)" deploy/local/services.sh stop
