@@ -32,8 +32,8 @@ public final class KafkaAdmin: Sendable {
     private let timeout: Duration
 
     public init(configuration: KafkaConfiguration, logger: Logger, timeout: Duration = .seconds(30)) throws {
-        let properties = configuration.librdkafkaProperties().merging(configuration.properties) { _, passedThrough in passedThrough }
-        self.client = try RDKafkaClient(kind: .producer, properties: properties, context: RDKafkaClientContext(logger: logger))
+        self.client = try RDKafkaClient(kind: .producer, properties: configuration.librdkafkaProperties(),
+                                        context: RDKafkaClientContext(logger: logger))
         self.timeout = timeout
     }
 

@@ -18,9 +18,12 @@ public struct KafkaConfiguration: Sendable {
         self.properties = properties
     }
 
-    /// The librdkafka properties these settings stand for.
-    func librdkafkaProperties() -> [String: String] {
+    /// The librdkafka properties for these settings plus a client's typed `settings`, with the
+    /// pass-through properties applied last so they override both.
+    func librdkafkaProperties(with settings: [String: String] = [:]) -> [String: String] {
         ["bootstrap.servers": brokers, "client.id": clientID]
+            .merging(settings) { _, setting in setting }
+            .merging(properties) { _, passedThrough in passedThrough }
     }
 }
 
@@ -45,13 +48,13 @@ public struct ProducerConfiguration: Sendable {
 
     /// Idempotent, acknowledged by all in-sync replicas, so a retried send never duplicates or reorders.
     func librdkafkaProperties() -> [String: String] {
-        var properties = kafka.librdkafkaProperties()
-        properties["enable.idempotence"] = "true"
-        properties["acks"] = "all"
-        properties["linger.ms"] = String(linger.milliseconds)
-        properties["message.timeout.ms"] = String(messageTimeout.milliseconds)
-        properties["compression.type"] = compression
-        return properties.merging(kafka.properties) { _, passedThrough in passedThrough }
+        kafka.librdkafkaProperties(with: [
+            "enable.idempotence": "true",
+            "acks": "all",
+            "linger.ms": String(linger.milliseconds),
+            "message.timeout.ms": String(messageTimeout.milliseconds),
+            "compression.type": compression,
+        ])
     }
 }
 
@@ -112,19 +115,19 @@ public struct ConsumerConfiguration: Sendable {
     /// At-least-once: librdkafka commits only offsets we stored, and we store an offset only once
     /// every message before it was marked processed (`enable.auto.offset.store=false`).
     func librdkafkaProperties() -> [String: String] {
-        var properties = kafka.librdkafkaProperties()
-        properties["group.id"] = groupID
-        properties["auto.offset.reset"] = startOffset.rawValue
-        properties["enable.auto.commit"] = "true"
-        properties["enable.auto.offset.store"] = "false"
-        properties["auto.commit.interval.ms"] = String(commitInterval.milliseconds)
-        properties["session.timeout.ms"] = String(sessionTimeout.milliseconds)
-        properties["heartbeat.interval.ms"] = String(heartbeatInterval.milliseconds)
-        properties["max.poll.interval.ms"] = String(maxPollInterval.milliseconds)
-        properties["fetch.wait.max.ms"] = String(fetchWaitMax.milliseconds)
-        properties["partition.assignment.strategy"] = assignmentStrategy
-        properties["fetch.queue.backoff.ms"] = String(fetchQueueBackoff.milliseconds)
-        return properties.merging(kafka.properties) { _, passedThrough in passedThrough }
+        kafka.librdkafkaProperties(with: [
+            "group.id": groupID,
+            "auto.offset.reset": startOffset.rawValue,
+            "enable.auto.commit": "true",
+            "enable.auto.offset.store": "false",
+            "auto.commit.interval.ms": String(commitInterval.milliseconds),
+            "session.timeout.ms": String(sessionTimeout.milliseconds),
+            "heartbeat.interval.ms": String(heartbeatInterval.milliseconds),
+            "max.poll.interval.ms": String(maxPollInterval.milliseconds),
+            "fetch.wait.max.ms": String(fetchWaitMax.milliseconds),
+            "partition.assignment.strategy": assignmentStrategy,
+            "fetch.queue.backoff.ms": String(fetchQueueBackoff.milliseconds),
+        ])
     }
 }
 

@@ -152,8 +152,6 @@ public final class KafkaConsumer: Sendable {
         // afterwards sees the assignment they will be handed out under.
         client.consumeBatch(timeoutMilliseconds: 100, maximum: batchSize, topicNames: &topicNames) { result in
             switch result {
-            case .none:
-                break
             case .message(let message):
                 batch.append(message)
             case .error(let topic, let partition, let code, let reason):

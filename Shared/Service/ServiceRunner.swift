@@ -21,7 +21,6 @@ public enum ServiceRunner {
     public static func run(name: String, topics: [String], accepting: Set<MessageType>, options: ServiceOptions,
                            makeHandler: (ServiceContext) throws -> MessageHandler) async throws {
         let logger = LoggingSetup.bootstrap(label: "jobstream.\(name)", level: options.logLevel)
-        try LibrdkafkaVersion.requireSupported()
         let kafka = try options.kafkaConfiguration(defaultClientID: name)
         let group = options.group ?? "jobstream.\(name)"
         let producer = try KafkaProducer(configuration: ProducerConfiguration(kafka: kafka), logger: logger)

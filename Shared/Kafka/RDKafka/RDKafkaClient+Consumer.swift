@@ -22,7 +22,7 @@ extension RDKafkaClient {
     /// One call per batch rather than one `rd_kafka_consumer_poll` per message: polling message by
     /// message measured about 5 times slower here (22 k against 124 k msgs/s on the same broker).
     func consumeBatch(timeoutMilliseconds: Int32, maximum: Int, topicNames: inout RDKafkaTopicNameCache,
-                      _ body: (ConsumerPollResult) -> Void) {
+                      _ body: (ConsumedRecord) -> Void) {
         let messages = UnsafeMutablePointer<UnsafeMutablePointer<rd_kafka_message_t>?>.allocate(capacity: maximum)
         defer { messages.deallocate() }
         let queue = withHandle { rd_kafka_queue_get_consumer($0) }
@@ -43,7 +43,7 @@ extension RDKafkaClient {
 
     /// A message or error event copied out of librdkafka. Does not keep the pointer.
     private static func copy(_ message: UnsafeMutablePointer<rd_kafka_message_t>,
-                             topicNames: inout RDKafkaTopicNameCache) -> ConsumerPollResult {
+                             topicNames: inout RDKafkaTopicNameCache) -> ConsumedRecord {
         let record = message.pointee
         let topic = topicNames.name(of: record.rkt)
         guard record.err == RD_KAFKA_RESP_ERR_NO_ERROR else {
@@ -149,9 +149,8 @@ struct RDKafkaTopicNameCache {
     }
 }
 
-/// What one consumer poll returned.
-enum ConsumerPollResult {
-    case none
+/// A message or an error event taken from the consumer queue.
+enum ConsumedRecord {
     case message(KafkaConsumerMessage)
     case error(topic: String, partition: Int32, code: Int32, reason: String)
 }
