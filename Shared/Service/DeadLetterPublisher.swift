@@ -31,11 +31,15 @@ public struct DeadLetterPublisher: Sendable {
     }
 
     /// Publishes the dead letter and returns once the broker acknowledged it, retrying until it does:
-    /// the original's offset may be committed only after that. Throws only if cancelled.
-    public func publish(_ message: KafkaConsumerMessage, reason: String) async throws {
+    /// the original's offset may be committed only after that. Throws `CancellationError` if cancelled
+    /// or once `giveUp` returns true between attempts (a shutting-down service must not wait forever
+    /// for a broker that is down; the original is then delivered again later).
+    public func publish(_ message: KafkaConsumerMessage, reason: String,
+                        giveUp: @Sendable () -> Bool = { false }) async throws {
         let letter = deadLetter(for: message, reason: reason)
         var delay = Duration.milliseconds(100)
         while true {
+            if giveUp() { throw CancellationError() }
             do {
                 let report = try await producer.send(letter)
                 logger.warning("dead-lettered \(message.topic)[\(message.partition)]@\(message.offset): \(reason)",

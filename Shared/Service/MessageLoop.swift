@@ -91,7 +91,7 @@ public final class MessageLoop: Service, Sendable {
 
     private func deadLetter(_ message: KafkaConsumerMessage, reason: String) async {
         do {
-            try await deadLetters.publish(message, reason: reason)
+            try await deadLetters.publish(message, reason: reason) { [self] in stopping.load(ordering: .relaxed) }
             consumer.markProcessed(message)
         } catch {
             logger.error("stopped before the dead letter was written; the message will be delivered again")

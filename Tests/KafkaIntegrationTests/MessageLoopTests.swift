@@ -114,6 +114,23 @@ struct MessageLoopTests {
         await fixture.producer.shutdown()
     }
 
+    @Test("a dead letter is not published, and not waited for, once the service gives up (shutting down)")
+    func deadLetterGivesUp() async throws {
+        let topic = try await TestBroker.createTopic("dlq-give-up", partitions: 1)
+        let producer = try TestBroker.producer()
+        let publisher = DeadLetterPublisher(producer: producer, consumerGroup: "g", topic: topic, logger: testLogger)
+        let message = KafkaConsumerMessage(topic: "in", partition: 0, offset: 7, key: nil, value: Array("x".utf8),
+                                           headers: [], timestampMilliseconds: nil)
+        await #expect(throws: CancellationError.self) {
+            try await publisher.publish(message, reason: "bad", giveUp: { true })
+        }
+        #expect(await producer.flush())
+        #expect(producer.deliveredCount == 0)
+        try await publisher.publish(message, reason: "bad")
+        #expect(producer.deliveredCount == 1)
+        await producer.shutdown()
+    }
+
     @Test("graceful shutdown of the service group commits handled messages and leaves the group")
     func gracefulShutdownCommits() async throws {
         let handled = JobIDs()
