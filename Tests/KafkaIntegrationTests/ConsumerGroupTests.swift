@@ -77,8 +77,7 @@ struct ConsumerGroupTests {
         let topic = try await TestBroker.createTopic("close-commits", partitions: 3)
         let group = "g-\(topic)"
         try await produce(30, to: topic)
-        var configuration = TestBroker.consumerConfiguration(group: group, topics: [topic])
-        configuration.commitInterval = .seconds(600)
+        let configuration = TestBroker.consumerConfiguration(group: group, topics: [topic], commitInterval: .seconds(600))
         let consumer = try KafkaConsumer(configuration: configuration, logger: testLogger)
         let received = try await consumer.receive(30)
         var expected: [Int32: Int64] = [:]
@@ -94,8 +93,8 @@ struct ConsumerGroupTests {
         let topic = try await TestBroker.createTopic("revoke", partitions: 6)
         let group = "g-\(topic)"
         try await produce(60, to: topic)
-        var configuration = TestBroker.consumerConfiguration(group: group, topics: [topic])
-        configuration.commitInterval = .seconds(600)  // only the rebalance (or close) can commit
+        // Only the rebalance (or close) can commit.
+        let configuration = TestBroker.consumerConfiguration(group: group, topics: [topic], commitInterval: .seconds(600))
         let first = try KafkaConsumer(configuration: configuration, logger: testLogger)
         _ = try await first.receive(60)
         let firstReader = first.read(into: Collector(), as: 0)
@@ -127,8 +126,7 @@ struct ConsumerGroupTests {
         let topic = try await TestBroker.createTopic("commit-now", partitions: 1)
         let group = "g-\(topic)"
         try await produce(5, to: topic)
-        var configuration = TestBroker.consumerConfiguration(group: group, topics: [topic])
-        configuration.commitInterval = .seconds(600)
+        let configuration = TestBroker.consumerConfiguration(group: group, topics: [topic], commitInterval: .seconds(600))
         let consumer = try KafkaConsumer(configuration: configuration, logger: testLogger)
         _ = try await consumer.receive(5)
         try await consumer.commitProcessed()

@@ -23,9 +23,9 @@ struct MessageLoopTests {
         let deadLetters = try await TestBroker.createTopic("loop-dlq", partitions: 1)
         let group = "g-\(input)"
         let producer = try TestBroker.producer()
-        var configuration = TestBroker.consumerConfiguration(group: group, topics: [input])
-        configuration.commitInterval = commitInterval
-        let consumer = try KafkaConsumer(configuration: configuration, logger: testLogger)
+        let consumer = try KafkaConsumer(
+            configuration: TestBroker.consumerConfiguration(group: group, topics: [input], commitInterval: commitInterval),
+            logger: testLogger)
         let publisher = DeadLetterPublisher(producer: producer, consumerGroup: group, topic: deadLetters, logger: testLogger)
         let loop = MessageLoop(consumer: consumer, deadLetters: publisher, logger: testLogger, handler: handler)
         return Fixture(input: input, deadLetters: deadLetters, group: group, producer: producer, consumer: consumer, loop: loop)

@@ -26,9 +26,11 @@ enum TestBroker {
     }
 
     /// A consumer with the short group timeouts that make a join take seconds on the test broker.
-    static func consumerConfiguration(group: String, topics: [String]) -> ConsumerConfiguration {
+    /// A long `commitInterval` keeps the background commit out of a test, so only the code under test commits.
+    static func consumerConfiguration(group: String, topics: [String],
+                                      commitInterval: Duration = .milliseconds(200)) -> ConsumerConfiguration {
         ConsumerConfiguration(kafka: kafka, groupID: group, topics: topics, sessionTimeout: .seconds(6),
-                              maxPollInterval: .seconds(10), commitInterval: .milliseconds(200),
+                              maxPollInterval: .seconds(10), commitInterval: commitInterval,
                               fetchWaitMax: .milliseconds(20))
     }
 
