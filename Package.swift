@@ -40,6 +40,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/sql-kit.git", from: "3.36.0"),
+        .package(url: "https://github.com/vapor/sqlite-kit.git", from: "4.5.2"),
+        .package(url: "https://github.com/vapor/postgres-kit.git", from: "2.17.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
     ],
     targets: [
         // The C interop module: librdkafka's header, found through pkg-config.
@@ -80,16 +85,48 @@ let package = Package(
             path: "Shared/Service",
             swiftSettings: swiftSettings
         ),
-        service("backfill-validator"),
-        service("backfill-processor"),
+        // The database: the record store being backfilled and the durable job logs (SQLite or PostgreSQL).
+        .target(
+            name: "JobstreamStore",
+            dependencies: [
+                "JobstreamMessages",
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "SQLiteKit", package: "sqlite-kit"),
+                .product(name: "PostgresKit", package: "postgres-kit"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Shared/Store",
+            swiftSettings: swiftSettings
+        ),
+        // Backfill work without Kafka: actions, CSV files, validation, applying rows, result files.
+        .target(
+            name: "JobstreamBackfill",
+            dependencies: [
+                "JobstreamMessages",
+                "JobstreamStore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Shared/Backfill",
+            swiftSettings: swiftSettings
+        ),
+        service("backfill-validator", extra: ["JobstreamStore", "JobstreamBackfill"]),
+        service("backfill-processor", extra: ["JobstreamStore", "JobstreamBackfill"]),
         service("migration-runner"),
         service("sync-history-recorder"),
-        service("jobstream"),
+        service("jobstream", extra: ["JobstreamStore", "JobstreamBackfill"]),
         service("kafka-bench"),
         .testTarget(
             name: "JobstreamMessagesTests",
             dependencies: ["JobstreamMessages"],
             path: "Tests/JobstreamMessagesTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "BackfillTests",
+            dependencies: ["JobstreamBackfill", "JobstreamStore", "JobstreamMessages"],
+            path: "Tests/BackfillTests",
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,0 +1,167 @@
+import Foundation
+
+/// One record of a CSV file: its fields and the line it starts on (1-based; the header is on line 1).
+public struct CSVRecord: Sendable, Hashable {
+    public var fields: [String]
+    public var line: Int
+}
+
+/// A file that is not valid CSV, with where: the line and, when known, the field.
+public struct CSVFormatError: Error, CustomStringConvertible, Equatable {
+    public let line: Int
+    public let field: Int?
+    public let reason: String
+
+    public var description: String {
+        "line \(line)\(field.map { ", field \($0)" } ?? ""): \(reason)"
+    }
+}
+
+/// Reads an RFC 4180 CSV file record by record, in constant memory whatever the file's size.
+///
+/// Accepts UTF-8 with or without a byte-order mark, LF or CRLF line ends, and quoted fields holding
+/// commas, doubled quotes and line breaks. Blank lines are skipped. Refuses, naming the line: bytes
+/// that are not UTF-8, a quote inside an unquoted field, text after a closing quote, and a quoted
+/// field never closed.
+///
+/// Written here rather than taken from a CSV package: the packages available to us read whole
+/// files into memory or accept malformed quoting silently and report no line numbers.
+public final class CSVReader {
+    private let handle: FileHandle
+    private let bufferSize: Int
+    private var buffer: [UInt8] = []
+    private var position = 0
+    private var atEndOfFile = false
+    private var line = 1
+    private var startOfFile = true
+
+    public init(url: URL, bufferSize: Int = 1 << 20) throws {
+        handle = try FileHandle(forReadingFrom: url)
+        self.bufferSize = bufferSize
+    }
+
+    deinit {
+        try? handle.close()
+    }
+
+    private enum State {
+        case fieldStart, unquoted, quoted, quoteInQuoted
+    }
+
+    /// The next record, nil at the end of the file.
+    public func next() throws -> CSVRecord? {
+        var fields: [String] = []
+        var field: [UInt8] = []
+        var state = State.fieldStart
+        var recordLine = line
+        var quoteLine = line
+
+        func endField() throws {
+            guard let text = String(validating: field, as: UTF8.self) else {
+                throw CSVFormatError(line: line, field: fields.count + 1,
+                                     reason: "the text is not valid UTF-8; save the file as UTF-8 and upload it again")
+            }
+            fields.append(text)
+            field.removeAll(keepingCapacity: true)
+        }
+
+        while true {
+            if position == buffer.count {
+                try refill()
+                if position == buffer.count {
+                    // End of file.
+                    switch state {
+                    case .quoted:
+                        throw CSVFormatError(line: quoteLine, field: fields.count + 1,
+                                             reason: "a quoted field starting here is never closed (a missing \")")
+                    case .fieldStart where fields.isEmpty:
+                        return nil
+                    default:
+                        try endField()
+                        return CSVRecord(fields: fields, line: recordLine)
+                    }
+                }
+            }
+            let byte = buffer[position]
+            position += 1
+            switch state {
+            case .fieldStart:
+                if byte == UInt8(ascii: "\"") {
+                    state = .quoted
+                    quoteLine = line
+                } else if byte == UInt8(ascii: ",") {
+                    try endField()
+                } else if byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r") {
+                    if try endOfLine(byte) { continue }
+                    if fields.isEmpty {
+                        recordLine = line  // a blank line: skip it
+                        continue
+                    }
+                    try endField()
+                    return CSVRecord(fields: fields, line: recordLine)
+                } else {
+                    field.append(byte)
+                    state = .unquoted
+                }
+            case .unquoted:
+                if byte == UInt8(ascii: ",") {
+                    try endField()
+                    state = .fieldStart
+                } else if byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r") {
+                    if try endOfLine(byte) { continue }
+                    try endField()
+                    return CSVRecord(fields: fields, line: recordLine)
+                } else if byte == UInt8(ascii: "\"") {
+                    throw CSVFormatError(line: line, field: fields.count + 1,
+                                         reason: "a quote inside an unquoted field; quote the whole field and double the quote (\"\")")
+                } else {
+                    field.append(byte)
+                }
+            case .quoted:
+                if byte == UInt8(ascii: "\"") {
+                    state = .quoteInQuoted
+                } else {
+                    if byte == UInt8(ascii: "\n") { line += 1 }
+                    field.append(byte)
+                }
+            case .quoteInQuoted:
+                if byte == UInt8(ascii: "\"") {
+                    field.append(byte)
+                    state = .quoted
+                } else if byte == UInt8(ascii: ",") {
+                    try endField()
+                    state = .fieldStart
+                } else if byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r") {
+                    if try endOfLine(byte) { continue }
+                    try endField()
+                    return CSVRecord(fields: fields, line: recordLine)
+                } else {
+                    throw CSVFormatError(line: line, field: fields.count + 1,
+                                         reason: "text after a closing quote; a quote inside a quoted field is written \"\"")
+                }
+            }
+        }
+    }
+
+    /// Counts a line end. Returns true when `byte` is a CR followed by LF: the LF ends the line instead.
+    private func endOfLine(_ byte: UInt8) throws -> Bool {
+        if byte == UInt8(ascii: "\r") {
+            if position == buffer.count { try refill() }
+            if position < buffer.count, buffer[position] == UInt8(ascii: "\n") { return true }
+        }
+        line += 1
+        return false
+    }
+
+    private func refill() throws {
+        guard !atEndOfFile else { return }
+        let data = try handle.read(upToCount: bufferSize) ?? Data()
+        if data.isEmpty { atEndOfFile = true }
+        buffer = [UInt8](data)
+        position = 0
+        if startOfFile {
+            startOfFile = false
+            if buffer.starts(with: [0xEF, 0xBB, 0xBF]) { position = 3 }
+        }
+    }
+}

@@ -1,0 +1,126 @@
+import JobstreamMessages
+import JobstreamStore
+import SQLKit
+
+/// What became of a chunk a processor was given.
+public enum ChunkApplyOutcome: Sendable, Equatable {
+    /// Applied now; the ledger entry says which rows failed and why.
+    case applied(BackfillLedger.Chunk)
+    /// Applied before (a redelivery after a crash or a rebalance): nothing changed this time.
+    case alreadyApplied
+    /// The job was canceled or has ended: the chunk is not applied.
+    case skipped(reason: String)
+    /// No job with this id is in the log.
+    case unknownJob
+}
+
+/// Applies a chunk of a backfill to the record store — in one transaction, exactly once.
+///
+/// The transaction checks the job (not canceled, not ended), checks the ledger (not applied
+/// before), applies every row whose record exists, and records the chunk with the rows that
+/// failed. Either all of it commits or none of it, so a processor killed at any moment leaves the
+/// chunk wholly applied or wholly not, and a redelivered chunk finds its ledger entry.
+public struct ChunkApplier: Sendable {
+    public let store: Store
+    /// Rows per UPDATE statement (bound parameters stay well under both databases' limits).
+    let rowsPerStatement = 250
+
+    public init(store: Store) {
+        self.store = store
+    }
+
+    public func apply(_ chunk: BackfillChunk, jobId: String) async throws -> ChunkApplyOutcome {
+        guard let action = BackfillAction.named(chunk.action) else {
+            throw UnknownAction(name: chunk.action)
+        }
+        let flavor = store.flavor
+        return try await store.transaction { database in
+            // PostgreSQL: hold the job row so a cancel request waits for this chunk to commit, and
+            // every chunk that starts after it sees the request. (SQLite transactions are serial.)
+            let lock = flavor == .postgres ? " FOR SHARE" : ""
+            guard let job = try await database.raw("""
+                SELECT status, cancel_requested_by FROM backfill_jobs WHERE job_id = \(bind: jobId)\(unsafeRaw: lock)
+                """).first() else { return .unknownJob }
+            let status = try job.decode(column: "status", as: String.self)
+            if try job.decodeNil(column: "cancel_requested_by") == false {
+                return .skipped(reason: "the job was canceled")
+            }
+            if let current = BackfillStatus(rawValue: status), current.isTerminal {
+                return .skipped(reason: "the job is \(current.rawValue)")
+            }
+            if try await BackfillLedger.chunkExists(jobId: jobId, index: chunk.chunkIndex, in: database) {
+                return .alreadyApplied
+            }
+            let entry: BackfillLedger.Chunk
+            if action.needsFile {
+                let failures = try await Self.applyRows(chunk.rows, action: action, batch: rowsPerStatement, in: database)
+                entry = BackfillLedger.Chunk(index: chunk.chunkIndex, firstRow: chunk.rows.first?.rowNumber ?? 0,
+                                             lastRow: chunk.rows.last?.rowNumber ?? 0, rowCount: chunk.rows.count,
+                                             failures: failures)
+            } else {
+                let changed = try await Self.applyFileless(action, flavor: flavor, in: database)
+                entry = BackfillLedger.Chunk(index: chunk.chunkIndex, firstRow: 0, lastRow: 0, rowCount: changed, failures: [:])
+            }
+            try await BackfillLedger.recordChunk(jobId: jobId, entry, in: database)
+            return .applied(entry)
+        }
+    }
+
+    /// Sets each row's non-empty values on its record; returns the rows whose record does not exist.
+    static func applyRows(_ rows: [BackfillRow], action: BackfillAction, batch: Int,
+                          in database: any SQLDatabase) async throws -> [Int: String] {
+        guard let key = action.keyColumn else { return [:] }
+        let columns = action.updatableColumns
+        var failures: [Int: String] = [:]
+        for start in stride(from: 0, to: rows.count, by: batch) {
+            let slice = rows[start..<min(start + batch, rows.count)]
+            let keys = slice.map { $0.fields[key.name] ?? "" }
+            let existing = Set(try await database.raw("""
+                SELECT id FROM \(ident: action.table) WHERE id IN (\(binds: keys))
+                """).all().map { try $0.decode(column: "id", as: String.self) })
+            var query: SQLQueryString = "WITH v(\(idents: ["id"] + columns.map(\.databaseColumn), joinedBy: ", ")) AS (VALUES "
+            var first = true
+            for row in slice {
+                let id = row.fields[key.name] ?? ""
+                guard existing.contains(id) else {
+                    failures[row.rowNumber] = "\(action.recordName) \(id) does not exist"
+                    continue
+                }
+                let values: [any Encodable & Sendable] = [id] + columns.map { row.fields[$0.name] }
+                query += first ? "(\(binds: values))" : ", (\(binds: values))"
+                first = false
+            }
+            guard !first else { continue }
+            query += ") UPDATE \(ident: action.table) SET "
+            for (index, column) in columns.enumerated() {
+                query += index == 0 ? "" : ", "
+                query += "\(ident: column.databaseColumn) = COALESCE(v.\(ident: column.databaseColumn), \(ident: action.table).\(ident: column.databaseColumn))"
+            }
+            query += " FROM v WHERE \(ident: action.table).id = v.id"
+            try await database.raw(query).run()
+        }
+        return failures
+    }
+
+    /// Runs a file-less action; returns how many records it changed.
+    static func applyFileless(_ action: BackfillAction, flavor: SQLFlavor, in database: any SQLDatabase) async throws -> Int {
+        guard action == .bookingDateFromCreated else { throw UnknownAction(name: action.name) }
+        let update: SQLQueryString = "UPDATE rate_plan_charges SET booking_date = created_on WHERE booking_date IS NULL"
+        switch flavor {
+        case .postgres:
+            return try await database.raw("WITH changed AS (\(update) RETURNING 1) SELECT COUNT(*) AS changed FROM changed")
+                .first()?.decode(column: "changed", as: Int.self) ?? 0
+        case .sqlite:
+            try await database.raw(update).run()
+            return try await database.raw("SELECT changes() AS changed").first()?.decode(column: "changed", as: Int.self) ?? 0
+        }
+    }
+}
+
+/// A chunk or request naming an action this version does not know.
+public struct UnknownAction: Error, CustomStringConvertible {
+    public let name: String
+    public var description: String {
+        "unknown backfill action \"\(name)\"; known: \(BackfillAction.all.map(\.name).joined(separator: ", "))"
+    }
+}

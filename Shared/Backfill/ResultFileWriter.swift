@@ -1,0 +1,91 @@
+import Foundation
+import JobstreamStore
+
+/// Writes a job's result file: every row of the uploaded file, in its order, with its columns,
+/// plus `Success` (`true`/`false`) and `Error Message`.
+///
+/// Outcomes come from the ledger in row order — the validator's refused rows and the processors'
+/// chunks, each paged — merged with a fresh read of the file, so memory stays flat for any size.
+public struct ResultFileWriter: Sendable {
+    public let ledger: BackfillLedger
+    public let jobId: String
+
+    public init(ledger: BackfillLedger, jobId: String) {
+        self.ledger = ledger
+        self.jobId = jobId
+    }
+
+    /// The message of a row that was valid but no chunk of it was applied (the job was canceled).
+    public static let notProcessed = "not processed: the job was canceled before this row was applied"
+
+    /// Writes the result of `file` to `url` (through a temporary file, renamed when complete).
+    /// Returns how many rows succeeded and failed.
+    public func write(_ file: ValidatedFile, to url: URL) async throws -> (succeeded: Int, failed: Int) {
+        let partial = url.appendingPathExtension("partial")
+        let writer = try CSVWriter(url: partial)
+        let header = try CSVReader(url: file.csvURL).next()?.fields ?? []
+        try writer.write(header + ["Success", "Error Message"])
+        var refused = PagedCursor<(row: Int, error: String)>(position: \.row) { after in
+            try await ledger.rowErrors(jobId, after: after, limit: 5000)
+        }
+        var chunks = PagedCursor<BackfillLedger.Chunk>(position: \.index, start: -1) { after in
+            try await ledger.chunks(jobId, after: after, limit: 200)
+        }
+        var succeeded = 0, failed = 0
+        try await file.forEachRow { rowNumber, fields, _ in
+            let error: String?
+            if let entry = try await refused.current(), entry.row == rowNumber {
+                error = entry.error
+                try await refused.advance()
+            } else {
+                while let chunk = try await chunks.current(), chunk.lastRow < rowNumber { try await chunks.advance() }
+                if let chunk = try await chunks.current(), chunk.firstRow <= rowNumber {
+                    error = chunk.failures[rowNumber]
+                } else {
+                    error = Self.notProcessed
+                }
+            }
+            if error == nil { succeeded += 1 } else { failed += 1 }
+            try writer.write(fields + [error == nil ? "true" : "false", error ?? ""])
+        }
+        try writer.close()
+        try? FileManager.default.removeItem(at: url)
+        try FileManager.default.moveItem(at: partial, to: url)
+        return (succeeded, failed)
+    }
+}
+
+/// Walks ordered database rows a page at a time.
+struct PagedCursor<Element> {
+    private var page: [Element] = []
+    private var index = 0
+    private var after: Int
+    private var exhausted = false
+    private let position: (Element) -> Int
+    private let fetch: (Int) async throws -> [Element]
+
+    init(position: @escaping (Element) -> Int, start: Int = 0, fetch: @escaping (Int) async throws -> [Element]) {
+        self.position = position
+        self.after = start
+        self.fetch = fetch
+    }
+
+    mutating func current() async throws -> Element? {
+        if index == page.count {
+            guard !exhausted else { return nil }
+            page = try await fetch(after)
+            index = 0
+            if page.isEmpty {
+                exhausted = true
+                return nil
+            }
+            after = position(page[page.count - 1])
+        }
+        return page[index]
+    }
+
+    mutating func advance() async throws {
+        _ = try await current()
+        index += 1
+    }
+}

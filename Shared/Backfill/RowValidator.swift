@@ -1,0 +1,137 @@
+import Foundation
+import JobstreamMessages
+
+/// A problem with a whole file, which fails the job, in words a person understands.
+public struct FileProblem: Error, CustomStringConvertible, Equatable {
+    public let description: String
+
+    public init(_ description: String) {
+        self.description = description
+    }
+}
+
+/// Checks a file's header against an action, then each row's values.
+///
+/// A row's problems are all reported together ("Booking Date: …; Amount: …"); a row with a problem
+/// is never applied.
+public struct RowValidator: Sendable {
+    public let action: BackfillAction
+    /// The header as written in the file.
+    public let header: [String]
+    /// For each field position, the action column it holds (nil: informational).
+    private let columnAt: [ActionColumn?]
+    private let keyPosition: Int
+
+    /// Fails with a ``FileProblem`` naming the column when the header does not fit the action.
+    public init(action: BackfillAction, header: [String]) throws(FileProblem) {
+        self.action = action
+        self.header = header
+        var columnAt: [ActionColumn?] = []
+        var seen: [String: Int] = [:]
+        for (position, name) in header.enumerated() {
+            let normalized = name.trimmingCharacters(in: .whitespaces).lowercased()
+            let column = action.columns.first { $0.name.lowercased() == normalized }
+            if let column {
+                if let earlier = seen[column.name] {
+                    throw FileProblem("the header has the column \"\(column.name)\" twice (columns \(earlier + 1) and \(position + 1))")
+                }
+                seen[column.name] = position
+            }
+            columnAt.append(column)
+        }
+        guard let key = action.keyColumn else {
+            throw FileProblem("\(action.name) takes no file")
+        }
+        guard let keyPosition = seen[key.name] else {
+            let found = header.isEmpty ? "none" : header.map { "\"\($0)\"" }.joined(separator: ", ")
+            throw FileProblem("the required column \"\(key.name)\" is missing from the header (found: \(found)); "
+                + "`jobstream backfill template \(action.name)` prints the expected columns")
+        }
+        guard action.updatableColumns.contains(where: { seen[$0.name] != nil }) else {
+            throw FileProblem("the header has none of the columns \(action.name) can set: "
+                + action.updatableColumns.map { "\"\($0.name)\"" }.joined(separator: ", "))
+        }
+        self.columnAt = columnAt
+        self.keyPosition = keyPosition
+    }
+
+    /// The record's key, or nil when the row has none (it fails validation anyway).
+    public func key(of fields: [String]) -> String? {
+        guard keyPosition < fields.count else { return nil }
+        let key = fields[keyPosition].trimmingCharacters(in: .whitespaces)
+        return key.isEmpty ? nil : key
+    }
+
+    /// The row ready for a processor, or why it cannot be applied.
+    public func validate(_ fields: [String], rowNumber: Int) -> Result<BackfillRow, RowProblem> {
+        guard fields.count == header.count else {
+            return .failure(RowProblem("the row has \(fields.count) fields but the header has \(header.count)"))
+        }
+        var problems: [String] = []
+        var values: [String: String] = [:]
+        for (position, raw) in fields.enumerated() {
+            guard let column = columnAt[position] else { continue }
+            let value = raw.trimmingCharacters(in: .whitespaces)
+            if value.isEmpty {
+                if column.isKey { problems.append("\(column.name) is required") }
+                continue
+            }
+            if let problem = Self.check(value, as: column.type) {
+                problems.append("\(column.name): \(problem)")
+                continue
+            }
+            values[column.name] = value
+        }
+        if problems.isEmpty && values.count == 1 {
+            problems.append("nothing to set: every column \(action.name) can set is empty on this row")
+        }
+        guard problems.isEmpty else { return .failure(RowProblem(problems.joined(separator: "; "))) }
+        return .success(BackfillRow(rowNumber: rowNumber, fields: values))
+    }
+
+    /// Why `value` is not a valid `type`, or nil.
+    static func check(_ value: String, as type: ColumnType) -> String? {
+        switch type {
+        case .text:
+            if value.count > 255 { return "longer than 255 characters" }
+            if value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+                return "contains a control character"
+            }
+            return nil
+        case .date:
+            return CalendarDate(value) == nil ? "\"\(value)\" is not a date written YYYY-MM-DD" : nil
+        case .decimal:
+            return isDecimal(value) ? nil : "\"\(value)\" is not a decimal number such as 1200.50"
+        }
+    }
+
+    static func isDecimal(_ value: String) -> Bool {
+        var digitsBefore = 0
+        var digitsAfter = 0
+        var seenPoint = false
+        for (index, character) in value.utf8.enumerated() {
+            switch character {
+            case UInt8(ascii: "-") where index == 0: continue
+            case UInt8(ascii: "."):
+                if seenPoint { return false }
+                seenPoint = true
+            case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                if seenPoint { digitsAfter += 1 } else { digitsBefore += 1 }
+            default: return false
+            }
+        }
+        return digitsBefore >= 1 && digitsBefore <= 15 && digitsAfter <= 6 && (!seenPoint || digitsAfter >= 1)
+    }
+}
+
+/// Why one row cannot be applied.
+public struct RowProblem: Error, Equatable, CustomStringConvertible {
+    public let description: String
+    /// The row is refused only because its key appears on other rows too.
+    public let isDuplicateKey: Bool
+
+    public init(_ description: String, isDuplicateKey: Bool = false) {
+        self.description = description
+        self.isDuplicateKey = isDuplicateKey
+    }
+}

@@ -1,0 +1,82 @@
+import Foundation
+import JobstreamMessages
+
+/// One backfill job as the log keeps it: every field of the Backfill Logs page and its details view,
+/// plus what the validators need to own and resume it.
+public struct BackfillJobRecord: Codable, Sendable, Hashable {
+    public var jobId: String
+    public var action: String
+    /// "Uploaded File": the name the user gave the file.
+    public var uploadedFile: String?
+    /// Where the file is, relative to the file store.
+    public var filePath: String?
+    public var fileSize: Int?
+    public var md5: String?
+    public var generatedBy: String
+    /// The job whose failed rows this job retries, and the job that retried this one.
+    public var retryOf: String?
+    public var retriedBy: String?
+    public var status: BackfillStatus
+    /// Instants in epoch milliseconds.
+    public var submittedAt: Int
+    public var startDate: Int?
+    public var endDate: Int?
+    /// Data rows in the file, once validated.
+    public var recordsTotal: Int?
+    /// Rows with an outcome (applied, or failed by the validator or a processor).
+    public var recordsProcessed: Int
+    public var recordsFailed: Int
+    /// How many chunks the valid rows make, once validated.
+    public var chunkCount: Int?
+    /// Valid rows per chunk: fixed per job so that a resumed fan-out makes the same chunks.
+    public var chunkSize: Int
+    public var error: String?
+    /// Where the result file is, relative to the file store.
+    public var resultPath: String?
+    /// Who asked to cancel, once someone did; the owner then ends the job as Canceled.
+    public var cancelRequestedBy: String?
+    /// The validator instance running the job and until when its claim holds (epoch ms).
+    public var owner: String?
+    public var leaseUntil: Int
+    public var updatedAt: Int
+
+    public init(jobId: String, action: String, uploadedFile: String?, filePath: String?, fileSize: Int?, md5: String?,
+                generatedBy: String, retryOf: String?, status: BackfillStatus, submittedAt: Int, chunkSize: Int,
+                owner: String?, leaseUntil: Int) {
+        self.jobId = jobId
+        self.action = action
+        self.uploadedFile = uploadedFile
+        self.filePath = filePath
+        self.fileSize = fileSize
+        self.md5 = md5
+        self.generatedBy = generatedBy
+        self.retryOf = retryOf
+        self.status = status
+        self.submittedAt = submittedAt
+        self.recordsProcessed = 0
+        self.recordsFailed = 0
+        self.chunkSize = chunkSize
+        self.owner = owner
+        self.leaseUntil = leaseUntil
+        self.updatedAt = submittedAt
+    }
+
+    /// The event announcing this state on the status topic.
+    public var statusEvent: BackfillStatusEvent {
+        BackfillStatusEvent(
+            action: action, uploadedFile: uploadedFile,
+            startDate: startDate.map(Self.date), endDate: endDate.map(Self.date),
+            generatedBy: generatedBy, recordsProcessed: recordsProcessed, recordsFailed: recordsFailed,
+            status: status, error: error,
+            resultFile: resultPath.map { FileReference(path: $0, name: ($0 as NSString).lastPathComponent) })
+    }
+
+    static func date(_ milliseconds: Int) -> Date {
+        Date(timeIntervalSince1970: Double(milliseconds) / 1000)
+    }
+}
+
+/// Milliseconds since 1970, the unit of every instant in the store.
+public func epochMilliseconds(_ date: Date = Date()) -> Int {
+    Int((date.timeIntervalSince1970 * 1000).rounded())
+}

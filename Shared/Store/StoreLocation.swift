@@ -1,0 +1,64 @@
+import Foundation
+
+/// Where the database is: an SQLite file (the default) or a PostgreSQL server.
+///
+/// Parsed from `--store` / `$JOBSTREAM_STORE`: a `postgres://user:password@host:port/database` URL, or
+/// an SQLite file path (optionally written `sqlite:PATH`).
+public enum StoreLocation: Sendable, Hashable, CustomStringConvertible {
+    case sqlite(path: String)
+    case postgres(url: String)
+
+    /// The SQLite file used when nothing else is given, under the project-local data folder.
+    public static let defaultSQLitePath = ".local/data/jobstream.sqlite"
+
+    /// `$JOBSTREAM_STORE` if set, else the default SQLite file.
+    public static var fromEnvironment: StoreLocation {
+        get throws(StoreError) {
+            try StoreLocation(parsing: ProcessInfo.processInfo.environment["JOBSTREAM_STORE"] ?? defaultSQLitePath)
+        }
+    }
+
+    public init(parsing text: String) throws(StoreError) {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        if trimmed.hasPrefix("postgres://") || trimmed.hasPrefix("postgresql://") {
+            guard let url = URL(string: trimmed), url.host != nil, url.user != nil else {
+                throw StoreError.badLocation("\"\(text)\" is not a PostgreSQL URL of the form postgres://user[:password]@host[:port]/database")
+            }
+            self = .postgres(url: trimmed)
+            return
+        }
+        let path = trimmed.hasPrefix("sqlite:") ? String(trimmed.dropFirst("sqlite:".count)) : trimmed
+        guard !path.isEmpty else {
+            throw StoreError.badLocation("the store location is empty; give an SQLite file path or a postgres:// URL")
+        }
+        guard !path.contains("://") else {
+            throw StoreError.badLocation("\"\(text)\": only postgres:// URLs and SQLite file paths are supported")
+        }
+        self = .sqlite(path: path)
+    }
+
+    /// The location without a password, for logs.
+    public var description: String {
+        switch self {
+        case .sqlite(let path): return "sqlite:\(path)"
+        case .postgres(let url):
+            guard var components = URLComponents(string: url) else { return "postgres://…" }
+            if components.password != nil { components.password = "***" }
+            return components.string ?? "postgres://…"
+        }
+    }
+}
+
+/// A store that could not be opened or used, with what went wrong in words.
+public enum StoreError: Error, CustomStringConvertible, Equatable {
+    case badLocation(String)
+    case unreachable(String)
+    case notFound(String)
+    case conflict(String)
+
+    public var description: String {
+        switch self {
+        case .badLocation(let text), .unreachable(let text), .notFound(let text), .conflict(let text): text
+        }
+    }
+}
