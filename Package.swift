@@ -72,12 +72,14 @@ let package = Package(
             path: "Shared/Messages",
             swiftSettings: swiftSettings
         ),
-        // What every service shares: command-line options, the consume loop, dead letters.
+        // What every service shares: command-line options, the consume loop, dead letters, the store.
         .target(
             name: "JobstreamService",
             dependencies: [
                 "Kafka",
                 "JobstreamMessages",
+                "JobstreamStore",
+                "JobstreamBackfill",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

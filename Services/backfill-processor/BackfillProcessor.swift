@@ -1,22 +1,59 @@
 import ArgumentParser
+import JobstreamBackfill
 import JobstreamMessages
 import JobstreamService
+import JobstreamStore
+import Kafka
 
 @main
 struct BackfillProcessor: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "backfill-processor",
-        abstract: "Applies validated backfill rows to the record store and reports each row's outcome. Run as many as needed.",
-        discussion: "This version joins its consumer group, decodes and acknowledges its messages; the stage's work is not built yet.")
+        abstract: "Applies validated backfill rows to the record store, a chunk per transaction, exactly once.",
+        discussion: """
+            Run any number of instances in one consumer group: the chunks of every job spread over the \
+            partitions of jobstream.backfill.chunks. A chunk delivered twice (after a crash or a rebalance) \
+            is found in the ledger and not applied again.
+            """)
 
     @OptionGroup var options: ServiceOptions
+    @OptionGroup var storeOptions: StoreOptions
 
     func run() async throws {
         try await ServiceRunner.run(
             name: "backfill-processor",
             topics: [Topics.backfillChunks],
             accepting: [.backfillChunk],
-            options: options,
-            makeHandler: ServiceRunner.logReceipt)
+            options: options
+        ) { context in
+            let store = try await storeOptions.openStore(logger: context.logger)
+            let applier = ChunkApplier(store: store)
+            let producer = context.producer
+            return ServiceStage { envelope, _, logger in
+                guard let chunk = envelope.payload(as: BackfillChunk.self) else { return }
+                let outcome: ChunkApplyOutcome
+                do {
+                    outcome = try await applier.apply(chunk, jobId: envelope.jobId)
+                } catch let error as UnknownAction {
+                    throw UnprocessableMessage(error.description)
+                }
+                switch outcome {
+                case .applied(let entry):
+                    logger.debug("chunk \(chunk.chunkIndex) applied: \(entry.rowCount) rows, \(entry.failures.count) failed")
+                    // A live event for dashboards; the ledger in the database is the record.
+                    let outcomes = chunk.rows.map { RowOutcome(rowNumber: $0.rowNumber, success: entry.failures[$0.rowNumber] == nil,
+                                                               error: entry.failures[$0.rowNumber]) }
+                    let result = Envelope(jobId: envelope.jobId, payload: BackfillChunkResult(chunkIndex: chunk.chunkIndex, outcomes: outcomes))
+                    try await producer.enqueue(KafkaProducerMessage(topic: Topics.backfillResults, key: envelope.jobId,
+                                                                    value: try MessageCodec.encode(result)))
+                case .alreadyApplied:
+                    logger.info("chunk \(chunk.chunkIndex) was applied before; not applied again")
+                case .skipped(let reason):
+                    logger.info("chunk \(chunk.chunkIndex) not applied: \(reason)")
+                case .unknownJob:
+                    throw UnprocessableMessage("backfill \(envelope.jobId) is not in the job log; its chunk \(chunk.chunkIndex) cannot be applied")
+                }
+            }
+        }
     }
 }

@@ -6,17 +6,38 @@ import JobstreamService
 struct BackfillValidator: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "backfill-validator",
-        abstract: "Takes backfill requests, validates their files, fans rows out to the processors and keeps each job's status.",
-        discussion: "This version joins its consumer group, decodes and acknowledges its messages; the stage's work is not built yet.")
+        abstract: "Takes backfill requests, validates their files, fans rows out to the processors and keeps each job's log.",
+        discussion: """
+            Run one or more instances in one consumer group. Each job is owned by one instance, which renews \
+            its claim in the database every second; when an instance dies, another (or the same one restarted) \
+            takes its unfinished jobs over once the claim lapses (--lease).
+            """)
 
     @OptionGroup var options: ServiceOptions
+    @OptionGroup var storeOptions: StoreOptions
+
+    @Option(name: .customLong("chunk-size"), help: "Valid rows per chunk sent to the processors.")
+    var chunkSize: Int = 1000
+
+    @Option(help: "Seconds a job's claim lasts without renewal before another validator may take the job over.")
+    var lease: Int = 15
+
+    func validate() throws {
+        guard (1...50_000).contains(chunkSize) else { throw ValidationError("--chunk-size must be between 1 and 50000") }
+        guard (3...600).contains(lease) else { throw ValidationError("--lease must be between 3 and 600 seconds") }
+    }
 
     func run() async throws {
         try await ServiceRunner.run(
             name: "backfill-validator",
-            topics: [Topics.backfillRequests, Topics.backfillControl, Topics.backfillResults],
-            accepting: [.backfillRequest, .backfillCancel, .backfillChunkResult],
-            options: options,
-            makeHandler: ServiceRunner.logReceipt)
+            topics: [Topics.backfillRequests, Topics.backfillControl],
+            accepting: [.backfillRequest, .backfillCancel],
+            options: options
+        ) { context in
+            let store = try await storeOptions.openStore(logger: context.logger)
+            let supervisor = JobSupervisor(store: store, files: storeOptions.files, producer: context.producer,
+                                           logger: context.logger, chunkSize: chunkSize, lease: .seconds(lease))
+            return ServiceStage(handler: supervisor.handle, services: [supervisor])
+        }
     }
 }

@@ -120,6 +120,10 @@ public struct ChunkApplier: Sendable {
 /// A chunk or request naming an action this version does not know.
 public struct UnknownAction: Error, CustomStringConvertible {
     public let name: String
+
+    public init(name: String) {
+        self.name = name
+    }
     public var description: String {
         "unknown backfill action \"\(name)\"; known: \(BackfillAction.all.map(\.name).joined(separator: ", "))"
     }

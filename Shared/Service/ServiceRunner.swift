@@ -11,6 +11,18 @@ public struct ServiceContext: Sendable {
     public let logger: Logger
 }
 
+/// What a service runs: the handler of its consumed messages, and services that run beside the
+/// consume loop (e.g. a job supervisor). Those stop after the loop and before the producer.
+public struct ServiceStage: Sendable {
+    public var handler: MessageHandler
+    public var services: [any Service]
+
+    public init(handler: @escaping MessageHandler, services: [any Service] = []) {
+        self.handler = handler
+        self.services = services
+    }
+}
+
 /// Runs one jobstream service: checks librdkafka, joins the consumer group on `topics`, hands every
 /// decoded message to the handler, and shuts down cleanly on SIGTERM or SIGINT (the consumer
 /// commits finished work and leaves the group, then the producer flushes).
@@ -20,6 +32,14 @@ public enum ServiceRunner {
     ///   - makeHandler: builds the handler once the producer exists.
     public static func run(name: String, topics: [String], accepting: Set<MessageType>, options: ServiceOptions,
                            makeHandler: (ServiceContext) throws -> MessageHandler) async throws {
+        try await run(name: name, topics: topics, accepting: accepting, options: options) { context in
+            ServiceStage(handler: try makeHandler(context))
+        }
+    }
+
+    /// Runs a service whose stage has companion services; `makeStage` may open the store.
+    public static func run(name: String, topics: [String], accepting: Set<MessageType>, options: ServiceOptions,
+                           makeStage: (ServiceContext) async throws -> ServiceStage) async throws {
         let logger = LoggingSetup.bootstrap(label: "jobstream.\(name)", level: options.logLevel)
         let kafka = try options.kafkaConfiguration(defaultClientID: name)
         let group = options.group ?? "jobstream.\(name)"
@@ -27,16 +47,18 @@ public enum ServiceRunner {
         let consumer = try KafkaConsumer(configuration: ConsumerConfiguration(kafka: kafka, groupID: group, topics: topics),
                                          logger: logger)
         let context = ServiceContext(name: name, kafka: kafka, producer: producer, logger: logger)
+        let stage = try await makeStage(context)
         let loop = MessageLoop(consumer: consumer,
                                deadLetters: DeadLetterPublisher(producer: producer, consumerGroup: group, logger: logger),
-                               logger: logger, handler: acceptingOnly(accepting, name: name, try makeHandler(context)))
+                               logger: logger, handler: acceptingOnly(accepting, name: name, stage.handler))
         logger.info("\(name) starting", metadata: [
             "librdkafka": "\(LibrdkafkaVersion.linkedText)", "brokers": "\(kafka.brokers)",
             "group": "\(group)", "topics": "\(topics.joined(separator: ","))",
         ])
-        // Services stop in reverse order: the loop first (commit, leave), then the producer (flush).
+        // Services stop in reverse order: the loop first (commit, leave), then the companions, then
+        // the producer (flush).
         let serviceGroup = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: [.init(service: producer), .init(service: loop)],
+            services: [.init(service: producer)] + stage.services.map { .init(service: $0) } + [.init(service: loop)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         try await serviceGroup.run()

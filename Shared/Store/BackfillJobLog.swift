@@ -124,3 +124,16 @@ public struct BackfillJobLog: Sendable {
         }
     }
 }
+
+extension BackfillJobLog {
+    /// Saves Records Processed while the job runs, if `owner` still owns it.
+    public func saveProgress(_ jobId: String, owner: String, processed: Int, failed: Int) async throws {
+        try await store.withDatabase { database in
+            try await database.raw("""
+                UPDATE backfill_jobs SET records_processed = \(bind: processed), records_failed = \(bind: failed),
+                    updated_at = \(bind: epochMilliseconds())
+                WHERE job_id = \(bind: jobId) AND owner = \(bind: owner)
+                """).run()
+        }
+    }
+}

@@ -120,3 +120,22 @@ struct SplitMix64 {
         return z ^ (z >> 31)
     }
 }
+
+/// How many records a store holds.
+public struct RecordCounts: Sendable, Hashable {
+    public var charges: Int
+    public var chargesWithoutBookingDate: Int
+    public var invoiceItems: Int
+
+    public static func read(_ store: Store) async throws -> RecordCounts {
+        try await store.withDatabase { database in
+            func count(_ query: SQLQueryString) async throws -> Int {
+                try await database.raw(query).first()?.decode(column: "n", as: Int.self) ?? 0
+            }
+            return RecordCounts(
+                charges: try await count("SELECT COUNT(*) AS n FROM rate_plan_charges"),
+                chargesWithoutBookingDate: try await count("SELECT COUNT(*) AS n FROM rate_plan_charges WHERE booking_date IS NULL"),
+                invoiceItems: try await count("SELECT COUNT(*) AS n FROM invoice_items"))
+        }
+    }
+}

@@ -1,0 +1,26 @@
+import Foundation
+import JobstreamBackfill
+import JobstreamMessages
+import JobstreamStore
+import Kafka
+import Logging
+
+/// What a validator's jobs share: the log, the ledger, the files, the producer and the settings.
+struct JobEnvironment: Sendable {
+    /// This instance's name in the job log's `owner` column.
+    let instance: String
+    let log: BackfillJobLog
+    let ledger: BackfillLedger
+    let files: FileStore
+    let producer: KafkaProducer
+    let logger: Logger
+    let chunkSize: Int
+    let lease: Duration
+
+    /// Announces the job's state on the status topic (keyed by job id) and waits for the broker.
+    func publish(_ job: BackfillJobRecord) async throws {
+        let envelope = Envelope(jobId: job.jobId, payload: job.statusEvent)
+        _ = try await producer.send(KafkaProducerMessage(topic: Topics.backfillStatus, key: job.jobId,
+                                                         value: try MessageCodec.encode(envelope)))
+    }
+}

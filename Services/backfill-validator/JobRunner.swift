@@ -1,0 +1,322 @@
+import Foundation
+import JobstreamBackfill
+import JobstreamMessages
+import JobstreamStore
+import Kafka
+import Logging
+import Synchronization
+
+/// Runs one backfill job from where its log says it is to its end:
+/// Accepted → Pending (validate the file) → Processing (fan chunks out, wait for every chunk's
+/// outcome) → Completed, with the result file written; or Failed, or Canceled on request.
+///
+/// Every step can be repeated: a job taken over after its owner died starts again from its logged
+/// status; refused rows are recorded idempotently, chunks are the same on every fan-out and
+/// processors skip those they applied. While the job runs, a keeper renews the claim every second,
+/// notices cancel requests, and publishes Records Processed whenever it changes.
+struct JobRunner: Sendable {
+    let jobId: String
+    let environment: JobEnvironment
+
+    /// The job's state, shared by its work and its keeper.
+    private final class RunState: Sendable {
+        private let mutex: Mutex<Shared>
+
+        init(_ initial: Shared) {
+            mutex = Mutex(initial)
+        }
+
+        func withLock<T: Sendable>(_ body: (inout Shared) -> T) -> T {
+            mutex.withLock { body(&$0) }
+        }
+    }
+
+    /// What the job's work and its keeper share.
+    private struct Shared: Sendable {
+        var job: BackfillJobRecord
+        var cancelRequested = false
+        var lostClaim = false
+        /// Rows refused by the validator, counted in Records Processed while processing.
+        var refused = 0
+        var processing = false
+        var lastPublished: (Int, Int) = (-1, -1)
+    }
+
+    private struct LostClaim: Error {}
+    private struct CanceledByUser: Error {}
+
+    func run() async {
+        var logger = environment.logger
+        logger[metadataKey: "job.id"] = "\(jobId)"
+        do {
+            guard let job = try await environment.log.job(jobId) else {
+                logger.error("backfill \(jobId) is not in the job log")
+                return
+            }
+            let shared = RunState(Shared(job: job, cancelRequested: job.cancelRequestedBy != nil))
+            let jobLogger = logger
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await keepClaim(shared, logger: jobLogger) }
+                defer { group.cancelAll() }
+                try await work(shared, logger: jobLogger)
+            }
+        } catch is LostClaim {
+            logger.warning("backfill \(jobId): another validator took the job over; stopping here")
+        } catch {
+            if Task.isCancelled {
+                logger.info("backfill \(jobId): stopping for shutdown; another validator or a restart continues it")
+                try? await environment.log.release(jobId, owner: environment.instance)
+            } else {
+                logger.error("backfill \(jobId) could not be run: \(error)")
+                await fail(jobId, reason: "the validator could not finish the job: \(error)", logger: logger)
+            }
+        }
+    }
+
+    // MARK: The job's steps
+
+    private func work(_ shared: RunState, logger: Logger) async throws {
+        var job = shared.withLock { $0.job }
+        guard !job.status.isTerminal else { return }
+        guard let action = BackfillAction.named(job.action) else {
+            return try await finish(shared, status: .failed, error: UnknownAction(name: job.action).description)
+        }
+        if job.status == .accepted {
+            job.startDate = epochMilliseconds()
+            try await transition(shared, to: action.needsFile ? .pending : .processing) {
+                $0.startDate = job.startDate
+                if !action.needsFile { $0.chunkCount = 1 }
+            }
+        }
+        if !action.needsFile {
+            return try await runFileless(shared, action: action, logger: logger)
+        }
+        let file: ValidatedFile
+        do {
+            file = try await validate(shared, action: action, logger: logger)
+        } catch let problem as FileProblem {
+            return try await finish(shared, status: .failed, error: problem.description)
+        } catch is CanceledByUser {
+            return try await finish(shared, status: .canceled, error: nil)
+        }
+        let refused = try await environment.ledger.rowErrorCount(jobId)
+        let valid = file.rowCount - refused
+        let chunkSize = shared.withLock { $0.job.chunkSize }
+        shared.withLock { $0.refused = refused }
+        if shared.withLock({ $0.job.status }) == .pending {
+            try await transition(shared, to: .processing) {
+                $0.recordsTotal = file.rowCount
+                $0.chunkCount = (valid + chunkSize - 1) / chunkSize
+                $0.recordsProcessed = refused
+                $0.recordsFailed = refused
+            }
+            logger.info("backfill \(jobId) validated: \(file.rowCount) rows, \(refused) refused")
+        }
+        shared.withLock { $0.processing = true }
+        let chunkCount = (valid + chunkSize - 1) / chunkSize
+        do {
+            try await fanOut(file, action: action, chunkSize: chunkSize, shared: shared, logger: logger)
+            try await waitForChunks(chunkCount, shared: shared)
+        } catch is CanceledByUser {
+            return try await finishWithResult(file, shared: shared, status: .canceled, logger: logger)
+        }
+        try await finishWithResult(file, shared: shared, status: .completed, logger: logger)
+    }
+
+    /// Pending: the file's checksum, header and rows.
+    private func validate(_ shared: RunState, action: BackfillAction, logger: Logger) async throws -> ValidatedFile {
+        let job = shared.withLock { $0.job }
+        guard let path = job.filePath, let name = job.uploadedFile else {
+            throw FileProblem("\(action.name) needs a file; the request has none")
+        }
+        let upload = UploadedFile(url: try environment.files.resolve(path), name: name)
+        if let md5 = job.md5 { try upload.verifyMD5(md5) }
+        let csv = try upload.csv { try environment.files.workFile(jobId: jobId, name: "unpacked.csv").url }
+        let ledger = environment.ledger
+        let id = jobId
+        do {
+            return try await BackfillFileScan.validate(
+                csvURL: csv, fileName: name, action: action,
+                refuse: { try await ledger.recordRowErrors(id, $0) },
+                isCanceled: { shared.withLock { $0.cancelRequested || $0.lostClaim } || Task.isCancelled })
+        } catch is CancellationError {
+            try checkpoint(shared)
+            throw CancellationError()
+        }
+    }
+
+    /// Processing: sends every valid row, a chunk at a time, skipping chunks already applied.
+    private func fanOut(_ file: ValidatedFile, action: BackfillAction, chunkSize: Int, shared: RunState,
+                        logger: Logger) async throws {
+        let applied = try await environment.ledger.appliedChunkIndices(jobId)
+        let failedBefore = environment.producer.failedCount
+        var rows: [BackfillRow] = []
+        var chunkIndex = 0
+        var sent = 0
+        func send() async throws {
+            defer {
+                rows.removeAll(keepingCapacity: true)
+                chunkIndex += 1
+            }
+            guard !applied.contains(chunkIndex) else { return }
+            try checkpoint(shared)
+            let envelope = Envelope(jobId: jobId, payload: BackfillChunk(chunkIndex: chunkIndex, action: action.name, rows: rows))
+            // Keyed by job and chunk, so one job's chunks spread over every partition and processor.
+            try await environment.producer.enqueue(KafkaProducerMessage(
+                topic: Topics.backfillChunks, key: "\(jobId)/\(chunkIndex)", value: try MessageCodec.encode(envelope)))
+            sent += 1
+        }
+        try await file.forEachRow { _, _, verdict in
+            guard case .success(let row) = verdict else { return }
+            rows.append(row)
+            if rows.count == chunkSize { try await send() }
+        }
+        if !rows.isEmpty { try await send() }
+        guard await environment.producer.flush(timeout: .seconds(120)),
+              environment.producer.failedCount == failedBefore else {
+            throw KafkaError(.timedOut, "not every chunk of backfill \(jobId) reached the broker; the fan-out is repeated")
+        }
+        logger.info("backfill \(jobId): \(sent) chunks sent (\(applied.count) were applied already)")
+    }
+
+    /// Waits until processors applied `chunkCount` chunks (or the job is canceled).
+    private func waitForChunks(_ chunkCount: Int, shared: RunState) async throws {
+        while true {
+            try checkpoint(shared)
+            let progress = try await environment.ledger.progress(jobId)
+            try await publishProgress(progress, shared: shared)
+            if progress.chunks >= chunkCount { return }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+    }
+
+    /// A file-less action is one chunk without rows; Records Processed is the records it changed.
+    private func runFileless(_ shared: RunState, action: BackfillAction, logger: Logger) async throws {
+        shared.withLock { $0.processing = true }
+        do {
+            if try await environment.ledger.appliedChunkIndices(jobId).isEmpty {
+                try checkpoint(shared)
+                let envelope = Envelope(jobId: jobId, payload: BackfillChunk(chunkIndex: 0, action: action.name, rows: []))
+                _ = try await environment.producer.send(KafkaProducerMessage(
+                    topic: Topics.backfillChunks, key: "\(jobId)/0", value: try MessageCodec.encode(envelope)))
+            }
+            try await waitForChunks(1, shared: shared)
+        } catch is CanceledByUser {
+            return try await finishCounting(shared, status: .canceled)
+        }
+        try await finishCounting(shared, status: .completed)
+    }
+
+    // MARK: Ending
+
+    private func finishWithResult(_ file: ValidatedFile, shared: RunState, status: BackfillStatus, logger: Logger) async throws {
+        let job = shared.withLock { $0.job }
+        let result = try environment.files.resultFile(jobId: jobId, uploadedName: job.uploadedFile)
+        let counts = try await ResultFileWriter(ledger: environment.ledger, jobId: jobId).write(file, to: result.url)
+        let progress = try await environment.ledger.progress(jobId)
+        let refused = shared.withLock { $0.refused }
+        logger.info("backfill \(jobId) \(status.rawValue): \(counts.succeeded) rows applied, \(counts.failed) not")
+        try await finish(shared, status: status, error: nil) {
+            $0.resultPath = result.relative
+            $0.recordsProcessed = refused + progress.rows
+            $0.recordsFailed = refused + progress.failed
+        }
+    }
+
+    private func finishCounting(_ shared: RunState, status: BackfillStatus) async throws {
+        let progress = try await environment.ledger.progress(jobId)
+        try await finish(shared, status: status, error: nil) {
+            $0.recordsProcessed = progress.rows
+            $0.recordsFailed = progress.failed
+        }
+    }
+
+    private func finish(_ shared: RunState, status: BackfillStatus, error: String?,
+                        _ change: (inout BackfillJobRecord) -> Void = { _ in }) async throws {
+        try await transition(shared, to: status) { job in
+            change(&job)
+            job.error = error
+            job.endDate = epochMilliseconds()
+            if job.startDate == nil { job.startDate = job.endDate }
+        }
+    }
+
+    /// Fails a job outside the normal flow (an unexpected error), if this instance still owns it.
+    private func fail(_ jobId: String, reason: String, logger: Logger) async {
+        do {
+            guard var job = try await environment.log.job(jobId), !job.status.isTerminal,
+                  job.owner == environment.instance else { return }
+            job.status = .failed
+            job.error = reason
+            job.endDate = epochMilliseconds()
+            if try await environment.log.save(job, owner: environment.instance, leaseUntil: 0) {
+                try await environment.publish(job)
+            }
+        } catch {
+            logger.error("backfill \(jobId) could not be marked Failed: \(error); a takeover will retry it")
+        }
+    }
+
+    // MARK: Shared state
+
+    /// Moves the job to `status` (refusing an illegal move), saves it if still ours, and announces it.
+    private func transition(_ shared: RunState, to status: BackfillStatus,
+                            _ change: (inout BackfillJobRecord) -> Void = { _ in }) async throws {
+        var job = shared.withLock { $0.job }
+        job.status = try job.status.transition(to: status)
+        change(&job)
+        let leaseUntil = status.isTerminal ? 0 : epochMilliseconds() + environment.lease.milliseconds
+        guard try await environment.log.save(job, owner: environment.instance, leaseUntil: leaseUntil) else {
+            throw LostClaim()
+        }
+        let saved = job
+        shared.withLock { $0.job = saved }
+        try await environment.publish(job)
+        environment.logger.info("backfill \(jobId) is \(status.rawValue)", metadata: ["job.id": "\(jobId)"])
+    }
+
+    /// Throws when the job should stop: canceled by a user, claimed by another instance, or shutdown.
+    private func checkpoint(_ shared: RunState) throws {
+        let (canceled, lost) = shared.withLock { ($0.cancelRequested, $0.lostClaim) }
+        if lost { throw LostClaim() }
+        if canceled { throw CanceledByUser() }
+        try Task.checkCancellation()
+    }
+
+    /// Every second: renews the claim, notices a cancel request, and publishes progress.
+    private func keepClaim(_ shared: RunState, logger: Logger) async throws {
+        while true {
+            try await Task.sleep(for: .seconds(1))
+            do {
+                let until = epochMilliseconds() + environment.lease.milliseconds
+                guard let current = try await environment.log.renew(jobId, owner: environment.instance, leaseUntil: until) else {
+                    shared.withLock { $0.lostClaim = true }
+                    return
+                }
+                shared.withLock { $0.cancelRequested = current.cancelRequestedBy != nil }
+                if shared.withLock({ $0.processing }) {
+                    try await publishProgress(try await environment.ledger.progress(jobId), shared: shared)
+                }
+            } catch {
+                // The claim lasts several seconds: one failed renewal is retried at the next tick.
+                logger.warning("backfill \(jobId): renewing the claim failed: \(error)")
+            }
+        }
+    }
+
+    /// Saves and announces Records Processed when it changed since last announced.
+    private func publishProgress(_ progress: BackfillLedger.Progress, shared: RunState) async throws {
+        let update: BackfillJobRecord? = shared.withLock { state in
+            let processed = state.refused + progress.rows, failed = state.refused + progress.failed
+            guard state.lastPublished != (processed, failed), state.job.status == .processing else { return nil }
+            state.lastPublished = (processed, failed)
+            state.job.recordsProcessed = processed
+            state.job.recordsFailed = failed
+            return state.job
+        }
+        guard let update else { return }
+        try await environment.log.saveProgress(jobId, owner: environment.instance,
+                                               processed: update.recordsProcessed, failed: update.recordsFailed)
+        try await environment.publish(update)
+    }
+}

@@ -1,0 +1,114 @@
+import ArgumentParser
+import Foundation
+import JobstreamBackfill
+import JobstreamMessages
+import JobstreamService
+import JobstreamStore
+import Kafka
+import Logging
+
+/// `jobstream backfill submit`: stores the file and publishes the request.
+struct BackfillSubmit: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "submit",
+        abstract: "Submit a backfill: store its file in the file store and publish the request. Prints the job id.",
+        discussion: "Files: .csv, or .zip holding one .csv; UTF-8 with or without BOM; LF or CRLF; RFC 4180 quoting.")
+
+    @OptionGroup var options: ServiceOptions
+    @OptionGroup var storeOptions: StoreOptions
+    @Option(help: "The backfill action (see `jobstream backfill actions`).") var action: String
+    @Option(help: "The CSV or zipped CSV file, for actions that take one.") var file: String?
+    @Option(name: .customLong("generated-by"), help: "Who runs the backfill (default: $USER).")
+    var generatedBy: String = ProcessInfo.processInfo.environment["USER"] ?? "unknown"
+    @Option(help: "The file's MD5 checksum (32 hex digits); the job fails if the file does not match.") var md5: String?
+    @Flag(help: "Follow the job until it ends.") var wait = false
+
+    func validate() throws {
+        let action = try BackfillCommand.action(named: action)
+        if action.needsFile, file == nil { throw ValidationError("\(action.name) needs --file") }
+        if !action.needsFile, file != nil { throw ValidationError("\(action.name) takes no file; drop --file") }
+        if let file {
+            let lowered = file.lowercased()
+            guard lowered.hasSuffix(".csv") || lowered.hasSuffix(".zip") else {
+                throw ValidationError("\(file): a backfill file is a .csv, or a .zip holding one")
+            }
+            guard FileManager.default.isReadableFile(atPath: file) else { throw ValidationError("\(file): no such readable file") }
+        }
+        if let md5, md5.count != 32 || !md5.allSatisfy(\.isHexDigit) {
+            throw ValidationError("--md5 \"\(md5)\": an MD5 checksum is 32 hexadecimal digits")
+        }
+        guard !generatedBy.isEmpty else { throw ValidationError("--generated-by is empty") }
+    }
+
+    func run() async throws {
+        let jobId = try await BackfillSubmit.submit(
+            BackfillRequest(action: action, md5: md5, generatedBy: generatedBy), file: file.map(URL.init(fileURLWithPath:)),
+            options: options, files: storeOptions.files)
+        print(jobId)
+        if wait {
+            try await BackfillWait.follow(jobId, storeOptions: storeOptions, timeout: .seconds(3600))
+        }
+    }
+
+    /// Copies the file into the file store, publishes the request and returns the new job id.
+    static func submit(_ request: BackfillRequest, file: URL?, options: ServiceOptions, files: FileStore) async throws -> String {
+        let jobId = UUID().uuidString.lowercased()
+        var request = request
+        if let file {
+            request.file = try files.storeUpload(from: file, jobId: jobId)
+        }
+        let logger = LoggingSetup.bootstrap(label: "jobstream.cli", level: options.logLevel)
+        let producer = try KafkaProducer(
+            configuration: ProducerConfiguration(kafka: options.kafkaConfiguration(defaultClientID: "jobstream-cli")), logger: logger)
+        do {
+            _ = try await producer.send(KafkaProducerMessage(
+                topic: Topics.backfillRequests, key: jobId, value: try MessageCodec.encode(Envelope(jobId: jobId, payload: request))))
+        } catch {
+            await producer.shutdown()
+            throw error
+        }
+        await producer.shutdown()
+        return jobId
+    }
+}
+
+/// `jobstream backfill retry`: a new job from the failed rows of a finished one.
+struct BackfillRetry: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "retry",
+        abstract: "Start a new backfill from only the rows of JOB that failed (or were not processed), with their original columns.",
+        discussion: "The two jobs are linked: each one's details name the other.")
+
+    @OptionGroup var options: ServiceOptions
+    @OptionGroup var storeOptions: StoreOptions
+    @Argument(help: "The finished job to retry.") var job: String
+    @Option(name: .customLong("generated-by"), help: "Who runs the retry (default: $USER).")
+    var generatedBy: String = ProcessInfo.processInfo.environment["USER"] ?? "unknown"
+    @Flag(help: "Follow the new job until it ends.") var wait = false
+
+    func run() async throws {
+        let logger = LoggingSetup.bootstrap(label: "jobstream.cli", level: .warning)
+        let store = try await storeOptions.openStore(logger: logger)
+        let original = try await BackfillJobLog(store: store).job(job)
+        await store.close()
+        guard let original else { throw ValidationError("no backfill \(job) in the log at \(storeOptions.store)") }
+        guard original.status.isTerminal, let resultPath = original.resultPath else {
+            throw ValidationError("backfill \(job) is \(original.status.rawValue)\(original.status.isTerminal ? " and has no result file" : ""); only a finished job with a result file can be retried")
+        }
+        let resultURL = try storeOptions.files.resolve(resultPath)
+        let stem = ((original.uploadedFile ?? "backfill.csv") as NSString).deletingPathExtension
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("jobstream-retry-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let retryFile = folder.appendingPathComponent("\(stem)-retry.csv")
+        let failed = try FailedRows.extract(fromResult: resultURL, to: retryFile)
+        guard failed > 0 else { throw ValidationError("backfill \(job) has no failed rows to retry") }
+        let jobId = try await BackfillSubmit.submit(
+            BackfillRequest(action: original.action, generatedBy: generatedBy, retryOf: original.jobId),
+            file: retryFile, options: options, files: storeOptions.files)
+        print(jobId)
+        if wait {
+            try await BackfillWait.follow(jobId, storeOptions: storeOptions, timeout: .seconds(3600))
+        }
+    }
+}

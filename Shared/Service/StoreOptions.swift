@@ -1,0 +1,36 @@
+import ArgumentParser
+import Foundation
+import JobstreamBackfill
+import JobstreamStore
+import Logging
+
+/// The command-line options that say where the database and the file store are.
+public struct StoreOptions: ParsableArguments, Sendable {
+    @Option(help: ArgumentHelp("The database: an SQLite file path, or postgres://user:password@host:port/database.",
+                               discussion: "Defaults to $JOBSTREAM_STORE, else \(StoreLocation.defaultSQLitePath).",
+                               valueName: "location"))
+    public var store: String = ProcessInfo.processInfo.environment["JOBSTREAM_STORE"] ?? StoreLocation.defaultSQLitePath
+
+    @Option(name: .customLong("file-store"),
+            help: ArgumentHelp("The folder holding uploaded and result files, shared by the CLI and the services.",
+                               discussion: "Defaults to $JOBSTREAM_FILE_STORE, else \(FileStore.defaultRoot).",
+                               valueName: "folder"))
+    public var fileStore: String = ProcessInfo.processInfo.environment["JOBSTREAM_FILE_STORE"] ?? FileStore.defaultRoot
+
+    public init() {}
+
+    public func validate() throws {
+        do {
+            _ = try StoreLocation(parsing: store)
+        } catch {
+            throw ValidationError("--store: \(error)")
+        }
+    }
+
+    /// Opens the database (creating missing tables).
+    public func openStore(logger: Logger) async throws -> Store {
+        try await Store.open(try StoreLocation(parsing: store), logger: logger)
+    }
+
+    public var files: FileStore { FileStore(root: fileStore) }
+}
