@@ -1,13 +1,21 @@
 import Logging
+import Synchronization
 
 /// Logging for jobstream's executables: lines to standard error at the chosen level.
 public enum LoggingSetup {
-    /// Bootstraps swift-log once per process and returns a logger labelled `label`.
+    private static let bootstrapped = Mutex(false)
+
+    /// Bootstraps swift-log on the first call in a process (later calls keep that setup) and
+    /// returns a logger labelled `label` at `level`.
     public static func bootstrap(label: String, level: Logger.Level) -> Logger {
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
+        bootstrapped.withLock { done in
+            guard !done else { return }
+            done = true
+            LoggingSystem.bootstrap { label in
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = .trace  // each Logger sets its own level
+                return handler
+            }
         }
         var logger = Logger(label: label)
         logger.logLevel = level
