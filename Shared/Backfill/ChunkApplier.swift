@@ -91,10 +91,9 @@ public struct ChunkApplier: Sendable {
                 first = false
             }
             guard !first else { continue }
-            query += ") UPDATE \(ident: action.table) SET "
-            for (index, column) in columns.enumerated() {
-                query += index == 0 ? "" : ", "
-                query += "\(ident: column.databaseColumn) = COALESCE(v.\(ident: column.databaseColumn), \(ident: action.table).\(ident: column.databaseColumn))"
+            query += ") UPDATE \(ident: action.table) SET version = \(ident: action.table).version + 1"
+            for column in columns {
+                query += ", \(ident: column.databaseColumn) = COALESCE(v.\(ident: column.databaseColumn), \(ident: action.table).\(ident: column.databaseColumn))"
             }
             query += " FROM v WHERE \(ident: action.table).id = v.id"
             try await database.raw(query).run()
@@ -105,7 +104,9 @@ public struct ChunkApplier: Sendable {
     /// Runs a file-less action; returns how many records it changed.
     static func applyFileless(_ action: BackfillAction, flavor: SQLFlavor, in database: any SQLDatabase) async throws -> Int {
         guard action == .bookingDateFromCreated else { throw UnknownAction(name: action.name) }
-        let update: SQLQueryString = "UPDATE rate_plan_charges SET booking_date = created_on WHERE booking_date IS NULL"
+        let update: SQLQueryString = """
+            UPDATE rate_plan_charges SET booking_date = created_on, version = version + 1 WHERE booking_date IS NULL
+            """
         switch flavor {
         case .postgres:
             return try await database.raw("WITH changed AS (\(update) RETURNING 1) SELECT COUNT(*) AS changed FROM changed")

@@ -2,6 +2,9 @@ import SQLKit
 
 /// The tables, created when a store is opened (a table that exists is left as it is).
 ///
+/// Records carry a `version` that every change increments, as billing systems do for optimistic
+/// locking; it also makes "applied exactly once" checkable.
+///
 /// Dates are ISO `YYYY-MM-DD` text and amounts exact decimal text, so both databases store exactly
 /// what the user wrote; instants are epoch milliseconds.
 enum StoreSchema {
@@ -18,7 +21,8 @@ enum StoreSchema {
             revenue_recognition_rule TEXT,
             amount TEXT NOT NULL,
             service_start_date TEXT,
-            service_end_date TEXT
+            service_end_date TEXT,
+            version BIGINT NOT NULL DEFAULT 1
         )
         """,
         """
@@ -28,7 +32,8 @@ enum StoreSchema {
             accounting_code TEXT,
             revenue_start_date TEXT,
             revenue_end_date TEXT,
-            amount TEXT NOT NULL
+            amount TEXT NOT NULL,
+            version BIGINT NOT NULL DEFAULT 1
         )
         """,
         // The backfill log: one row per job, the durable copy of what the status topic announces.

@@ -1,5 +1,6 @@
 """The four service executables: each starts, joins its consumer group on its input topics, and
 shuts down cleanly on SIGTERM; bad command lines are refused with a message that names the problem."""
+import os
 import pathlib
 import signal
 import subprocess
@@ -11,7 +12,7 @@ import pytest
 from conftest import ROOT, broker
 
 SERVICES = {
-    "backfill-validator": ["jobstream.backfill.requests", "jobstream.backfill.control", "jobstream.backfill.results"],
+    "backfill-validator": ["jobstream.backfill.requests", "jobstream.backfill.control"],
     "backfill-processor": ["jobstream.backfill.chunks"],
     "migration-runner": ["jobstream.migration.requests", "jobstream.migration.slices", "jobstream.migration.results"],
     "sync-history-recorder": ["jobstream.sync.events"],
@@ -37,7 +38,9 @@ def test_every_service_joins_its_group_and_stops_cleanly_on_sigterm(tmp_path):
         log = open(tmp_path / f"{name}.log", "w")
         processes[name] = (subprocess.Popen(
             [binary(name), "--brokers", broker(), "--group", f"test-{name}-{uuid.uuid4().hex[:6]}",
-             "-X", "session.timeout.ms=6000"], stdout=log, stderr=subprocess.STDOUT), log)
+             "-X", "session.timeout.ms=6000"], stdout=log, stderr=subprocess.STDOUT,
+            env={**os.environ, "JOBSTREAM_STORE": str(tmp_path / "store.sqlite"),
+                 "JOBSTREAM_FILE_STORE": str(tmp_path / "files")}), log)
     try:
         deadline = time.monotonic() + 60
         for name, topics in SERVICES.items():

@@ -56,6 +56,12 @@ public final class CSVReader {
         var recordLine = line
         var quoteLine = line
 
+        func endRecord() throws -> CSVRecord {
+            try endField()
+            line += 1
+            return CSVRecord(fields: fields, line: recordLine)
+        }
+
         func endField() throws {
             guard let text = String(validating: field, as: UTF8.self) else {
                 throw CSVFormatError(line: line, field: fields.count + 1,
@@ -92,13 +98,13 @@ public final class CSVReader {
                 } else if byte == UInt8(ascii: ",") {
                     try endField()
                 } else if byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r") {
-                    if try endOfLine(byte) { continue }
+                    if try isCarriageReturnBeforeLineFeed(byte) { continue }
                     if fields.isEmpty {
+                        line += 1
                         recordLine = line  // a blank line: skip it
                         continue
                     }
-                    try endField()
-                    return CSVRecord(fields: fields, line: recordLine)
+                    return try endRecord()
                 } else {
                     field.append(byte)
                     state = .unquoted
@@ -108,9 +114,8 @@ public final class CSVReader {
                     try endField()
                     state = .fieldStart
                 } else if byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r") {
-                    if try endOfLine(byte) { continue }
-                    try endField()
-                    return CSVRecord(fields: fields, line: recordLine)
+                    if try isCarriageReturnBeforeLineFeed(byte) { continue }
+                    return try endRecord()
                 } else if byte == UInt8(ascii: "\"") {
                     throw CSVFormatError(line: line, field: fields.count + 1,
                                          reason: "a quote inside an unquoted field; quote the whole field and double the quote (\"\")")
@@ -132,9 +137,8 @@ public final class CSVReader {
                     try endField()
                     state = .fieldStart
                 } else if byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r") {
-                    if try endOfLine(byte) { continue }
-                    try endField()
-                    return CSVRecord(fields: fields, line: recordLine)
+                    if try isCarriageReturnBeforeLineFeed(byte) { continue }
+                    return try endRecord()
                 } else {
                     throw CSVFormatError(line: line, field: fields.count + 1,
                                          reason: "text after a closing quote; a quote inside a quoted field is written \"\"")
@@ -143,25 +147,30 @@ public final class CSVReader {
         }
     }
 
-    /// Counts a line end. Returns true when `byte` is a CR followed by LF: the LF ends the line instead.
-    private func endOfLine(_ byte: UInt8) throws -> Bool {
-        if byte == UInt8(ascii: "\r") {
-            if position == buffer.count { try refill() }
-            if position < buffer.count, buffer[position] == UInt8(ascii: "\n") { return true }
-        }
-        line += 1
-        return false
+    /// Whether `byte` is a CR followed by LF: then the LF ends the line instead.
+    private func isCarriageReturnBeforeLineFeed(_ byte: UInt8) throws -> Bool {
+        guard byte == UInt8(ascii: "\r") else { return false }
+        if position == buffer.count { try refill() }
+        return position < buffer.count && buffer[position] == UInt8(ascii: "\n")
     }
 
+    /// Reads the next piece of the file; on return `position < buffer.count` unless the file ended.
     private func refill() throws {
-        guard !atEndOfFile else { return }
-        let data = try handle.read(upToCount: bufferSize) ?? Data()
-        if data.isEmpty { atEndOfFile = true }
-        buffer = [UInt8](data)
-        position = 0
-        if startOfFile {
-            startOfFile = false
-            if buffer.starts(with: [0xEF, 0xBB, 0xBF]) { position = 3 }
+        while position == buffer.count, !atEndOfFile {
+            let data = try handle.read(upToCount: bufferSize) ?? Data()
+            if data.isEmpty { atEndOfFile = true }
+            buffer = [UInt8](data)
+            position = 0
+            if startOfFile {
+                // The byte-order mark may arrive over several reads when the buffer is tiny.
+                while buffer.count < 3, !atEndOfFile {
+                    let more = try handle.read(upToCount: bufferSize) ?? Data()
+                    if more.isEmpty { atEndOfFile = true }
+                    buffer += more
+                }
+                startOfFile = false
+                if buffer.starts(with: [0xEF, 0xBB, 0xBF]) { position = 3 }
+            }
         }
     }
 }

@@ -1,0 +1,183 @@
+import Foundation
+import JobstreamMessages
+import Logging
+import SQLKit
+import Testing
+@testable import JobstreamBackfill
+@testable import JobstreamStore
+
+/// The databases every store test runs on: a fresh SQLite file each time, and the PostgreSQL server
+/// named by JOBSTREAM_TEST_POSTGRES_URL (`make test` and CI start one and set it).
+enum TestStores {
+    static let postgresURL = ProcessInfo.processInfo.environment["JOBSTREAM_TEST_POSTGRES_URL"]
+    static let kinds: [SQLFlavor] = postgresURL == nil ? [.sqlite] : [.sqlite, .postgres]
+
+    static func open(_ flavor: SQLFlavor) async throws -> (Store, TemporaryFolder) {
+        let folder = try TemporaryFolder()
+        let location: StoreLocation = switch flavor {
+        case .sqlite: .sqlite(path: folder.url.appendingPathComponent("store.sqlite").path)
+        case .postgres: .postgres(url: postgresURL!)
+        }
+        return (try await Store.open(location, logger: Logger(label: "test")), folder)
+    }
+}
+
+@Suite("Record store and backfill ledger", .serialized)
+struct StoreTests {
+    @Test("PostgreSQL is part of the run when CI runs the tests")
+    func postgresInCI() {
+        if ProcessInfo.processInfo.environment["CI"] != nil {
+            #expect(TestStores.postgresURL != nil, "CI must set JOBSTREAM_TEST_POSTGRES_URL so the store tests run on PostgreSQL too")
+        }
+    }
+
+    @Test("store locations: SQLite paths and postgres URLs; anything else is refused")
+    func locations() throws {
+        #expect(try StoreLocation(parsing: "data/x.sqlite") == .sqlite(path: "data/x.sqlite"))
+        #expect(try StoreLocation(parsing: "sqlite:/tmp/x") == .sqlite(path: "/tmp/x"))
+        #expect(try StoreLocation(parsing: "postgres://u:secret@db:5432/jobs") == .postgres(url: "postgres://u:secret@db:5432/jobs"))
+        #expect(try StoreLocation(parsing: "postgres://u:secret@db:5432/jobs").description == "postgres://u:***@db:5432/jobs")
+        #expect(throws: StoreError.self) { try StoreLocation(parsing: "mysql://u@db/jobs") }
+        #expect(throws: StoreError.self) { try StoreLocation(parsing: "postgres://db/jobs") }
+        #expect(throws: StoreError.self) { try StoreLocation(parsing: " ") }
+    }
+
+    @Test("seeding is deterministic: the same counts give the same records", arguments: TestStores.kinds)
+    func seedIsDeterministic(flavor: SQLFlavor) async throws {
+        let (store, folder) = try await TestStores.open(flavor)
+        defer { folder.remove() }
+        let seeder = StoreSeeder(charges: 1200, invoiceItems: 700)
+        try await seeder.seed(store)
+        let first = try await snapshot(store)
+        try await seeder.seed(store)
+        #expect(try await snapshot(store) == first)
+        let counts = try await RecordCounts.read(store)
+        #expect(counts.charges == 1200 && counts.invoiceItems == 700)
+        #expect((300...700).contains(counts.chargesWithoutBookingDate))
+        #expect(first.first?.hasPrefix("RPC-00000001|C-00000001|A-S00000001|2") == true)
+        await store.close()
+    }
+
+    /// Every charge as one line, in id order.
+    func snapshot(_ store: Store) async throws -> [String] {
+        try await store.withDatabase { database in
+            try await database.raw("""
+                SELECT id, charge_number, subscription_number, created_on, booking_date, amount FROM rate_plan_charges ORDER BY id
+                """).all().map { row in
+                try ["id", "charge_number", "subscription_number", "created_on", "booking_date", "amount"]
+                    .map { try row.decode(column: $0, as: String?.self) ?? "-" }.joined(separator: "|")
+            }
+        }
+    }
+
+    func insertJob(_ log: BackfillJobLog, action: BackfillAction, status: BackfillStatus = .processing, owner: String = "me",
+                   leaseUntil: Int = Int.max / 2) async throws -> String {
+        let jobId = UUID().uuidString
+        let job = BackfillJobRecord(jobId: jobId, action: action.name, uploadedFile: "f.csv", filePath: nil, fileSize: nil, md5: nil,
+                                    generatedBy: "test", retryOf: nil, status: status, submittedAt: epochMilliseconds(),
+                                    chunkSize: 100, owner: owner, leaseUntil: leaseUntil)
+        #expect(try await log.insert(job))
+        return jobId
+    }
+
+    func charge(_ store: Store, _ id: String) async throws -> (bookingDate: String?, amount: String, version: Int) {
+        try await store.withDatabase { database in
+            let row = try #require(try await database.raw(
+                "SELECT booking_date, amount, version FROM rate_plan_charges WHERE id = \(bind: id)").first())
+            return (try row.decode(column: "booking_date", as: String?.self), try row.decode(column: "amount", as: String.self),
+                    try row.decode(column: "version", as: Int.self))
+        }
+    }
+
+    @Test("a chunk is applied once: a redelivery changes nothing and reports the same outcome", arguments: TestStores.kinds)
+    func chunkAppliedOnce(flavor: SQLFlavor) async throws {
+        let (store, folder) = try await TestStores.open(flavor)
+        defer { folder.remove() }
+        try await StoreSeeder(charges: 50, invoiceItems: 0).seed(store)
+        let log = BackfillJobLog(store: store)
+        let jobId = try await insertJob(log, action: .updateRatePlanCharge)
+        let chunk = BackfillChunk(chunkIndex: 0, action: BackfillAction.updateRatePlanCharge.name, rows: [
+            BackfillRow(rowNumber: 1, fields: ["Charge Id": "RPC-00000007", "Booking Date": "2025-03-04"]),
+            BackfillRow(rowNumber: 2, fields: ["Charge Id": "RPC-00009999", "Booking Date": "2025-03-04"]),
+            BackfillRow(rowNumber: 4, fields: ["Charge Id": "RPC-00000008", "Amount": "12.34"]),
+        ])
+        let before = try await charge(store, "RPC-00000008")
+        let applier = ChunkApplier(store: store)
+        let outcome = try await applier.apply(chunk, jobId: jobId)
+        #expect(outcome == .applied(BackfillLedger.Chunk(index: 0, firstRow: 1, lastRow: 4, rowCount: 3,
+                                                          failures: [2: "rate plan charge RPC-00009999 does not exist"])))
+        #expect(try await charge(store, "RPC-00000007").bookingDate == "2025-03-04")
+        #expect(try await charge(store, "RPC-00000007").version == 2)
+        let eight = try await charge(store, "RPC-00000008")
+        #expect(eight.amount == "12.34" && eight.bookingDate == before.bookingDate && eight.version == 2)
+
+        #expect(try await applier.apply(chunk, jobId: jobId) == .alreadyApplied)
+        #expect(try await charge(store, "RPC-00000007").version == 2)
+        let ledger = BackfillLedger(store: store)
+        #expect(try await ledger.progress(jobId) == BackfillLedger.Progress(chunks: 1, rows: 3, failed: 1))
+        #expect(try await ledger.chunks(jobId, after: -1, limit: 10).first?.failures[2] == "rate plan charge RPC-00009999 does not exist")
+        await store.close()
+    }
+
+    @Test("after a cancel request no chunk of the job is applied; an unknown job's chunk is reported", arguments: TestStores.kinds)
+    func cancelStopsChunks(flavor: SQLFlavor) async throws {
+        let (store, folder) = try await TestStores.open(flavor)
+        defer { folder.remove() }
+        try await StoreSeeder(charges: 10, invoiceItems: 0).seed(store)
+        let log = BackfillJobLog(store: store)
+        let jobId = try await insertJob(log, action: .updateRatePlanCharge)
+        #expect(try await log.requestCancel(jobId, by: "ops")?.status == .processing)
+        let chunk = BackfillChunk(chunkIndex: 3, action: BackfillAction.updateRatePlanCharge.name,
+                                  rows: [BackfillRow(rowNumber: 1, fields: ["Charge Id": "RPC-00000001", "Amount": "1.00"])])
+        #expect(try await ChunkApplier(store: store).apply(chunk, jobId: jobId) == .skipped(reason: "the job was canceled"))
+        #expect(try await charge(store, "RPC-00000001").version == 1)
+        #expect(try await ChunkApplier(store: store).apply(chunk, jobId: "no-such-job") == .unknownJob)
+        await store.close()
+    }
+
+    @Test("booking-date-from-created fills exactly the charges without a booking date", arguments: TestStores.kinds)
+    func filelessAction(flavor: SQLFlavor) async throws {
+        let (store, folder) = try await TestStores.open(flavor)
+        defer { folder.remove() }
+        try await StoreSeeder(charges: 500, invoiceItems: 0).seed(store)
+        let missing = try await RecordCounts.read(store).chargesWithoutBookingDate
+        let log = BackfillJobLog(store: store)
+        let jobId = try await insertJob(log, action: .bookingDateFromCreated)
+        let chunk = BackfillChunk(chunkIndex: 0, action: BackfillAction.bookingDateFromCreated.name, rows: [])
+        guard case .applied(let entry) = try await ChunkApplier(store: store).apply(chunk, jobId: jobId) else {
+            Issue.record("not applied")
+            return
+        }
+        #expect(entry.rowCount == missing && missing > 0)
+        #expect(try await RecordCounts.read(store).chargesWithoutBookingDate == 0)
+        let mismatched = try await store.withDatabase { database in
+            try await database.raw("SELECT COUNT(*) AS n FROM rate_plan_charges WHERE version = 2 AND booking_date <> created_on")
+                .first()?.decode(column: "n", as: Int.self)
+        }
+        #expect(mismatched == 0)
+        await store.close()
+    }
+
+    @Test("the job log: one job per id, claims held by their owner, lapsed claims taken over", arguments: TestStores.kinds)
+    func claims(flavor: SQLFlavor) async throws {
+        let (store, folder) = try await TestStores.open(flavor)
+        defer { folder.remove() }
+        let log = BackfillJobLog(store: store)
+        let now = epochMilliseconds()
+        let live = try await insertJob(log, action: .updateRatePlanCharge, status: .pending, owner: "a", leaseUntil: now + 60_000)
+        let orphan = try await insertJob(log, action: .updateRatePlanCharge, status: .processing, owner: "dead", leaseUntil: now - 1)
+        var repeated = try #require(try await log.job(live))
+        repeated.owner = "b"
+        #expect(try await log.insert(repeated) == false)
+        let claimed = try await log.claimOrphans(owner: "b", now: now, leaseUntil: now + 60_000)
+        #expect(claimed.contains(orphan) && !claimed.contains(live))
+        var job = try #require(try await log.job(orphan))
+        job.status = .completed
+        #expect(try await log.save(job, owner: "dead", leaseUntil: 0) == false)
+        #expect(try await log.save(job, owner: "b", leaseUntil: 0))
+        #expect(try await log.renew(live, owner: "b", leaseUntil: now) == nil)
+        #expect(try await log.requestCancel(orphan, by: "ops")?.status == .completed)
+        #expect(try await log.job(orphan)?.cancelRequestedBy == nil)
+        await store.close()
+    }
+}
