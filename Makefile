@@ -30,11 +30,14 @@ export PKG_CONFIG_PATH := $(RDKAFKA_PREFIX)/lib/pkgconfig
 export JOBSTREAM_EXPECT_LIBRDKAFKA := $(RDKAFKA_VERSION)
 endif
 
+# PostgreSQL from Debian's packages, for the tests and for `--store postgres://…` runs.
+PG_URL := postgres://jobstream:jobstream@127.0.0.1:5432
+
 SERVICES := backfill-validator backfill-processor migration-runner sync-history-recorder
 BIN := $(ROOT)/.build/debug
 
 .PHONY: help build librdkafka broker-install broker-start broker-stop broker-status topics run stop test \
-        test-swift test-python bench-kafka clean
+        test-swift test-python bench-kafka bench-backfill postgres-start clean
 
 help:
 	@echo "make run           build, start the embedded broker and the four services (make stop ends them)"
@@ -77,6 +80,11 @@ broker-stop:
 broker-status:
 	deploy/local/broker.sh status
 
+postgres-start:
+	@command -v pg_ctlcluster >/dev/null || \
+	  { echo "installing postgresql"; apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql; }
+	deploy/local/postgres.sh
+
 topics: build broker-start
 	$(BIN)/jobstream topics create
 
@@ -89,15 +97,16 @@ stop:
 	-SERVICES="$(SERVICES)" BIN="$(BIN)" RUN_DIR="$(RUN_DIR)" deploy/local/services.sh stop
 	-deploy/local/broker.sh stop
 
-test: build broker-start
+test: build broker-start postgres-start
 	$(SWIFT) build --build-tests $(SWIFT_BUILD_FLAGS)
 	$(MAKE) --no-print-directory test-swift test-python
 
 test-swift:
-	$(SWIFT) test --skip-build $(SWIFT_BUILD_FLAGS)
+	JOBSTREAM_TEST_POSTGRES_URL=$(PG_URL)/jobstream_test $(SWIFT) test --skip-build $(SWIFT_BUILD_FLAGS)
 
 test-python: broker-install
-	JOBSTREAM_CLI=$(BIN)/jobstream $(VENV)/bin/python -m pytest -q Tests/python
+	JOBSTREAM_CLI=$(BIN)/jobstream JOBSTREAM_E2E_POSTGRES_URL=$(PG_URL)/jobstream_e2e \
+	  $(VENV)/bin/python -m pytest -q -p no:cacheprovider Tests/python
 
 bench-kafka: librdkafka broker-install
 	$(SWIFT) build -c release --product kafka-bench --scratch-path $(BENCH_BUILD)
