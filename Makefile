@@ -33,6 +33,11 @@ endif
 # PostgreSQL from Debian's packages, for the tests and for `--store postgres://…` runs.
 PG_URL := postgres://jobstream:jobstream@127.0.0.1:5432
 
+# The database and the file store of `make run` (SQLite; a postgres:// URL works too).
+JOBSTREAM_STORE ?= $(LOCAL)/data/jobstream.sqlite
+JOBSTREAM_FILE_STORE ?= $(LOCAL)/files
+export JOBSTREAM_STORE JOBSTREAM_FILE_STORE
+
 SERVICES := backfill-validator backfill-processor migration-runner sync-history-recorder
 BIN := $(ROOT)/.build/debug
 
