@@ -49,6 +49,7 @@ help:
 	@echo "make test          build and run every test against the broker"
 	@echo "make build         build librdkafka (if needed) and the Swift executables"
 	@echo "make bench-kafka   Swift Kafka layer against raw librdkafka, written to BENCHMARKS.md figures"
+	@echo "make bench-backfill 1,000,000-row backfill end to end vs the store's ceiling; validator memory on 2 GB"
 	@echo "make broker-start | broker-stop | broker-status"
 	@echo "make topics        create jobstream's topics on KAFKA_BROKERS ($(KAFKA_BROKERS))"
 	@echo "make clean         remove build output and .local (librdkafka stays cached in ~/.cache/jobstream)"
@@ -112,6 +113,10 @@ test-swift:
 test-python: broker-install
 	JOBSTREAM_CLI=$(BIN)/jobstream JOBSTREAM_E2E_POSTGRES_URL=$(PG_URL)/jobstream_e2e \
 	  $(VENV)/bin/python -m pytest -q -p no:cacheprovider Tests/python
+
+bench-backfill: librdkafka broker-install postgres-start
+	$(SWIFT) build -c release --scratch-path $(BENCH_BUILD)
+	PG_URL=$(PG_URL)/jobstream deploy/local/bench-backfill.sh $(BENCH_BUILD)/release
 
 bench-kafka: librdkafka broker-install
 	$(SWIFT) build -c release --product kafka-bench --scratch-path $(BENCH_BUILD)

@@ -34,6 +34,7 @@ let package = Package(
         .executable(name: "sync-history-recorder", targets: ["sync-history-recorder"]),
         .executable(name: "jobstream", targets: ["jobstream"]),
         .executable(name: "kafka-bench", targets: ["kafka-bench"]),
+        .executable(name: "backfill-bench", targets: ["backfill-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -119,6 +120,7 @@ let package = Package(
         service("sync-history-recorder"),
         service("jobstream", extra: ["JobstreamStore", "JobstreamBackfill"]),
         service("kafka-bench"),
+        service("backfill-bench", extra: ["JobstreamStore", "JobstreamBackfill"]),
         .testTarget(
             name: "JobstreamMessagesTests",
             dependencies: ["JobstreamMessages"],

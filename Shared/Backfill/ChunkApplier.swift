@@ -23,7 +23,7 @@ public enum ChunkApplyOutcome: Sendable, Equatable {
 public struct ChunkApplier: Sendable {
     public let store: Store
     /// Rows per UPDATE statement (bound parameters stay well under both databases' limits).
-    let rowsPerStatement = 250
+    public static let rowsPerStatement = 250
 
     public init(store: Store) {
         self.store = store
@@ -53,7 +53,7 @@ public struct ChunkApplier: Sendable {
             }
             let entry: BackfillLedger.Chunk
             if action.needsFile {
-                let failures = try await Self.applyRows(chunk.rows, action: action, batch: rowsPerStatement, in: database)
+                let failures = try await Self.applyRows(chunk.rows, action: action, batch: Self.rowsPerStatement, in: database)
                 entry = BackfillLedger.Chunk(index: chunk.chunkIndex, firstRow: chunk.rows.first?.rowNumber ?? 0,
                                              lastRow: chunk.rows.last?.rowNumber ?? 0, rowCount: chunk.rows.count,
                                              failures: failures)
@@ -67,7 +67,7 @@ public struct ChunkApplier: Sendable {
     }
 
     /// Sets each row's non-empty values on its record; returns the rows whose record does not exist.
-    static func applyRows(_ rows: [BackfillRow], action: BackfillAction, batch: Int,
+    public static func applyRows(_ rows: [BackfillRow], action: BackfillAction, batch: Int,
                           in database: any SQLDatabase) async throws -> [Int: String] {
         guard let key = action.keyColumn else { return [:] }
         let columns = action.updatableColumns

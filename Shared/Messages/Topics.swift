@@ -41,7 +41,7 @@ public enum Topics {
         TopicDefinition(name: backfillChunks, partitions: 12, configs: work, messageTypes: [.backfillChunk],
                         purpose: "validated rows, for the processors"),
         TopicDefinition(name: backfillResults, partitions: 6, configs: work, messageTypes: [.backfillChunkResult],
-                        purpose: "row outcomes, back to the validators"),
+                        purpose: "row outcomes of each applied chunk, live (the database ledger is the record)"),
         TopicDefinition(name: backfillStatus, partitions: 6, configs: latestPerJob, messageTypes: [.backfillStatus],
                         purpose: "every change of every backfill job"),
         TopicDefinition(name: migrationRequests, partitions: 3, configs: work, messageTypes: [.migrationRequest],

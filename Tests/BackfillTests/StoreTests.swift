@@ -31,6 +31,15 @@ struct StoreTests {
         }
     }
 
+    @Test("PostgreSQL answers", .enabled(if: TestStores.postgresURL != nil,
+                                         "JOBSTREAM_TEST_POSTGRES_URL is not set: the store tests run on SQLite only (make test sets it)"))
+    func postgresAnswers() async throws {
+        let (store, folder) = try await TestStores.open(.postgres)
+        defer { folder.remove() }
+        #expect(store.flavor == .postgres)
+        await store.close()
+    }
+
     @Test("store locations: SQLite paths and postgres URLs; anything else is refused")
     func locations() throws {
         #expect(try StoreLocation(parsing: "data/x.sqlite") == .sqlite(path: "data/x.sqlite"))

@@ -1,0 +1,91 @@
+import ArgumentParser
+import Foundation
+import JobstreamBackfill
+import JobstreamMessages
+import JobstreamService
+import JobstreamStore
+import Logging
+
+/// Tools for `make bench-backfill`: the benchmark's input files, and its ceiling — the same
+/// updates applied straight to the same store by one process, without Kafka.
+@main
+struct BackfillBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "backfill-bench",
+        abstract: "Backfill benchmark tools: generate input files, measure the store's ceiling.",
+        subcommands: [GenerateFile.self, Ceiling.self])
+
+    struct GenerateFile: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "generate-file",
+            abstract: "Write an update-rate-plan-charge file: charges RPC-00000001… in order, each row setting a booking date and an accounting code.")
+
+        @Option(help: "Data rows.") var rows: Int
+        @Option(help: "Characters of an informational Note column on every row (0: no such column).") var note: Int = 0
+        @Option(name: .shortAndLong, help: "The file to write.") var output: String
+
+        func run() throws {
+            guard FileManager.default.createFile(atPath: output, contents: nil),
+                  let handle = FileHandle(forWritingAtPath: output) else {
+                throw ValidationError("\(output): cannot create the file")
+            }
+            let padding = String(repeating: "x", count: note)
+            var buffer = "Charge Id,Booking Date,Accounting Code\(note > 0 ? ",Note" : "")\n"
+            for n in 1...max(rows, 1) where rows > 0 {
+                let id = String(n)
+                buffer += "RPC-" + String(repeating: "0", count: max(0, 8 - id.count)) + id
+                buffer += ",2025-\(n % 12 < 9 ? "0" : "")\(n % 12 + 1)-15,ACC-\(n % 7)"
+                buffer += note > 0 ? ",\(padding)\n" : "\n"
+                if buffer.utf8.count > 1 << 20 {
+                    try handle.write(contentsOf: Data(buffer.utf8))
+                    buffer = ""
+                }
+            }
+            try handle.write(contentsOf: Data(buffer.utf8))
+            try handle.close()
+        }
+    }
+
+    struct Ceiling: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Read a file and apply its valid rows straight to the store, a chunk per transaction, with the processors' SQL.",
+            discussion: "No Kafka, no job log, no ledger: the most one process gets out of the store. Prints rows/s.")
+
+        @OptionGroup var storeOptions: StoreOptions
+        @Option(help: "The backfill action.") var action: String = BackfillAction.updateRatePlanCharge.name
+        @Option(help: "The CSV file.") var file: String
+        @Option(name: .customLong("chunk-size"), help: "Rows per transaction, as the validator's chunks.") var chunkSize: Int = 1000
+
+        func run() async throws {
+            guard let action = BackfillAction.named(action), action.needsFile else {
+                throw ValidationError("--action must be a file action")
+            }
+            let store = try await storeOptions.openStore(logger: LoggingSetup.bootstrap(label: "backfill-bench", level: .warning))
+            let clock = ContinuousClock()
+            let start = clock.now
+            let validated = try await BackfillFileScan.validate(
+                csvURL: URL(fileURLWithPath: file), fileName: file, action: action, refuse: { _ in }, isCanceled: { false })
+            var rows: [BackfillRow] = []
+            var applied = 0, failed = 0
+            func flush() async throws {
+                let chunk = rows
+                let failures = try await store.transaction { database in
+                    try await ChunkApplier.applyRows(chunk, action: action, batch: ChunkApplier.rowsPerStatement, in: database)
+                }
+                applied += chunk.count - failures.count
+                failed += failures.count
+                rows.removeAll(keepingCapacity: true)
+            }
+            try await validated.forEachRow { _, _, verdict in
+                guard case .success(let row) = verdict else { return }
+                rows.append(row)
+                if rows.count == chunkSize { try await flush() }
+            }
+            if !rows.isEmpty { try await flush() }
+            let seconds = Double((clock.now - start).components.attoseconds) / 1e18 + Double((clock.now - start).components.seconds)
+            await store.close()
+            print(String(format: "ceiling: %d rows applied (%d failed) in %.2f s = %.0f rows/s (%@)",
+                         applied, failed, seconds, Double(applied + failed) / seconds, store.location.description))
+        }
+    }
+}

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# `make bench-backfill`: a 1,000,000-row update-rate-plan-charge file from submit to Completed (result
+# file written) with one processor and with two, on SQLite and on PostgreSQL; the ceiling measured
+# in the same run (the same updates applied straight to the same store by one process, without
+# Kafka); and the validator's peak memory on a 2 GB file.
+#
+# Usage: bench-backfill.sh RELEASE_BIN_DIR. Environment: ROWS (1000000), BIG_ROWS (2000000),
+# BIG_NOTE (1000 characters of informational column per row), STORES ("sqlite postgres"), PG_URL.
+set -euo pipefail
+bin=$1
+rows=${ROWS:-1000000}
+big_rows=${BIG_ROWS:-2000000}
+big_note=${BIG_NOTE:-1000}
+stores=${STORES:-sqlite postgres}
+work=$PWD/.local/bench-backfill
+rm -rf "$work" && mkdir -p "$work"
+export KAFKA_BROKERS=${KAFKA_BROKERS:-127.0.0.1:9092}
+export JOBSTREAM_FILE_STORE=$work/files
+pids=()
+
+join_group() {  # join_group NAME LOG [ARGS...]: starts a service and waits until it has partitions
+  local name=$1 log=$2; shift 2
+  "$bin/$name" -X session.timeout.ms=6000 -X max.poll.interval.ms=60000 "$@" >"$log" 2>&1 &
+  pids+=($!)
+  local deadline=$((SECONDS + 90))
+  until grep -q "partitions assigned" "$log"; do
+    [ $SECONDS -lt $deadline ] || { echo "$name did not join its group" >&2; tail "$log" >&2; exit 1; }
+    sleep 0.2
+  done
+}
+stop_services() {
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  pids=()
+}
+trap stop_services EXIT
+now() { date +%s.%N; }
+peak_mb() { awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$1/status"; }
+
+echo "== restarting the broker (it keeps everything in memory)"
+deploy/local/broker.sh stop >/dev/null 2>&1 || true
+deploy/local/broker.sh start
+"$bin/jobstream" topics create >/dev/null
+
+echo "== generating the $rows-row file"
+"$bin/backfill-bench" generate-file --rows "$rows" -o "$work/charges.csv"
+ls -l "$work/charges.csv" | awk '{printf "   %.1f MB\n", $5 / 1e6}'
+
+for kind in $stores; do
+  if [ "$kind" = postgres ]; then
+    export JOBSTREAM_STORE=${PG_URL:?PG_URL is needed for the PostgreSQL runs}
+  else
+    export JOBSTREAM_STORE=$work/store.sqlite
+  fi
+  echo
+  echo "== $kind: seeding $rows charges"
+  "$bin/jobstream" store seed --charges "$rows" --invoice-items 0
+  echo "== $kind: ceiling (one process, no Kafka)"
+  ceiling_line=$("$bin/backfill-bench" ceiling --file "$work/charges.csv")
+  echo "   $ceiling_line"
+  ceiling=$(echo "$ceiling_line" | sed -E 's/.* = ([0-9]+) rows\/s.*/\1/')
+  for processors in 1 2; do
+    "$bin/jobstream" store seed --charges "$rows" --invoice-items 0 >/dev/null
+    join_group backfill-validator "$work/validator-$kind-$processors.log"
+    validator=${pids[0]}
+    for i in $(seq 1 "$processors"); do join_group backfill-processor "$work/processor-$kind-$processors-$i.log"; done
+    start=$(now)
+    job=$("$bin/jobstream" backfill submit --action update-rate-plan-charge --file "$work/charges.csv" --generated-by bench)
+    "$bin/jobstream" backfill wait "$job" --timeout 3600 | tail -1 | sed 's/^/   /'
+    end=$(now)
+    memory=$(peak_mb "$validator")
+    stop_services
+    awk -v k="$kind" -v p="$processors" -v r="$rows" -v s="$start" -v e="$end" -v c="$ceiling" -v m="$memory" 'BEGIN {
+      rate = r / (e - s); printf "RESULT %s, %d processor(s): %d rows submit→Completed in %.1f s = %.0f rows/s = %.2f of the ceiling (%s rows/s); validator peak %s MB\n", k, p, r, e - s, rate, rate / c, c, m }'
+  done
+done
+
+echo
+echo "== validator peak memory on a 2 GB file ($big_rows rows, a $big_note-character Note column)"
+export JOBSTREAM_STORE=$work/store.sqlite
+"$bin/backfill-bench" generate-file --rows "$big_rows" --note "$big_note" -o "$work/big.csv"
+ls -l "$work/big.csv" | awk '{printf "   %.2f GB\n", $5 / 1e9}'
+"$bin/jobstream" store seed --charges "$rows" --invoice-items 0 >/dev/null
+join_group backfill-validator "$work/validator-big.log"
+validator=${pids[0]}
+join_group backfill-processor "$work/processor-big-1.log"
+join_group backfill-processor "$work/processor-big-2.log"
+start=$(now)
+job=$("$bin/jobstream" backfill submit --action update-rate-plan-charge --file "$work/big.csv" --generated-by bench)
+"$bin/jobstream" backfill wait "$job" --timeout 7200 | tail -1 | sed 's/^/   /'
+end=$(now)
+memory=$(peak_mb "$validator")
+stop_services
+awk -v r="$big_rows" -v s="$start" -v e="$end" -v m="$memory" 'BEGIN {
+  printf "RESULT 2 GB file: %d rows submit→Completed in %.1f s = %.0f rows/s; validator peak memory %s MB\n", r, e - s, r / (e - s), m }'
+rm -f "$work/big.csv" "$work"/files/uploads/*/big.csv "$work"/files/results/*/big-result.csv
