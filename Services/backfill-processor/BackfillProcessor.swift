@@ -29,7 +29,7 @@ struct BackfillProcessor: AsyncParsableCommand {
             let store = try await storeOptions.openStore(logger: context.logger)
             let applier = ChunkApplier(store: store)
             let producer = context.producer
-            return ServiceStage { envelope, _, logger in
+            return ServiceStage(services: [StoreLifetime(store: store)]) { envelope, _, logger in
                 guard let chunk = envelope.payload(as: BackfillChunk.self) else { return }
                 let outcome: ChunkApplyOutcome
                 do {

@@ -37,7 +37,7 @@ struct BackfillValidator: AsyncParsableCommand {
             let store = try await storeOptions.openStore(logger: context.logger)
             let supervisor = JobSupervisor(store: store, files: storeOptions.files, producer: context.producer,
                                            logger: context.logger, chunkSize: chunkSize, lease: .seconds(lease))
-            return ServiceStage(handler: supervisor.handle, services: [supervisor])
+            return ServiceStage(services: [StoreLifetime(store: store), supervisor], handler: supervisor.handle)
         }
     }
 }

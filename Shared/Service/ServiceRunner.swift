@@ -17,7 +17,7 @@ public struct ServiceStage: Sendable {
     public var handler: MessageHandler
     public var services: [any Service]
 
-    public init(handler: @escaping MessageHandler, services: [any Service] = []) {
+    public init(services: [any Service] = [], handler: @escaping MessageHandler) {
         self.handler = handler
         self.services = services
     }

@@ -3,6 +3,7 @@ import Foundation
 import JobstreamBackfill
 import JobstreamStore
 import Logging
+import ServiceLifecycle
 
 /// The command-line options that say where the database and the file store are.
 public struct StoreOptions: ParsableArguments, Sendable {
@@ -33,4 +34,19 @@ public struct StoreOptions: ParsableArguments, Sendable {
     }
 
     public var files: FileStore { FileStore(root: fileStore) }
+}
+
+/// Keeps a service's store open while the service runs and closes it at shutdown, after the
+/// services that use it have stopped (list it before them in a ``ServiceStage``).
+public struct StoreLifetime: Service {
+    public let store: Store
+
+    public init(store: Store) {
+        self.store = store
+    }
+
+    public func run() async throws {
+        try? await gracefulShutdown()
+        await store.close()
+    }
 }

@@ -20,7 +20,8 @@ pids=()
 
 join_group() {  # join_group NAME LOG [ARGS...]: starts a service and waits until it has partitions
   local name=$1 log=$2; shift 2
-  "$bin/$name" -X session.timeout.ms=6000 -X max.poll.interval.ms=60000 "$@" >"$log" 2>&1 &
+  : >"$log"
+  "$bin/$name" -X session.timeout.ms=6000 -X max.poll.interval.ms=10000 "$@" >"$log" 2>&1 &
   pids+=($!)
   local deadline=$((SECONDS + 90))
   until grep -q "partitions assigned" "$log"; do
