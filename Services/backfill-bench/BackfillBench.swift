@@ -70,7 +70,7 @@ struct BackfillBench: AsyncParsableCommand {
             func flush() async throws {
                 let chunk = rows
                 let failures = try await store.transaction { database in
-                    try await ChunkApplier.applyRows(chunk, action: action, batch: ChunkApplier.rowsPerStatement, in: database)
+                    try await ChunkApplier.applyRows(chunk, action: action, flavor: store.flavor, in: database)
                 }
                 applied += chunk.count - failures.count
                 failed += failures.count

@@ -29,7 +29,7 @@ public struct RowValidator: Sendable {
         var columnAt: [ActionColumn?] = []
         var seen: [String: Int] = [:]
         for (position, name) in header.enumerated() {
-            let normalized = name.trimmingCharacters(in: .whitespaces).lowercased()
+            let normalized = name.trimmingSpaces.lowercased()
             let column = action.columns.first { $0.name.lowercased() == normalized }
             if let column {
                 if let earlier = seen[column.name] {
@@ -58,7 +58,7 @@ public struct RowValidator: Sendable {
     /// The record's key, or nil when the row has none (it fails validation anyway).
     public func key(of fields: [String]) -> String? {
         guard keyPosition < fields.count else { return nil }
-        let key = fields[keyPosition].trimmingCharacters(in: .whitespaces)
+        let key = fields[keyPosition].trimmingSpaces
         return key.isEmpty ? nil : key
     }
 
@@ -71,7 +71,7 @@ public struct RowValidator: Sendable {
         var values: [String: String] = [:]
         for (position, raw) in fields.enumerated() {
             guard let column = columnAt[position] else { continue }
-            let value = raw.trimmingCharacters(in: .whitespaces)
+            let value = raw.trimmingSpaces
             if value.isEmpty {
                 if column.isKey { problems.append("\(column.name) is required") }
                 continue
@@ -93,11 +93,11 @@ public struct RowValidator: Sendable {
     static func check(_ value: String, as type: ColumnType) -> String? {
         switch type {
         case .text:
-            if value.count > 255 { return "longer than 255 characters" }
-            if value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
-                return "contains a control character"
-            }
-            return nil
+            if value.utf8.count > 255, value.count > 255 { return "longer than 255 characters" }
+            let ascii = value.utf8.allSatisfy { $0 < 0x80 }
+            let hasControl = ascii ? value.utf8.contains { $0 < 0x20 || $0 == 0x7F }
+                : value.unicodeScalars.contains { $0.properties.generalCategory == .control }
+            return hasControl ? "contains a control character" : nil
         case .date:
             return CalendarDate(value) == nil ? "\"\(value)\" is not a date written YYYY-MM-DD" : nil
         case .decimal:
@@ -121,6 +121,20 @@ public struct RowValidator: Sendable {
             }
         }
         return digitsBefore >= 1 && digitsBefore <= 15 && digitsAfter <= 6 && (!seenPoint || digitsAfter >= 1)
+    }
+}
+
+extension String {
+    /// The text without leading and trailing spaces and tabs; the string itself when it has none
+    /// (the common case, and a hot path: Foundation's trimming costs a bridge per call).
+    var trimmingSpaces: String {
+        let utf8 = self.utf8
+        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }
+        guard let first = utf8.first, let last = utf8.last, isSpace(first) || isSpace(last) else { return self }
+        guard let start = utf8.firstIndex(where: { !isSpace($0) }), let end = utf8.lastIndex(where: { !isSpace($0) }) else {
+            return ""
+        }
+        return String(self[start...end])
     }
 }
 
