@@ -41,9 +41,10 @@ struct BackfillProcessor: AsyncParsableCommand {
                 case .applied(let entry):
                     logger.debug("chunk \(chunk.chunkIndex) applied: \(entry.rowCount) rows, \(entry.failures.count) failed")
                     // A live event for dashboards; the ledger in the database is the record.
-                    let outcomes = chunk.rows.map { RowOutcome(rowNumber: $0.rowNumber, success: entry.failures[$0.rowNumber] == nil,
-                                                               error: entry.failures[$0.rowNumber]) }
-                    let result = Envelope(jobId: envelope.jobId, payload: BackfillChunkResult(chunkIndex: chunk.chunkIndex, outcomes: outcomes))
+                    let failed = entry.failures.sorted { $0.key < $1.key }
+                        .map { RowOutcome(rowNumber: $0.key, success: false, error: $0.value) }
+                    let result = Envelope(jobId: envelope.jobId, payload: BackfillChunkResult(
+                        chunkIndex: chunk.chunkIndex, outcomes: failed, rowCount: entry.rowCount, failedCount: failed.count))
                     try await producer.enqueue(KafkaProducerMessage(topic: Topics.backfillResults, key: envelope.jobId,
                                                                     value: try MessageCodec.encode(result)))
                 case .alreadyApplied:

@@ -106,7 +106,13 @@ public struct BackfillRow: Codable, Sendable, Hashable {
     }
 }
 
-/// Validated rows for the processors (topic `jobstream.backfill.chunks`, keyed by job id).
+/// Validated rows for the processors (topic `jobstream.backfill.chunks`, keyed by job and chunk).
+///
+/// On the wire the rows are compact — the column names once, then each row as an array:
+/// `{"chunkIndex": 0, "action": "…", "columns": ["Charge Id", "Booking Date"],
+///   "rows": [[1, "RPC-00000001", "2025-01-15"], [2, "RPC-00000002", null]]}` — a row number
+/// followed by one value per column, `null` where the row leaves the column unset. Decoding a
+/// keyed object per row took half of a processor's time.
 public struct BackfillChunk: JobstreamMessage {
     public static let messageType = MessageType.backfillChunk
 
@@ -119,6 +125,47 @@ public struct BackfillChunk: JobstreamMessage {
         self.chunkIndex = chunkIndex
         self.action = action
         self.rows = rows
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case chunkIndex, action, columns, rows
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        chunkIndex = try container.decode(Int.self, forKey: .chunkIndex)
+        action = try container.decode(String.self, forKey: .action)
+        let columns = try container.decode([String].self, forKey: .columns)
+        var rowsContainer = try container.nestedUnkeyedContainer(forKey: .rows)
+        var rows: [BackfillRow] = []
+        rows.reserveCapacity(rowsContainer.count ?? 0)
+        while !rowsContainer.isAtEnd {
+            var row = try rowsContainer.nestedUnkeyedContainer()
+            let rowNumber = try row.decode(Int.self)
+            var fields: [String: String] = Dictionary(minimumCapacity: columns.count)
+            for column in columns {
+                if try !row.decodeNil() { fields[column] = try row.decode(String.self) }
+            }
+            guard row.isAtEnd else {
+                throw DecodingError.dataCorruptedError(in: row, debugDescription: "row \(rowNumber) has more values than there are columns")
+            }
+            rows.append(BackfillRow(rowNumber: rowNumber, fields: fields))
+        }
+        self.rows = rows
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(chunkIndex, forKey: .chunkIndex)
+        try container.encode(action, forKey: .action)
+        let columns = Set(rows.flatMap(\.fields.keys)).sorted()
+        try container.encode(columns, forKey: .columns)
+        var rowsContainer = container.nestedUnkeyedContainer(forKey: .rows)
+        for row in rows {
+            var values = rowsContainer.nestedUnkeyedContainer()
+            try values.encode(row.rowNumber)
+            for column in columns { try values.encode(row.fields[column]) }
+        }
     }
 }
 
@@ -136,15 +183,22 @@ public struct RowOutcome: Codable, Sendable, Hashable {
     }
 }
 
-/// The outcome of every row of a chunk (topic `jobstream.backfill.results`, keyed by job id).
+/// A chunk a processor applied (topic `jobstream.backfill.results`, keyed by job id): a live event
+/// for dashboards; the ledger in the database is the record the result file is written from.
 public struct BackfillChunkResult: JobstreamMessage {
     public static let messageType = MessageType.backfillChunkResult
 
     public var chunkIndex: Int
+    /// The outcome of each row that failed; a row of the chunk not listed here succeeded.
     public var outcomes: [RowOutcome]
+    /// Rows in the chunk, and how many of them failed.
+    public var rowCount: Int?
+    public var failedCount: Int?
 
-    public init(chunkIndex: Int, outcomes: [RowOutcome]) {
+    public init(chunkIndex: Int, outcomes: [RowOutcome], rowCount: Int? = nil, failedCount: Int? = nil) {
         self.chunkIndex = chunkIndex
         self.outcomes = outcomes
+        self.rowCount = rowCount
+        self.failedCount = failedCount
     }
 }

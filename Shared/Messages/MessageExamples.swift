@@ -24,12 +24,11 @@ public enum MessageExamples {
                                                               name: "charges.result.csv")), jobId: backfill)
         try add(BackfillCancel(requestedBy: "ana.lima"), jobId: backfill)
         try add(BackfillChunk(chunkIndex: 4, action: "update-rate-plan-charge",
-                              rows: [BackfillRow(rowNumber: 2001, fields: ["Id": "C-00042", "BookingDate": "2026-03-01"])]),
+                              rows: [BackfillRow(rowNumber: 2001, fields: ["Charge Id": "RPC-00000042", "Booking Date": "2026-03-01"])]),
                 jobId: backfill)
         try add(BackfillChunkResult(chunkIndex: 4, outcomes: [
-            RowOutcome(rowNumber: 2001, success: true),
-            RowOutcome(rowNumber: 2002, success: false, error: "rate plan charge C-99999 does not exist"),
-        ]), jobId: backfill)
+            RowOutcome(rowNumber: 4017, success: false, error: "rate plan charge RPC-09999999 does not exist"),
+        ], rowCount: 1000, failedCount: 1), jobId: backfill)
         let migration = "mig-20260101-1"
         try add(MigrationRequest(cutoverDate: cutover, generatedBy: "revops"), jobId: migration)
         try add(MigrationStatusEvent(startTime: time, generatedBy: "revops", cutoverDate: cutover, progress: 42,

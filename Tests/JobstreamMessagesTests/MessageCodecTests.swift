@@ -90,14 +90,27 @@ struct MessageCodecTests {
         #expect(throws: MessageDecodingError.invalidEnvelope(#"missing field "jobId""#)) { try MessageCodec.decode(Array(json.utf8)) }
     }
 
+    @Test("a chunk's rows travel as arrays under one list of columns, and come back the same")
+    func compactChunk() throws {
+        let chunk = BackfillChunk(chunkIndex: 2, action: "update-rate-plan-charge", rows: [
+            BackfillRow(rowNumber: 1, fields: ["Charge Id": "RPC-1", "Amount": "1.00"]),
+            BackfillRow(rowNumber: 3, fields: ["Charge Id": "RPC-3", "Booking Date": "2025-01-01"]),
+        ])
+        let bytes = try MessageCodec.encode(Envelope(jobId: "j", payload: chunk))
+        let text = String(decoding: bytes, as: UTF8.self)
+        #expect(text.contains(#""columns":["Amount","Booking Date","Charge Id"]"#))
+        #expect(text.contains(#"[1,"1.00",null,"RPC-1"]"#))
+        #expect(try MessageCodec.decode(bytes).payload(as: BackfillChunk.self) == chunk)
+    }
+
     @Test("a payload field of the wrong kind or value is named with its path")
     func invalidPayloadField() {
         let wrongKind = #"{"type":"backfill.chunk","version":"1.0","jobId":"x","time":"2026-11-22T10:00:00Z","payload":{"chunkIndex":"four","action":"a","rows":[]}}"#
         #expect(throws: MessageDecodingError.invalidPayload(type: .backfillChunk, detail: #"field "payload.chunkIndex" should be an integer"#)) {
             try MessageCodec.decode(Array(wrongKind.utf8))
         }
-        let nested = #"{"type":"backfill.chunk","version":"1.0","jobId":"x","time":"2026-11-22T10:00:00Z","payload":{"chunkIndex":1,"action":"a","rows":[{"rowNumber":1}]}}"#
-        #expect(throws: MessageDecodingError.invalidPayload(type: .backfillChunk, detail: #"missing field "payload.rows[0].fields""#)) {
+        let nested = #"{"type":"backfill.chunk","version":"1.0","jobId":"x","time":"2026-11-22T10:00:00Z","payload":{"chunkIndex":1,"action":"a","columns":["Charge Id"],"rows":[[1,"RPC-1"],["two","RPC-2"]]}}"#
+        #expect(throws: MessageDecodingError.invalidPayload(type: .backfillChunk, detail: #"field "payload.rows[1][0]" should be an integer"#)) {
             try MessageCodec.decode(Array(nested.utf8))
         }
         let badStatus = #"{"type":"migration.status","version":"1.0","jobId":"x","time":"2026-11-22T10:00:00Z","payload":{"generatedBy":"a","cutoverDate":"2026-13-01","progress":0,"status":"Accepted"}}"#

@@ -11,17 +11,21 @@ bin=$1
 rows=${ROWS:-1000000}
 big_rows=${BIG_ROWS:-2000000}
 big_note=${BIG_NOTE:-1000}
-stores=${STORES:-sqlite postgres}
+stores=${STORES-sqlite postgres}
 work=$PWD/.local/bench-backfill
 rm -rf "$work" && mkdir -p "$work"
 export KAFKA_BROKERS=${KAFKA_BROKERS:-127.0.0.1:9092}
 export JOBSTREAM_FILE_STORE=$work/files
 pids=()
 
+run=0
 join_group() {  # join_group NAME LOG [ARGS...]: starts a service and waits until it has partitions
   local name=$1 log=$2; shift 2
   : >"$log"
-  "$bin/$name" -X session.timeout.ms=6000 -X max.poll.interval.ms=10000 "$@" >"$log" 2>&1 &
+  # A new group per run, starting at the end of its topics: earlier runs' messages are not replayed,
+  # and no join waits on the departed members of an earlier run (the broker can stall on those).
+  "$bin/$name" --group "bench-$name-$$-$run" -X auto.offset.reset=latest \
+    -X session.timeout.ms=6000 -X max.poll.interval.ms=10000 "$@" >"$log" 2>&1 &
   pids+=($!)
   local deadline=$((SECONDS + 90))
   until grep -q "partitions assigned" "$log"; do
@@ -33,6 +37,7 @@ stop_services() {
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   pids=()
+  run=$((run + 1))
 }
 trap stop_services EXIT
 now() { date +%s.%N; }

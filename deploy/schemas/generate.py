@@ -56,12 +56,16 @@ PAYLOADS = {
     "backfill.cancel": obj({"requestedBy": STRING}, None, "cancel a Pending or Processing backfill"),
     "backfill.chunk": obj(
         {"chunkIndex": COUNT, "action": NONEMPTY,
-         "rows": array(obj({"rowNumber": COUNT, "fields": {"type": "object", "additionalProperties": STRING}}))},
-        None, "validated rows of a backfill file, for the processors"),
+         "columns": array(STRING),
+         "rows": array({"type": "array", "prefixItems": [COUNT], "items": {"type": ["string", "null"]}, "minItems": 1})},
+        None, "validated rows of a backfill file, for the processors: each row is its row number followed by "
+              "one value per column (null: the row leaves that column unset)"),
     "backfill.chunk-result": obj(
         {"chunkIndex": COUNT,
          "outcomes": array(obj({"rowNumber": COUNT, "success": BOOL}, {"error": STRING}))},
-        None, "the outcome of every row of a chunk"),
+        {"rowCount": COUNT, "failedCount": COUNT},
+        "an applied chunk: how many rows it had and failed, and the outcome of each row that failed "
+        "(a row not listed succeeded)"),
     "migration.request": obj({"cutoverDate": DATE, "generatedBy": STRING}, None, "a request to run a migration"),
     "migration.status": obj(
         {"generatedBy": STRING, "cutoverDate": DATE, "progress": {"type": "integer", "minimum": 0, "maximum": 100},

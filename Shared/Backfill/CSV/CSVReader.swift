@@ -88,6 +88,19 @@ public final class CSVReader {
                     }
                 }
             }
+            if state == .unquoted || state == .quoted {
+                // Take the run of ordinary bytes at once; only a special byte goes through the switch.
+                let start = position
+                let quoted = state == .quoted
+                while position < buffer.count {
+                    let byte = buffer[position]
+                    if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\n") { break }
+                    if !quoted && (byte == UInt8(ascii: ",") || byte == UInt8(ascii: "\r")) { break }
+                    position += 1
+                }
+                if position > start { field.append(contentsOf: buffer[start..<position]) }
+                if position == buffer.count { continue }
+            }
             let byte = buffer[position]
             position += 1
             switch state {
