@@ -184,17 +184,8 @@ struct BackfillCancel: AsyncParsableCommand {
         guard !record.status.isTerminal else {
             throw ValidationError("backfill \(job) is \(record.status.rawValue) already; only a Pending or Processing job can be canceled")
         }
-        let logger = LoggingSetup.bootstrap(label: "jobstream.cli", level: options.logLevel)
-        let producer = try KafkaProducer(
-            configuration: ProducerConfiguration(kafka: options.kafkaConfiguration(defaultClientID: "jobstream-cli")), logger: logger)
-        let envelope = Envelope(jobId: job, payload: JobstreamMessages.BackfillCancel(requestedBy: requestedBy))
-        do {
-            _ = try await producer.send(KafkaProducerMessage(topic: Topics.backfillControl, key: job, value: try MessageCodec.encode(envelope)))
-        } catch {
-            await producer.shutdown()
-            throw error
-        }
-        await producer.shutdown()
+        try await publish(Envelope(jobId: job, payload: JobstreamMessages.BackfillCancel(requestedBy: requestedBy)),
+                          to: Topics.backfillControl, options: options)
         print("cancel requested for backfill \(job) (\(record.status.rawValue))")
         if wait {
             do {

@@ -57,19 +57,23 @@ struct BackfillSubmit: AsyncParsableCommand {
         if let file {
             request.file = try files.storeUpload(from: file, jobId: jobId)
         }
-        let logger = LoggingSetup.bootstrap(label: "jobstream.cli", level: options.logLevel)
-        let producer = try KafkaProducer(
-            configuration: ProducerConfiguration(kafka: options.kafkaConfiguration(defaultClientID: "jobstream-cli")), logger: logger)
-        do {
-            _ = try await producer.send(KafkaProducerMessage(
-                topic: Topics.backfillRequests, key: jobId, value: try MessageCodec.encode(Envelope(jobId: jobId, payload: request))))
-        } catch {
-            await producer.shutdown()
-            throw error
-        }
-        await producer.shutdown()
+        try await publish(Envelope(jobId: jobId, payload: request), to: Topics.backfillRequests, options: options)
         return jobId
     }
+}
+
+/// Publishes one message keyed by its job id and waits for the broker's acknowledgement.
+func publish<Payload: JobstreamMessage>(_ envelope: Envelope<Payload>, to topic: String, options: ServiceOptions) async throws {
+    let logger = LoggingSetup.bootstrap(label: "jobstream.cli", level: options.logLevel)
+    let producer = try KafkaProducer(
+        configuration: ProducerConfiguration(kafka: options.kafkaConfiguration(defaultClientID: "jobstream-cli")), logger: logger)
+    do {
+        _ = try await producer.send(KafkaProducerMessage(topic: topic, key: envelope.jobId, value: try MessageCodec.encode(envelope)))
+    } catch {
+        await producer.shutdown()
+        throw error
+    }
+    await producer.shutdown()
 }
 
 /// `jobstream backfill retry`: a new job from the failed rows of a finished one.
@@ -87,11 +91,7 @@ struct BackfillRetry: AsyncParsableCommand {
     @Flag(help: "Follow the new job until it ends.") var wait = false
 
     func run() async throws {
-        let logger = LoggingSetup.bootstrap(label: "jobstream.cli", level: .warning)
-        let store = try await storeOptions.openStore(logger: logger)
-        let original = try await BackfillJobLog(store: store).job(job)
-        await store.close()
-        guard let original else { throw ValidationError("no backfill \(job) in the log at \(storeOptions.store)") }
+        let original = try await requireJob(job, storeOptions)
         guard original.status.isTerminal, let resultPath = original.resultPath else {
             throw ValidationError("backfill \(job) is \(original.status.rawValue)\(original.status.isTerminal ? " and has no result file" : ""); only a finished job with a result file can be retried")
         }
