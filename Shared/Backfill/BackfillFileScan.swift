@@ -38,7 +38,7 @@ public enum BackfillFileScan {
         let size = (try? FileManager.default.attributesOfItem(atPath: csvURL.path)[.size] as? NSNumber)?.intValue ?? 0
         guard size > 0 else { throw FileProblem("\(fileName) is empty (0 bytes)") }
         var refused: [(row: Int, error: String)] = []
-        var duplicates = DuplicateKeyFinder(expectedKeys: size / 16)
+        var duplicates = DuplicateKeyFinder(expectedKeys: try CSVReader.countLineEnds(url: csvURL))
         let validator: RowValidator
         var rowCount = 0
         do {

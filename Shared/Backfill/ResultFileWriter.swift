@@ -29,7 +29,8 @@ public struct ResultFileWriter: Sendable {
             try await ledger.rowErrors(jobId, after: after, limit: 5000)
         }
         var chunks = PagedCursor<BackfillLedger.Chunk>(position: \.index, start: -1) { after in
-            try await ledger.chunks(jobId, after: after, limit: 200)
+            // A few chunks at a time: each holds the errors of its failed rows (up to a chunk's worth).
+            try await ledger.chunks(jobId, after: after, limit: 16)
         }
         var succeeded = 0, failed = 0
         try await file.forEachRow { rowNumber, fields, _ in

@@ -24,6 +24,10 @@ class Backfills:
         self.store = store
         self.files = tmp_path / "files"
         self.processes = {}
+        # Groups of this stage only, starting at the end of the topics: earlier stages' messages are
+        # not replayed, and no join waits on members of an earlier stage that left (the embedded
+        # broker can stall such a join for minutes). Restarted instances rejoin the same group.
+        self.group_suffix = uuid.uuid4().hex[:8]
         self.env = {**os.environ, "KAFKA_BROKERS": broker(), "JOBSTREAM_STORE": store,
                     "JOBSTREAM_FILE_STORE": str(self.files)}
         if self.is_postgres:
@@ -40,7 +44,8 @@ class Backfills:
         key = (name, instance)
         log_path = self.tmp / f"{name}-{instance}.log"
         log = open(log_path, "a")
-        args = [str(BIN / name), "-X", "session.timeout.ms=6000", "-X", "max.poll.interval.ms=10000"]
+        args = [str(BIN / name), "--group", f"e2e-{name}-{self.group_suffix}", "-X", "auto.offset.reset=latest",
+                "-X", "session.timeout.ms=6000", "-X", "max.poll.interval.ms=10000"]
         if name == "backfill-validator":
             args += ["--lease", str(lease)]
         mark = log_path.stat().st_size
@@ -51,6 +56,7 @@ class Backfills:
             assert process.poll() is None, f"{name} exited:\n{log_path.read_text()}"
             assert time.monotonic() < deadline, f"{name} did not join its group:\n{log_path.read_text()}"
             time.sleep(0.2)
+        time.sleep(1)  # let a new group's start offsets ("latest") resolve before anything is published
 
     def kill(self, name, instance=0, sig=signal.SIGKILL):
         process, log = self.processes.pop((name, instance))

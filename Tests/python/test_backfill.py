@@ -27,11 +27,13 @@ def backfills(request, tmp_path_factory):
     tmp = tmp_path_factory.mktemp(request.param)
     store = POSTGRES if request.param == "postgres" else str(tmp / "store.sqlite")
     stage = Backfills(tmp, store)
-    stage.seed(2000, 500)
-    stage.start("backfill-validator")
-    stage.start("backfill-processor")
-    yield stage
-    stage.stop_all()
+    try:
+        stage.seed(2000, 500)
+        stage.start("backfill-validator")
+        stage.start("backfill-processor")
+        yield stage
+    finally:
+        stage.stop_all()
 
 
 def test_file_rows_are_applied_and_the_result_file_has_every_row(backfills, tmp_path):
