@@ -25,10 +25,7 @@ public final class KafkaProducer: Service, Sendable {
         let state = ProducerState()
         let (failureStream, failures) = AsyncStream.makeStream(of: KafkaError.self, bufferingPolicy: .bufferingNewest(1000))
         let context = RDKafkaClientContext(logger: logger, deliveryHandler: { waiter, result in
-            if waiter != 0, let result {
-                let continuation = state.waiters.withLock { $0.waiters.removeValue(forKey: waiter) }
-                continuation?.resume(with: result)
-            }
+            // Count before resuming a waiting send, so that the counters include every send that returned.
             switch result {
             case .success, nil: state.delivered.add(1, ordering: .relaxed)
             case .failure(let error):
@@ -37,6 +34,10 @@ public final class KafkaProducer: Service, Sendable {
                     logger.error("\(error)")
                     failures.yield(error)
                 }
+            }
+            if waiter != 0, let result {
+                let continuation = state.waiters.withLock { $0.waiters.removeValue(forKey: waiter) }
+                continuation?.resume(with: result)
             }
         })
         self.client = try RDKafkaClient(kind: .producer, properties: configuration.librdkafkaProperties(), context: context)
