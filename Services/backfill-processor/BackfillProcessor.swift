@@ -45,8 +45,7 @@ struct BackfillProcessor: AsyncParsableCommand {
                         .map { RowOutcome(rowNumber: $0.key, success: false, error: $0.value) }
                     let result = Envelope(jobId: envelope.jobId, payload: BackfillChunkResult(
                         chunkIndex: chunk.chunkIndex, outcomes: failed, rowCount: entry.rowCount, failedCount: failed.count))
-                    try await producer.enqueue(KafkaProducerMessage(topic: Topics.backfillResults, key: envelope.jobId,
-                                                                    value: try MessageCodec.encode(result)))
+                    try await producer.enqueue(KafkaProducerMessage(topic: Topics.backfillResults, envelope: result))
                 case .alreadyApplied:
                     logger.info("chunk \(chunk.chunkIndex) was applied before; not applied again")
                 case .skipped(let reason):

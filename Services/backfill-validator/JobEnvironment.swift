@@ -1,6 +1,7 @@
 import Foundation
 import JobstreamBackfill
 import JobstreamMessages
+import JobstreamService
 import JobstreamStore
 import Kafka
 import Logging
@@ -15,12 +16,18 @@ struct JobEnvironment: Sendable {
     let producer: KafkaProducer
     let logger: Logger
     let chunkSize: Int
+    /// How long a claim lasts without renewal.
     let lease: Duration
+
+    /// When a claim taken or renewed at `now` (epoch ms) lapses.
+    func leaseUntil(from now: Int = epochMilliseconds()) -> Int {
+        let (seconds, attoseconds) = lease.components
+        return now + Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)
+    }
 
     /// Announces the job's state on the status topic (keyed by job id) and waits for the broker.
     func publish(_ job: BackfillJobRecord) async throws {
-        let envelope = Envelope(jobId: job.jobId, payload: job.statusEvent)
-        _ = try await producer.send(KafkaProducerMessage(topic: Topics.backfillStatus, key: job.jobId,
-                                                         value: try MessageCodec.encode(envelope)))
+        _ = try await producer.send(KafkaProducerMessage(
+            topic: Topics.backfillStatus, envelope: Envelope(jobId: job.jobId, payload: job.statusEvent)))
     }
 }

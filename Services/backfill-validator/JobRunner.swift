@@ -1,6 +1,7 @@
 import Foundation
 import JobstreamBackfill
 import JobstreamMessages
+import JobstreamService
 import JobstreamStore
 import Kafka
 import Logging
@@ -102,18 +103,18 @@ struct JobRunner: Sendable {
         let refused = try await environment.ledger.rowErrorCount(jobId)
         let valid = file.rowCount - refused
         let chunkSize = shared.withLock { $0.job.chunkSize }
+        let chunkCount = (valid + chunkSize - 1) / chunkSize
         shared.withLock { $0.refused = refused }
         if shared.withLock({ $0.job.status }) == .pending {
             try await transition(shared, to: .processing) {
                 $0.recordsTotal = file.rowCount
-                $0.chunkCount = (valid + chunkSize - 1) / chunkSize
+                $0.chunkCount = chunkCount
                 $0.recordsProcessed = refused
                 $0.recordsFailed = refused
             }
             logger.info("backfill \(jobId) validated: \(file.rowCount) rows, \(refused) refused")
         }
         shared.withLock { $0.processing = true }
-        let chunkCount = (valid + chunkSize - 1) / chunkSize
         do {
             try await fanOut(file, action: action, chunkSize: chunkSize, shared: shared, logger: logger)
             try await waitForChunks(chunkCount, shared: shared)
@@ -160,10 +161,7 @@ struct JobRunner: Sendable {
             }
             guard !applied.contains(chunkIndex) else { return }
             try checkpoint(shared)
-            let envelope = Envelope(jobId: jobId, payload: BackfillChunk(chunkIndex: chunkIndex, action: action.name, rows: rows))
-            // Keyed by job and chunk, so one job's chunks spread over every partition and processor.
-            try await environment.producer.enqueue(KafkaProducerMessage(
-                topic: Topics.backfillChunks, key: "\(jobId)/\(chunkIndex)", value: try MessageCodec.encode(envelope)))
+            try await environment.producer.enqueue(try chunkMessage(chunkIndex, action: action, rows: rows))
             sent += 1
         }
         try await file.forEachRow { _, _, verdict in
@@ -179,13 +177,19 @@ struct JobRunner: Sendable {
         logger.info("backfill \(jobId): \(sent) chunks sent (\(applied.count) were applied already)")
     }
 
-    /// Waits until processors applied `chunkCount` chunks (or the job is canceled).
+    /// A chunk for the processors, keyed by job and chunk so that one job's chunks spread over every
+    /// partition and processor.
+    private func chunkMessage(_ index: Int, action: BackfillAction, rows: [BackfillRow]) throws -> KafkaProducerMessage {
+        try KafkaProducerMessage(topic: Topics.backfillChunks, envelope: Envelope(
+            jobId: jobId, payload: BackfillChunk(chunkIndex: index, action: action.name, rows: rows)), key: "\(jobId)/\(index)")
+    }
+
+    /// Waits until processors applied `chunkCount` chunks (or the job is canceled). Records Processed
+    /// is published by the keeper meanwhile.
     private func waitForChunks(_ chunkCount: Int, shared: RunState) async throws {
         while true {
             try checkpoint(shared)
-            let progress = try await environment.ledger.progress(jobId)
-            try await publishProgress(progress, shared: shared)
-            if progress.chunks >= chunkCount { return }
+            if try await environment.ledger.progress(jobId).chunks >= chunkCount { return }
             try await Task.sleep(for: .milliseconds(250))
         }
     }
@@ -196,9 +200,7 @@ struct JobRunner: Sendable {
         do {
             if try await environment.ledger.appliedChunkIndices(jobId).isEmpty {
                 try checkpoint(shared)
-                let envelope = Envelope(jobId: jobId, payload: BackfillChunk(chunkIndex: 0, action: action.name, rows: []))
-                _ = try await environment.producer.send(KafkaProducerMessage(
-                    topic: Topics.backfillChunks, key: "\(jobId)/0", value: try MessageCodec.encode(envelope)))
+                _ = try await environment.producer.send(try chunkMessage(0, action: action, rows: []))
             }
             try await waitForChunks(1, shared: shared)
         } catch is CanceledByUser {
@@ -265,7 +267,7 @@ struct JobRunner: Sendable {
         var job = shared.withLock { $0.job }
         job.status = try job.status.transition(to: status)
         change(&job)
-        let leaseUntil = status.isTerminal ? 0 : epochMilliseconds() + environment.lease.milliseconds
+        let leaseUntil = status.isTerminal ? 0 : environment.leaseUntil()
         guard try await environment.log.save(job, owner: environment.instance, leaseUntil: leaseUntil) else {
             throw LostClaim()
         }
@@ -288,8 +290,8 @@ struct JobRunner: Sendable {
         while true {
             try await Task.sleep(for: .seconds(1))
             do {
-                let until = epochMilliseconds() + environment.lease.milliseconds
-                guard let current = try await environment.log.renew(jobId, owner: environment.instance, leaseUntil: until) else {
+                guard let current = try await environment.log.renew(jobId, owner: environment.instance,
+                                                                    leaseUntil: environment.leaseUntil()) else {
                     shared.withLock { $0.lostClaim = true }
                     return
                 }

@@ -40,7 +40,7 @@ final class JobSupervisor: Service, Sendable {
             jobId: jobId, action: request.action, uploadedFile: request.file?.name, filePath: request.file?.path,
             fileSize: request.file?.sizeBytes.map(Int.init), md5: request.md5, generatedBy: request.generatedBy,
             retryOf: request.retryOf, status: .accepted, submittedAt: now, chunkSize: environment.chunkSize,
-            owner: environment.instance, leaseUntil: now + environment.lease.milliseconds)
+            owner: environment.instance, leaseUntil: environment.leaseUntil(from: now))
         guard try await environment.log.insert(job) else {
             logger.notice("repeated request for backfill \(jobId) ignored: the job exists already")
             return
@@ -74,7 +74,7 @@ final class JobSupervisor: Service, Sendable {
                 do {
                     let now = epochMilliseconds()
                     let claimed = try await self.environment.log.claimOrphans(
-                        owner: self.environment.instance, now: now, leaseUntil: now + self.environment.lease.milliseconds)
+                        owner: self.environment.instance, now: now, leaseUntil: self.environment.leaseUntil(from: now))
                     for jobId in claimed {
                         self.environment.logger.notice("taking over backfill \(jobId): its owner stopped renewing its claim")
                         self.start(jobId)
@@ -98,11 +98,5 @@ final class JobSupervisor: Service, Sendable {
                 _ = self.running.withLock { $0.removeValue(forKey: jobId) }
             }
         }
-    }
-}
-
-extension Duration {
-    var milliseconds: Int {
-        Int(components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000)
     }
 }

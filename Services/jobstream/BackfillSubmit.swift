@@ -68,7 +68,7 @@ func publish<Payload: JobstreamMessage>(_ envelope: Envelope<Payload>, to topic:
     let producer = try KafkaProducer(
         configuration: ProducerConfiguration(kafka: options.kafkaConfiguration(defaultClientID: "jobstream-cli")), logger: logger)
     do {
-        _ = try await producer.send(KafkaProducerMessage(topic: topic, key: envelope.jobId, value: try MessageCodec.encode(envelope)))
+        _ = try await producer.send(KafkaProducerMessage(topic: topic, envelope: envelope))
     } catch {
         await producer.shutdown()
         throw error

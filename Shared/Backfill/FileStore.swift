@@ -43,25 +43,24 @@ public struct FileStore: Sendable {
     /// Copies an uploaded file into the store under `uploads/<job>/<name>` and returns its reference.
     public func storeUpload(from source: URL, jobId: String) throws -> FileReference {
         let name = source.lastPathComponent
-        let relative = "uploads/\(jobId)/\(name)"
-        let destination = root.appendingPathComponent(relative)
-        try FileManager.default.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try FileManager.default.copyItem(at: source, to: destination)
-        let size = (try FileManager.default.attributesOfItem(atPath: destination.path)[.size] as? NSNumber)?.int64Value
-        return FileReference(path: relative, name: name, sizeBytes: size)
+        let destination = try place("uploads/\(jobId)/\(name)")
+        try FileManager.default.copyItem(at: source, to: destination.url)
+        let size = (try FileManager.default.attributesOfItem(atPath: destination.url.path)[.size] as? NSNumber)?.int64Value
+        return FileReference(path: destination.relative, name: name, sizeBytes: size)
     }
 
     /// Where a job's working files go (an unpacked zip, a result being written), relative and absolute.
     public func workFile(jobId: String, name: String) throws -> (relative: String, url: URL) {
-        let relative = "work/\(jobId)/\(name)"
-        let url = root.appendingPathComponent(relative)
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        return (relative, url)
+        try place("work/\(jobId)/\(name)")
     }
 
     /// Where a job's result file goes, relative and absolute.
     public func resultFile(jobId: String, uploadedName: String?) throws -> (relative: String, url: URL) {
-        let relative = "results/\(jobId)/\(BackfillResultName.forUpload(uploadedName))"
+        try place("results/\(jobId)/\(BackfillResultName.forUpload(uploadedName))")
+    }
+
+    /// A place for a file of our own inside the store, its folder created.
+    private func place(_ relative: String) throws -> (relative: String, url: URL) {
         let url = root.appendingPathComponent(relative)
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         return (relative, url)

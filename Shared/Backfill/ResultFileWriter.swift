@@ -23,8 +23,7 @@ public struct ResultFileWriter: Sendable {
     public func write(_ file: ValidatedFile, to url: URL) async throws -> (succeeded: Int, failed: Int) {
         let partial = url.appendingPathExtension("partial")
         let writer = try CSVWriter(url: partial)
-        let header = try CSVReader(url: file.csvURL).next()?.fields ?? []
-        try writer.write(header + ["Success", "Error Message"])
+        try writer.write(file.validator.header + ["Success", "Error Message"])
         var refused = PagedCursor<(row: Int, error: String)>(position: \.row) { after in
             try await ledger.rowErrors(jobId, after: after, limit: 5000)
         }

@@ -43,6 +43,22 @@ trap stop_services EXIT
 now() { date +%s.%N; }
 peak_mb() { awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$1/status"; }
 
+# run_job LABEL PROCESSORS FILE TIMEOUT: starts a validator and PROCESSORS processors, submits FILE,
+# waits for the end, stops them; sets `seconds` (submit → Completed) and `memory` (validator peak, MB).
+run_job() {
+  local label=$1 processors=$2 file=$3 timeout=$4 validator start end job i
+  join_group backfill-validator "$work/validator-$label.log"
+  validator=${pids[0]}
+  for i in $(seq 1 "$processors"); do join_group backfill-processor "$work/processor-$label-$i.log"; done
+  start=$(now)
+  job=$("$bin/jobstream" backfill submit --action update-rate-plan-charge --file "$file" --generated-by bench)
+  "$bin/jobstream" backfill wait "$job" --timeout "$timeout" | tail -1 | sed 's/^/   /'
+  end=$(now)
+  memory=$(peak_mb "$validator")
+  stop_services
+  seconds=$(awk -v s="$start" -v e="$end" 'BEGIN { print e - s }')
+}
+
 echo "== restarting the broker (it keeps everything in memory)"
 deploy/local/broker.sh stop >/dev/null 2>&1 || true
 deploy/local/broker.sh start
@@ -67,17 +83,9 @@ for kind in $stores; do
   ceiling=$(echo "$ceiling_line" | sed -E 's/.* = ([0-9]+) rows\/s.*/\1/')
   for processors in 1 2; do
     "$bin/jobstream" store seed --charges "$rows" --invoice-items 0 >/dev/null
-    join_group backfill-validator "$work/validator-$kind-$processors.log"
-    validator=${pids[0]}
-    for i in $(seq 1 "$processors"); do join_group backfill-processor "$work/processor-$kind-$processors-$i.log"; done
-    start=$(now)
-    job=$("$bin/jobstream" backfill submit --action update-rate-plan-charge --file "$work/charges.csv" --generated-by bench)
-    "$bin/jobstream" backfill wait "$job" --timeout 3600 | tail -1 | sed 's/^/   /'
-    end=$(now)
-    memory=$(peak_mb "$validator")
-    stop_services
-    awk -v k="$kind" -v p="$processors" -v r="$rows" -v s="$start" -v e="$end" -v c="$ceiling" -v m="$memory" 'BEGIN {
-      rate = r / (e - s); printf "RESULT %s, %d processor(s): %d rows submit→Completed in %.1f s = %.0f rows/s = %.2f of the ceiling (%s rows/s); validator peak %s MB\n", k, p, r, e - s, rate, rate / c, c, m }'
+    run_job "$kind-$processors" "$processors" "$work/charges.csv" 3600
+    awk -v k="$kind" -v p="$processors" -v r="$rows" -v t="$seconds" -v c="$ceiling" -v m="$memory" 'BEGIN {
+      rate = r / t; printf "RESULT %s, %d processor(s): %d rows submit→Completed in %.1f s = %.0f rows/s = %.2f of the ceiling (%s rows/s); validator peak %s MB\n", k, p, r, t, rate, rate / c, c, m }'
   done
 done
 
@@ -87,16 +95,7 @@ export JOBSTREAM_STORE=$work/store.sqlite
 "$bin/backfill-bench" generate-file --rows "$big_rows" --note "$big_note" -o "$work/big.csv"
 ls -l "$work/big.csv" | awk '{printf "   %.2f GB\n", $5 / 1e9}'
 "$bin/jobstream" store seed --charges "$rows" --invoice-items 0 >/dev/null
-join_group backfill-validator "$work/validator-big.log"
-validator=${pids[0]}
-join_group backfill-processor "$work/processor-big-1.log"
-join_group backfill-processor "$work/processor-big-2.log"
-start=$(now)
-job=$("$bin/jobstream" backfill submit --action update-rate-plan-charge --file "$work/big.csv" --generated-by bench)
-"$bin/jobstream" backfill wait "$job" --timeout 7200 | tail -1 | sed 's/^/   /'
-end=$(now)
-memory=$(peak_mb "$validator")
-stop_services
-awk -v r="$big_rows" -v s="$start" -v e="$end" -v m="$memory" 'BEGIN {
-  printf "RESULT 2 GB file: %d rows submit→Completed in %.1f s = %.0f rows/s; validator peak memory %s MB\n", r, e - s, r / (e - s), m }'
+run_job big 2 "$work/big.csv" 7200
+awk -v r="$big_rows" -v t="$seconds" -v m="$memory" 'BEGIN {
+  printf "RESULT 2 GB file: %d rows submit→Completed in %.1f s = %.0f rows/s; validator peak memory %s MB\n", r, t, r / t, m }'
 rm -f "$work/big.csv" "$work"/files/uploads/*/big.csv "$work"/files/results/*/big-result.csv
