@@ -35,6 +35,7 @@ let package = Package(
         .executable(name: "jobstream", targets: ["jobstream"]),
         .executable(name: "kafka-bench", targets: ["kafka-bench"]),
         .executable(name: "backfill-bench", targets: ["backfill-bench"]),
+        .executable(name: "migration-bench", targets: ["migration-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -114,13 +115,25 @@ let package = Package(
             path: "Shared/Backfill",
             swiftSettings: swiftSettings
         ),
+        // Migration work without Kafka: revenue schedules from charges, slice plans, generating a slice.
+        .target(
+            name: "JobstreamMigration",
+            dependencies: [
+                "JobstreamMessages",
+                "JobstreamStore",
+                .product(name: "SQLKit", package: "sql-kit"),
+            ],
+            path: "Shared/Migration",
+            swiftSettings: swiftSettings
+        ),
         service("backfill-validator", extra: ["JobstreamStore", "JobstreamBackfill"]),
         service("backfill-processor", extra: ["JobstreamStore", "JobstreamBackfill"]),
-        service("migration-runner"),
+        service("migration-runner", extra: ["JobstreamStore", "JobstreamMigration"]),
         service("sync-history-recorder"),
         service("jobstream", extra: ["JobstreamStore", "JobstreamBackfill"]),
         service("kafka-bench"),
         service("backfill-bench", extra: ["JobstreamStore", "JobstreamBackfill"]),
+        service("migration-bench", extra: ["JobstreamStore", "JobstreamMigration"]),
         .testTarget(
             name: "JobstreamMessagesTests",
             dependencies: ["JobstreamMessages"],
@@ -131,6 +144,12 @@ let package = Package(
             name: "BackfillTests",
             dependencies: ["JobstreamBackfill", "JobstreamStore", "JobstreamMessages"],
             path: "Tests/BackfillTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "MigrationTests",
+            dependencies: ["JobstreamMigration", "JobstreamStore", "JobstreamMessages"],
+            path: "Tests/MigrationTests",
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -21,8 +21,7 @@ struct JobEnvironment: Sendable {
 
     /// When a claim taken or renewed at `now` (epoch ms) lapses.
     func leaseUntil(from now: Int = epochMilliseconds()) -> Int {
-        let (seconds, attoseconds) = lease.components
-        return now + Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)
+        Lease(duration: lease).until(from: now)
     }
 
     /// Announces the job's state on the status topic (keyed by job id) and waits for the broker.

@@ -15,9 +15,7 @@ final class JobSupervisor: Service, Sendable {
     private let running = Mutex<[String: Task<Void, Never>]>([:])
 
     init(store: Store, files: FileStore, producer: KafkaProducer, logger: Logger, chunkSize: Int, lease: Duration) {
-        let instance = "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)-"
-            + UUID().uuidString.prefix(8).lowercased()
-        environment = JobEnvironment(instance: instance, log: BackfillJobLog(store: store), ledger: BackfillLedger(store: store),
+        environment = JobEnvironment(instance: Lease.instanceName(), log: BackfillJobLog(store: store), ledger: BackfillLedger(store: store),
                                      files: files, producer: producer, logger: logger, chunkSize: chunkSize, lease: lease)
     }
 

@@ -1,22 +1,52 @@
 import ArgumentParser
 import JobstreamMessages
 import JobstreamService
+import JobstreamStore
 
 @main
 struct MigrationRunner: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "migration-runner",
-        abstract: "Generates revenue data as of a cutover date, slice by slice, with progress and warnings.",
-        discussion: "This version joins its consumer group, decodes and acknowledges its messages; the stage's work is not built yet.")
+        abstract: "Generates revenue schedules from the billing records as of a cutover date, slice by slice, with progress and warnings.",
+        discussion: """
+            Run one or more instances in one consumer group. The instance that takes a request plans the \
+            migration's slices and publishes them; every instance generates the slices it is given, so a \
+            second instance makes a migration faster. A slice is generated exactly once. When the \
+            coordinating instance dies, another (or the same one restarted) takes the migration over once \
+            its claim lapses (--lease) and continues from the slices done.
+            """)
 
     @OptionGroup var options: ServiceOptions
+    @OptionGroup var storeOptions: StoreOptions
+
+    @Option(name: .customLong("slice-size"), help: "Charges per slice, for the migrations this instance plans.")
+    var sliceSize: Int = 1000
+
+    @Option(help: "Seconds a migration's claim lasts without renewal before another runner may take it over.")
+    var lease: Int = 15
+
+    @Option(name: .customLong("error-after"),
+            help: "Seconds the store may keep failing before a running migration is ended as Error.")
+    var errorAfter: Int = 30
+
+    func validate() throws {
+        guard (1...100_000).contains(sliceSize) else { throw ValidationError("--slice-size must be between 1 and 100000") }
+        guard (3...600).contains(lease) else { throw ValidationError("--lease must be between 3 and 600 seconds") }
+        guard (1...3600).contains(errorAfter) else { throw ValidationError("--error-after must be between 1 and 3600 seconds") }
+    }
 
     func run() async throws {
         try await ServiceRunner.run(
             name: "migration-runner",
-            topics: [Topics.migrationRequests, Topics.migrationSlices, Topics.migrationResults],
-            accepting: [.migrationRequest, .migrationSlice, .migrationSliceResult],
-            options: options,
-            makeHandler: ServiceRunner.logReceipt)
+            topics: [Topics.migrationRequests, Topics.migrationSlices],
+            accepting: [.migrationRequest, .migrationSlice],
+            options: options
+        ) { context in
+            let store = try await storeOptions.openStore(logger: context.logger)
+            let supervisor = MigrationSupervisor(environment: MigrationEnvironment(
+                store: store, producer: context.producer, logger: context.logger, sliceSize: sliceSize,
+                lease: Lease(duration: .seconds(lease)), errorAfter: .seconds(errorAfter)))
+            return ServiceStage(services: [StoreLifetime(store: store), supervisor], handler: supervisor.handle)
+        }
     }
 }

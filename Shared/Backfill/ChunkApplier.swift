@@ -93,10 +93,7 @@ public struct ChunkApplier: Sendable {
             query += position == 0 ? "" : ", "
             query += "e ->> \(literal: position)"
         }
-        switch flavor {
-        case .sqlite: query += " FROM (SELECT value AS e FROM json_each(\(bind: json))))"
-        case .postgres: query += " FROM json_array_elements(CAST(\(bind: json) AS json)) AS e)"
-        }
+        query += " FROM \(JSONRows.source(json, flavor: flavor)))"
         query += " UPDATE \(ident: table) SET version = \(ident: table).version + 1"
         for column in columns {
             query += ", \(ident: column.databaseColumn) = COALESCE(v.\(ident: column.databaseColumn), \(ident: table).\(ident: column.databaseColumn))"

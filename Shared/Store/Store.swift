@@ -3,6 +3,7 @@ import Logging
 import PostgresKit
 import SQLiteKit
 import SQLKit
+import Synchronization
 
 /// The SQL dialect a store speaks; the few statements that differ ask for it.
 public enum SQLFlavor: String, Sendable {
@@ -15,63 +16,77 @@ public enum SQLFlavor: String, Sendable {
 /// One connection per process, used one transaction at a time. Several processes share an SQLite
 /// file (WAL journal, busy timeout, writers take the lock when the transaction begins) or a
 /// PostgreSQL server (the answer when many processors write at once). The schema is created on open.
+/// A PostgreSQL connection the server closed (a restart, a terminated backend) is opened again on
+/// next use; the statement that found it closed fails, and the caller's retry goes through.
 public final class Store: Sendable {
     public let location: StoreLocation
     public let flavor: SQLFlavor
-    let database: any SQLDatabase
-    private let closeConnection: @Sendable () async throws -> Void
+    private let connection: Mutex<OpenConnection>
     private let mutex = AsyncMutex()
+    private let logger: Logger
 
-    private init(location: StoreLocation, flavor: SQLFlavor, database: any SQLDatabase,
-                 close: @escaping @Sendable () async throws -> Void) {
+    /// A live connection and how to tell whether it is still open.
+    private struct OpenConnection: Sendable {
+        let database: any SQLDatabase
+        let isClosed: @Sendable () -> Bool
+        let close: @Sendable () async throws -> Void
+    }
+
+    private init(location: StoreLocation, flavor: SQLFlavor, connection: OpenConnection, logger: Logger) {
         self.location = location
         self.flavor = flavor
-        self.database = database
-        self.closeConnection = close
+        self.connection = Mutex(connection)
+        self.logger = logger
     }
 
     /// Connects, prepares the connection and creates any missing table.
     public static func open(_ location: StoreLocation, logger: Logger) async throws -> Store {
-        let store: Store
+        let flavor: SQLFlavor = if case .sqlite = location { .sqlite } else { .postgres }
+        let store = Store(location: location, flavor: flavor, connection: try await connect(location, logger: logger), logger: logger)
+        try await StoreSchema.create(in: store)
+        return store
+    }
+
+    private static func connect(_ location: StoreLocation, logger: Logger) async throws -> OpenConnection {
         switch location {
         case .sqlite(let path):
             let url = URL(fileURLWithPath: path)
+            let connection: SQLiteConnection
             do {
                 try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-                let connection = try await SQLiteConnection.open(storage: .file(path: url.path), logger: logger)
-                store = Store(location: location, flavor: .sqlite, database: connection.sql(queryLogLevel: nil),
-                              close: { try await connection.close() })
+                connection = try await SQLiteConnection.open(storage: .file(path: url.path), logger: logger)
             } catch {
                 throw StoreError.unreachable("cannot open the SQLite store \(url.path): \(error)")
             }
+            let database = connection.sql(queryLogLevel: nil)
             // WAL lets readers work while one writer writes; a writer waits up to 30 s for another.
             // synchronous=NORMAL keeps every commit through a killed process (not a power cut).
-            try await store.database.raw("PRAGMA journal_mode=WAL").run()
-            try await store.database.raw("PRAGMA busy_timeout=30000").run()
-            try await store.database.raw("PRAGMA synchronous=NORMAL").run()
+            try await database.raw("PRAGMA journal_mode=WAL").run()
+            try await database.raw("PRAGMA busy_timeout=30000").run()
+            try await database.raw("PRAGMA synchronous=NORMAL").run()
+            return OpenConnection(database: database, isClosed: { connection.isClosed }, close: { try await connection.close() })
         case .postgres(let url):
             do {
                 let configuration = try SQLPostgresConfiguration(url: url)
                 let connection = try await PostgresConnection.connect(
                     configuration: configuration.coreConfiguration, id: 1, logger: logger)
-                store = Store(location: location, flavor: .postgres, database: connection.sql(queryLogLevel: nil),
-                              close: { try await connection.close() })
+                return OpenConnection(database: connection.sql(queryLogLevel: nil), isClosed: { connection.isClosed },
+                                      close: { try await connection.close() })
             } catch {
                 throw StoreError.unreachable("cannot connect to the PostgreSQL store \(location): \(String(reflecting: error))")
             }
         }
-        try await StoreSchema.create(in: store)
-        return store
     }
 
     /// Closes the connection; the store cannot be used afterwards.
     public func close() async {
-        try? await closeConnection()
+        try? await connection.withLock { $0 }.close()
     }
 
     /// Runs `body` in one transaction: all of its changes are committed together, or none if it throws.
     public func transaction<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {
         try await mutex.withLock {
+            let database = try await liveDatabase()
             // SQLite: take the write lock now, so two writers never deadlock upgrading a read lock.
             try await database.raw(flavor == .sqlite ? "BEGIN IMMEDIATE" : "BEGIN").run()
             do {
@@ -87,6 +102,16 @@ public final class Store: Sendable {
 
     /// Runs `body` outside an explicit transaction (each statement commits on its own).
     public func withDatabase<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {
-        try await mutex.withLock { try await body(database) }
+        try await mutex.withLock { try await body(try await liveDatabase()) }
+    }
+
+    /// The connection, opened again first if the server closed it. Called holding `mutex`.
+    private func liveDatabase() async throws -> any SQLDatabase {
+        let current = connection.withLock { $0 }
+        guard current.isClosed() else { return current.database }
+        logger.warning("the store's connection was closed; connecting again", metadata: ["store": "\(location)"])
+        let reopened = try await Self.connect(location, logger: logger)
+        connection.withLock { $0 = reopened }
+        return reopened.database
     }
 }

@@ -89,6 +89,74 @@ enum StoreSchema {
             PRIMARY KEY (job_id, row_number)
         )
         """,
+        // The migration log: one row per migration, the durable copy of what the status topic announces.
+        """
+        CREATE TABLE IF NOT EXISTS migrations (
+            migration_id TEXT PRIMARY KEY,
+            cutover_date TEXT NOT NULL,
+            generated_by TEXT NOT NULL,
+            status TEXT NOT NULL,
+            submitted_at BIGINT NOT NULL,
+            start_time BIGINT,
+            end_time BIGINT,
+            progress BIGINT NOT NULL DEFAULT 0,
+            slice_size BIGINT NOT NULL,
+            slice_count BIGINT,
+            charges_in_scope BIGINT,
+            schedules_generated BIGINT NOT NULL DEFAULT 0,
+            warnings BIGINT NOT NULL DEFAULT 0,
+            error TEXT,
+            owner TEXT,
+            lease_until BIGINT NOT NULL DEFAULT 0,
+            updated_at BIGINT NOT NULL
+        )
+        """,
+        "CREATE INDEX IF NOT EXISTS migrations_active ON migrations (status, lease_until)",
+        // A migration's plan: ranges of charge ids (after, through], each done once by some runner.
+        """
+        CREATE TABLE IF NOT EXISTS migration_slices (
+            migration_id TEXT NOT NULL,
+            slice_index BIGINT NOT NULL,
+            after_charge TEXT,
+            through_charge TEXT,
+            planned_charges BIGINT NOT NULL,
+            done_at BIGINT,
+            charges BIGINT,
+            schedules BIGINT,
+            warnings BIGINT,
+            applied_by TEXT,
+            PRIMARY KEY (migration_id, slice_index)
+        )
+        """,
+        // Charges a migration could not generate revenue for, and why.
+        """
+        CREATE TABLE IF NOT EXISTS migration_warnings (
+            migration_id TEXT NOT NULL,
+            charge_id TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            PRIMARY KEY (migration_id, charge_id)
+        )
+        """,
+        // The revenue side: one schedule per charge and cutover date; a re-run replaces it and
+        // increments its version. `lines` is JSON: [[start, end, amount, recognized], …].
+        """
+        CREATE TABLE IF NOT EXISTS revenue_schedules (
+            cutover_date TEXT NOT NULL,
+            charge_id TEXT NOT NULL,
+            migration_id TEXT NOT NULL,
+            recognition_rule TEXT NOT NULL,
+            accounting_code TEXT NOT NULL,
+            amount TEXT NOT NULL,
+            recognized_amount TEXT NOT NULL,
+            open_amount TEXT NOT NULL,
+            service_start_date TEXT NOT NULL,
+            service_end_date TEXT NOT NULL,
+            lines TEXT NOT NULL,
+            version BIGINT NOT NULL DEFAULT 1,
+            generated_at BIGINT NOT NULL,
+            PRIMARY KEY (cutover_date, charge_id)
+        )
+        """,
     ]
 
     static func create(in store: Store) async throws {

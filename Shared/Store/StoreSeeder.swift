@@ -1,4 +1,5 @@
 import Foundation
+import JobstreamMessages
 import SQLKit
 
 /// Fills a store with deterministic sample billing data: the same counts give the same records on
@@ -88,19 +89,9 @@ public struct StoreSeeder: Sendable {
         return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
     }
 
-    /// `YYYY-MM-DD` for a day counted from 1970-01-01 (proleptic Gregorian calendar).
+    /// `YYYY-MM-DD` for a day counted from 1970-01-01.
     static func isoDate(_ daysSinceEpoch: Int) -> String {
-        // Howard Hinnant's civil_from_days.
-        let z = daysSinceEpoch + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let mp = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-        return zeroPadded(year, width: 4) + "-" + zeroPadded(month, width: 2) + "-" + zeroPadded(day, width: 2)
+        CalendarDate(daysSinceEpoch: daysSinceEpoch)!.description
     }
 }
 

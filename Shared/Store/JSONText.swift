@@ -1,7 +1,9 @@
+import SQLKit
+
 /// Writes JSON string literals quickly, for rows bound as one JSON parameter.
-enum JSONText {
+public enum JSONText {
     /// Appends `value` as a quoted JSON string, escaping quotes, backslashes and control characters.
-    static func append(_ value: String, to json: inout String) {
+    public static func append(_ value: String, to json: inout String) {
         json += "\""
         if !value.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
             json += value
@@ -21,5 +23,17 @@ enum JSONText {
             }
         }
         json += "\""
+    }
+}
+
+/// Rows bound as one JSON array parameter (`[[…], […]]`) and unpacked by the database: one statement
+/// per batch whatever its size, where binding each value cost more than the work itself.
+public enum JSONRows {
+    /// A row source yielding each element of the array as `e`, to read with `e ->> 0`, `e -> 1`…
+    public static func source(_ json: String, flavor: SQLFlavor) -> SQLQueryString {
+        switch flavor {
+        case .sqlite: "(SELECT value AS e FROM json_each(\(bind: json)))"
+        case .postgres: "json_array_elements(CAST(\(bind: json) AS json)) AS e"
+        }
     }
 }

@@ -1,0 +1,145 @@
+import Foundation
+import JobstreamMessages
+import JobstreamMigration
+import JobstreamService
+import JobstreamStore
+import Kafka
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// The migration work of one runner instance: takes requests (and coordinates the migrations it
+/// accepted), generates the slices it is given, and takes over migrations whose coordinator stopped
+/// renewing its claim.
+final class MigrationSupervisor: Service, Sendable {
+    let environment: MigrationEnvironment
+    private let generator: SliceGenerator
+    private let running = Mutex<[String: Task<Void, Never>]>([:])
+
+    init(environment: MigrationEnvironment) {
+        self.environment = environment
+        generator = SliceGenerator(store: environment.log.store, instance: environment.instance)
+    }
+
+    /// Handles a message from the request or slice topic.
+    @Sendable func handle(_ envelope: AnyEnvelope, _ message: KafkaConsumerMessage, _ logger: Logger) async throws {
+        if let request = envelope.payload(as: MigrationRequest.self) {
+            try await accept(request, migrationId: envelope.jobId, logger: logger)
+        } else if let slice = envelope.payload(as: MigrationSlice.self) {
+            try await generate(slice, migrationId: envelope.jobId, logger: logger)
+        }
+    }
+
+    /// Logs the migration as Accepted and starts coordinating it — or, when another migration is
+    /// active, logs and announces it as Error saying so. A repeated request changes nothing.
+    func accept(_ request: MigrationRequest, migrationId: String, logger: Logger) async throws {
+        guard !migrationId.isEmpty, migrationId.count <= 100 else {
+            throw UnprocessableMessage("a migration request needs a migration id of 1 to 100 characters")
+        }
+        guard !request.generatedBy.isEmpty, request.generatedBy.count <= 200 else {
+            throw UnprocessableMessage("a migration request needs a generatedBy of 1 to 200 characters")
+        }
+        let now = epochMilliseconds()
+        let migration = MigrationRecord(
+            migrationId: migrationId, cutoverDate: request.cutoverDate, generatedBy: request.generatedBy, status: .accepted,
+            submittedAt: now, sliceSize: environment.sliceSize, owner: environment.instance,
+            leaseUntil: environment.lease.until(from: now))
+        switch try await environment.log.insert(migration) {
+        case .repeated:
+            logger.notice("repeated request for migration \(migrationId) ignored: it exists already")
+        case .refused(let activeId):
+            logger.warning("migration \(migrationId) refused: migration \(activeId) is in progress")
+            if let refused = try await environment.log.migration(migrationId) {
+                try await environment.publish(refused)
+            }
+        case .inserted:
+            try await environment.publish(migration)
+            logger.info("migration \(migrationId) accepted", metadata: ["cutover": "\(request.cutoverDate)"])
+            start(migrationId)
+        }
+    }
+
+    /// Generates one slice and announces what it made (a live event; the ledger is the record).
+    func generate(_ slice: MigrationSlice, migrationId: String, logger: Logger) async throws {
+        switch try await generator.generate(migrationId: migrationId, sliceIndex: slice.sliceIndex) {
+        case .generated(let counts):
+            logger.debug("slice \(slice.sliceIndex) generated: \(counts.schedules) schedules, \(counts.warnings.count) warnings")
+            let result = MigrationSliceResult(sliceIndex: slice.sliceIndex, chargesInSlice: counts.charges,
+                                              schedulesGenerated: counts.schedules, warnings: counts.warnings)
+            try await environment.producer.enqueue(KafkaProducerMessage(
+                topic: Topics.migrationResults, envelope: Envelope(jobId: migrationId, payload: result)))
+        case .alreadyDone:
+            logger.info("slice \(slice.sliceIndex) of migration \(migrationId) was done before; not generated again")
+        case .skipped(let reason):
+            logger.info("slice \(slice.sliceIndex) of migration \(migrationId) not generated: \(reason)")
+        case .unknown:
+            throw UnprocessableMessage("migration \(migrationId) has no slice \(slice.sliceIndex) in the log")
+        }
+    }
+
+    /// Takes over orphaned migrations every third of a lease until shutdown, then stops the
+    /// coordinators and lets go of their claims so another instance continues at once.
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    let now = epochMilliseconds()
+                    let claimed = try await self.environment.log.claimOrphans(
+                        owner: self.environment.instance, now: now, leaseUntil: self.environment.lease.until(from: now))
+                    for migrationId in claimed {
+                        self.environment.logger.notice("taking over migration \(migrationId): its coordinator stopped renewing its claim")
+                        self.start(migrationId)
+                    }
+                } catch {
+                    self.environment.logger.error("looking for orphaned migrations failed: \(error)")
+                }
+                try? await Task.sleep(for: self.environment.lease.duration / 3)
+            }
+        }
+        let tasks = running.withLock { Array($0.values) }
+        for task in tasks { task.cancel() }
+        for task in tasks { await task.value }
+    }
+
+    private func start(_ migrationId: String) {
+        running.withLock { running in
+            guard running[migrationId] == nil else { return }
+            running[migrationId] = Task {
+                await MigrationCoordinator(migrationId: migrationId, environment: environment).run()
+                _ = self.running.withLock { $0.removeValue(forKey: migrationId) }
+            }
+        }
+    }
+}
+
+/// What a runner's migrations share: the log, the ledger, the producer and the settings.
+struct MigrationEnvironment: Sendable {
+    /// This instance's name in the log's `owner` and `applied_by` columns.
+    let instance: String
+    let log: MigrationLog
+    let ledger: MigrationLedger
+    let producer: KafkaProducer
+    let logger: Logger
+    /// Charges per slice, for migrations this instance plans.
+    let sliceSize: Int
+    let lease: Lease
+    /// How long the store may fail before a migration is ended as Error.
+    let errorAfter: Duration
+
+    init(store: Store, producer: KafkaProducer, logger: Logger, sliceSize: Int, lease: Lease, errorAfter: Duration) {
+        instance = Lease.instanceName()
+        log = MigrationLog(store: store)
+        ledger = MigrationLedger(store: store)
+        self.producer = producer
+        self.logger = logger
+        self.sliceSize = sliceSize
+        self.lease = lease
+        self.errorAfter = errorAfter
+    }
+
+    /// Announces the migration's state on the status topic (keyed by migration id) and waits for the broker.
+    func publish(_ migration: MigrationRecord) async throws {
+        _ = try await producer.send(KafkaProducerMessage(
+            topic: Topics.migrationStatus, envelope: Envelope(jobId: migration.migrationId, payload: migration.statusEvent)))
+    }
+}

@@ -1,0 +1,59 @@
+import Foundation
+import JobstreamMessages
+
+/// One migration as the log keeps it: every field of the Migration Logs page and its details
+/// window, plus what the runners need to own and resume it.
+public struct MigrationRecord: Codable, Sendable, Hashable {
+    public var migrationId: String
+    /// "Cutover Date", as `YYYY-MM-DD`.
+    public var cutoverDate: String
+    public var generatedBy: String
+    public var status: MigrationStatus
+    /// Instants in epoch milliseconds.
+    public var submittedAt: Int
+    public var startTime: Int?
+    public var endTime: Int?
+    /// 0 to 100: the share of slices done.
+    public var progress: Int
+    /// Charges per slice: fixed per migration so that a resumed plan is the same plan.
+    public var sliceSize: Int
+    public var sliceCount: Int?
+    public var chargesInScope: Int?
+    public var schedulesGenerated: Int
+    public var warnings: Int
+    /// Why the migration stopped, for Error.
+    public var error: String?
+    /// The runner instance coordinating the migration and until when its claim holds (epoch ms).
+    public var owner: String?
+    public var leaseUntil: Int
+    public var updatedAt: Int
+
+    public init(migrationId: String, cutoverDate: CalendarDate, generatedBy: String, status: MigrationStatus,
+                submittedAt: Int, sliceSize: Int, owner: String?, leaseUntil: Int) {
+        self.migrationId = migrationId
+        self.cutoverDate = cutoverDate.description
+        self.generatedBy = generatedBy
+        self.status = status
+        self.submittedAt = submittedAt
+        self.progress = 0
+        self.sliceSize = sliceSize
+        self.schedulesGenerated = 0
+        self.warnings = 0
+        self.owner = owner
+        self.leaseUntil = leaseUntil
+        self.updatedAt = submittedAt
+    }
+
+    /// The cutover date; the log only ever holds valid dates.
+    public var cutover: CalendarDate {
+        CalendarDate(cutoverDate) ?? CalendarDate(year: 1970, month: 1, day: 1)!
+    }
+
+    /// The event announcing this state on the status topic.
+    public var statusEvent: MigrationStatusEvent {
+        MigrationStatusEvent(
+            startTime: startTime.map(BackfillJobRecord.date), endTime: endTime.map(BackfillJobRecord.date),
+            generatedBy: generatedBy, cutoverDate: cutover, progress: progress, status: status, error: error,
+            chargesInScope: chargesInScope, schedulesGenerated: schedulesGenerated, warnings: warnings)
+    }
+}
