@@ -7,16 +7,21 @@ import Kafka
 import Logging
 
 /// Opens the store, reads what `body` needs, and closes it.
-func withJobLog<T: Sendable>(_ options: StoreOptions, _ body: (BackfillJobLog) async throws -> T) async throws -> T {
+func withStore<T: Sendable>(_ options: StoreOptions, _ body: (Store) async throws -> T) async throws -> T {
     let store = try await options.openStore(logger: LoggingSetup.bootstrap(label: "jobstream.cli", level: .warning))
     do {
-        let result = try await body(BackfillJobLog(store: store))
+        let result = try await body(store)
         await store.close()
         return result
     } catch {
         await store.close()
         throw error
     }
+}
+
+/// Opens the store, reads what `body` needs from the backfill log, and closes it.
+func withJobLog<T: Sendable>(_ options: StoreOptions, _ body: (BackfillJobLog) async throws -> T) async throws -> T {
+    try await withStore(options) { try await body(BackfillJobLog(store: $0)) }
 }
 
 /// Reads one job, or fails naming it.

@@ -4,6 +4,6 @@ import ArgumentParser
 struct Jobstream: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "jobstream",
-        abstract: "Operate jobstream: run and inspect backfills, fill the record store, provision topics, inspect message formats.",
-        subcommands: [BackfillCommand.self, StoreCommand.self, TopicsCommand.self, MessagesCommand.self, VersionCommand.self])
+        abstract: "Operate jobstream: run and inspect backfills and migrations, fill the record store, provision topics, inspect message formats.",
+        subcommands: [BackfillCommand.self, MigrationCommand.self, StoreCommand.self, TopicsCommand.self, MessagesCommand.self, VersionCommand.self])
 }
