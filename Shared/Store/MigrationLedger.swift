@@ -29,10 +29,12 @@ public struct MigrationLedger: Sendable {
     public func progress(_ migrationId: String) async throws -> Progress {
         try await store.withDatabase { database in
             let row = try await database.raw("""
-                SELECT COUNT(*) AS slices, COUNT(done_at) AS done, COALESCE(SUM(COALESCE(charges, planned_charges)), 0) AS charges,
-                    COALESCE(SUM(schedules), 0) AS schedules, COALESCE(SUM(warnings), 0) AS warnings
+                SELECT COUNT(*) AS slices, COUNT(done_at) AS done,
+                    CAST(COALESCE(SUM(COALESCE(charges, planned_charges)), 0) AS BIGINT) AS charges,
+                    CAST(COALESCE(SUM(schedules), 0) AS BIGINT) AS schedules, CAST(COALESCE(SUM(warnings), 0) AS BIGINT) AS warnings
                 FROM migration_slices WHERE migration_id = \(bind: migrationId)
                 """).first()
+            // PostgreSQL sums BIGINT as NUMERIC: the casts keep every column an integer.
             return Progress(slices: try row?.decode(column: "slices", as: Int.self) ?? 0,
                             slicesDone: try row?.decode(column: "done", as: Int.self) ?? 0,
                             chargesInScope: try row?.decode(column: "charges", as: Int.self) ?? 0,
