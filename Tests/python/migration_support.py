@@ -1,0 +1,65 @@
+"""The migration stage (runners) for the end-to-end tests."""
+import time
+
+import stage_support
+from stage_support import Stage
+
+# Short timings so a takeover or an Error takes seconds: a claim lapses after 5 s without renewal,
+# and a store failing for 4 s ends a migration as Error.
+RUNNER_OPTIONS = ["--slice-size", "100", "--lease", "5", "--error-after", "4"]
+
+
+class Migrations(Stage):
+    """Migration runners on one store, and the CLI pointed at it."""
+
+    def start_runner(self, instance=0):
+        self.start("migration-runner", *RUNNER_OPTIONS, instance=instance)
+
+    def start_migration(self, cutover="2025-01-01", *extra):
+        return self.cli("migration", "start", "--cutover", cutover, "--generated-by", "e2e", *extra).stdout.strip().splitlines()[0]
+
+    def wait(self, migration, timeout=300):
+        """Follows the migration to its end; returns what `migration wait` printed and the migration's row."""
+        result = self.cli("migration", "wait", migration, "--timeout", str(timeout), timeout=timeout + 30, check=False)
+        assert result.returncode in (0, 1), f"migration {migration} did not end:\n{result.stdout}\n{result.stderr}"
+        return result.stdout, self.migration(migration)
+
+    def wait_until(self, migration, predicate, timeout=120):
+        deadline = time.monotonic() + timeout
+        while True:
+            row = self.migration(migration)
+            if row and predicate(row):
+                return row
+            assert time.monotonic() < deadline, f"migration {migration} never got there; last: {row}"
+            time.sleep(0.1)
+
+    def migration(self, migration):
+        rows = self.query("SELECT status, progress, charges_in_scope, schedules_generated, warnings, error, start_time, "
+                          f"end_time, generated_by, cutover_date FROM migrations WHERE migration_id = '{migration}'")
+        if not rows:
+            return None
+        keys = ["status", "progress", "in_scope", "schedules", "warnings", "error", "start_time", "end_time",
+                "generated_by", "cutover"]
+        row = dict(zip(keys, rows[0]))
+        for key in ("progress", "in_scope", "schedules", "warnings"):
+            row[key] = None if row[key] is None else int(row[key])
+        return row
+
+    def count(self, sql):
+        return int(self.query(sql)[0][0])
+
+    def give_every_charge_a_booking_date(self):
+        self.query("UPDATE rate_plan_charges SET booking_date = created_on WHERE booking_date IS NULL")
+
+    def in_scope(self, cutover="2025-01-01"):
+        return self.count(f"SELECT COUNT(*) FROM rate_plan_charges WHERE created_on <= '{cutover}'")
+
+
+def publish_request(migration_id, payload):
+    """Publishes a migration request by hand, as a script in another language would."""
+    stage_support.publish("jobstream.migration.requests", migration_id, "migration.request", payload)
+
+
+def status_events(migration_id, timeout=20):
+    """Every status event of a migration on jobstream.migration.status, in order."""
+    return stage_support.status_events("jobstream.migration.status", migration_id, timeout)
