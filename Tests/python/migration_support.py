@@ -5,8 +5,10 @@ import stage_support
 from stage_support import Stage
 
 # Short timings so a takeover or an Error takes seconds: a claim lapses after 5 s without renewal,
-# and a store failing for 4 s ends a migration as Error.
-RUNNER_OPTIONS = ["--slice-size", "100", "--lease", "5", "--error-after", "4"]
+# and a store failing for 4 s ends a migration as Error. While the store is away a slice is retried
+# with backoff (up to 30 s) and the runner polls no new message meanwhile: a poll interval longer than
+# that keeps it in its group, so no request published meanwhile is skipped by a rejoin at "latest".
+RUNNER_OPTIONS = ["--slice-size", "100", "--lease", "5", "--error-after", "4", "-X", "max.poll.interval.ms=60000"]
 
 
 class Migrations(Stage):

@@ -1,0 +1,57 @@
+"""A migration whose store goes away mid-run ends in Error with the reason, and the runner recovers
+when the store comes back. The store is taken away by refusing connections to the PostgreSQL
+database and ending the runner's session (an SQLite file cannot be taken from a process that has it
+open), so this module runs on PostgreSQL only: JOBSTREAM_E2E_POSTGRES_URL, which `make test` and CI set."""
+import os
+
+import pytest
+
+from migration_support import Migrations, status_events
+
+POSTGRES = os.environ.get("JOBSTREAM_E2E_POSTGRES_URL")
+
+
+@pytest.fixture(scope="module")
+def migrations(cli, tmp_path_factory):
+    if not POSTGRES:
+        if os.environ.get("CI"):
+            pytest.fail("CI must set JOBSTREAM_E2E_POSTGRES_URL: the store-failure test runs on PostgreSQL")
+        pytest.skip("JOBSTREAM_E2E_POSTGRES_URL is not set; `make test` starts PostgreSQL and sets it")
+    result = cli("topics", "create")
+    assert result.returncode == 0, result.stdout + result.stderr
+    stage = Migrations(tmp_path_factory.mktemp("migration-store-failure"), POSTGRES)
+    try:
+        stage.seed(100)
+        stage.start_runner()
+        yield stage
+    finally:
+        stage.stop_all()
+
+
+def test_a_migration_ends_in_error_when_the_store_goes_away_and_the_runner_recovers(migrations):
+    migrations.seed(20000)
+    migration = migrations.start_migration("2025-01-01")
+    migrations.wait_until(migration, lambda r: r["progress"] >= 5)
+    database = migrations.store.rsplit("/", 1)[1]
+    admin = migrations.store.rsplit("/", 1)[0] + "/postgres"
+    migrations.psql(f"ALTER DATABASE {database} ALLOW_CONNECTIONS false", url=admin)
+    try:
+        migrations.psql(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{database}'", url=admin)
+        events = []
+        for _ in range(3):
+            events = status_events(migration, timeout=20)
+            if events and events[-1]["status"] == "Error":
+                break
+        assert events[-1]["status"] == "Error", [e["status"] for e in events]
+        assert events[-1]["error"].startswith("the store failed for "), events[-1]
+        assert "progress" in events[-1] and events[-1]["endTime"]
+    finally:
+        migrations.psql(f"ALTER DATABASE {database} ALLOW_CONNECTIONS true", url=admin)
+    row = migrations.wait_until(migration, lambda r: r["status"] == "Error", timeout=60)
+    assert row["error"].startswith("the store failed for ")
+
+    # The runner reconnects: the next migration runs to its end.
+    again = migrations.start_migration("2025-01-01")
+    _, row = migrations.wait(again, timeout=240)
+    assert row["status"] == "Completed-Warning", row
+    assert migrations.count("SELECT MAX(version) FROM revenue_schedules") == 2, "the re-run replaced the schedules"
