@@ -94,7 +94,11 @@ postgres-start:
 topics: build broker-start
 	$(BIN)/jobstream topics create
 
-run: build broker-start
+# The demo starts on an empty broker (it keeps messages in memory only): the services' consumer
+# groups read their topics from the start, and would otherwise replay earlier runs' and tests' requests.
+run: build broker-install
+	-SERVICES="$(SERVICES)" BIN="$(BIN)" RUN_DIR="$(RUN_DIR)" deploy/local/services.sh stop
+	deploy/local/broker.sh restart
 	$(BIN)/jobstream topics create
 	SERVICES="$(SERVICES)" BIN="$(BIN)" RUN_DIR="$(RUN_DIR)" deploy/local/services.sh start
 	BIN="$(BIN)" RUN_DIR="$(RUN_DIR)" deploy/local/demo.sh

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The end of `make run`: backfills on the sample record store going through their statuses, the
-# backfill log and a result file; then one example message to each service whose work is still to
-# come, and one message of a type a service does not handle, which is dead-lettered.
+# backfill log and a result file; migrations of the revenue side as of a cutover date, before and
+# after a backfill fixes the charges they warned about; then one example message to the service
+# whose work is still to come, and one message of a type a service does not handle, which is dead-lettered.
 #
 # Environment: BIN (folder of the executables), RUN_DIR, KAFKA_BROKERS, JOBSTREAM_STORE, JOBSTREAM_FILE_STORE.
 set -euo pipefail
@@ -34,11 +35,6 @@ echo "job id: $job"
 jobstream backfill wait "$job" || true
 
 echo
-echo "== a file-less backfill: booking date from the original created-on date, where missing"
-fileless=$(jobstream backfill submit --action booking-date-from-created --generated-by demo)
-jobstream backfill wait "$fileless" || true
-
-echo
 echo "== the backfill log"
 jobstream backfill logs --limit 5
 echo
@@ -49,18 +45,37 @@ jobstream backfill download "$job" -o "$demo/charges-result.csv"
 head -1 "$demo/charges-result.csv"
 grep ',false,' "$demo/charges-result.csv" || true
 
+echo
+echo "== a migration: revenue schedules as of the cutover date 2025-01-01 (about 40 % of the charges have no booking date)"
+first=$(jobstream migration start --cutover 2025-01-01 --generated-by demo)
+echo "migration id: $first"
+jobstream migration wait "$first" || true
+jobstream migration show "$first" --warnings 3
+
+echo
+echo "== a file-less backfill: booking date from the original created-on date, where missing"
+fileless=$(jobstream backfill submit --action booking-date-from-created --generated-by demo)
+jobstream backfill wait "$fileless" || true
+
+echo
+echo "== the same cutover date again: every charge migrates; its schedules are replaced, not duplicated"
+second=$(jobstream migration start --cutover 2025-01-01 --generated-by demo)
+jobstream migration wait "$second" || true
+
+echo
+echo "== the migration log"
+jobstream migration logs --limit 5
+
 examples=$RUN_DIR/examples
 jobstream messages examples -o "$examples" >/dev/null
 echo
-echo "== the migration runner and the sync-history recorder: one example message each (their work is still to come)"
-jobstream messages publish --log-level warning --topic jobstream.migration.requests "$examples/migration.request.json"
+echo "== the sync-history recorder: an example message (its work is still to come)"
 jobstream messages publish --log-level warning --topic jobstream.sync.events "$examples/sync.session-started.json"
 echo "== and a backfill.cancel where the sync-history recorder does not expect one"
 jobstream messages publish --log-level warning --topic jobstream.sync.events "$examples/backfill.cancel.json"
 sleep 3
-for log in "$RUN_DIR"/migration-runner.log "$RUN_DIR"/sync-history-recorder.log; do
-  grep -hE "received|dead-lettered" "$log" | sed -E "s/^[^ ]+ [a-z]+ jobstream\.([a-z-]+):.*\] /\1: /" || true
-done
+grep -hE "received|dead-lettered" "$RUN_DIR"/sync-history-recorder.log \
+  | sed -E "s/^[^ ]+ [a-z]+ jobstream\.([a-z-]+):.*\] /\1: /" || true
 echo
 echo "== the dead-letter topic"
 jobstream messages tail --log-level warning --topic jobstream.dead-letters --count 1 --seconds 20
