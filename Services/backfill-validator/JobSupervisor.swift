@@ -6,17 +6,17 @@ import JobstreamStore
 import Kafka
 import Logging
 import ServiceLifecycle
-import Synchronization
 
 /// Owns the backfill jobs of this validator instance: takes new requests and cancel requests,
 /// runs each job it owns, and takes over unfinished jobs whose owner stopped renewing its claim.
 final class JobSupervisor: Service, Sendable {
     let environment: JobEnvironment
-    private let running = Mutex<[String: Task<Void, Never>]>([:])
+    private let jobs: ClaimedJobs
 
     init(store: Store, files: FileStore, producer: KafkaProducer, logger: Logger, chunkSize: Int, lease: Duration) {
         environment = JobEnvironment(instance: Lease.instanceName(), log: BackfillJobLog(store: store), ledger: BackfillLedger(store: store),
                                      files: files, producer: producer, logger: logger, chunkSize: chunkSize, lease: lease)
+        jobs = ClaimedJobs { [environment] jobId in await JobRunner(jobId: jobId, environment: environment).run() }
     }
 
     /// Handles a message from the request or control topic.
@@ -48,7 +48,7 @@ final class JobSupervisor: Service, Sendable {
         }
         try await environment.publish(job)
         logger.info("backfill \(jobId) accepted", metadata: ["action": "\(request.action)"])
-        start(jobId)
+        jobs.start(jobId)
     }
 
     /// Records a cancel request; the job's owner ends the job as Canceled at its next check.
@@ -67,34 +67,11 @@ final class JobSupervisor: Service, Sendable {
     /// Takes over orphaned jobs every third of a lease until shutdown, then stops the running jobs
     /// and lets go of their claims so that another instance can continue them at once.
     func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    let now = epochMilliseconds()
-                    let claimed = try await self.environment.log.claimOrphans(
-                        owner: self.environment.instance, now: now, leaseUntil: self.environment.leaseUntil(from: now))
-                    for jobId in claimed {
-                        self.environment.logger.notice("taking over backfill \(jobId): its owner stopped renewing its claim")
-                        self.start(jobId)
-                    }
-                } catch {
-                    self.environment.logger.error("looking for orphaned backfills failed: \(error)")
-                }
-                try? await Task.sleep(for: self.environment.lease / 3)
-            }
-        }
-        let tasks = running.withLock { Array($0.values) }
-        for task in tasks { task.cancel() }
-        for task in tasks { await task.value }
-    }
-
-    private func start(_ jobId: String) {
-        running.withLock { running in
-            guard running[jobId] == nil else { return }
-            running[jobId] = Task {
-                await JobRunner(jobId: jobId, environment: environment).run()
-                _ = self.running.withLock { $0.removeValue(forKey: jobId) }
-            }
+        let environment = self.environment
+        await jobs.takeOverOrphans(every: environment.lease / 3, kind: "backfill", logger: environment.logger) {
+            let now = epochMilliseconds()
+            return try await environment.log.claimOrphans(owner: environment.instance, now: now,
+                                                          leaseUntil: environment.leaseUntil(from: now))
         }
     }
 }

@@ -123,31 +123,49 @@ struct BackfillWait: AsyncParsableCommand {
     }
 
     static func follow(_ jobId: String, storeOptions: StoreOptions, timeout: Duration) async throws {
-        let deadline = ContinuousClock.now + timeout
-        var last = ""
-        while ContinuousClock.now < deadline {
-            if let job = try await withJobLog(storeOptions, { try await $0.job(jobId) }) {
-                var line = job.status.rawValue
-                if job.status == .processing || job.status.isTerminal {
-                    line += "  records processed: \(job.recordsProcessed)"
-                    if let total = job.recordsTotal { line += " of \(total)" }
-                    if job.recordsFailed > 0 { line += " (\(job.recordsFailed) failed)" }
-                }
-                if let error = job.error { line += "  error: \(error)" }
-                if line != last {
-                    print("\(logDate(epochMilliseconds()))  \(jobId)  \(line)")
-                    last = line
-                }
-                if job.status.isTerminal {
-                    if job.status != .completed { throw ExitCode(1) }
-                    return
-                }
+        try await followUntilEnd("backfill \(jobId)", timeout: timeout) {
+            guard let job = try await withJobLog(storeOptions, { try await $0.job(jobId) }) else { return nil }
+            var line = job.status.rawValue
+            if job.status == .processing || job.status.isTerminal {
+                line += "  records processed: \(job.recordsProcessed)"
+                if let total = job.recordsTotal { line += " of \(total)" }
+                if job.recordsFailed > 0 { line += " (\(job.recordsFailed) failed)" }
             }
-            try await Task.sleep(for: .milliseconds(300))
+            if let error = job.error { line += "  error: \(error)" }
+            return JobState(id: jobId, line: line, ended: job.status.isTerminal, succeeded: job.status == .completed)
         }
-        print("backfill \(jobId) did not end within the timeout")
-        throw ExitCode(3)
     }
+}
+
+/// A job's state as `wait` prints it.
+struct JobState: Sendable {
+    var id: String
+    var line: String
+    var ended: Bool
+    /// Whether it ended as hoped (exit 0) rather than failed or canceled (exit 1).
+    var succeeded: Bool
+}
+
+/// Prints the job's state whenever it changes until the job ends; exits 1 when it ended without
+/// success and 3 when `timeout` passes first. `read` returns nil while the job is not in the log yet.
+func followUntilEnd(_ what: String, timeout: Duration, read: () async throws -> JobState?) async throws {
+    let deadline = ContinuousClock.now + timeout
+    var last = ""
+    while ContinuousClock.now < deadline {
+        if let state = try await read() {
+            if state.line != last {
+                print("\(logDate(epochMilliseconds()))  \(state.id)  \(state.line)")
+                last = state.line
+            }
+            if state.ended {
+                if !state.succeeded { throw ExitCode(1) }
+                return
+            }
+        }
+        try await Task.sleep(for: .milliseconds(300))
+    }
+    print("\(what) did not end within the timeout")
+    throw ExitCode(3)
 }
 
 /// `jobstream backfill download`: writes a job's result file.

@@ -145,31 +145,20 @@ struct MigrationWait: AsyncParsableCommand {
     }
 
     static func follow(_ id: String, storeOptions: StoreOptions, timeout: Duration) async throws {
-        let deadline = ContinuousClock.now + timeout
-        var last = ""
-        while ContinuousClock.now < deadline {
-            if let migration = try await withStore(storeOptions, { try await MigrationLog(store: $0).migration(id) }) {
-                var line = migration.status.rawValue
-                if migration.status != .accepted {
-                    line += "  progress: \(migration.progress)%"
-                    line += "  schedules: \(migration.schedulesGenerated)"
-                    if let scope = migration.chargesInScope { line += " of \(scope) charges" }
-                    if migration.warnings > 0 { line += "  warnings: \(migration.warnings)" }
-                }
-                if let error = migration.error { line += "  error: \(error)" }
-                if line != last {
-                    print("\(logDate(epochMilliseconds()))  \(id)  \(line)")
-                    last = line
-                }
-                if migration.status.isTerminal {
-                    if migration.status == .error { throw ExitCode(1) }
-                    return
-                }
+        try await followUntilEnd("migration \(id)", timeout: timeout) {
+            guard let migration = try await withStore(storeOptions, { try await MigrationLog(store: $0).migration(id) }) else {
+                return nil
             }
-            try await Task.sleep(for: .milliseconds(300))
+            var line = migration.status.rawValue
+            if migration.status != .accepted {
+                line += "  progress: \(migration.progress)%"
+                line += "  schedules: \(migration.schedulesGenerated)"
+                if let scope = migration.chargesInScope { line += " of \(scope) charges" }
+                if migration.warnings > 0 { line += "  warnings: \(migration.warnings)" }
+            }
+            if let error = migration.error { line += "  error: \(error)" }
+            return JobState(id: id, line: line, ended: migration.status.isTerminal, succeeded: migration.status != .error)
         }
-        print("migration \(id) did not end within the timeout")
-        throw ExitCode(3)
     }
 }
 

@@ -6,7 +6,6 @@ import JobstreamStore
 import Kafka
 import Logging
 import ServiceLifecycle
-import Synchronization
 
 /// The migration work of one runner instance: takes requests (and coordinates the migrations it
 /// accepted), generates the slices it is given, and takes over migrations whose coordinator stopped
@@ -14,11 +13,12 @@ import Synchronization
 final class MigrationSupervisor: Service, Sendable {
     let environment: MigrationEnvironment
     private let generator: SliceGenerator
-    private let running = Mutex<[String: Task<Void, Never>]>([:])
+    private let migrations: ClaimedJobs
 
     init(environment: MigrationEnvironment) {
         self.environment = environment
         generator = SliceGenerator(store: environment.log.store, instance: environment.instance)
+        migrations = ClaimedJobs { id in await MigrationCoordinator(migrationId: id, environment: environment).run() }
     }
 
     /// Handles a message from the request or slice topic.
@@ -55,7 +55,7 @@ final class MigrationSupervisor: Service, Sendable {
         case .inserted:
             try await environment.publish(migration)
             logger.info("migration \(migrationId) accepted", metadata: ["cutover": "\(request.cutoverDate)"])
-            start(migrationId)
+            migrations.start(migrationId)
         }
     }
 
@@ -80,34 +80,11 @@ final class MigrationSupervisor: Service, Sendable {
     /// Takes over orphaned migrations every third of a lease until shutdown, then stops the
     /// coordinators and lets go of their claims so another instance continues at once.
     func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    let now = epochMilliseconds()
-                    let claimed = try await self.environment.log.claimOrphans(
-                        owner: self.environment.instance, now: now, leaseUntil: self.environment.lease.until(from: now))
-                    for migrationId in claimed {
-                        self.environment.logger.notice("taking over migration \(migrationId): its coordinator stopped renewing its claim")
-                        self.start(migrationId)
-                    }
-                } catch {
-                    self.environment.logger.error("looking for orphaned migrations failed: \(error)")
-                }
-                try? await Task.sleep(for: self.environment.lease.duration / 3)
-            }
-        }
-        let tasks = running.withLock { Array($0.values) }
-        for task in tasks { task.cancel() }
-        for task in tasks { await task.value }
-    }
-
-    private func start(_ migrationId: String) {
-        running.withLock { running in
-            guard running[migrationId] == nil else { return }
-            running[migrationId] = Task {
-                await MigrationCoordinator(migrationId: migrationId, environment: environment).run()
-                _ = self.running.withLock { $0.removeValue(forKey: migrationId) }
-            }
+        let environment = self.environment
+        await migrations.takeOverOrphans(every: environment.lease.duration / 3, kind: "migration", logger: environment.logger) {
+            let now = epochMilliseconds()
+            return try await environment.log.claimOrphans(owner: environment.instance, now: now,
+                                                          leaseUntil: environment.lease.until(from: now))
         }
     }
 }

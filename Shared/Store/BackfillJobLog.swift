@@ -67,35 +67,25 @@ public struct BackfillJobLog: Sendable {
         }
     }
 
+    static let claims = JobClaims(table: "backfill_jobs", idColumn: "job_id",
+                                  activeStatuses: BackfillStatus.allCases.filter { !$0.isTerminal }.map(\.rawValue),
+                                  columns: columns)
+
     /// Extends `owner`'s claim and returns the job as it is now, or nil if `owner` lost it.
     public func renew(_ jobId: String, owner: String, leaseUntil: Int) async throws -> BackfillJobRecord? {
-        try await store.withDatabase { database in
-            try await database.raw("""
-                UPDATE backfill_jobs SET lease_until = \(bind: leaseUntil)
-                WHERE job_id = \(bind: jobId) AND owner = \(bind: owner)
-                RETURNING \(unsafeRaw: Self.columns)
-                """).first(decoding: BackfillJobRecord.self, keyDecodingStrategy: .convertFromSnakeCase)
+        try await store.withDatabase {
+            try await Self.claims.renew(jobId, owner: owner, leaseUntil: leaseUntil, as: BackfillJobRecord.self, in: $0)
         }
     }
 
     /// Gives up a claim at shutdown so another validator can take the job over at once.
     public func release(_ jobId: String, owner: String) async throws {
-        try await store.withDatabase { database in
-            try await database.raw("""
-                UPDATE backfill_jobs SET lease_until = 0 WHERE job_id = \(bind: jobId) AND owner = \(bind: owner)
-                """).run()
-        }
+        try await store.withDatabase { try await Self.claims.release(jobId, owner: owner, in: $0) }
     }
 
     /// Claims every unfinished job whose claim has lapsed (its owner died or let go); returns their ids.
     public func claimOrphans(owner: String, now: Int, leaseUntil: Int) async throws -> [String] {
-        try await store.withDatabase { database in
-            try await database.raw("""
-                UPDATE backfill_jobs SET owner = \(bind: owner), lease_until = \(bind: leaseUntil)
-                WHERE status IN ('Accepted', 'Pending', 'Processing') AND lease_until < \(bind: now)
-                RETURNING job_id
-                """).all().map { try $0.decode(column: "job_id", as: String.self) }
-        }
+        try await store.withDatabase { try await Self.claims.claimOrphans(owner: owner, now: now, leaseUntil: leaseUntil, in: $0) }
     }
 
     /// Records a cancel request on an unfinished job; returns the job as it was, or nil if unknown.

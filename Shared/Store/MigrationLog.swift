@@ -135,35 +135,25 @@ public struct MigrationLog: Sendable {
         }
     }
 
+    static let claims = JobClaims(table: "migrations", idColumn: "migration_id",
+                                  activeStatuses: [MigrationStatus.accepted.rawValue, MigrationStatus.inProgress.rawValue],
+                                  columns: columns)
+
     /// Extends `owner`'s claim and returns the migration as it is now, or nil if `owner` lost it.
     public func renew(_ id: String, owner: String, leaseUntil: Int) async throws -> MigrationRecord? {
-        try await store.withDatabase { database in
-            try await database.raw("""
-                UPDATE migrations SET lease_until = \(bind: leaseUntil)
-                WHERE migration_id = \(bind: id) AND owner = \(bind: owner)
-                RETURNING \(unsafeRaw: Self.columns)
-                """).first(decoding: MigrationRecord.self, keyDecodingStrategy: .convertFromSnakeCase)
+        try await store.withDatabase {
+            try await Self.claims.renew(id, owner: owner, leaseUntil: leaseUntil, as: MigrationRecord.self, in: $0)
         }
     }
 
     /// Gives up a claim at shutdown so another runner can take the migration over at once.
     public func release(_ id: String, owner: String) async throws {
-        try await store.withDatabase { database in
-            try await database.raw("""
-                UPDATE migrations SET lease_until = 0 WHERE migration_id = \(bind: id) AND owner = \(bind: owner)
-                """).run()
-        }
+        try await store.withDatabase { try await Self.claims.release(id, owner: owner, in: $0) }
     }
 
     /// Claims every active migration whose claim has lapsed (its owner died or let go); returns their ids.
     public func claimOrphans(owner: String, now: Int, leaseUntil: Int) async throws -> [String] {
-        try await store.withDatabase { database in
-            try await database.raw("""
-                UPDATE migrations SET owner = \(bind: owner), lease_until = \(bind: leaseUntil)
-                WHERE status IN \(Self.activeStatuses) AND lease_until < \(bind: now)
-                RETURNING migration_id
-                """).all().map { try $0.decode(column: "migration_id", as: String.self) }
-        }
+        try await store.withDatabase { try await Self.claims.claimOrphans(owner: owner, now: now, leaseUntil: leaseUntil, in: $0) }
     }
 }
 

@@ -1,7 +1,6 @@
 """The backfill stage (validators and processors) for the end-to-end tests."""
 import csv
 import io
-import time
 import uuid
 
 import stage_support
@@ -23,18 +22,10 @@ class Backfills(Stage):
 
     def wait(self, job, timeout=300):
         """Follows the job to its end; returns the statuses printed on the way and the job's row."""
-        result = self.cli("backfill", "wait", job, "--timeout", str(timeout), timeout=timeout + 30, check=False)
-        assert result.returncode in (0, 1), f"backfill {job} did not end:\n{result.stdout}\n{result.stderr}"
-        return result.stdout, self.job(job)
+        return self.wait_cli("backfill", job, timeout), self.job(job)
 
     def wait_until(self, job, predicate, timeout=120):
-        deadline = time.monotonic() + timeout
-        while True:
-            row = self.job(job)
-            if row and predicate(row):
-                return row
-            assert time.monotonic() < deadline, f"backfill {job} never got there; last: {row}"
-            time.sleep(0.1)
+        return self.poll_until(f"backfill {job}", lambda: self.job(job), predicate, timeout)
 
     def result_rows(self, job):
         out = self.tmp / f"result-{uuid.uuid4().hex[:6]}.csv"

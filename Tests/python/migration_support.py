@@ -1,6 +1,4 @@
 """The migration stage (runners) for the end-to-end tests."""
-import time
-
 import stage_support
 from stage_support import Stage
 
@@ -22,18 +20,10 @@ class Migrations(Stage):
 
     def wait(self, migration, timeout=300):
         """Follows the migration to its end; returns what `migration wait` printed and the migration's row."""
-        result = self.cli("migration", "wait", migration, "--timeout", str(timeout), timeout=timeout + 30, check=False)
-        assert result.returncode in (0, 1), f"migration {migration} did not end:\n{result.stdout}\n{result.stderr}"
-        return result.stdout, self.migration(migration)
+        return self.wait_cli("migration", migration, timeout), self.migration(migration)
 
     def wait_until(self, migration, predicate, timeout=120):
-        deadline = time.monotonic() + timeout
-        while True:
-            row = self.migration(migration)
-            if row and predicate(row):
-                return row
-            assert time.monotonic() < deadline, f"migration {migration} never got there; last: {row}"
-            time.sleep(0.1)
+        return self.poll_until(f"migration {migration}", lambda: self.migration(migration), predicate, timeout)
 
     def migration(self, migration):
         rows = self.query("SELECT status, progress, charges_in_scope, schedules_generated, warnings, error, start_time, "

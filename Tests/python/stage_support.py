@@ -8,6 +8,8 @@ import subprocess
 import time
 import uuid
 
+import pytest
+
 from conftest import ROOT, broker
 
 BIN = ROOT / ".build" / "debug"
@@ -78,6 +80,23 @@ class Stage:
             assert result.returncode == 0, f"jobstream {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
         return result
 
+    def wait_cli(self, kind, job_id, timeout):
+        """Runs `jobstream KIND wait` until the job ends; returns what it printed."""
+        result = self.cli(kind, "wait", job_id, "--timeout", str(timeout), timeout=timeout + 30, check=False)
+        assert result.returncode in (0, 1), f"{kind} {job_id} did not end:\n{result.stdout}\n{result.stderr}"
+        return result.stdout
+
+    @staticmethod
+    def poll_until(what, read, predicate, timeout):
+        """Reads until `predicate` holds for what `read` returns; returns that."""
+        deadline = time.monotonic() + timeout
+        while True:
+            row = read()
+            if row and predicate(row):
+                return row
+            assert time.monotonic() < deadline, f"{what} never got there; last: {row}"
+            time.sleep(0.1)
+
     def seed(self, charges, invoice_items=0):
         self.cli("store", "seed", "--charges", str(charges), "--invoice-items", str(invoice_items))
 
@@ -95,6 +114,18 @@ class Stage:
                                  "-c", sql], capture_output=True, text=True, timeout=60)
         assert result.returncode == 0, result.stderr
         return result.stdout
+
+
+def store_for(kind, tmp, postgres_url, what):
+    """A stage's store: an SQLite file in `tmp`, or the PostgreSQL database of the end-to-end tests —
+    a failure in CI when its URL is not set, a skip saying why elsewhere."""
+    if kind == "sqlite":
+        return str(tmp / "store.sqlite")
+    if not postgres_url:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must set JOBSTREAM_E2E_POSTGRES_URL for {what} on PostgreSQL")
+        pytest.skip("JOBSTREAM_E2E_POSTGRES_URL is not set; `make test` starts PostgreSQL and sets it")
+    return postgres_url
 
 
 def publish(topic, key, message_type, payload):

@@ -6,6 +6,7 @@ import zipfile
 
 import pytest
 
+from stage_support import store_for
 from backfill_support import Backfills, publish_request, status_events, write_csv
 
 NOT_PROCESSED = "not processed: the job was canceled before this row was applied"
@@ -20,12 +21,8 @@ def topics(cli):
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def backfills(request, tmp_path_factory):
-    if request.param == "postgres" and not POSTGRES:
-        if os.environ.get("CI"):
-            pytest.fail("CI must set JOBSTREAM_E2E_POSTGRES_URL: the backfill tests run on PostgreSQL too")
-        pytest.skip("JOBSTREAM_E2E_POSTGRES_URL is not set; `make test` starts PostgreSQL and sets it")
     tmp = tmp_path_factory.mktemp(request.param)
-    store = POSTGRES if request.param == "postgres" else str(tmp / "store.sqlite")
+    store = store_for(request.param, tmp, POSTGRES, "the backfill tests")
     stage = Backfills(tmp, store)
     try:
         stage.seed(2000, 500)

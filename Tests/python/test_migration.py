@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 
+from stage_support import store_for
 from migration_support import Migrations, publish_request, status_events
 
 POSTGRES = os.environ.get("JOBSTREAM_E2E_POSTGRES_URL")
@@ -20,12 +21,8 @@ def topics(cli):
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def migrations(request, tmp_path_factory):
-    if request.param == "postgres" and not POSTGRES:
-        if os.environ.get("CI"):
-            pytest.fail("CI must set JOBSTREAM_E2E_POSTGRES_URL: the migration tests run on PostgreSQL too")
-        pytest.skip("JOBSTREAM_E2E_POSTGRES_URL is not set; `make test` starts PostgreSQL and sets it")
     tmp = tmp_path_factory.mktemp(f"migration-{request.param}")
-    store = POSTGRES if request.param == "postgres" else str(tmp / "store.sqlite")
+    store = store_for(request.param, tmp, POSTGRES, "the migration tests")
     stage = Migrations(tmp, store)
     try:
         stage.seed(100)

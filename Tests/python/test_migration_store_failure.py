@@ -6,6 +6,7 @@ import os
 
 import pytest
 
+from stage_support import store_for
 from migration_support import Migrations, status_events
 
 POSTGRES = os.environ.get("JOBSTREAM_E2E_POSTGRES_URL")
@@ -13,13 +14,11 @@ POSTGRES = os.environ.get("JOBSTREAM_E2E_POSTGRES_URL")
 
 @pytest.fixture(scope="module")
 def migrations(cli, tmp_path_factory):
-    if not POSTGRES:
-        if os.environ.get("CI"):
-            pytest.fail("CI must set JOBSTREAM_E2E_POSTGRES_URL: the store-failure test runs on PostgreSQL")
-        pytest.skip("JOBSTREAM_E2E_POSTGRES_URL is not set; `make test` starts PostgreSQL and sets it")
+    tmp = tmp_path_factory.mktemp("migration-store-failure")
+    store = store_for("postgres", tmp, POSTGRES, "the store-failure test")
     result = cli("topics", "create")
     assert result.returncode == 0, result.stdout + result.stderr
-    stage = Migrations(tmp_path_factory.mktemp("migration-store-failure"), POSTGRES)
+    stage = Migrations(tmp, store)
     try:
         stage.seed(100)
         stage.start_runner()

@@ -16,32 +16,8 @@ work=$PWD/.local/bench-backfill
 rm -rf "$work" && mkdir -p "$work"
 export KAFKA_BROKERS=${KAFKA_BROKERS:-127.0.0.1:9092}
 export JOBSTREAM_FILE_STORE=$work/files
-pids=()
-
-run=0
-join_group() {  # join_group NAME LOG [ARGS...]: starts a service and waits until it has partitions
-  local name=$1 log=$2; shift 2
-  : >"$log"
-  # A new group per run, starting at the end of its topics: earlier runs' messages are not replayed,
-  # and no join waits on the departed members of an earlier run (the broker can stall on those).
-  "$bin/$name" --group "bench-$name-$$-$run" -X auto.offset.reset=latest \
-    -X session.timeout.ms=6000 -X max.poll.interval.ms=10000 "$@" >"$log" 2>&1 &
-  pids+=($!)
-  local deadline=$((SECONDS + 90))
-  until grep -q "partitions assigned" "$log"; do
-    [ $SECONDS -lt $deadline ] || { echo "$name did not join its group" >&2; tail "$log" >&2; exit 1; }
-    sleep 0.2
-  done
-}
-stop_services() {
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  pids=()
-  run=$((run + 1))
-}
+source deploy/local/bench-lib.sh
 trap stop_services EXIT
-now() { date +%s.%N; }
-peak_mb() { awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$1/status"; }
 
 # run_job LABEL PROCESSORS FILE TIMEOUT: starts a validator and PROCESSORS processors, submits FILE,
 # waits for the end, stops them; sets `seconds` (submit → Completed) and `memory` (validator peak, MB).
@@ -59,10 +35,7 @@ run_job() {
   seconds=$(awk -v s="$start" -v e="$end" 'BEGIN { print e - s }')
 }
 
-echo "== restarting the broker (it keeps everything in memory)"
-deploy/local/broker.sh stop >/dev/null 2>&1 || true
-deploy/local/broker.sh start
-"$bin/jobstream" topics create >/dev/null
+restart_broker
 
 echo "== generating the $rows-row file"
 "$bin/backfill-bench" generate-file --rows "$rows" -o "$work/charges.csv"

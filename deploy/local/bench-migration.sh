@@ -14,39 +14,15 @@ cutover=${CUTOVER:-2025-01-01}
 work=$PWD/.local/bench-migration
 rm -rf "$work" && mkdir -p "$work"
 export KAFKA_BROKERS=${KAFKA_BROKERS:-127.0.0.1:9092}
-pids=()
-
-run=0
-join_group() {  # join_group LOG: starts a runner and waits until it has partitions
-  local log=$1
-  : >"$log"
-  # A new group per run, starting at the end of its topics: earlier runs' messages are not replayed,
-  # and no join waits on the departed members of an earlier run (the broker can stall on those).
-  "$bin/migration-runner" --group "bench-migration-runner-$$-$run" -X auto.offset.reset=latest \
-    -X session.timeout.ms=6000 -X max.poll.interval.ms=30000 >"$log" 2>&1 &
-  pids+=($!)
-  local deadline=$((SECONDS + 90))
-  until grep -q "partitions assigned" "$log"; do
-    [ $SECONDS -lt $deadline ] || { echo "migration-runner did not join its group" >&2; tail "$log" >&2; exit 1; }
-    sleep 0.2
-  done
-}
-stop_services() {
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  pids=()
-  run=$((run + 1))
-}
+source deploy/local/bench-lib.sh
 trap stop_services EXIT
-now() { date +%s.%N; }
-peak_mb() { awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$1/status"; }
 
 # run_migration LABEL RUNNERS: starts RUNNERS runners, starts a migration, waits for its end, stops
 # them; sets `seconds` (start → Completed), `schedules` and `memory` (first runner's peak, MB).
 run_migration() {
   local label=$1 runners=$2 start end migration i
   "$bin/migration-bench" clear
-  for i in $(seq 1 "$runners"); do join_group "$work/runner-$label-$i.log"; done
+  for i in $(seq 1 "$runners"); do join_group migration-runner "$work/runner-$label-$i.log"; done
   sleep 1
   start=$(now)
   migration=$("$bin/jobstream" migration start --cutover "$cutover" --generated-by bench)
@@ -59,10 +35,7 @@ run_migration() {
   seconds=$(awk -v s="$start" -v e="$end" 'BEGIN { print e - s }')
 }
 
-echo "== restarting the broker (it keeps everything in memory)"
-deploy/local/broker.sh stop >/dev/null 2>&1 || true
-deploy/local/broker.sh start
-"$bin/jobstream" topics create >/dev/null
+restart_broker
 
 for kind in $stores; do
   if [ "$kind" = postgres ]; then
