@@ -62,6 +62,14 @@ struct BackfillLogs: AsyncParsableCommand {
     }
 }
 
+/// Prints `Name: value` lines with the values aligned, as the details views show them.
+func printFields(_ lines: [(String, String)]) {
+    let width = lines.map(\.0.count).max() ?? 0
+    for (name, value) in lines {
+        print(name + ":" + String(repeating: " ", count: width - name.count + 1) + value)
+    }
+}
+
 /// A plain text table with columns as wide as their widest cell.
 struct Table {
     let header: [String]
@@ -100,10 +108,7 @@ struct BackfillShow: AsyncParsableCommand {
         if let original = job.retryOf { lines.append(("Retry Of", original)) }
         if let retry = job.retriedBy { lines.append(("Retried By", retry)) }
         if !job.status.isTerminal, let owner = job.owner { lines.append(("Run By", owner)) }
-        let width = lines.map(\.0.count).max() ?? 0
-        for (name, value) in lines {
-            print(name + ":" + String(repeating: " ", count: width - name.count + 1) + value)
-        }
+        printFields(lines)
     }
 }
 

@@ -115,10 +115,7 @@ struct MigrationShow: AsyncParsableCommand {
         if let error = record.error { lines.append(("Error", error)) }
         if !record.status.isTerminal, let owner = record.owner { lines.append(("Coordinated By", owner)) }
         for (runner, count) in runners.sorted(by: { $0.key < $1.key }) { lines.append(("Slices By", "\(runner): \(count)")) }
-        let width = lines.map(\.0.count).max() ?? 0
-        for (name, value) in lines {
-            print(name + ":" + String(repeating: " ", count: width - name.count + 1) + value)
-        }
+        printFields(lines)
         if !firstWarnings.isEmpty {
             print("\nWarnings (charges not migrated)\(record.warnings > firstWarnings.count ? ", first \(firstWarnings.count) of \(record.warnings)" : ""):")
             print(Table(header: ["Charge Id", "Reason"], rows: firstWarnings.map { [$0.chargeId, $0.reason] }).rendered)

@@ -17,6 +17,9 @@ struct MigrationCoordinator: Sendable {
     let migrationId: String
     let environment: MigrationEnvironment
 
+    /// How long no slice may be done before the slices not done are published again.
+    static let stallAfter = Duration.seconds(120)
+
     private struct LostClaim: Error {}
     /// The store failed for longer than `errorAfter`.
     private struct StoreUnavailable: Error, CustomStringConvertible {
@@ -94,9 +97,12 @@ struct MigrationCoordinator: Sendable {
         logger.info("migration \(migrationId): \(pending.count) slices sent")
     }
 
-    /// Follows the slices done until all are, announcing progress, then ends the migration.
+    /// Follows the slices done until all are, announcing progress, then ends the migration. When no
+    /// slice is done for `stallAfter` (a slice message lost or dead-lettered), the slices not done are
+    /// published again; runners skip any that was done meanwhile.
     private func follow(_ migration: inout MigrationRecord, logger: Logger) async throws {
         var lastAnnounced = ContinuousClock.now
+        var lastMoved = (ContinuousClock.now, -1)
         while true {
             try Task.checkCancellation()
             let (renewed, progress) = try await persistently("following the slices", logger: logger) {
@@ -106,6 +112,13 @@ struct MigrationCoordinator: Sendable {
             guard let renewed, !renewed.status.isTerminal else { throw LostClaim() }
             if progress.slices > 0, progress.slicesDone == progress.slices {
                 return try await finish(&migration, progress: progress, logger: logger)
+            }
+            if progress.slicesDone != lastMoved.1 {
+                lastMoved = (ContinuousClock.now, progress.slicesDone)
+            } else if ContinuousClock.now - lastMoved.0 >= Self.stallAfter {
+                logger.warning("migration \(migrationId): no slice done for \(Self.stallAfter); publishing the slices not done again")
+                try await publishPendingSlices(migration, logger: logger)
+                lastMoved.0 = ContinuousClock.now
             }
             let percent = max(progress.percent, migration.progress)
             let countsMoved = progress.schedulesGenerated != migration.schedulesGenerated || progress.warnings != migration.warnings

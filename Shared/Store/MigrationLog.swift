@@ -111,10 +111,11 @@ public struct MigrationLog: Sendable {
         return !updated.isEmpty
     }
 
-    /// Records the plan and the move to In progress together, if `owner` still owns the migration.
-    /// Slices planned before (by an owner that died before saving the move) are kept as they were.
+    /// Records the plan and the move to In progress together, if `owner` still owns the migration;
+    /// false, and nothing recorded, if it does not (another runner took it over meanwhile).
     public func savePlan(_ migration: MigrationRecord, slices: [SlicePlan], owner: String, leaseUntil: Int) async throws -> Bool {
         try await store.transaction { database in
+            guard try await Self.save(migration, owner: owner, leaseUntil: leaseUntil, in: database) else { return false }
             var start = 0
             while start < slices.count {
                 let batch = slices[start..<min(start + 500, slices.count)]
@@ -127,11 +128,10 @@ public struct MigrationLog: Sendable {
                     ]
                     query += position == 0 ? " (\(binds: values))" : ", (\(binds: values))"
                 }
-                query += " ON CONFLICT (migration_id, slice_index) DO NOTHING"
                 try await database.raw(query).run()
                 start += batch.count
             }
-            return try await Self.save(migration, owner: owner, leaseUntil: leaseUntil, in: database)
+            return true
         }
     }
 
