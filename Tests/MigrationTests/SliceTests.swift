@@ -186,6 +186,10 @@ struct SliceTests {
         #expect(try await log.claimOrphans(owner: "other", now: epochMilliseconds(), leaseUntil: epochMilliseconds() + 1000)
                 == [active.migrationId])
         #expect(try await log.renew(active.migrationId, owner: "me", leaseUntil: 0) == nil, "the old owner lost it")
+        let plan = [SlicePlan(index: 0, afterCharge: nil, throughCharge: nil, plannedCharges: 0)]
+        #expect(try await log.savePlan(active, slices: plan, owner: "me", leaseUntil: 0) == false)
+        #expect(try await MigrationLedger(store: store).progress(active.migrationId).slices == 0,
+                "a plan saved by a runner that lost the migration records nothing")
 
         var ended = try #require(try await log.migration(active.migrationId))
         ended.status = .completed
