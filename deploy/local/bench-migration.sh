@@ -48,7 +48,7 @@ for kind in $stores; do
   "$bin/jobstream" store seed --charges "$charges" --invoice-items 0
   "$bin/migration-bench" clear
   case $kind in
-    postgres) psql "$JOBSTREAM_STORE" -qc "UPDATE rate_plan_charges SET booking_date = created_on WHERE booking_date IS NULL; VACUUM ANALYZE rate_plan_charges" ;;
+    postgres) psql "$JOBSTREAM_STORE" -q -c "UPDATE rate_plan_charges SET booking_date = created_on WHERE booking_date IS NULL" -c "VACUUM ANALYZE rate_plan_charges" ;;
     *) "$PWD/.local/venv/bin/python" -c "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute('UPDATE rate_plan_charges SET booking_date = created_on WHERE booking_date IS NULL'); c.commit()" "$JOBSTREAM_STORE" ;;
   esac
   echo "== $kind: ceiling (one process, no Kafka)"
