@@ -14,7 +14,7 @@ from conftest import ROOT, broker
 SERVICES = {
     "backfill-validator": ["jobstream.backfill.requests", "jobstream.backfill.control"],
     "backfill-processor": ["jobstream.backfill.chunks"],
-    "migration-runner": ["jobstream.migration.requests", "jobstream.migration.slices", "jobstream.migration.results"],
+    "migration-runner": ["jobstream.migration.requests", "jobstream.migration.slices"],
     "sync-history-recorder": ["jobstream.sync.events"],
 }
 
@@ -74,5 +74,17 @@ def test_every_service_joins_its_group_and_stops_cleanly_on_sigterm(tmp_path):
 ])
 def test_bad_command_lines_are_refused_with_a_reason(arguments, complaint):
     result = subprocess.run([binary("backfill-processor"), *arguments], capture_output=True, text=True, timeout=30)
+    assert result.returncode != 0
+    assert complaint in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("arguments, complaint", [
+    (["--slice-size", "0"], "--slice-size must be between 1 and 100000"),
+    (["--lease", "1"], "--lease must be between 3 and 600 seconds"),
+    (["--error-after", "0"], "--error-after must be between 1 and 3600 seconds"),
+    (["--store", "mysql://db/jobs"], "--store"),
+])
+def test_bad_migration_runner_options_are_refused_with_a_reason(arguments, complaint):
+    result = subprocess.run([binary("migration-runner"), *arguments], capture_output=True, text=True, timeout=30)
     assert result.returncode != 0
     assert complaint in result.stderr, result.stderr
