@@ -55,3 +55,8 @@ def publish_request(migration_id, payload):
 def status_events(migration_id, timeout=20):
     """Every status event of a migration on jobstream.migration.status, in order."""
     return stage_support.status_events("jobstream.migration.status", migration_id, timeout)
+
+
+def dead_letter_errors(key, timeout=20):
+    """Why each message keyed `key` was dead-lettered."""
+    return stage_support.dead_letter_errors(key, timeout)

@@ -140,6 +140,16 @@ def publish(topic, key, message_type, payload):
 
 def status_events(topic, job_id, timeout=20):
     """Every status event of a job on a status topic, in order."""
+    return [json.loads(value)["payload"] for _, value in messages(topic, job_id, timeout)]
+
+
+def dead_letter_errors(key, timeout=20):
+    """The `jobstream.dead-letter.error` header of every dead letter keyed `key`, in order."""
+    return [headers.get("jobstream.dead-letter.error") for headers, _ in messages("jobstream.dead-letters", key, timeout)]
+
+
+def messages(topic, key, timeout=20):
+    """(headers, value) of every message keyed `key` on a topic, in order; stops 3 s after the last one."""
     from confluent_kafka import Consumer
     consumer = Consumer({"bootstrap.servers": broker(), "group.id": f"e2e-{uuid.uuid4().hex[:8]}",
                          "auto.offset.reset": "earliest", "enable.auto.commit": False,
@@ -154,9 +164,10 @@ def status_events(topic, job_id, timeout=20):
                     break
                 continue
             quiet_since = time.monotonic()
-            if message.error() or message.key() != job_id.encode():
+            if message.error() or message.key() != key.encode():
                 continue
-            events.append(json.loads(message.value())["payload"])
+            headers = {name: value.decode() for name, value in (message.headers() or [])}
+            events.append((headers, message.value()))
     finally:
         consumer.close()
     return events

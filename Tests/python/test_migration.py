@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from stage_support import store_for
-from migration_support import Migrations, publish_request, status_events
+from migration_support import Migrations, dead_letter_errors, publish_request, status_events
 
 POSTGRES = os.environ.get("JOBSTREAM_E2E_POSTGRES_URL")
 
@@ -123,6 +123,13 @@ def test_bad_dates_and_a_second_migration_while_one_is_in_progress_are_refused(m
         result = migrations.cli("migration", "start", "--cutover", bad, check=False)
         assert result.returncode != 0
         assert f'--cutover "{bad}" is not a date written YYYY-MM-DD' in result.stderr, result.stderr
+
+    # A request that is not well-formed never starts a migration: it is dead-lettered saying why.
+    malformed = f"malformed-{uuid.uuid4().hex[:8]}"
+    publish_request(malformed, {"cutoverDate": "2025-02-30", "generatedBy": "script"})
+    errors = dead_letter_errors(malformed, timeout=30)
+    assert len(errors) == 1 and "cutoverDate" in errors[0] and "2025-02-30" in errors[0], errors
+    assert migrations.migration(malformed) is None
 
     # A migration In progress elsewhere (its coordinator holds a long claim).
     active = f"active-{uuid.uuid4().hex[:8]}"
