@@ -40,7 +40,8 @@ struct MigrationCoordinator: Sendable {
             current = migration
             guard !migration.status.isTerminal else { return }
             var running = migration.status == .accepted ? try await plan(migration, logger: logger) : migration
-            current = running
+            // Whatever ends the work, an Error carries the progress announced last.
+            defer { current = running }
             try await publishPendingSlices(running, logger: logger)
             try await follow(&running, logger: logger)
         } catch is LostClaim {

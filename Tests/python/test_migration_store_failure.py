@@ -43,7 +43,9 @@ def test_a_migration_ends_in_error_when_the_store_goes_away_and_the_runner_recov
                 break
         assert events[-1]["status"] == "Error", [e["status"] for e in events]
         assert events[-1]["error"].startswith("the store failed for "), events[-1]
-        assert "progress" in events[-1] and events[-1]["endTime"]
+        assert events[-1]["progress"] > 0 and events[-1]["endTime"]
+        progress = [e["progress"] for e in events]
+        assert progress == sorted(progress), f"the Error event's progress fell back: {progress}"
     finally:
         migrations.psql(f"ALTER DATABASE {database} ALLOW_CONNECTIONS true", url=admin)
     row = migrations.wait_until(migration, lambda r: r["status"] == "Error", timeout=60)
