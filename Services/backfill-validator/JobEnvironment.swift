@@ -17,12 +17,7 @@ struct JobEnvironment: Sendable {
     let logger: Logger
     let chunkSize: Int
     /// How long a claim lasts without renewal.
-    let lease: Duration
-
-    /// When a claim taken or renewed at `now` (epoch ms) lapses.
-    func leaseUntil(from now: Int = epochMilliseconds()) -> Int {
-        Lease(duration: lease).until(from: now)
-    }
+    let lease: Lease
 
     /// Announces the job's state on the status topic (keyed by job id) and waits for the broker.
     func publish(_ job: BackfillJobRecord) async throws {

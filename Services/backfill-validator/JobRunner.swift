@@ -267,7 +267,7 @@ struct JobRunner: Sendable {
         var job = shared.withLock { $0.job }
         job.status = try job.status.transition(to: status)
         change(&job)
-        let leaseUntil = status.isTerminal ? 0 : environment.leaseUntil()
+        let leaseUntil = status.isTerminal ? 0 : environment.lease.until()
         guard try await environment.log.save(job, owner: environment.instance, leaseUntil: leaseUntil) else {
             throw LostClaim()
         }
@@ -291,7 +291,7 @@ struct JobRunner: Sendable {
             try await Task.sleep(for: .seconds(1))
             do {
                 guard let current = try await environment.log.renew(jobId, owner: environment.instance,
-                                                                    leaseUntil: environment.leaseUntil()) else {
+                                                                    leaseUntil: environment.lease.until()) else {
                     shared.withLock { $0.lostClaim = true }
                     return
                 }

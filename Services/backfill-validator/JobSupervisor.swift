@@ -15,7 +15,7 @@ final class JobSupervisor: Service, Sendable {
 
     init(store: Store, files: FileStore, producer: KafkaProducer, logger: Logger, chunkSize: Int, lease: Duration) {
         environment = JobEnvironment(instance: Lease.instanceName(), log: BackfillJobLog(store: store), ledger: BackfillLedger(store: store),
-                                     files: files, producer: producer, logger: logger, chunkSize: chunkSize, lease: lease)
+                                     files: files, producer: producer, logger: logger, chunkSize: chunkSize, lease: Lease(duration: lease))
         jobs = ClaimedJobs { [environment] jobId in await JobRunner(jobId: jobId, environment: environment).run() }
     }
 
@@ -38,7 +38,7 @@ final class JobSupervisor: Service, Sendable {
             jobId: jobId, action: request.action, uploadedFile: request.file?.name, filePath: request.file?.path,
             fileSize: request.file?.sizeBytes.map(Int.init), md5: request.md5, generatedBy: request.generatedBy,
             retryOf: request.retryOf, status: .accepted, submittedAt: now, chunkSize: environment.chunkSize,
-            owner: environment.instance, leaseUntil: environment.leaseUntil(from: now))
+            owner: environment.instance, leaseUntil: environment.lease.until(from: now))
         guard try await environment.log.insert(job) else {
             logger.notice("repeated request for backfill \(jobId) ignored: the job exists already")
             return
@@ -68,10 +68,10 @@ final class JobSupervisor: Service, Sendable {
     /// and lets go of their claims so that another instance can continue them at once.
     func run() async throws {
         let environment = self.environment
-        await jobs.takeOverOrphans(every: environment.lease / 3, kind: "backfill", logger: environment.logger) {
+        await jobs.takeOverOrphans(every: environment.lease.duration / 3, kind: "backfill", logger: environment.logger) {
             let now = epochMilliseconds()
             return try await environment.log.claimOrphans(owner: environment.instance, now: now,
-                                                          leaseUntil: environment.leaseUntil(from: now))
+                                                          leaseUntil: environment.lease.until(from: now))
         }
     }
 }

@@ -13,12 +13,17 @@ struct MigrationCommand: AsyncParsableCommand {
         subcommands: [MigrationStart.self, MigrationLogs.self, MigrationShow.self, MigrationWait.self, MigrationWarnings.self])
 }
 
-/// Reads one migration, or fails naming it.
-func requireMigration(_ id: String, _ options: StoreOptions) async throws -> MigrationRecord {
-    guard let migration = try await withStore(options, { try await MigrationLog(store: $0).migration(id) }) else {
-        throw ValidationError("no migration \(id) in the log at \(options.store)")
+/// Reads one migration from an open store, or fails naming it.
+func requireMigration(_ id: String, in store: Store) async throws -> MigrationRecord {
+    guard let migration = try await MigrationLog(store: store).migration(id) else {
+        throw ValidationError("no migration \(id) in the log at \(store.location)")
     }
     return migration
+}
+
+/// The warnings as the CLI lists them.
+func warningsTable(_ warnings: [MigrationWarning]) -> String {
+    Table(header: ["Charge Id", "Reason"], rows: warnings.map { [$0.chargeId, $0.reason] }).rendered
 }
 
 /// `jobstream migration start`: publishes a request, unless a migration is active.
@@ -98,11 +103,11 @@ struct MigrationShow: AsyncParsableCommand {
     @Option(help: "How many warnings to list.") var warnings: Int = 10
 
     func run() async throws {
-        let record = try await requireMigration(migration, storeOptions)
         let id = migration, shown = max(0, warnings)
-        let (progress, firstWarnings, runners) = try await withStore(storeOptions) { store in
+        let (record, progress, firstWarnings, runners) = try await withStore(storeOptions) { store in
             let ledger = MigrationLedger(store: store)
-            return (try await ledger.progress(id), try await ledger.warnings(id, limit: shown), try await ledger.slicesByRunner(id))
+            return (try await requireMigration(id, in: store), try await ledger.progress(id),
+                    try await ledger.warnings(id, limit: shown), try await ledger.slicesByRunner(id))
         }
         var lines: [(String, String)] = [
             ("Migration Id", record.migrationId), ("Start Time", logDate(record.startTime)), ("End Time", logDate(record.endTime)),
@@ -118,7 +123,7 @@ struct MigrationShow: AsyncParsableCommand {
         printFields(lines)
         if !firstWarnings.isEmpty {
             print("\nWarnings (charges not migrated)\(record.warnings > firstWarnings.count ? ", first \(firstWarnings.count) of \(record.warnings)" : ""):")
-            print(Table(header: ["Charge Id", "Reason"], rows: firstWarnings.map { [$0.chargeId, $0.reason] }).rendered)
+            print(warningsTable(firstWarnings))
             if record.warnings > firstWarnings.count {
                 print("(all of them: jobstream migration warnings \(record.migrationId) -o warnings.csv)")
             }
@@ -175,16 +180,19 @@ struct MigrationWarnings: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let record = try await requireMigration(migration, storeOptions)
-        let id = migration
+        let id = migration, limit = limit
         guard let output else {
-            let listed = try await withStore(storeOptions) { try await MigrationLedger(store: $0).warnings(id, limit: limit) }
-            print(Table(header: ["Charge Id", "Reason"], rows: listed.map { [$0.chargeId, $0.reason] }).rendered)
+            let listed = try await withStore(storeOptions) { store in
+                _ = try await requireMigration(id, in: store)
+                return try await MigrationLedger(store: store).warnings(id, limit: limit)
+            }
+            print(warningsTable(listed))
             if listed.isEmpty { print("(no warnings)") }
             return
         }
         let destination = URL(fileURLWithPath: output)
         let written = try await withStore(storeOptions) { store in
+            _ = try await requireMigration(id, in: store)
             let ledger = MigrationLedger(store: store)
             let writer = try CSVWriter(url: destination)
             try writer.write(["Charge Id", "Reason"])
@@ -200,6 +208,6 @@ struct MigrationWarnings: AsyncParsableCommand {
             try writer.close()
             return count
         }
-        print("wrote \(written) warnings of migration \(record.migrationId) to \(destination.path)")
+        print("wrote \(written) warnings of migration \(id) to \(destination.path)")
     }
 }

@@ -125,9 +125,7 @@ struct MigrationCoordinator: Sendable {
             let countsMoved = progress.schedulesGenerated != migration.schedulesGenerated || progress.warnings != migration.warnings
             if percent != migration.progress || (countsMoved && ContinuousClock.now - lastAnnounced >= .seconds(1)) {
                 migration.progress = percent
-                migration.chargesInScope = progress.chargesInScope
-                migration.schedulesGenerated = progress.schedulesGenerated
-                migration.warnings = progress.warnings
+                migration.takeCounts(of: progress)
                 try await save(migration, leaseUntil: environment.lease.until(), logger: logger)
                 lastAnnounced = ContinuousClock.now
             }
@@ -139,9 +137,7 @@ struct MigrationCoordinator: Sendable {
         migration.status = try migration.status.transition(to: progress.warnings > 0 ? .completedWarning : .completed)
         migration.progress = 100
         migration.endTime = epochMilliseconds()
-        migration.chargesInScope = progress.chargesInScope
-        migration.schedulesGenerated = progress.schedulesGenerated
-        migration.warnings = progress.warnings
+        migration.takeCounts(of: progress)
         try await save(migration, leaseUntil: 0, logger: logger)
         logger.info("migration \(migrationId) is \(migration.status.rawValue): \(progress.schedulesGenerated) schedules, \(progress.warnings) warnings")
     }
@@ -195,5 +191,14 @@ struct MigrationCoordinator: Sendable {
                 try await Task.sleep(for: .seconds(1))
             }
         }
+    }
+}
+
+extension MigrationRecord {
+    /// Takes the counts the ledger adds up over the slices.
+    mutating func takeCounts(of progress: MigrationLedger.Progress) {
+        chargesInScope = progress.chargesInScope
+        schedulesGenerated = progress.schedulesGenerated
+        warnings = progress.warnings
     }
 }

@@ -57,11 +57,11 @@ public struct ExactAmount: Sendable, Hashable, CustomStringConvertible {
         ExactAmount(units: units * Int128(part) / Int128(whole), scale: scale)
     }
 
-    static func + (lhs: ExactAmount, rhs: ExactAmount) -> ExactAmount {
+    public static func + (lhs: ExactAmount, rhs: ExactAmount) -> ExactAmount {
         ExactAmount(units: lhs.units + rhs.units, scale: lhs.scale)
     }
 
-    static func - (lhs: ExactAmount, rhs: ExactAmount) -> ExactAmount {
+    public static func - (lhs: ExactAmount, rhs: ExactAmount) -> ExactAmount {
         ExactAmount(units: lhs.units - rhs.units, scale: lhs.scale)
     }
 }

@@ -111,7 +111,8 @@ public struct SliceGenerator: Sendable {
             JSONText.append(schedule.rule.rawValue, to: &json)
             json += ","
             JSONText.append(schedule.accountingCode, to: &json)
-            json += ",\"\(schedule.amount)\",\"\(schedule.recognizedAmount)\",\"\(schedule.openAmount)\""
+            let recognized = schedule.recognizedAmount
+            json += ",\"\(schedule.amount)\",\"\(recognized)\",\"\(schedule.amount - recognized)\""
             json += ",\"\(schedule.serviceStart)\",\"\(schedule.serviceEnd)\","
             json += schedule.linesJSON
             json += "]"

@@ -16,7 +16,8 @@ public struct MigrationLog: Sendable {
         migration_id, cutover_date, generated_by, status, submitted_at, start_time, end_time, progress, slice_size,
         slice_count, charges_in_scope, schedules_generated, warnings, error, owner, lease_until, updated_at
         """
-    static let activeStatuses: SQLQueryString = "('Accepted', 'In progress')"
+    /// Accepted and In progress: the statuses of a migration that has not ended.
+    static let activeStatuses = MigrationStatus.allCases.filter { !$0.isTerminal }.map(\.rawValue)
 
     /// What became of a request to add a migration.
     public enum InsertOutcome: Sendable, Equatable {
@@ -40,7 +41,7 @@ public struct MigrationLog: Sendable {
                 """).first() != nil { return .repeated }
             var record = migration
             let active = try await database.raw("""
-                SELECT migration_id, cutover_date FROM migrations WHERE status IN \(Self.activeStatuses) LIMIT 1
+                SELECT migration_id, cutover_date FROM migrations WHERE status IN (\(binds: Self.activeStatuses)) LIMIT 1
                 """).first()
             var outcome = InsertOutcome.inserted
             if let active {
@@ -77,7 +78,7 @@ public struct MigrationLog: Sendable {
     public func active() async throws -> MigrationRecord? {
         try await store.withDatabase { database in
             try await database.raw("""
-                SELECT \(unsafeRaw: Self.columns) FROM migrations WHERE status IN \(Self.activeStatuses)
+                SELECT \(unsafeRaw: Self.columns) FROM migrations WHERE status IN (\(binds: Self.activeStatuses))
                 ORDER BY submitted_at LIMIT 1
                 """).first(decoding: MigrationRecord.self, keyDecodingStrategy: .convertFromSnakeCase)
         }
@@ -136,7 +137,7 @@ public struct MigrationLog: Sendable {
     }
 
     static let claims = JobClaims(table: "migrations", idColumn: "migration_id",
-                                  activeStatuses: [MigrationStatus.accepted.rawValue, MigrationStatus.inProgress.rawValue],
+                                  activeStatuses: activeStatuses,
                                   columns: columns)
 
     /// Extends `owner`'s claim and returns the migration as it is now, or nil if `owner` lost it.
@@ -181,7 +182,7 @@ extension MigrationLog {
             try await database.raw("""
                 UPDATE migrations SET status = 'Error', error = \(bind: migration.error), end_time = \(bind: migration.endTime),
                     lease_until = 0, updated_at = \(bind: epochMilliseconds())
-                WHERE migration_id = \(bind: migration.migrationId) AND status IN \(Self.activeStatuses)
+                WHERE migration_id = \(bind: migration.migrationId) AND status IN (\(binds: Self.activeStatuses))
                 """).run()
         }
     }

@@ -26,6 +26,13 @@ def cli():
     return run
 
 
+@pytest.fixture(scope="session")
+def topics(cli):
+    """jobstream's topics on the broker, for the modules that run services (`usefixtures("topics")`)."""
+    result = cli("topics", "create")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def broker():
     return os.environ.get("KAFKA_BROKERS", "127.0.0.1:9092")
 

@@ -13,10 +13,7 @@ NOT_PROCESSED = "not processed: the job was canceled before this row was applied
 POSTGRES = os.environ.get("JOBSTREAM_E2E_POSTGRES_URL")
 
 
-@pytest.fixture(scope="module", autouse=True)
-def topics(cli):
-    result = cli("topics", "create")
-    assert result.returncode == 0, result.stdout + result.stderr
+pytestmark = pytest.mark.usefixtures("topics")
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])

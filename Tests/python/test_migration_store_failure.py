@@ -13,11 +13,9 @@ POSTGRES = os.environ.get("JOBSTREAM_E2E_POSTGRES_URL")
 
 
 @pytest.fixture(scope="module")
-def migrations(cli, tmp_path_factory):
+def migrations(topics, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("migration-store-failure")
     store = store_for("postgres", tmp, POSTGRES, "the store-failure test")
-    result = cli("topics", "create")
-    assert result.returncode == 0, result.stdout + result.stderr
     stage = Migrations(tmp, store)
     try:
         stage.seed(100)

@@ -26,10 +26,7 @@ def binary(name):
     return str(path)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def topics(cli):
-    result = cli("topics", "create")
-    assert result.returncode == 0, result.stdout + result.stderr
+pytestmark = pytest.mark.usefixtures("topics")
 
 
 def test_every_service_joins_its_group_and_stops_cleanly_on_sigterm(tmp_path):
