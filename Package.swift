@@ -36,6 +36,7 @@ let package = Package(
         .executable(name: "kafka-bench", targets: ["kafka-bench"]),
         .executable(name: "backfill-bench", targets: ["backfill-bench"]),
         .executable(name: "migration-bench", targets: ["migration-bench"]),
+        .executable(name: "sync-bench", targets: ["sync-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -126,14 +127,27 @@ let package = Package(
             path: "Shared/Migration",
             swiftSettings: swiftSettings
         ),
+        // Sync history without Kafka: session facts and statuses, recording batches, publishing marks,
+        // retention, queries, and the sync-engine simulator.
+        .target(
+            name: "JobstreamSync",
+            dependencies: [
+                "JobstreamMessages",
+                "JobstreamStore",
+                .product(name: "SQLKit", package: "sql-kit"),
+            ],
+            path: "Shared/Sync",
+            swiftSettings: swiftSettings
+        ),
         service("backfill-validator", extra: ["JobstreamStore", "JobstreamBackfill"]),
         service("backfill-processor", extra: ["JobstreamStore", "JobstreamBackfill"]),
         service("migration-runner", extra: ["JobstreamStore", "JobstreamMigration"]),
-        service("sync-history-recorder"),
-        service("jobstream", extra: ["JobstreamStore", "JobstreamBackfill"]),
+        service("sync-history-recorder", extra: ["JobstreamStore", "JobstreamSync"]),
+        service("jobstream", extra: ["JobstreamStore", "JobstreamBackfill", "JobstreamSync"]),
         service("kafka-bench"),
         service("backfill-bench", extra: ["JobstreamStore", "JobstreamBackfill"]),
         service("migration-bench", extra: ["JobstreamStore", "JobstreamMigration"]),
+        service("sync-bench", extra: ["JobstreamStore", "JobstreamSync"]),
         .testTarget(
             name: "JobstreamMessagesTests",
             dependencies: ["JobstreamMessages"],
@@ -150,6 +164,12 @@ let package = Package(
             name: "MigrationTests",
             dependencies: ["JobstreamMigration", "JobstreamStore", "JobstreamMessages"],
             path: "Tests/MigrationTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SyncTests",
+            dependencies: ["JobstreamSync", "JobstreamStore", "JobstreamMessages"],
+            path: "Tests/SyncTests",
             swiftSettings: swiftSettings
         ),
         .testTarget(

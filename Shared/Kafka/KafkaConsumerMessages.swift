@@ -27,6 +27,16 @@ public struct KafkaConsumerMessages: AsyncSequence, Sendable {
         /// up by a thread hop.
         var prefetch: Task<(Deque<KafkaConsumerMessage>, Int), Never>?
 
+        /// The next message already fetched, without waiting; nil when none is buffered. For a service
+        /// that handles messages in batches: it takes what has arrived without holding the batch back.
+        public mutating func nextBuffered() -> KafkaConsumerMessage? {
+            guard !consumer.isStopped else { return nil }
+            while let message = buffer.popFirst() {
+                if consumer.rebalanceCount == bufferRebalances || consumer.isCurrent(message) { return message }
+            }
+            return nil
+        }
+
         /// The next message, or nil once the consumer stopped or closed, or the task was cancelled.
         public mutating func next() async -> KafkaConsumerMessage? {
             while true {

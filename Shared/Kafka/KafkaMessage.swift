@@ -38,10 +38,11 @@ public struct KafkaProducerMessage: Sendable {
     /// The partition; nil lets the partitioner choose from the key (murmur2, as the Java client does).
     public var partition: Int32?
     public var key: [UInt8]?
-    public var value: [UInt8]
+    /// The payload; nil sends a tombstone, which deletes the key from a compacted topic.
+    public var value: [UInt8]?
     public var headers: [KafkaHeader]
 
-    public init(topic: String, partition: Int32? = nil, key: [UInt8]? = nil, value: [UInt8], headers: [KafkaHeader] = []) {
+    public init(topic: String, partition: Int32? = nil, key: [UInt8]? = nil, value: [UInt8]?, headers: [KafkaHeader] = []) {
         self.topic = topic
         self.partition = partition
         self.key = key
@@ -50,8 +51,13 @@ public struct KafkaProducerMessage: Sendable {
     }
 
     /// A message keyed by a UTF-8 string, such as a job id.
-    public init(topic: String, key: String, value: [UInt8], headers: [KafkaHeader] = []) {
+    public init(topic: String, key: String, value: [UInt8]?, headers: [KafkaHeader] = []) {
         self.init(topic: topic, key: Array(key.utf8), value: value, headers: headers)
+    }
+
+    /// A tombstone for `key`: a compacted topic forgets the key's earlier messages.
+    public static func tombstone(topic: String, key: String) -> KafkaProducerMessage {
+        KafkaProducerMessage(topic: topic, key: key, value: nil)
     }
 }
 
@@ -68,8 +74,11 @@ public struct KafkaConsumerMessage: Sendable {
     public let partition: Int32
     public let offset: Int64
     public let key: [UInt8]?
+    /// The payload; empty for a tombstone (see ``isTombstone``).
     public let value: [UInt8]
     public let headers: [KafkaHeader]
+    /// Whether the message has no value at all: a deletion marker on a compacted topic.
+    public let isTombstone: Bool
     /// Milliseconds since the epoch, as the producer or broker stamped it; nil when absent.
     public let timestampMilliseconds: Int64?
     /// The assignment of its partition that delivered it; set by the consumer that handed it out.
@@ -84,7 +93,8 @@ public struct KafkaConsumerMessage: Sendable {
     public func header(_ key: String) -> KafkaHeader? { headers.first { $0.key == key } }
 
     public init(topic: String, partition: Int32, offset: Int64, key: [UInt8]?, value: [UInt8], headers: [KafkaHeader],
-                timestampMilliseconds: Int64?) {
+                timestampMilliseconds: Int64?, isTombstone: Bool = false) {
+        self.isTombstone = isTombstone
         self.topic = topic
         self.partition = partition
         self.offset = offset

@@ -46,9 +46,10 @@ public enum MessageExamples {
                                   crmIdChange: CrmIdChange(previousCrmId: "001XX000003DHOz", newCrmId: "001XX000003DHP0")),
                 jobId: session)
         try add(SyncSessionFinished(finishedAt: later, recordCount: 250), jobId: session)
-        try add(SyncSessionFailed(failedAt: later, reason: "CRM connection failure: connection reset"), jobId: session)
+        try add(SyncSessionFailed(failedAt: later, failure: .crmConnection, reason: "connection reset by peer"), jobId: session)
         try add(SyncHistoryEntry(operation: .scheduled, status: .finishedWithErrors, startedAt: time, finishedAt: later,
-                                 recordsSynced: 247, recordsFailed: 3), jobId: session)
+                                 recordsExpected: 250, recordsSynced: 247, recordsFailed: 3, recordsToRetry: 2,
+                                 recordsNeedingFix: 1, crmIdChanges: 4), jobId: session)
         try add(SyncRetryRequest(scope: .records, operation: .scheduled,
                                  records: [SyncRetryRequest.Record(objectType: "Account", objectId: "A-00012")]), jobId: session)
         return result

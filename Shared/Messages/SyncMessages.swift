@@ -67,13 +67,21 @@ public struct SyncSessionFinished: JobstreamMessage {
     public static let messageType = MessageType.syncSessionFinished
 
     public var finishedAt: Date
-    /// How many record outcomes the engine sent, so the recorder knows when all have arrived.
-    public var recordCount: Int?
+    /// How many record outcomes the engine sent in the session: the recorder closes the session once
+    /// it has counted them all, however late they arrive.
+    public var recordCount: Int
 
-    public init(finishedAt: Date, recordCount: Int? = nil) {
+    public init(finishedAt: Date, recordCount: Int) {
         self.finishedAt = finishedAt
         self.recordCount = recordCount
     }
+}
+
+/// The kinds of system failure that end a sync session prematurely, as the Sync History page lists them.
+public enum SyncSystemFailure: String, CaseIterable, Codable, Sendable {
+    case databaseConnection = "Database connection"
+    case storage = "Storage"
+    case crmConnection = "CRM connection"
 }
 
 /// A system failure ended a session early (topic `jobstream.sync.events`).
@@ -81,11 +89,13 @@ public struct SyncSessionFailed: JobstreamMessage {
     public static let messageType = MessageType.syncSessionFailed
 
     public var failedAt: Date
-    /// e.g. "database connection failure", "storage failure", "CRM connection failure".
+    public var failure: SyncSystemFailure
+    /// What the engine saw, e.g. "connection reset by peer".
     public var reason: String
 
-    public init(failedAt: Date, reason: String) {
+    public init(failedAt: Date, failure: SyncSystemFailure, reason: String) {
         self.failedAt = failedAt
+        self.failure = failure
         self.reason = reason
     }
 }
@@ -98,24 +108,43 @@ public struct SyncHistoryEntry: JobstreamMessage {
     public var operation: SyncOperation
     public var status: SyncSessionStatus
     public var startedAt: Date?
+    /// When the session finished, or failed.
     public var finishedAt: Date?
+    /// How many outcomes the engine said it sent; nil until the session finished.
+    public var recordsExpected: Int?
     public var recordsSynced: Int
     public var recordsFailed: Int
+    /// Failed records the next session retries by itself (e.g. a row lock).
+    public var recordsToRetry: Int
+    /// Failed records that need a manual fix first (e.g. an invalid CRM account id).
+    public var recordsNeedingFix: Int
+    /// Records whose CRM id changed (the CRM Id Change Results).
+    public var crmIdChanges: Int
+    public var failure: SyncSystemFailure?
     public var failureReason: String?
 
     public init(operation: SyncOperation, status: SyncSessionStatus, startedAt: Date? = nil, finishedAt: Date? = nil,
-                recordsSynced: Int, recordsFailed: Int, failureReason: String? = nil) {
+                recordsExpected: Int? = nil, recordsSynced: Int, recordsFailed: Int, recordsToRetry: Int = 0,
+                recordsNeedingFix: Int = 0, crmIdChanges: Int = 0, failure: SyncSystemFailure? = nil,
+                failureReason: String? = nil) {
         self.operation = operation
         self.status = status
         self.startedAt = startedAt
         self.finishedAt = finishedAt
+        self.recordsExpected = recordsExpected
         self.recordsSynced = recordsSynced
         self.recordsFailed = recordsFailed
+        self.recordsToRetry = recordsToRetry
+        self.recordsNeedingFix = recordsNeedingFix
+        self.crmIdChanges = crmIdChanges
+        self.failure = failure
         self.failureReason = failureReason
     }
 }
 
-/// What the next session should retry (topic `jobstream.sync.retries`, keyed by the failed session id).
+/// What the next session should retry (topic `jobstream.sync.retries`, keyed by the session id that
+/// failed). A session with many failed records is split into parts of at most ``maxRecordsPerPart``;
+/// delivery is at least once, so an engine may see a part twice and tells them apart by `part`.
 public struct SyncRetryRequest: JobstreamMessage {
     public static let messageType = MessageType.syncRetry
 
@@ -135,14 +164,22 @@ public struct SyncRetryRequest: JobstreamMessage {
         case records, session
     }
 
+    /// The most records one message carries.
+    public static let maxRecordsPerPart = 1000
+
     public var scope: Scope
     public var operation: SyncOperation
     /// The records to retry; empty when the scope is the whole session.
     public var records: [Record]
+    /// This message's number among the session's retry messages, from 1.
+    public var part: Int
+    public var partCount: Int
 
-    public init(scope: Scope, operation: SyncOperation, records: [Record] = []) {
+    public init(scope: Scope, operation: SyncOperation, records: [Record] = [], part: Int = 1, partCount: Int = 1) {
         self.scope = scope
         self.operation = operation
         self.records = records
+        self.part = part
+        self.partCount = partCount
     }
 }

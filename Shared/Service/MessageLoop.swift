@@ -33,7 +33,7 @@ public final class MessageLoop: Service, Sendable {
     private let deadLetters: DeadLetterPublisher
     private let handler: MessageHandler
     private let logger: Logger
-    private let stopping = Atomic<Bool>(false)
+    private let stopping = StopSignal()
 
     public init(consumer: KafkaConsumer, deadLetters: DeadLetterPublisher, logger: Logger, handler: @escaping MessageHandler) {
         self.consumer = consumer
@@ -47,10 +47,10 @@ public final class MessageLoop: Service, Sendable {
         await withGracefulShutdownHandler {
             for await message in consumer.messages {
                 await process(message)
-                if stopping.load(ordering: .relaxed) { break }
+                if stopping.isSet { break }
             }
         } onGracefulShutdown: { [self] in
-            stopping.store(true, ordering: .relaxed)
+            stopping.set()
             consumer.stopConsuming()
         }
         await consumer.close()
@@ -70,31 +70,61 @@ public final class MessageLoop: Service, Sendable {
             return
         }
         logger[metadataKey: "job.id"] = "\(envelope.jobId)"
-        var delay = Duration.milliseconds(200)
-        while true {
+        // Not handled when stopping first: not marked processed, so the message is delivered again.
+        _ = await retryingUntilDone(what: "handling \(envelope.type.rawValue)", logger: logger, stopping: stopping) {
             do {
                 try await handler(envelope, message, logger)
                 consumer.markProcessed(message)
-                return
             } catch let error as UnprocessableMessage {
                 await deadLetter(message, reason: error.reason)
-                return
-            } catch {
-                // Not marked processed: if we stop now, the message is delivered again.
-                guard !stopping.load(ordering: .relaxed), !Task.isCancelled else { return }
-                logger.error("handling \(envelope.type.rawValue) failed, retrying in \(delay): \(error)")
-                try? await Task.sleep(for: delay)
-                delay = min(delay * 2, .seconds(30))
             }
         }
     }
 
     private func deadLetter(_ message: KafkaConsumerMessage, reason: String) async {
+        await deadLetters.deadLetter(message, reason: reason, consumer: consumer, stopping: stopping)
+    }
+}
+
+/// Runs `body` until it returns, retrying a failure with backoff (200 ms doubling, capped at 30 s).
+/// Returns false if the service began stopping (or the task was cancelled) before it succeeded.
+func retryingUntilDone(what: String, logger: Logger, stopping: StopSignal,
+                       _ body: () async throws -> Void) async -> Bool {
+    var delay = Duration.milliseconds(200)
+    while true {
         do {
-            try await deadLetters.publish(message, reason: reason) { [self] in stopping.load(ordering: .relaxed) }
+            try await body()
+            return true
+        } catch {
+            guard !stopping.isSet, !Task.isCancelled else { return false }
+            logger.error("\(what) failed, retrying in \(delay): \(error)")
+            try? await Task.sleep(for: delay)
+            delay = min(delay * 2, .seconds(30))
+        }
+    }
+}
+
+extension DeadLetterPublisher {
+    /// Dead-letters `message` and then marks it processed; if the service stops before the dead letter
+    /// is written, the message stays unmarked and is delivered again.
+    func deadLetter(_ message: KafkaConsumerMessage, reason: String, consumer: KafkaConsumer,
+                    stopping: StopSignal) async {
+        do {
+            try await publish(message, reason: reason) { stopping.isSet }
             consumer.markProcessed(message)
         } catch {
             logger.error("stopped before the dead letter was written; the message will be delivered again")
         }
+    }
+}
+
+/// Set once when a service begins to stop; loops check it between messages and retries.
+final class StopSignal: Sendable {
+    private let flag = Atomic<Bool>(false)
+
+    var isSet: Bool { flag.load(ordering: .relaxed) }
+
+    func set() {
+        flag.store(true, ordering: .relaxed)
     }
 }

@@ -14,11 +14,25 @@ public struct ServiceContext: Sendable {
 /// What a service runs: the handler of its consumed messages, and services that run beside the
 /// consume loop (e.g. a job supervisor). Those stop after the loop and before the producer.
 public struct ServiceStage: Sendable {
-    public var handler: MessageHandler
+    /// How consumed messages reach the stage.
+    enum Consumption: Sendable {
+        case oneByOne(MessageHandler)
+        case batches(maxSize: Int, check: MessageCheck, handler: BatchHandler)
+    }
+
+    var consumption: Consumption
     public var services: [any Service]
 
+    /// A stage that handles one message at a time (``MessageLoop``).
     public init(services: [any Service] = [], handler: @escaping MessageHandler) {
-        self.handler = handler
+        self.consumption = .oneByOne(handler)
+        self.services = services
+    }
+
+    /// A stage that handles what has arrived in batches of up to `maxBatchSize` (``BatchMessageLoop``).
+    public init(services: [any Service] = [], maxBatchSize: Int, check: @escaping MessageCheck,
+                batchHandler: @escaping BatchHandler) {
+        self.consumption = .batches(maxSize: maxBatchSize, check: check, handler: batchHandler)
         self.services = services
     }
 }
@@ -44,13 +58,22 @@ public enum ServiceRunner {
         let kafka = try options.kafkaConfiguration(defaultClientID: name)
         let group = options.group ?? "jobstream.\(name)"
         let producer = try KafkaProducer(configuration: ProducerConfiguration(kafka: kafka), logger: logger)
-        let consumer = try KafkaConsumer(configuration: ConsumerConfiguration(kafka: kafka, groupID: group, topics: topics),
-                                         logger: logger)
         let context = ServiceContext(name: name, kafka: kafka, producer: producer, logger: logger)
         let stage = try await makeStage(context)
-        let loop = MessageLoop(consumer: consumer,
-                               deadLetters: DeadLetterPublisher(producer: producer, consumerGroup: group, logger: logger),
-                               logger: logger, handler: acceptingOnly(accepting, name: name, stage.handler))
+        var consumerConfiguration = ConsumerConfiguration(kafka: kafka, groupID: group, topics: topics)
+        let deadLetters = DeadLetterPublisher(producer: producer, consumerGroup: group, logger: logger)
+        let loop: any Service
+        switch stage.consumption {
+        case .oneByOne(let handler):
+            let consumer = try KafkaConsumer(configuration: consumerConfiguration, logger: logger)
+            loop = MessageLoop(consumer: consumer, deadLetters: deadLetters, logger: logger,
+                               handler: acceptingOnly(accepting, name: name, handler))
+        case .batches(let maxSize, let check, let handler):
+            consumerConfiguration.pollBatchSize = maxSize
+            let consumer = try KafkaConsumer(configuration: consumerConfiguration, logger: logger)
+            loop = BatchMessageLoop(consumer: consumer, deadLetters: deadLetters, accepting: accepting, maxBatchSize: maxSize,
+                                    logger: logger, check: check, handler: handler)
+        }
         logger.info("\(name) starting", metadata: [
             "librdkafka": "\(LibrdkafkaVersion.linkedText)", "brokers": "\(kafka.brokers)",
             "group": "\(group)", "topics": "\(topics.joined(separator: ","))",

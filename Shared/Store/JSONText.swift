@@ -37,3 +37,50 @@ public enum JSONRows {
         }
     }
 }
+
+/// Builds the JSON array of rows that ``JSONRows`` unpacks: `[[value, …], …]`.
+public struct JSONRowsBuilder: Sendable {
+    public private(set) var json = "["
+    public private(set) var rowCount = 0
+    private var rowIsEmpty = true
+
+    public init(reservingBytes: Int = 0) {
+        json.reserveCapacity(reservingBytes)
+    }
+
+    /// Starts the next row; the values added until the next call belong to it.
+    public mutating func startRow() {
+        if rowCount > 0 { json += "]," }
+        json += "["
+        rowCount += 1
+        rowIsEmpty = true
+    }
+
+    public mutating func add(_ value: String?) {
+        separate()
+        if let value { JSONText.append(value, to: &json) } else { json += "null" }
+    }
+
+    public mutating func add(_ value: Int?) {
+        separate()
+        json += value.map(String.init) ?? "null"
+    }
+
+    public mutating func add(_ value: Int64?) {
+        add(value.map(Int.init))
+    }
+
+    public mutating func add(_ value: Bool) {
+        add(value ? 1 : 0)
+    }
+
+    /// The finished array.
+    public var text: String {
+        rowCount == 0 ? "[]" : json + "]]"
+    }
+
+    private mutating func separate() {
+        if !rowIsEmpty { json += "," }
+        rowIsEmpty = false
+    }
+}

@@ -55,10 +55,12 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
     case unreachable(String)
     case notFound(String)
     case conflict(String)
+    /// A stored value this build cannot read (written by something else, or damaged).
+    case corrupt(String)
 
     public var description: String {
         switch self {
-        case .badLocation(let text), .unreachable(let text), .notFound(let text), .conflict(let text): text
+        case .badLocation(let text), .unreachable(let text), .notFound(let text), .conflict(let text), .corrupt(let text): text
         }
     }
 }

@@ -157,6 +157,65 @@ enum StoreSchema {
             PRIMARY KEY (cutover_date, charge_id)
         )
         """,
+        // The sync history: one row per session, whatever order its events came in. `status` is
+        // derived from the other columns (SyncSessionFacts). `summary_pending` and `retry_pending`
+        // are an outbox: set in the transaction that changed the session, cleared once the summary or
+        // retry request is on its topic, so a crash in between publishes it later instead of never.
+        """
+        CREATE TABLE IF NOT EXISTS sync_sessions (
+            session_id TEXT PRIMARY KEY,
+            operation TEXT,
+            started_at BIGINT,
+            finish_reported_at BIGINT,
+            records_expected BIGINT,
+            failed_at BIGINT,
+            failure_kind TEXT,
+            failure_reason TEXT,
+            status TEXT NOT NULL,
+            finished_at BIGINT,
+            records_synced BIGINT NOT NULL DEFAULT 0,
+            records_failed BIGINT NOT NULL DEFAULT 0,
+            records_to_retry BIGINT NOT NULL DEFAULT 0,
+            crm_id_changes BIGINT NOT NULL DEFAULT 0,
+            version BIGINT NOT NULL DEFAULT 1,
+            summary_pending SMALLINT NOT NULL DEFAULT 0,
+            retry_pending SMALLINT NOT NULL DEFAULT 0,
+            changed_at BIGINT NOT NULL
+        )
+        """,
+        // Newest first, with or without an operation filter (the Sync History list).
+        "CREATE INDEX IF NOT EXISTS sync_sessions_started ON sync_sessions (started_at)",
+        "CREATE INDEX IF NOT EXISTS sync_sessions_operation_started ON sync_sessions (operation, started_at)",
+        // Retention: finished 30 days ago or more; never finished and untouched as long.
+        "CREATE INDEX IF NOT EXISTS sync_sessions_finished ON sync_sessions (finished_at)",
+        "CREATE INDEX IF NOT EXISTS sync_sessions_changed ON sync_sessions (changed_at)",
+        "CREATE INDEX IF NOT EXISTS sync_sessions_summary_pending ON sync_sessions (changed_at) WHERE summary_pending = 1",
+        "CREATE INDEX IF NOT EXISTS sync_sessions_retry_pending ON sync_sessions (changed_at) WHERE retry_pending = 1",
+        // Every record outcome of a session, once each; a repeated outcome is a duplicate event.
+        """
+        CREATE TABLE IF NOT EXISTS sync_records (
+            session_id TEXT NOT NULL,
+            object_type TEXT NOT NULL,
+            object_id TEXT NOT NULL,
+            success SMALLINT NOT NULL,
+            crm_id TEXT,
+            error_code TEXT,
+            error_message TEXT,
+            retryable SMALLINT NOT NULL,
+            PRIMARY KEY (session_id, object_type, object_id)
+        )
+        """,
+        // The CRM Id Change Results, detail rows of their session: retention deletes them with it.
+        """
+        CREATE TABLE IF NOT EXISTS sync_crm_id_changes (
+            session_id TEXT NOT NULL,
+            object_type TEXT NOT NULL,
+            object_id TEXT NOT NULL,
+            previous_crm_id TEXT NOT NULL,
+            new_crm_id TEXT NOT NULL,
+            PRIMARY KEY (session_id, object_type, object_id)
+        )
+        """,
     ]
 
     static func create(in store: Store) async throws {

@@ -41,6 +41,7 @@ FILE = obj({"path": NONEMPTY, "name": NONEMPTY}, {"sizeBytes": COUNT},
 BACKFILL_STATUS = enum("Accepted", "Pending", "Processing", "Failed", "Completed", "Canceled")
 MIGRATION_STATUS = enum("Accepted", "In progress", "Error", "Completed", "Completed-Warning")
 SYNC_STATUS = enum("Running", "Finished", "Finished with Errors", "Failure")
+SYNC_FAILURE = enum("Database connection", "Storage", "CRM connection")
 SYNC_OPERATION = enum("Manual", "Scheduled", "Real-time", "On-demand", "Clean-up")
 
 PAYLOADS = {
@@ -85,16 +86,22 @@ PAYLOADS = {
         {"crmId": STRING, "errorCode": STRING, "errorMessage": STRING,
          "crmIdChange": obj({"previousCrmId": STRING, "newCrmId": STRING})},
         "one record's outcome in a session"),
-    "sync.session-finished": obj({"finishedAt": TIME}, {"recordCount": COUNT}, "a session closed normally"),
-    "sync.session-failed": obj({"failedAt": TIME, "reason": STRING}, None, "a system failure ended a session"),
+    "sync.session-finished": obj({"finishedAt": TIME, "recordCount": COUNT}, None,
+                                 "a session closed normally after reporting recordCount record outcomes"),
+    "sync.session-failed": obj({"failedAt": TIME, "failure": SYNC_FAILURE, "reason": STRING}, None,
+                               "a system failure ended a session"),
     "sync.history": obj(
-        {"operation": SYNC_OPERATION, "status": SYNC_STATUS, "recordsSynced": COUNT, "recordsFailed": COUNT},
-        {"startedAt": TIME, "finishedAt": TIME, "failureReason": STRING},
-        "a session's line in the Sync History"),
+        {"operation": SYNC_OPERATION, "status": SYNC_STATUS, "recordsSynced": COUNT, "recordsFailed": COUNT,
+         "recordsToRetry": COUNT, "recordsNeedingFix": COUNT, "crmIdChanges": COUNT},
+        {"startedAt": TIME, "finishedAt": TIME, "recordsExpected": COUNT, "failure": SYNC_FAILURE,
+         "failureReason": STRING},
+        "a session's line in the Sync History; a message with a null value (a tombstone) means retention "
+        "deleted the session"),
     "sync.retry": obj(
         {"scope": enum("records", "session"), "operation": SYNC_OPERATION,
-         "records": array(obj({"objectType": NONEMPTY, "objectId": NONEMPTY}))},
-        None, "what the next sync session retries"),
+         "records": array(obj({"objectType": NONEMPTY, "objectId": NONEMPTY})),
+         "part": {"type": "integer", "minimum": 1}, "partCount": {"type": "integer", "minimum": 1}},
+        None, "what the next sync session retries: the failed records, or the whole session after a Failure"),
 }
 
 TOPICS = {

@@ -58,7 +58,8 @@ extension RDKafkaClient {
         return .message(KafkaConsumerMessage(
             topic: topic, partition: record.partition, offset: record.offset, key: key, value: value,
             headers: headers(of: message),
-            timestampMilliseconds: timestampType == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? nil : timestamp))
+            timestampMilliseconds: timestampType == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? nil : timestamp,
+            isTombstone: record.payload == nil))
     }
 
     private static func headers(of message: UnsafeMutablePointer<rd_kafka_message_t>) -> [KafkaHeader] {

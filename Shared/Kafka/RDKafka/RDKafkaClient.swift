@@ -99,10 +99,10 @@ final class RDKafkaClient: @unchecked Sendable {
             }
         }
         let partition = message.partition ?? RD_KAFKA_PARTITION_UA
-        let result = message.value.withUnsafeBytes { value in
+        let result = withOptionalBytes(message.value) { value in
             withOptionalBytes(message.key) { key in
                 jobstream_produce(handle, message.topic, partition, key?.baseAddress, key?.count ?? 0,
-                                  value.baseAddress, value.count, headers, UnsafeMutableRawPointer(bitPattern: waiter))
+                                  value?.baseAddress, value?.count ?? 0, headers, UnsafeMutableRawPointer(bitPattern: waiter))
             }
         }
         if result != RD_KAFKA_RESP_ERR_NO_ERROR, let headers {

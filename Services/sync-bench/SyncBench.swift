@@ -1,0 +1,4 @@
+@main
+struct SyncBench {
+    static func main() {}
+}

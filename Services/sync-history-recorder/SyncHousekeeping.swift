@@ -1,0 +1,42 @@
+import Foundation
+import JobstreamSync
+import Logging
+import ServiceLifecycle
+
+/// The recorder's timers: publishes what was left waiting (by a crash, or a broker outage) and
+/// applies retention even when no session ends.
+struct SyncHousekeeping: Service {
+    let publisher: SyncPublisher
+    let retention: SyncRetention
+    /// How often retention runs on its own (it also runs whenever a session ends).
+    let retentionInterval: Duration
+    /// How often waiting summaries and retry requests are looked for.
+    let sweepInterval: Duration
+    let logger: Logger
+
+    func run() async throws {
+        let clock = ContinuousClock()
+        var nextRetention = clock.now
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                // Waiting longer than a sweep: no batch is about to publish it.
+                try await publisher.publishPending(of: nil, changedBefore: Date().addingTimeInterval(-sweepInterval.seconds))
+                if clock.now >= nextRetention {
+                    _ = try await publisher.applyRetention(retention)
+                    nextRetention = clock.now.advanced(by: retentionInterval)
+                }
+            } catch {
+                logger.warning("sync housekeeping failed, trying again in \(sweepInterval): \(error)")
+            }
+            try? await Task.sleep(for: sweepInterval)
+        }
+    }
+}
+
+extension Duration {
+    /// The duration in seconds, with fractions.
+    var seconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+}

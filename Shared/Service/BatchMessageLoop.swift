@@ -1,0 +1,99 @@
+import JobstreamMessages
+import Kafka
+import Logging
+import ServiceLifecycle
+
+/// A decoded message and the Kafka message it came in.
+public struct ReceivedMessage: Sendable {
+    public let envelope: AnyEnvelope
+    public let message: KafkaConsumerMessage
+}
+
+/// Handles a batch of decoded, checked messages at once (say, in one database transaction). Return to
+/// mark them all processed; throw to have the whole batch retried, so its effects must be idempotent.
+public typealias BatchHandler = @Sendable (_ batch: [ReceivedMessage], _ logger: Logger) async throws -> Void
+
+/// Why a message cannot be handled, or nil if it can; checked before its batch reaches the handler.
+public typealias MessageCheck = @Sendable (_ envelope: AnyEnvelope) -> String?
+
+/// Consumes messages in batches: whatever has arrived, up to `maxBatchSize`, goes to the handler in
+/// one call. For stages whose cost is per batch rather than per message, such as a database commit.
+///
+/// A message that cannot be decoded, is of a type the stage does not accept, or fails the check is
+/// dead-lettered with the reason, and the rest of its batch is handled. The batch is marked processed
+/// only after the handler returned; a failure is retried with backoff until it succeeds or the
+/// service shuts down, so nothing is lost and nothing is committed before its effect is durable.
+public final class BatchMessageLoop: Service, Sendable {
+    private let consumer: KafkaConsumer
+    private let deadLetters: DeadLetterPublisher
+    private let accepting: Set<MessageType>
+    private let maxBatchSize: Int
+    private let check: MessageCheck
+    private let handler: BatchHandler
+    private let logger: Logger
+    private let stopping = StopSignal()
+
+    public init(consumer: KafkaConsumer, deadLetters: DeadLetterPublisher, accepting: Set<MessageType>, maxBatchSize: Int,
+                logger: Logger, check: @escaping MessageCheck, handler: @escaping BatchHandler) {
+        self.consumer = consumer
+        self.deadLetters = deadLetters
+        self.accepting = accepting
+        self.maxBatchSize = max(1, maxBatchSize)
+        self.check = check
+        self.handler = handler
+        self.logger = logger
+    }
+
+    /// Consumes until graceful shutdown, then commits finished work and leaves the group.
+    public func run() async throws {
+        await withGracefulShutdownHandler {
+            var messages = consumer.messages.makeAsyncIterator()
+            while let first = await messages.next() {
+                var batch = [first]
+                while batch.count < maxBatchSize, let next = messages.nextBuffered() {
+                    batch.append(next)
+                }
+                await process(batch)
+                if stopping.isSet { break }
+            }
+        } onGracefulShutdown: { [self] in
+            stopping.set()
+            consumer.stopConsuming()
+        }
+        await consumer.close()
+    }
+
+    /// Decodes and checks each message, dead-letters the refused ones, and handles the rest.
+    func process(_ batch: [KafkaConsumerMessage]) async {
+        var accepted: [ReceivedMessage] = []
+        accepted.reserveCapacity(batch.count)
+        for message in batch {
+            let envelope: AnyEnvelope
+            do {
+                envelope = try MessageCodec.decode(message.value)
+            } catch {
+                await deadLetters.deadLetter(message, reason: error.description, consumer: consumer, stopping: stopping)
+                continue
+            }
+            let problem = accepting.contains(envelope.type)
+                ? check(envelope)
+                : "this stage does not handle \(envelope.type.rawValue) messages (found on \(message.topic))"
+            if let problem {
+                await deadLetters.deadLetter(message, reason: problem, consumer: consumer, stopping: stopping)
+            } else {
+                accepted.append(ReceivedMessage(envelope: envelope, message: message))
+            }
+        }
+        guard !accepted.isEmpty else { return }
+        let first = accepted[0].message
+        var logger = self.logger
+        logger[metadataKey: "kafka.batch"] = "\(accepted.count) messages from \(first.topic)[\(first.partition)]@\(first.offset)"
+        // Not handled when stopping first: nothing is marked, so the batch is delivered again.
+        _ = await retryingUntilDone(what: "handling a batch", logger: logger, stopping: stopping) {
+            try await handler(accepted, logger)
+            for received in accepted {
+                consumer.markProcessed(received.message)
+            }
+        }
+    }
+}
