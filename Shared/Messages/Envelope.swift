@@ -29,6 +29,20 @@ public struct AnyEnvelope: Sendable {
     public let time: Date
     public let payload: any JobstreamMessage
 
+    init(type: MessageType, version: SchemaVersion, jobId: String, time: Date, payload: any JobstreamMessage) {
+        self.type = type
+        self.version = version
+        self.jobId = jobId
+        self.time = time
+        self.payload = payload
+    }
+
+    /// A typed envelope as one of any type.
+    public init<T: JobstreamMessage>(_ envelope: Envelope<T>) {
+        self.init(type: T.messageType, version: envelope.version, jobId: envelope.jobId, time: envelope.time,
+                  payload: envelope.payload)
+    }
+
     /// The payload as `T`, or nil if the message is of another type.
     public func payload<T: JobstreamMessage>(as: T.Type) -> T? {
         payload as? T

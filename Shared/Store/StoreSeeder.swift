@@ -95,15 +95,16 @@ public struct StoreSeeder: Sendable {
     }
 }
 
-/// A small, fast, seedable pseudo-random generator (SplitMix64), so sample data is reproducible.
-struct SplitMix64 {
+/// A small, fast, seedable pseudo-random generator (SplitMix64), so sample data and simulations are
+/// reproducible.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
-    init(seed: UInt64) {
+    public init(seed: UInt64) {
         state = seed
     }
 
-    mutating func next() -> UInt64 {
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE5_E9B9

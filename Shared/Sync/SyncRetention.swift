@@ -49,7 +49,11 @@ public struct SyncRetention: Sendable {
         public var records = 0
         public var crmIdChanges = 0
 
-        public init() {}
+        public init(sessions: Int = 0, records: Int = 0, crmIdChanges: Int = 0) {
+            self.sessions = sessions
+            self.records = records
+            self.crmIdChanges = crmIdChanges
+        }
     }
 
     /// Deletes the sessions and their detail rows in one transaction.

@@ -1,5 +1,6 @@
 import Foundation
 import JobstreamMessages
+import JobstreamStore
 
 /// Plans realistic sync sessions as a sync engine would report them, for `jobstream sync simulate`:
 /// demos, tests and benchmarks. It is a simulator: no CRM is involved.
@@ -62,13 +63,19 @@ public struct SyncSimulation: Sendable {
     /// The sessions, in sending order.
     public func sessions() -> [Session] {
         var random = SplitMix64(seed: settings.seed)
-        return (0..<settings.sessions).map { number in plan(number, random: &random) }
+        // Delivery (duplicates, order) draws from its own generator: the same seed plans the same
+        // sessions whether or not they are delivered in disorder.
+        var delivery = SplitMix64(seed: settings.seed ^ 0x5EED_DE11_7E4A_0001)
+        return (0..<settings.sessions).map { number in plan(number, random: &random, delivery: &delivery) }
     }
 
-    private func plan(_ number: Int, random: inout SplitMix64) -> Session {
+    private func plan(_ number: Int, random: inout SplitMix64, delivery: inout SplitMix64) -> Session {
         let id = "\(settings.sessionPrefix)-\(String(format: "%06d", number + 1))"
         let operation = settings.operation ?? SyncOperation.allCases[Int(random.next() % UInt64(SyncOperation.allCases.count))]
-        let startedAt = settings.firstStart.addingTimeInterval(Double(number) * 60)
+        // Whole milliseconds, as the messages carry times.
+        let startMilliseconds = Int64((settings.firstStart.timeIntervalSince1970 * 1000).rounded(.down)) + Int64(number) * 60_000
+        func at(_ milliseconds: Int64) -> Date { Date(timeIntervalSince1970: Double(milliseconds) / 1000) }
+        let startedAt = at(startMilliseconds)
         let failsWhole = random.chance(settings.systemFailureRate)
         // A failed session stops part-way through its records.
         let recordCount = failsWhole ? settings.recordsPerSession / 2 : settings.recordsPerSession
@@ -79,7 +86,7 @@ public struct SyncSimulation: Sendable {
             let (type, prefix) = Self.objectTypes[index % Self.objectTypes.count]
             let objectId = "\(prefix)-\(String(format: "%08d", (number * settings.recordsPerSession + index) % 100_000_000))"
             let crmId = "001" + String(random.next() % 1_000_000_000_000, radix: 36).uppercased()
-            let time = startedAt.addingTimeInterval(Double(index + 1) * 0.01)
+            let time = at(startMilliseconds + Int64(index + 1) * 10)
             let outcome: SyncRecordOutcome
             if random.chance(settings.failureRate) {
                 session.recordsFailed += 1
@@ -102,7 +109,7 @@ public struct SyncSimulation: Sendable {
             }
             events.append((outcome, time))
         }
-        let endedAt = startedAt.addingTimeInterval(Double(recordCount + 1) * 0.01)
+        let endedAt = at(startMilliseconds + Int64(recordCount + 1) * 10)
         session.finishedAt = endedAt
         if failsWhole {
             let failure = SyncSystemFailure.allCases[Int(random.next() % UInt64(SyncSystemFailure.allCases.count))]
@@ -113,32 +120,17 @@ public struct SyncSimulation: Sendable {
             session.expectedStatus = session.recordsFailed > 0 ? .finishedWithErrors : .finished
         }
         if settings.duplicateRate > 0 {
-            events = events.flatMap { random.chance(settings.duplicateRate) ? [$0, $0] : [$0] }
+            events = events.flatMap { delivery.chance(settings.duplicateRate) ? [$0, $0] : [$0] }
         }
         if settings.shuffle {
-            events.shuffle(using: &random)
+            events.shuffle(using: &delivery)
         }
         session.events = events
         return session
     }
 }
 
-/// A small, fast, seedable generator (SplitMix64), so a simulation can be repeated exactly.
-public struct SplitMix64: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-
-    public init(seed: UInt64) {
-        state = seed
-    }
-
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
+extension SplitMix64 {
     /// True with probability `p`.
     mutating func chance(_ p: Double) -> Bool {
         p > 0 && Double(next() >> 11) / Double(1 << 53) < p
