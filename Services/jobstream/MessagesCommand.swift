@@ -139,11 +139,16 @@ struct MessagesCommand: AsyncParsableCommand {
             if !message.headers.isEmpty {
                 fields["headers"] = Dictionary(message.headers.map { ($0.key, $0.text ?? "") }, uniquingKeysWith: { $1 })
             }
-            do {
-                let encoded = try MessageCodec.decode(message.value).encoded()
-                fields["message"] = try JSONSerialization.jsonObject(with: Data(encoded))
-            } catch {
-                fields["error"] = "\(error)"
+            if message.isTombstone {
+                // A deletion marker on a compacted topic: the key's earlier messages go away.
+                fields["tombstone"] = true
+            } else {
+                do {
+                    let encoded = try MessageCodec.decode(message.value).encoded()
+                    fields["message"] = try JSONSerialization.jsonObject(with: Data(encoded))
+                } catch {
+                    fields["error"] = "\(error)"
+                }
             }
             let data = (try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
             return String(decoding: data, as: UTF8.self)

@@ -24,8 +24,8 @@ public struct SyncSimulation: Sendable {
         public var duplicateRate = 0.0
         /// Sends each session's events in random order (outcomes before the start, the finish before outcomes).
         public var shuffle = false
-        /// When the first session starts; later ones start a minute apart.
-        public var firstStart = Date()
+        /// When the last session starts; earlier ones start a minute apart before it.
+        public var lastStart = Date()
         public var seed: UInt64 = 1
         /// Session ids are this prefix followed by a number.
         public var sessionPrefix = "sync"
@@ -73,7 +73,8 @@ public struct SyncSimulation: Sendable {
         let id = "\(settings.sessionPrefix)-\(String(format: "%06d", number + 1))"
         let operation = settings.operation ?? SyncOperation.allCases[Int(random.next() % UInt64(SyncOperation.allCases.count))]
         // Whole milliseconds, as the messages carry times.
-        let startMilliseconds = Int64((settings.firstStart.timeIntervalSince1970 * 1000).rounded(.down)) + Int64(number) * 60_000
+        let startMilliseconds = Int64((settings.lastStart.timeIntervalSince1970 * 1000).rounded(.down))
+            - Int64(settings.sessions - 1 - number) * 60_000
         func at(_ milliseconds: Int64) -> Date { Date(timeIntervalSince1970: Double(milliseconds) / 1000) }
         let startedAt = at(startMilliseconds)
         let failsWhole = random.chance(settings.systemFailureRate)

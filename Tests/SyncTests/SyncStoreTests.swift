@@ -52,7 +52,7 @@ struct SyncStoreTests {
     }
 
     static func simulation(sessions: Int = 8, seed: UInt64 = 3, duplicates: Double = 0, shuffle: Bool = false,
-                           firstStart: Date = Timestamp.parse("2026-11-20T08:00:00Z")!) -> [SyncSimulation.Session] {
+                           lastStart: Date = Timestamp.parse("2026-11-20T08:00:00Z")!) -> [SyncSimulation.Session] {
         var settings = SyncSimulation.Settings()
         settings.sessions = sessions
         settings.recordsPerSession = 40
@@ -61,7 +61,7 @@ struct SyncStoreTests {
         settings.duplicateRate = duplicates
         settings.shuffle = shuffle
         settings.seed = seed
-        settings.firstStart = firstStart
+        settings.lastStart = lastStart
         return SyncSimulation(settings).sessions()
     }
 
