@@ -14,7 +14,8 @@ from conftest import ROOT, broker
 
 BIN = ROOT / ".build" / "debug"
 TABLES = ["rate_plan_charges", "invoice_items", "backfill_jobs", "backfill_chunks", "backfill_row_errors",
-          "migrations", "migration_slices", "migration_warnings", "revenue_schedules"]
+          "migrations", "migration_slices", "migration_warnings", "revenue_schedules", "sync_sessions", "sync_records",
+          "sync_crm_id_changes"]
 
 
 class Stage:
