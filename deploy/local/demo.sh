@@ -66,16 +66,29 @@ echo
 echo "== the migration log"
 jobstream migration logs --limit 5
 
-examples=$RUN_DIR/examples
-jobstream messages examples -o "$examples" >/dev/null
 echo
-echo "== the sync-history recorder: an example message (its work is still to come)"
-jobstream messages publish --log-level warning --topic jobstream.sync.events "$examples/sync.session-started.json"
-echo "== and a backfill.cancel where the sync-history recorder does not expect one"
-jobstream messages publish --log-level warning --topic jobstream.sync.events "$examples/backfill.cancel.json"
-sleep 3
-grep -hE "received|dead-lettered" "$RUN_DIR"/sync-history-recorder.log \
-  | sed -E "s/^[^ ]+ [a-z]+ jobstream\.([a-z-]+):.*\] /\1: /" || true
+echo "== sync history: the simulator (not a real sync engine) reports six sessions, events twice and out of order"
+jobstream sync simulate --log-level warning --sessions 6 --records 40 --failure-rate 0.03 --system-failure-rate 0.3 \
+  --duplicate-rate 0.2 --shuffle --seed 4 --prefix demo-sync
+for _ in $(seq 1 60); do
+  [ "$(jobstream sync history --limit 1000 | grep -c '^demo-sync-.*Running')" = 0 ] \
+    && [ "$(jobstream sync history --limit 1000 | grep -c '^demo-sync-')" = 6 ] && break
+  sleep 0.5
+done
+echo
+echo "== the sync history, newest first: Finished, Finished with Errors and Failure"
+jobstream sync history --limit 6
+errors=$(jobstream sync history --limit 1000 | awk '/^demo-sync-.*Finished with Errors/ {print $1; exit}')
+if [ -n "$errors" ]; then
+  echo
+  echo "== the detail status of $errors"
+  jobstream sync show "$errors" --records 5
+  jobstream sync failures "$errors" -o "$RUN_DIR/$errors-failures.csv"
+fi
+echo
+echo "== a sync event without the session id it belongs to goes to the dead-letter topic"
+printf '{"type":"sync.session-started","version":"1.0","jobId":"","time":"2026-11-22T10:00:00.000Z","payload":{"operation":"Manual","startedAt":"2026-11-22T10:00:00.000Z"}}' >"$RUN_DIR/bad-sync-event.json"
+jobstream messages publish --log-level warning --topic jobstream.sync.events "$RUN_DIR/bad-sync-event.json" || true
 echo
 echo "== the dead-letter topic"
 jobstream messages tail --log-level warning --topic jobstream.dead-letters --count 1 --seconds 20
