@@ -149,7 +149,7 @@ struct SyncBench: AsyncParsableCommand {
         let operation = "CASE n % 5 " + operations.enumerated().map { "WHEN \($0.offset) THEN \($0.element)" }.joined(separator: " ") + " END"
         let series = store.flavor == .sqlite
             ? "WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < \(sessions)) SELECT n FROM s"
-            : "SELECT generate_series(1, \(sessions)) AS n"
+            : "SELECT CAST(generate_series(1, \(sessions)) AS BIGINT) AS n"
         try await store.withDatabase { database in
             try await database.raw("DELETE FROM sync_sessions WHERE session_id LIKE 'bench-q-%'").run()
             let insert = """
