@@ -116,7 +116,7 @@ def test_history_filters_by_date_range_and_operation(sync):
 
 def test_retention_deletes_old_sessions_with_their_detail_rows(sync):
     old = sync.simulate("--days-ago", "31", "--failure-rate", "0.2", sessions=2, records=50)
-    recent = sync.simulate("--days-ago", "29", sessions=1, records=5)
+    recent = sync.simulate("--days-ago", "29", "--failure-rate", "0", sessions=1, records=5)
     sync.wait_ended(recent)
     ids = ", ".join(f"'{s}'" for s in old)
     sync.poll_until("retention", lambda: [sum(sync.count(f"SELECT COUNT(*) FROM {t} WHERE session_id IN ({ids})")
