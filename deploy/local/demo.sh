@@ -68,8 +68,8 @@ jobstream migration logs --limit 5
 
 echo
 echo "== sync history: the simulator (not a real sync engine) reports six sessions, events twice and out of order"
-jobstream sync simulate --log-level warning --sessions 6 --records 40 --failure-rate 0.03 --system-failure-rate 0.3 \
-  --duplicate-rate 0.2 --shuffle --seed 4 --prefix demo-sync
+jobstream sync simulate --log-level warning --sessions 6 --records 40 --failure-rate 0.02 --system-failure-rate 0.3 \
+  --duplicate-rate 0.2 --shuffle --seed 2 --prefix demo-sync
 for _ in $(seq 1 60); do
   [ "$(jobstream sync history --limit 1000 | grep -c '^demo-sync-.*Running')" = 0 ] \
     && [ "$(jobstream sync history --limit 1000 | grep -c '^demo-sync-')" = 6 ] && break
