@@ -68,17 +68,18 @@ jobstream migration logs --limit 5
 
 echo
 echo "== sync history: the simulator (not a real sync engine) reports six sessions, events twice and out of order"
+sync_prefix=demo-sync-$(date +%H%M%S)
 jobstream sync simulate --log-level warning --sessions 6 --records 40 --failure-rate 0.02 --system-failure-rate 0.3 \
-  --duplicate-rate 0.2 --shuffle --seed 2 --prefix demo-sync
+  --duplicate-rate 0.2 --shuffle --seed 2 --prefix "$sync_prefix"
 for _ in $(seq 1 60); do
-  [ "$(jobstream sync history --limit 1000 | grep -c '^demo-sync-.*Running')" = 0 ] \
-    && [ "$(jobstream sync history --limit 1000 | grep -c '^demo-sync-')" = 6 ] && break
+  [ "$(jobstream sync history --limit 1000 | grep -c "^$sync_prefix-.*Running")" = 0 ] \
+    && [ "$(jobstream sync history --limit 1000 | grep -c "^$sync_prefix-")" = 6 ] && break
   sleep 0.5
 done
 echo
 echo "== the sync history, newest first: Finished, Finished with Errors and Failure"
 jobstream sync history --limit 6
-errors=$(jobstream sync history --limit 1000 | awk '/^demo-sync-.*Finished with Errors/ {print $1; exit}')
+errors=$(jobstream sync history --limit 1000 | awk -v p="^$sync_prefix-" '$0 ~ p && /Finished with Errors/ {print $1; exit}')
 if [ -n "$errors" ]; then
   echo
   echo "== the detail status of $errors"
