@@ -18,32 +18,17 @@ public enum MessageCodec {
         try encode(Envelope(jobId: jobId, time: time, payload: payload))
     }
 
-    /// Decodes an envelope of any known type.
+    /// Decodes an envelope of any known type, parsing the JSON once.
     public static func decode(_ bytes: [UInt8]) throws(MessageDecodingError) -> AnyEnvelope {
-        let data = Data(bytes)
-        let decoder = makeDecoder()
-        let header: Header
         do {
-            header = try decoder.decode(Header.self, from: data)
+            return try makeDecoder().decode(AnyFrame.self, from: Data(bytes)).envelope
+        } catch let refusal as Refusal {
+            throw refusal.error
+        } catch let failure as PayloadFailure {
+            throw MessageDecodingError.describe(failure.underlying, in: failure.type)
         } catch {
             throw MessageDecodingError.describe(error, in: nil)
         }
-        guard let type = MessageType(rawValue: header.type) else {
-            throw .unknownType(header.type)
-        }
-        guard let version = SchemaVersion(header.version) else {
-            throw .invalidEnvelope("version \"\(header.version)\" is not MAJOR.MINOR")
-        }
-        guard version.major <= SchemaVersion.current.major else {
-            throw .unsupportedVersion(type: type, version: version, newestSupported: .current)
-        }
-        let payload: any JobstreamMessage
-        do {
-            payload = try decodePayload(type.payloadType, from: data, decoder: decoder)
-        } catch {
-            throw MessageDecodingError.describe(error, in: type)
-        }
-        return AnyEnvelope(type: type, version: version, jobId: header.jobId, time: header.time, payload: payload)
     }
 
     /// Decodes an envelope that must be of `Payload`'s type.
@@ -54,11 +39,6 @@ public enum MessageCodec {
             throw .unexpectedType(expected: Payload.messageType, found: any.type)
         }
         return envelope
-    }
-
-    private static func decodePayload<Payload: JobstreamMessage>(_ type: Payload.Type, from data: Data,
-                                                                 decoder: JSONDecoder) throws -> Payload {
-        try decoder.decode(PayloadOnly<Payload>.self, from: data).payload
     }
 
     static func makeEncoder() -> JSONEncoder {
@@ -93,15 +73,47 @@ public enum MessageCodec {
         let payload: Payload
     }
 
-    /// The envelope fields every reader needs before it knows the payload type.
-    private struct Header: Decodable {
-        let type: String
-        let version: String
-        let jobId: String
-        let time: Date
+    /// An envelope of any type, decoded in one pass: the envelope fields first (a fault there is an
+    /// invalid envelope), then the type and version checks, then the payload as its type says.
+    private struct AnyFrame: Decodable {
+        let envelope: AnyEnvelope
+
+        enum CodingKeys: String, CodingKey {
+            case type, version, jobId, time, payload
+        }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            let typeName = try container.decode(String.self, forKey: .type)
+            let versionText = try container.decode(String.self, forKey: .version)
+            let jobId = try container.decode(String.self, forKey: .jobId)
+            let time = try container.decode(Date.self, forKey: .time)
+            guard let type = MessageType(rawValue: typeName) else { throw Refusal(error: .unknownType(typeName)) }
+            guard let version = SchemaVersion(versionText) else {
+                throw Refusal(error: .invalidEnvelope("version \"\(versionText)\" is not MAJOR.MINOR"))
+            }
+            guard version.major <= SchemaVersion.current.major else {
+                throw Refusal(error: .unsupportedVersion(type: type, version: version, newestSupported: .current))
+            }
+            func payload<T: JobstreamMessage>(_ payloadType: T.Type) throws -> any JobstreamMessage {
+                try container.decode(payloadType, forKey: .payload)
+            }
+            do {
+                envelope = AnyEnvelope(type: type, version: version, jobId: jobId, time: time, payload: try payload(type.payloadType))
+            } catch {
+                throw PayloadFailure(type: type, underlying: error)
+            }
+        }
     }
 
-    private struct PayloadOnly<Payload: JobstreamMessage>: Decodable {
-        let payload: Payload
+    /// A message refused for what its envelope says (unknown type, unreadable or newer version).
+    private struct Refusal: Error {
+        let error: MessageDecodingError
+    }
+
+    /// A payload that does not fit its type.
+    private struct PayloadFailure: Error {
+        let type: MessageType
+        let underlying: any Error
     }
 }

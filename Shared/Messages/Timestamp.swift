@@ -7,9 +7,41 @@ public enum Timestamp {
         date.formatted(withFraction)
     }
 
-    /// Accepts times with or without fractional seconds, with `Z` or an offset.
+    /// Accepts times with or without fractional seconds, with `Z` or an offset. An impossible time in
+    /// jobstream's own shape (hour 24, February 30) is refused, where the general parser would roll it over.
     public static func parse(_ text: String) -> Date? {
-        (try? withFraction.parse(text)) ?? (try? Date.ISO8601FormatStyle().parse(text))
+        if hasCommonShape(text) { return utcMilliseconds(text) }
+        return (try? withFraction.parse(text)) ?? (try? Date.ISO8601FormatStyle().parse(text))
+    }
+
+    private static func hasCommonShape(_ text: String) -> Bool {
+        let bytes = Array(text.utf8.prefix(25))
+        return bytes.count == 24 && bytes[4] == UInt8(ascii: "-") && bytes[7] == UInt8(ascii: "-")
+            && bytes[10] == UInt8(ascii: "T") && bytes[19] == UInt8(ascii: ".") && bytes[23] == UInt8(ascii: "Z")
+    }
+
+    /// The common shape every jobstream writer uses, `YYYY-MM-DDTHH:MM:SS.mmmZ`, read directly: the
+    /// general parser cost more than the rest of decoding a small message. Nil for any other shape.
+    static func utcMilliseconds(_ text: String) -> Date? {
+        var text = text
+        return text.withUTF8 { bytes -> Date? in
+            guard bytes.count == 24, bytes[10] == UInt8(ascii: "T"), bytes[13] == UInt8(ascii: ":"),
+                  bytes[16] == UInt8(ascii: ":"), bytes[19] == UInt8(ascii: "."), bytes[23] == UInt8(ascii: "Z"),
+                  let date = CalendarDate(String(decoding: UnsafeBufferPointer(rebasing: bytes[0..<10]), as: UTF8.self))
+            else { return nil }
+            func number(_ range: Range<Int>) -> Int? {
+                var value = 0
+                for byte in bytes[range] {
+                    guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else { return nil }
+                    value = value * 10 + Int(byte - UInt8(ascii: "0"))
+                }
+                return value
+            }
+            guard let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19),
+                  let millisecond = number(20..<23), hour < 24, minute < 60, second < 60 else { return nil }
+            let seconds = ((date.daysSinceEpoch * 24 + hour) * 60 + minute) * 60 + second
+            return Date(timeIntervalSince1970: Double(seconds * 1000 + millisecond) / 1000)
+        }
     }
 
     private static let withFraction = Date.ISO8601FormatStyle(includingFractionalSeconds: true)

@@ -1,5 +1,5 @@
 import Foundation
-import JobstreamMessages
+@testable import JobstreamMessages
 import Testing
 
 @Suite("Message codec")
@@ -124,5 +124,21 @@ struct MessageCodecTests {
         let bytes = try MessageCodec.encode(BackfillCancel(requestedBy: "a"), jobId: "x",
                                             time: Date(timeIntervalSince1970: 1_800_000_000.25))
         #expect(String(decoding: bytes, as: UTF8.self).contains(#""time":"2027-01-15T08:00:00.250Z""#))
+    }
+
+    @Test("the direct reading of YYYY-MM-DDTHH:MM:SS.mmmZ agrees with the general parser, and refuses what it refuses")
+    func fastTimes() throws {
+        let general = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+        for text in ["2026-11-22T10:00:00.000Z", "1970-01-01T00:00:00.001Z", "2024-02-29T23:59:59.999Z", "2099-12-31T12:34:56.789Z"] {
+            let direct = try #require(Timestamp.utcMilliseconds(text) as Date?, "\(text)")
+            #expect(abs(direct.timeIntervalSince1970 - (try general.parse(text)).timeIntervalSince1970) < 0.0005, "\(text)")
+            #expect(Timestamp.format(direct) == text)
+        }
+        for text in ["2026-11-22T24:00:00.000Z", "2026-02-30T10:00:00.000Z", "2026-11-22 10:00:00.000Z", "2026-11-22T10:00:00.00AZ"] {
+            #expect(Timestamp.utcMilliseconds(text) == nil, "\(text)")
+            #expect(Timestamp.parse(text) == nil, "\(text)")
+        }
+        #expect(Timestamp.utcMilliseconds("2026-11-22T10:00:00+01:00") == nil)
+        #expect(Timestamp.parse("2026-11-22T10:00:00+01:00") == Timestamp.parse("2026-11-22T09:00:00.000Z"), "other shapes still parse")
     }
 }
