@@ -122,11 +122,3 @@ struct SyncSimulate: AsyncParsableCommand {
         return String(decoding: data, as: UTF8.self)
     }
 }
-
-extension Duration {
-    /// The duration in seconds, with fractions.
-    var seconds: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) / 1e18
-    }
-}

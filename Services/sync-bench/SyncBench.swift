@@ -183,11 +183,3 @@ struct SyncBench: AsyncParsableCommand {
         }
     }
 }
-
-extension Duration {
-    /// The duration in seconds, with fractions.
-    var seconds: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) / 1e18
-    }
-}

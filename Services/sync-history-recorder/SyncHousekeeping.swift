@@ -1,4 +1,5 @@
 import Foundation
+import JobstreamService
 import JobstreamSync
 import Logging
 import ServiceLifecycle
@@ -30,13 +31,5 @@ struct SyncHousekeeping: Service {
             }
             try? await Task.sleep(for: sweepInterval)
         }
-    }
-}
-
-extension Duration {
-    /// The duration in seconds, with fractions.
-    var seconds: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) / 1e18
     }
 }
