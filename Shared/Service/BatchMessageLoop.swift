@@ -45,17 +45,24 @@ public final class BatchMessageLoop: Service, Sendable {
     }
 
     /// Consumes until graceful shutdown, then commits finished work and leaves the group.
+    ///
+    /// Decoding a batch overlaps with handling the one before (say, its database transaction); the
+    /// handler still sees the batches one at a time, in order.
     public func run() async throws {
         await withGracefulShutdownHandler {
             var messages = consumer.messages.makeAsyncIterator()
+            var handling: Task<Void, Never>?
             while let first = await messages.next() {
                 var batch = [first]
                 while batch.count < maxBatchSize, let next = messages.nextBuffered() {
                     batch.append(next)
                 }
-                await process(batch)
+                let accepted = await decodeAndCheck(batch)
+                await handling?.value
+                handling = accepted.isEmpty ? nil : Task { await handle(accepted) }
                 if stopping.isSet { break }
             }
+            await handling?.value
         } onGracefulShutdown: { [self] in
             stopping.set()
             consumer.stopConsuming()
@@ -63,8 +70,8 @@ public final class BatchMessageLoop: Service, Sendable {
         await consumer.close()
     }
 
-    /// Decodes and checks each message, dead-letters the refused ones, and handles the rest.
-    func process(_ batch: [KafkaConsumerMessage]) async {
+    /// Decodes and checks each message, dead-lettering the refused ones; returns the rest.
+    func decodeAndCheck(_ batch: [KafkaConsumerMessage]) async -> [ReceivedMessage] {
         var accepted: [ReceivedMessage] = []
         accepted.reserveCapacity(batch.count)
         for message in batch {
@@ -84,7 +91,11 @@ public final class BatchMessageLoop: Service, Sendable {
                 accepted.append(ReceivedMessage(envelope: envelope, message: message))
             }
         }
-        guard !accepted.isEmpty else { return }
+        return accepted
+    }
+
+    /// Hands the batch to the handler until it succeeds (or the service stops), then marks it processed.
+    func handle(_ accepted: [ReceivedMessage]) async {
         let first = accepted[0].message
         var logger = self.logger
         logger[metadataKey: "kafka.batch"] = "\(accepted.count) messages from \(first.topic)[\(first.partition)]@\(first.offset)"
