@@ -85,3 +85,30 @@ def test_bad_migration_runner_options_are_refused_with_a_reason(arguments, compl
     result = subprocess.run([binary("migration-runner"), *arguments], capture_output=True, text=True, timeout=30)
     assert result.returncode != 0
     assert complaint in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("arguments, complaint", [
+    (["--retention-days", "0"], "--retention-days must be between 1 and 3650"),
+    (["--retention-interval", "0"], "--retention-interval must be between 1 and 86400 seconds"),
+    (["--batch-size", "100000"], "--batch-size must be between 1 and 50000"),
+    (["--store", "mysql://db/jobs"], "--store"),
+])
+def test_bad_sync_history_recorder_options_are_refused_with_a_reason(arguments, complaint):
+    result = subprocess.run([binary("sync-history-recorder"), *arguments], capture_output=True, text=True, timeout=30)
+    assert result.returncode != 0
+    assert complaint in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("arguments, complaint", [
+    (["--failure-rate", "1.5"], "--failure-rate must be between 0 and 1"),
+    (["--sessions", "0"], "--sessions must be between 1 and 1000000"),
+    (["--operation", "Hourly"], "Hourly"),
+    (["--prefix", ""], "--prefix must be 1 to 100 characters"),
+])
+def test_bad_simulator_options_are_refused_with_a_reason(arguments, complaint):
+    result = subprocess.run([binary("jobstream"), "sync", "simulate", *arguments], capture_output=True, text=True,
+                            timeout=30)
+    assert result.returncode != 0
+    assert complaint in result.stderr, result.stderr
+    assert "SIMULATOR" in subprocess.run([binary("jobstream"), "sync", "simulate", "--help"], capture_output=True,
+                                         text=True, timeout=30).stdout
