@@ -36,6 +36,16 @@ public enum JSONRows {
         case .postgres: "json_array_elements(CAST(\(bind: json) AS json)) AS e"
         }
     }
+
+    /// A subquery of the strings `values`, bound as one parameter, for `column IN …`.
+    public static func list(_ values: [String], flavor: SQLFlavor) -> SQLQueryString {
+        var rows = JSONRowsBuilder(reservingBytes: values.count * 24)
+        for value in values {
+            rows.startRow()
+            rows.add(value)
+        }
+        return "(SELECT e ->> 0 FROM \(source(rows.text, flavor: flavor)))"
+    }
 }
 
 /// Builds the JSON array of rows that ``JSONRows`` unpacks: `[[value, …], …]`.

@@ -177,14 +177,9 @@ public struct SyncHistoryLog: Sendable {
     /// Derives each session's status from its facts, and marks its summary (and, when it just ended
     /// needing one, its retry request) for publishing. Returns the sessions that ended.
     static func deriveStatuses(_ sessionIds: [String], flavor: SQLFlavor, in database: any SQLDatabase) async throws -> [String] {
-        var ids = JSONRowsBuilder()
-        for id in sessionIds {
-            ids.startRow()
-            ids.add(id)
-        }
         let current = try await database.raw("""
             SELECT \(unsafeRaw: SyncSessionRecord.columns) FROM sync_sessions
-            WHERE session_id IN (SELECT e ->> 0 FROM \(JSONRows.source(ids.text, flavor: flavor)))
+            WHERE session_id IN \(JSONRows.list(sessionIds, flavor: flavor))
             """).all().map(SyncSessionRecord.init(row:))
         var rows = JSONRowsBuilder()
         var ended: [String] = []

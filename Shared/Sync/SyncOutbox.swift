@@ -38,7 +38,7 @@ public struct SyncOutbox: Sendable {
                 """
             if let sessionIds {
                 guard !sessionIds.isEmpty else { return [] }
-                query += " AND session_id IN (SELECT e ->> 0 FROM \(JSONRows.source(Self.idRows(sessionIds), flavor: flavor)))"
+                query += " AND session_id IN \(JSONRows.list(sessionIds, flavor: flavor))"
             }
             if let changedBefore {
                 query += " AND changed_at < \(bind: epochMilliseconds(changedBefore))"
@@ -99,14 +99,5 @@ public struct SyncOutbox: Sendable {
         return parts.enumerated().map { index, part in
             SyncRetryRequest(scope: .records, operation: operation, records: part, part: index + 1, partCount: parts.count)
         }
-    }
-
-    static func idRows(_ ids: [String]) -> String {
-        var rows = JSONRowsBuilder()
-        for id in ids {
-            rows.startRow()
-            rows.add(id)
-        }
-        return rows.text
     }
 }

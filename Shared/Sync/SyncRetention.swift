@@ -60,10 +60,9 @@ public struct SyncRetention: Sendable {
     public func delete(_ sessionIds: [String]) async throws -> Deleted {
         guard !sessionIds.isEmpty else { return Deleted() }
         let flavor = store.flavor
-        let ids = SyncOutbox.idRows(sessionIds)
+        let chosen: SQLQueryString = "session_id IN \(JSONRows.list(sessionIds, flavor: flavor))"
         return try await store.transaction { database in
             func delete(from table: String) async throws -> Int {
-                let chosen: SQLQueryString = "session_id IN (SELECT e ->> 0 FROM \(JSONRows.source(ids, flavor: flavor)))"
                 let count = try await database.raw("SELECT COUNT(*) AS n FROM \(ident: table) WHERE \(chosen)").first()?
                     .decode(column: "n", as: Int.self) ?? 0
                 try await database.raw("DELETE FROM \(ident: table) WHERE \(chosen)").run()
