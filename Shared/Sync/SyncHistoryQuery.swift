@@ -31,28 +31,30 @@ public struct SyncHistoryQuery: Sendable {
     /// `(started_at)` and `(operation, started_at)` serve the range and the order.
     public func history(_ filter: Filter, limit: Int = 50) async throws -> [SyncSessionRecord] {
         try await store.withDatabase { database in
-            var query: SQLQueryString = """
-                SELECT \(unsafeRaw: SyncSessionRecord.columns) FROM sync_sessions WHERE started_at IS NOT NULL
-                """
-            query += Self.range(filter)
-            query += " ORDER BY started_at DESC LIMIT \(bind: limit)"
-            return try await database.raw(query).all().map(SyncSessionRecord.init(row:))
+            try await database.raw(Self.historyQuery(filter, limit: limit)).all().map(SyncSessionRecord.init(row:))
         }
     }
 
     /// The query plan of ``history(_:limit:)``, for the benchmark's record of which index served it.
     public func historyPlan(_ filter: Filter, limit: Int = 50) async throws -> String {
-        let explain = store.flavor == .sqlite ? "EXPLAIN QUERY PLAN" : "EXPLAIN"
+        let (explain, column) = store.flavor == .sqlite ? ("EXPLAIN QUERY PLAN ", "detail") : ("EXPLAIN ", "QUERY PLAN")
         return try await store.withDatabase { database in
-            var query: SQLQueryString = """
-                \(unsafeRaw: explain) SELECT \(unsafeRaw: SyncSessionRecord.columns) FROM sync_sessions WHERE started_at IS NOT NULL
-                """
-            query += Self.range(filter)
-            query += " ORDER BY started_at DESC LIMIT \(bind: limit)"
-            let column = store.flavor == .sqlite ? "detail" : "QUERY PLAN"
-            return try await database.raw(query).all().map { try $0.decode(column: column, as: String.self) }
+            try await database.raw("\(unsafeRaw: explain)\(Self.historyQuery(filter, limit: limit))").all()
+                .map { try $0.decode(column: column, as: String.self) }
                 .joined(separator: "; ")
         }
+    }
+
+    /// The Sync History list's query; `to` includes its whole day.
+    static func historyQuery(_ filter: Filter, limit: Int) -> SQLQueryString {
+        var query: SQLQueryString = """
+            SELECT \(unsafeRaw: SyncSessionRecord.columns) FROM sync_sessions WHERE started_at IS NOT NULL
+            """
+        if let operation = filter.operation { query += " AND operation = \(bind: operation.rawValue)" }
+        if let from = filter.from { query += " AND started_at >= \(bind: from.daysSinceEpoch * 86_400_000)" }
+        if let to = filter.to { query += " AND started_at < \(bind: (to.daysSinceEpoch + 1) * 86_400_000)" }
+        query += " ORDER BY started_at DESC LIMIT \(bind: limit)"
+        return query
     }
 
     /// One session, or nil if the history has no such session (never recorded, or deleted by retention).
@@ -122,14 +124,5 @@ public struct SyncHistoryQuery: Sendable {
                                   newCrmId: try row.decode(column: "new_crm_id", as: String.self))
             }
         }
-    }
-
-    /// The operation and date conditions of `filter`; `to` includes its whole day.
-    static func range(_ filter: Filter) -> SQLQueryString {
-        var conditions: SQLQueryString = ""
-        if let operation = filter.operation { conditions += " AND operation = \(bind: operation.rawValue)" }
-        if let from = filter.from { conditions += " AND started_at >= \(bind: from.daysSinceEpoch * 86_400_000)" }
-        if let to = filter.to { conditions += " AND started_at < \(bind: (to.daysSinceEpoch + 1) * 86_400_000)" }
-        return conditions
     }
 }
