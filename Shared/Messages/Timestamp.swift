@@ -27,18 +27,10 @@ public enum Timestamp {
         return text.withUTF8 { bytes -> Date? in
             guard bytes.count == 24, bytes[10] == UInt8(ascii: "T"), bytes[13] == UInt8(ascii: ":"),
                   bytes[16] == UInt8(ascii: ":"), bytes[19] == UInt8(ascii: "."), bytes[23] == UInt8(ascii: "Z"),
-                  let date = CalendarDate(String(decoding: UnsafeBufferPointer(rebasing: bytes[0..<10]), as: UTF8.self))
-            else { return nil }
-            func number(_ range: Range<Int>) -> Int? {
-                var value = 0
-                for byte in bytes[range] {
-                    guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else { return nil }
-                    value = value * 10 + Int(byte - UInt8(ascii: "0"))
-                }
-                return value
-            }
-            guard let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19),
-                  let millisecond = number(20..<23), hour < 24, minute < 60, second < 60 else { return nil }
+                  let date = CalendarDate(isoBytes: UnsafeBufferPointer(rebasing: bytes[0..<10])),
+                  let hour = decimal(bytes, 11..<13), let minute = decimal(bytes, 14..<16),
+                  let second = decimal(bytes, 17..<19), let millisecond = decimal(bytes, 20..<23),
+                  hour < 24, minute < 60, second < 60 else { return nil }
             let seconds = ((date.daysSinceEpoch * 24 + hour) * 60 + minute) * 60 + second
             return Date(timeIntervalSince1970: Double(seconds * 1000 + millisecond) / 1000)
         }
@@ -73,17 +65,16 @@ public struct CalendarDate: Codable, Sendable, Hashable, Comparable, CustomStrin
 
     /// Parses exactly `YYYY-MM-DD`; nil for any other form or an impossible date.
     public init?(_ text: String) {
-        let bytes = text.utf8.withContiguousStorageIfAvailable { Array($0) } ?? Array(text.utf8)
-        guard bytes.count == 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-") else { return nil }
-        func number(_ range: Range<Int>) -> Int? {
-            var value = 0
-            for byte in bytes[range] {
-                guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else { return nil }
-                value = value * 10 + Int(byte - UInt8(ascii: "0"))
-            }
-            return value
-        }
-        guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10) else { return nil }
+        var text = text
+        guard let date = text.withUTF8({ CalendarDate(isoBytes: $0) }) else { return nil }
+        self = date
+    }
+
+    /// Reads exactly `YYYY-MM-DD` from UTF-8 bytes; nil for any other form or an impossible date.
+    init?(isoBytes bytes: UnsafeBufferPointer<UInt8>) {
+        guard bytes.count == 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
+              let year = decimal(bytes, 0..<4), let month = decimal(bytes, 5..<7), let day = decimal(bytes, 8..<10)
+        else { return nil }
         self.init(year: year, month: month, day: day)
     }
 
@@ -112,4 +103,14 @@ public struct CalendarDate: Codable, Sendable, Hashable, Comparable, CustomStrin
         var container = encoder.singleValueContainer()
         try container.encode(description)
     }
+}
+
+/// The number written in `bytes[range]`; nil unless every byte there is an ASCII digit.
+private func decimal(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int? {
+    var value = 0
+    for byte in bytes[range] {
+        guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else { return nil }
+        value = value * 10 + Int(byte - UInt8(ascii: "0"))
+    }
+    return value
 }
