@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import JobstreamBackfill
 import JobstreamMessages
 import JobstreamService
 import JobstreamStore
@@ -171,6 +172,26 @@ func followUntilEnd(_ what: String, timeout: Duration, read: () async throws -> 
     }
     print("\(what) did not end within the timeout")
     throw ExitCode(3)
+}
+
+/// Writes a CSV file of rows read page by page, each page after the position of the last row of the
+/// one before (keyset paging), so memory holds one page whatever the total. Returns the rows written.
+func writePagedCSV<Row, Position>(to url: URL, header: [String], pageSize: Int, fields: (Row) -> [String],
+                                  position: (Row) -> Position,
+                                  page: (_ after: Position?, _ limit: Int) async throws -> [Row]) async throws -> Int {
+    let writer = try CSVWriter(url: url)
+    try writer.write(header)
+    var after: Position?
+    var count = 0
+    while true {
+        let rows = try await page(after, pageSize)
+        for row in rows { try writer.write(fields(row)) }
+        count += rows.count
+        guard let last = rows.last, rows.count == pageSize else { break }
+        after = position(last)
+    }
+    try writer.close()
+    return count
 }
 
 /// `jobstream backfill download`: writes a job's result file.

@@ -194,19 +194,10 @@ struct MigrationWarnings: AsyncParsableCommand {
         let written = try await withStore(storeOptions) { store in
             _ = try await requireMigration(id, in: store)
             let ledger = MigrationLedger(store: store)
-            let writer = try CSVWriter(url: destination)
-            try writer.write(["Charge Id", "Reason"])
-            var after: String?
-            var count = 0
-            while true {
-                let page = try await ledger.warnings(id, after: after, limit: 5000)
-                for warning in page { try writer.write([warning.chargeId, warning.reason]) }
-                count += page.count
-                guard let last = page.last, page.count == 5000 else { break }
-                after = last.chargeId
+            return try await writePagedCSV(to: destination, header: ["Charge Id", "Reason"], pageSize: 5000,
+                                           fields: { [$0.chargeId, $0.reason] }, position: \.chargeId) { after, limit in
+                try await ledger.warnings(id, after: after, limit: limit)
             }
-            try writer.close()
-            return count
         }
         print("wrote \(written) warnings of migration \(id) to \(destination.path)")
     }

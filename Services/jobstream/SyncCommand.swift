@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import JobstreamBackfill
 import JobstreamMessages
 import JobstreamService
 import JobstreamStore
@@ -143,22 +142,15 @@ struct SyncFailures: AsyncParsableCommand {
             guard try await query.session(id) != nil else {
                 throw ValidationError("no sync session \(id) in the history at \(store.location)")
             }
-            let writer = try CSVWriter(url: destination)
-            try writer.write(["Object Type", "Object Id", "CRM Id", "Error Code", "Error Message", "Retry"])
-            var after: (objectType: String, objectId: String)?
-            var count = 0
-            while true {
-                let page = try await query.failedRecords(id, after: after, limit: 10_000)
-                for record in page {
-                    try writer.write([record.objectType, record.objectId, record.crmId ?? "", record.errorCode,
-                                      record.errorMessage ?? "", record.retryable ? "Automatic" : "Manual fix"])
-                }
-                count += page.count
-                guard let last = page.last, page.count == 10_000 else { break }
-                after = (last.objectType, last.objectId)
+            return try await writePagedCSV(
+                to: destination, header: ["Object Type", "Object Id", "CRM Id", "Error Code", "Error Message", "Retry"],
+                pageSize: 10_000,
+                fields: { [$0.objectType, $0.objectId, $0.crmId ?? "", $0.errorCode, $0.errorMessage ?? "",
+                           $0.retryable ? "Automatic" : "Manual fix"] },
+                position: { (objectType: $0.objectType, objectId: $0.objectId) }
+            ) { after, limit in
+                try await query.failedRecords(id, after: after, limit: limit)
             }
-            try writer.close()
-            return count
         }
         print("wrote \(written) failed record(s) of session \(id) to \(destination.path)")
     }
