@@ -29,7 +29,9 @@ struct SyncHousekeeping: Service {
             } catch {
                 logger.warning("sync housekeeping failed, trying again in \(sweepInterval): \(error)")
             }
-            try? await Task.sleep(for: sweepInterval)
+            // A graceful shutdown ends the wait at once, not a sweep interval later.
+            let interval = sweepInterval
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }
     }
 }
