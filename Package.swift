@@ -33,6 +33,7 @@ let package = Package(
         .executable(name: "migration-runner", targets: ["migration-runner"]),
         .executable(name: "sync-history-recorder", targets: ["sync-history-recorder"]),
         .executable(name: "jobstream", targets: ["jobstream"]),
+        .executable(name: "dashboard", targets: ["dashboard"]),
         .executable(name: "kafka-bench", targets: ["kafka-bench"]),
         .executable(name: "backfill-bench", targets: ["backfill-bench"]),
         .executable(name: "migration-bench", targets: ["migration-bench"]),
@@ -48,6 +49,8 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-kit.git", from: "2.17.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         // The C interop module: librdkafka's header, found through pkg-config.
@@ -143,6 +146,26 @@ let package = Package(
         service("backfill-processor", extra: ["JobstreamStore", "JobstreamBackfill"]),
         service("migration-runner", extra: ["JobstreamStore", "JobstreamMigration"]),
         service("sync-history-recorder", extra: ["JobstreamStore", "JobstreamSync"]),
+        // The web dashboard without Kafka: the views built from status events, HTML pages, the JSON
+        // API, operator tokens and the routes that serve them.
+        .target(
+            name: "JobstreamDashboard",
+            dependencies: [
+                "JobstreamMessages",
+                "JobstreamStore",
+                "JobstreamBackfill",
+                "JobstreamSync",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Shared/Dashboard",
+            swiftSettings: swiftSettings
+        ),
+        service("dashboard", extra: [
+            "JobstreamStore", "JobstreamBackfill", "JobstreamSync", "JobstreamDashboard",
+            .product(name: "Hummingbird", package: "hummingbird"),
+        ]),
         service("jobstream", extra: ["JobstreamStore", "JobstreamBackfill", "JobstreamSync"]),
         service("kafka-bench"),
         service("backfill-bench", extra: ["JobstreamStore", "JobstreamBackfill"]),
@@ -170,6 +193,16 @@ let package = Package(
             name: "SyncTests",
             dependencies: ["JobstreamSync", "JobstreamStore", "JobstreamMessages"],
             path: "Tests/SyncTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "DashboardTests",
+            dependencies: [
+                "JobstreamDashboard", "JobstreamMessages", "JobstreamStore", "JobstreamSync",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            path: "Tests/DashboardTests",
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -25,6 +25,18 @@ public struct SyncHistoryQuery: Sendable {
             self.to = to
             self.operation = operation
         }
+
+        /// Whether a session started at `startedAt` with `operation` is in the list: the same rule as
+        /// the database query, for views kept in memory (the dashboard). A session whose start has not
+        /// been reported yet is not.
+        public func includes(startedAt: Date?, operation: SyncOperation?) -> Bool {
+            guard let startedAt, let operation else { return false }
+            if let wanted = self.operation, wanted != operation { return false }
+            let milliseconds = Int((startedAt.timeIntervalSince1970 * 1000).rounded(.down))
+            if let from, milliseconds < from.daysSinceEpoch * 86_400_000 { return false }
+            if let to, milliseconds >= (to.daysSinceEpoch + 1) * 86_400_000 { return false }
+            return true
+        }
     }
 
     /// Started sessions matching `filter`, newest first, at most `limit`. The indexes on

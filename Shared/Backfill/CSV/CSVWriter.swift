@@ -15,22 +15,27 @@ public final class CSVWriter {
     }
 
     public func write(_ fields: [String]) throws {
+        Self.append(fields, to: &pending)
+        if pending.count >= flushAt { try flush() }
+    }
+
+    /// Appends one record, CRLF-terminated, to `bytes`: for CSV sent somewhere other than a file.
+    public static func append(_ fields: [String], to bytes: inout [UInt8]) {
         for (index, field) in fields.enumerated() {
-            if index > 0 { pending.append(UInt8(ascii: ",")) }
-            let bytes = Array(field.utf8)
-            if bytes.contains(where: { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 10 || $0 == 13 }) {
-                pending.append(UInt8(ascii: "\""))
-                for byte in bytes {
-                    if byte == UInt8(ascii: "\"") { pending.append(byte) }
-                    pending.append(byte)
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            let utf8 = field.utf8
+            if utf8.contains(where: { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 10 || $0 == 13 }) {
+                bytes.append(UInt8(ascii: "\""))
+                for byte in utf8 {
+                    if byte == UInt8(ascii: "\"") { bytes.append(byte) }
+                    bytes.append(byte)
                 }
-                pending.append(UInt8(ascii: "\""))
+                bytes.append(UInt8(ascii: "\""))
             } else {
-                pending.append(contentsOf: bytes)
+                bytes.append(contentsOf: utf8)
             }
         }
-        pending.append(contentsOf: [13, 10])
-        if pending.count >= flushAt { try flush() }
+        bytes.append(contentsOf: [13, 10])
     }
 
     /// Writes what is buffered and closes the file; its contents are on disk when this returns.

@@ -1,0 +1,91 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import JobstreamDashboard
+import JobstreamMessages
+import JobstreamService
+import Kafka
+import Logging
+import ServiceLifecycle
+
+@main
+struct DashboardService: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dashboard",
+        abstract: "Serves the Backfill Logs, Migration Logs and Sync History as live web pages and a JSON API.",
+        discussion: """
+            Reads \(Topics.backfillStatus), \(Topics.migrationStatus) and \(Topics.syncHistory) from their start \
+            into memory (a consumer group of its own per instance, so several dashboards can run side by side) \
+            and pushes every change to open pages. Details (migration warnings, failed sync records) come from \
+            the store, result files from the file store. Cancel needs the operator token; viewing needs the \
+            viewer token when one is set. Give tokens through the environment \
+            ($JOBSTREAM_DASHBOARD_OPERATOR_TOKEN, $JOBSTREAM_DASHBOARD_VIEWER_TOKEN) rather than the command \
+            line, which other users of the machine can read. Serve it behind TLS outside a trusted network.
+            """)
+
+    @OptionGroup var options: ServiceOptions
+    @OptionGroup var storeOptions: StoreOptions
+
+    @Option(help: "The address to listen on.") var host = "127.0.0.1"
+    @Option(help: "The port to listen on (0 picks a free one).") var port = 8080
+
+    @Option(name: .customLong("operator-token"), help: ArgumentHelp(
+        "The token that allows Cancel (default: $JOBSTREAM_DASHBOARD_OPERATOR_TOKEN; none: actions are off).", valueName: "token"))
+    var operatorToken: String? = ProcessInfo.processInfo.environment["JOBSTREAM_DASHBOARD_OPERATOR_TOKEN"]
+
+    @Option(name: .customLong("viewer-token"), help: ArgumentHelp(
+        "A token needed to view anything (default: $JOBSTREAM_DASHBOARD_VIEWER_TOKEN; none: viewing is open).", valueName: "token"))
+    var viewerToken: String? = ProcessInfo.processInfo.environment["JOBSTREAM_DASHBOARD_VIEWER_TOKEN"]
+
+    func validate() throws {
+        guard (0...65_535).contains(port) else { throw ValidationError("--port \(port) is not a port number (0 to 65535)") }
+        guard !host.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("--host is empty") }
+        do { _ = try access() } catch { throw ValidationError(error.description) }
+    }
+
+    private func access() throws(AccessConfigurationError) -> DashboardAccess {
+        try DashboardAccess(operatorToken: operatorToken.flatMap { $0.isEmpty ? nil : $0 },
+                            viewerToken: viewerToken.flatMap { $0.isEmpty ? nil : $0 })
+    }
+
+    func run() async throws {
+        let logger = LoggingSetup.bootstrap(label: "jobstream.dashboard", level: options.logLevel)
+        let kafka = try options.kafkaConfiguration(defaultClientID: "dashboard")
+        let group = options.group ?? "jobstream.dashboard.\(UUID().uuidString.prefix(8).lowercased())"
+        let producer = try KafkaProducer(configuration: ProducerConfiguration(kafka: kafka), logger: logger)
+        let consumer = try KafkaConsumer(
+            configuration: ConsumerConfiguration(kafka: kafka, groupID: group,
+                                                 topics: [Topics.backfillStatus, Topics.migrationStatus, Topics.syncHistory],
+                                                 startOffset: .earliest),
+            logger: logger)
+        let store = try await storeOptions.openStore(logger: logger)
+        let board = StatusBoard()
+        let access = try access()
+        let dashboard = Dashboard(board: board, access: access, store: store, files: storeOptions.files,
+                                  canceller: KafkaCancelRequester(producer: producer))
+        let host = host, port = port
+        let app = Application(
+            router: dashboard.router(),
+            configuration: .init(address: .hostname(host, port: port), serverName: "jobstream-dashboard"),
+            onServerRunning: { channel in
+                // The address line is what scripts wait for (and where --port 0 tells the port chosen).
+                let address = channel.localAddress?.port.map { "http://\(host):\($0)" } ?? "http://\(host):\(port)"
+                logger.notice("dashboard listening on \(address)", metadata: ["url": "\(address)"])
+            },
+            logger: logger)
+        logger.info("dashboard starting", metadata: [
+            "brokers": "\(kafka.brokers)", "group": "\(group)", "store": "\(store.location)",
+            "operator-actions": "\(access.actionsEnabled ? "on" : "off")",
+            "viewing": "\(access.viewingNeedsToken ? "token" : "open")",
+        ])
+        // Stopped in reverse order: the follower first (it closes the board, ending live streams),
+        // then the web server, the store and the producer.
+        let serviceGroup = ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: [.init(service: producer), .init(service: StoreLifetime(store: store)), .init(service: app),
+                       .init(service: StatusFollower(consumer: consumer, board: board, logger: logger))],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        try await serviceGroup.run()
+        logger.info("dashboard stopped")
+    }
+}

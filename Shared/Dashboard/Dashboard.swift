@@ -1,0 +1,59 @@
+import HTTPTypes
+import Hummingbird
+import JobstreamBackfill
+import JobstreamStore
+import Logging
+
+/// Sends a backfill's cancel request to the job's validator (the dashboard service publishes it on
+/// `jobstream.backfill.control`).
+public protocol BackfillCancelRequester: Sendable {
+    func requestCancel(jobId: String, requestedBy: String) async throws
+}
+
+/// The web dashboard of the three logs: pages, live updates, downloads and the JSON API over one
+/// ``StatusBoard``, with details read from the store and result files from the file store.
+public struct Dashboard: Sendable {
+    public let board: StatusBoard
+    public let access: DashboardAccess
+    public let store: Store
+    public let files: FileStore
+    public let canceller: any BackfillCancelRequester
+    /// Seconds between keep-alive comments on a live-update stream.
+    public var keepAliveInterval: Duration = .seconds(15)
+
+    public init(board: StatusBoard, access: DashboardAccess, store: Store, files: FileStore,
+                canceller: any BackfillCancelRequester) {
+        self.board = board
+        self.access = access
+        self.store = store
+        self.files = files
+        self.canceller = canceller
+    }
+
+    /// Every route of the dashboard.
+    public func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.add(middleware: SecurityHeaders())
+        router.get("/") { _, _ in Response.redirect(to: "/backfills", type: .found) }
+        router.get("/assets/dashboard.css") { _, _ in DashboardAssets.response(DashboardAssets.stylesheet, type: "text/css") }
+        router.get("/assets/dashboard.js") { _, _ in DashboardAssets.response(DashboardAssets.script, type: "text/javascript") }
+        router.get("/events") { request, _ in try await liveEvents(request) }
+        addSignIn(to: router)
+        addPages(to: router)
+        addAPI(to: router)
+        return router
+    }
+}
+
+/// Headers on every response: no inline or foreign script can run (Content-Security-Policy), no
+/// page can be framed, no content type is guessed.
+struct SecurityHeaders<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var response = try await next(request, context)
+        response.headers[.contentSecurityPolicy] =
+            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+        response.headers[.xContentTypeOptions] = "nosniff"
+        response.headers[HTTPField.Name("Referrer-Policy")!] = "no-referrer"
+        return response
+    }
+}

@@ -1,0 +1,145 @@
+import Foundation
+import Hummingbird
+import JobstreamMessages
+import JobstreamStore
+import JobstreamSync
+
+/// The JSON API: the same three logs for scripts and other dashboards (documented in the README).
+/// Tokens come as `Authorization: Bearer TOKEN`; errors are `{"error": "..."}` with the HTTP status.
+extension Dashboard {
+    struct BackfillList: Encodable { var backfills: [BackfillSummary] }
+    struct MigrationList: Encodable { var migrations: [MigrationSummary] }
+    struct SyncList: Encodable { var sessions: [SyncSessionSummary] }
+
+    struct MigrationDetail: Encodable {
+        var migration: MigrationSummary
+        var warnings: [MigrationWarning]
+    }
+
+    struct SyncDetail: Encodable {
+        struct FailedRecord: Encodable {
+            var objectType, objectId, errorCode: String
+            var crmId, errorMessage: String?
+            var retry: String
+        }
+        struct CrmIdChange: Encodable { var objectType, objectId, previousCrmId, newCrmId: String }
+        var session: SyncSessionSummary
+        var failedRecords: [FailedRecord]
+        var crmIdChanges: [CrmIdChange]
+    }
+
+    struct CancelBody: Decodable { var requestedBy: String? }
+    struct CancelAnswer: Encodable { var jobId, status, requestedBy: String }
+
+    func addAPI(to router: Router<BasicRequestContext>) {
+        let api = router.group("api")
+        api.get("backfills") { request, _ in
+            try await apiViewing(request) { Responses.json(BackfillList(backfills: await board.backfillList())) }
+        }
+        api.get("backfills/:job") { request, context in
+            try await apiViewing(request) {
+                let id = try context.parameters.require("job")
+                guard let job = await board.backfill(id) else { return Responses.apiError(.notFound, "no backfill \(id)") }
+                return Responses.json(job)
+            }
+        }
+        api.post("backfills/:job/cancel") { request, context in
+            try await cancelFromAPI(request, jobId: try context.parameters.require("job"))
+        }
+        api.get("migrations") { request, _ in
+            try await apiViewing(request) { Responses.json(MigrationList(migrations: await board.migrationList())) }
+        }
+        api.get("migrations/:migration") { request, context in
+            try await apiViewing(request) {
+                let id = try context.parameters.require("migration")
+                guard let migration = await board.migration(id) else { return Responses.apiError(.notFound, "no migration \(id)") }
+                let limit: Int
+                do throws(FilterProblem) { limit = try Self.limit(request, name: "warnings", default: 100) } catch {
+                    return Responses.apiError(.badRequest, error.description)
+                }
+                let warnings = try await MigrationLedger(store: store).warnings(id, limit: limit)
+                return Responses.json(MigrationDetail(migration: migration, warnings: warnings))
+            }
+        }
+        api.get("sync") { request, _ in
+            try await apiViewing(request) {
+                let query = request.uri.queryParameters
+                do throws(FilterProblem) {
+                    let filter = try SyncFilterQuery.parse(from: query.get("from"), to: query.get("to"), operation: query.get("operation"))
+                    let limit = try Self.limit(request, name: "limit", default: 1000, maximum: 100_000)
+                    return Responses.json(SyncList(sessions: Array(await board.syncHistory(filter).prefix(limit))))
+                } catch {
+                    return Responses.apiError(.badRequest, error.description)
+                }
+            }
+        }
+        api.get("sync/:session") { request, context in
+            try await apiViewing(request) {
+                let id = try context.parameters.require("session")
+                guard let session = await board.syncSession(id) else { return Responses.apiError(.notFound, "no sync session \(id)") }
+                let limit: Int
+                do throws(FilterProblem) { limit = try Self.limit(request, name: "records", default: 100) } catch {
+                    return Responses.apiError(.badRequest, error.description)
+                }
+                let query = SyncHistoryQuery(store: store)
+                let failures = try await query.failedRecords(id, limit: limit).map {
+                    SyncDetail.FailedRecord(objectType: $0.objectType, objectId: $0.objectId, errorCode: $0.errorCode, crmId: $0.crmId,
+                                            errorMessage: $0.errorMessage, retry: $0.retryable ? "Automatic" : "Manual fix")
+                }
+                let changes = try await query.crmIdChanges(id, limit: limit).map {
+                    SyncDetail.CrmIdChange(objectType: $0.objectType, objectId: $0.objectId, previousCrmId: $0.previousCrmId,
+                                           newCrmId: $0.newCrmId)
+                }
+                return Responses.json(SyncDetail(session: session, failedRecords: failures, crmIdChanges: changes))
+            }
+        }
+    }
+
+    func apiViewing(_ request: Request, _ body: () async throws -> Response) async throws -> Response {
+        guard access.mayView(access.role(of: request)) else {
+            return Responses.apiError(.unauthorized, "viewing needs a token: send Authorization: Bearer TOKEN")
+        }
+        return try await body()
+    }
+
+    func cancelFromAPI(_ request: Request, jobId: String) async throws -> Response {
+        guard access.actionsEnabled else {
+            return Responses.apiError(.forbidden, "actions are off: this dashboard has no operator token configured")
+        }
+        switch access.role(of: request) {
+        case .anonymous: return Responses.apiError(.unauthorized, "cancel needs the operator token: send Authorization: Bearer TOKEN")
+        case .viewer: return Responses.apiError(.forbidden, "the viewer token cannot cancel; use the operator token")
+        case .operator: break
+        }
+        guard Self.isSameOrigin(request) else { return Responses.apiError(.forbidden, "cross-origin requests cannot cancel") }
+        var request = request
+        let body = try await request.collectBody(upTo: 16 * 1024)
+        var requestedBy = "dashboard API"
+        if body.readableBytes > 0 {
+            guard let decoded = try? JSONDecoder().decode(CancelBody.self, from: Data(buffer: body)) else {
+                return Responses.apiError(.badRequest, "the body is not JSON like {\"requestedBy\": \"ana.lima\"}")
+            }
+            if let name = decoded.requestedBy?.trimmingCharacters(in: .whitespacesAndNewlines), !name.isEmpty {
+                guard name.count <= SignIn.maximumNameLength else {
+                    return Responses.apiError(.badRequest, "requestedBy is longer than \(SignIn.maximumNameLength) characters")
+                }
+                requestedBy = name
+            }
+        }
+        switch await requestCancel(jobId, requestedBy: requestedBy) {
+        case .requested:
+            return Responses.json(CancelAnswer(jobId: jobId, status: "cancel requested", requestedBy: requestedBy), status: .accepted)
+        case .refused(let status, let message):
+            return Responses.apiError(status, message)
+        }
+    }
+
+    /// A positive count from the query string, at most `maximum`.
+    static func limit(_ request: Request, name: String, default value: Int, maximum: Int = 10_000) throws(FilterProblem) -> Int {
+        guard let text = request.uri.queryParameters.get(name) else { return value }
+        guard let number = Int(text), (1...maximum).contains(number) else {
+            throw FilterProblem("\(name) \"\(text)\" is not a whole number from 1 to \(maximum)")
+        }
+        return number
+    }
+}

@@ -1,0 +1,201 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import JobstreamMessages
+import JobstreamStore
+import JobstreamSync
+
+/// The page routes: the three logs, details, downloads and the Cancel form.
+extension Dashboard {
+    /// The header `dashboard.js` sends when it re-fetches a page's live region.
+    static let liveFragmentHeader = HTTPField.Name("X-Live-Fragment")!
+
+    func addPages(to router: Router<BasicRequestContext>) {
+        router.get("/backfills") { request, _ in
+            try await viewing(request) { role in
+                page(request, role: role, title: "Backfill Logs", live: [.backfills],
+                     BackfillPages.list(await board.backfillList(), role: role))
+            }
+        }
+        router.get("/backfills/:job") { request, context in
+            try await viewing(request) { role in
+                let id = try context.parameters.require("job")
+                guard let job = await board.backfill(id) else { return notFound("no backfill \(id) on the status topic", request, role) }
+                let notice = request.uri.queryParameters.get("notice") == "cancel-requested"
+                    ? "Cancel requested: the job stops before its next chunk and ends Canceled." : nil
+                return page(request, role: role, title: "Backfill details", live: [.backfills],
+                            BackfillPages.details(job, role: role, notice: notice))
+            }
+        }
+        router.get("/backfills/:job/result.csv") { request, context in
+            try await viewing(request) { role in
+                let id = try context.parameters.require("job")
+                guard let job = await board.backfill(id) else { return notFound("no backfill \(id) on the status topic", request, role) }
+                guard let path = job.resultPath, let name = job.resultFile else {
+                    return notFound("backfill \(id) is \(job.status.rawValue) and has no result file"
+                        + (job.status.isTerminal ? "" : " yet"), request, role)
+                }
+                let url: URL
+                do { url = try files.resolve(path) } catch {
+                    return notFound("the result file of backfill \(id) cannot be read: \(error)", request, role)
+                }
+                guard FileManager.default.isReadableFile(atPath: url.path) else {
+                    return notFound("the result file of backfill \(id) is not in the file store (\(path))", request, role)
+                }
+                return CSVDownload.response(fileName: name, body: CSVDownload.file(at: url))
+            }
+        }
+        router.post("/backfills/:job/cancel") { request, context in
+            try await cancelFromPage(request, jobId: try context.parameters.require("job"))
+        }
+        router.get("/migrations") { request, _ in
+            try await viewing(request) { role in
+                page(request, role: role, title: "Migration Logs", live: [.migrations], MigrationPages.list(await board.migrationList()))
+            }
+        }
+        router.get("/migrations/:migration") { request, context in
+            try await viewing(request) { role in
+                let id = try context.parameters.require("migration")
+                guard let migration = await board.migration(id) else {
+                    return notFound("no migration \(id) on the status topic", request, role)
+                }
+                let warnings = try await MigrationLedger(store: store).warnings(id, limit: 100)
+                return page(request, role: role, title: "Migration details", live: [.migrations],
+                            MigrationPages.details(migration, warnings: warnings))
+            }
+        }
+        router.get("/migrations/:migration/warnings.csv") { request, context in
+            try await viewing(request) { role in
+                let id = try context.parameters.require("migration")
+                guard await board.migration(id) != nil else { return notFound("no migration \(id) on the status topic", request, role) }
+                let ledger = MigrationLedger(store: store)
+                return CSVDownload.response(fileName: "migration-\(id)-warnings.csv", body: CSVDownload.paged(
+                    header: ["Charge Id", "Reason"], fields: { [$0.chargeId, $0.reason] }, position: \.chargeId
+                ) { after, limit in try await ledger.warnings(id, after: after, limit: limit) })
+            }
+        }
+        router.get("/sync") { request, _ in
+            try await viewing(request) { role in
+                let query = request.uri.queryParameters
+                let (from, to, operation) = (query.get("from") ?? "", query.get("to") ?? "", query.get("operation") ?? "")
+                let refresh = request.uri.path + (request.uri.query.map { "?" + $0 } ?? "")
+                do throws(FilterProblem) {
+                    let filter = try SyncFilterQuery.parse(from: from, to: to, operation: operation)
+                    return page(request, role: role, title: "Sync History", live: [.sync],
+                                SyncPages.list(await board.syncHistory(filter), refreshHref: refresh),
+                                above: SyncPages.filterForm(from: from, to: to, operation: operation, problem: nil))
+                } catch {
+                    return page(request, role: role, title: "Sync History", live: [], status: .badRequest,
+                                "<p class=\"empty\">Fix the filter to see the sync history.</p>",
+                                above: SyncPages.filterForm(from: from, to: to, operation: operation, problem: error.description))
+                }
+            }
+        }
+        router.get("/sync/:session") { request, context in
+            try await viewing(request) { role in
+                let id = try context.parameters.require("session")
+                guard let session = await board.syncSession(id) else {
+                    return notFound("no sync session \(id) on the sync history topic (never reported, or deleted after 30 days)",
+                                    request, role)
+                }
+                let query = SyncHistoryQuery(store: store)
+                let failures = try await query.failedRecords(id, limit: 20)
+                let changes = try await query.crmIdChanges(id, limit: 100)
+                return page(request, role: role, title: "Sync session result", live: [.sync],
+                            SyncPages.details(session, failures: failures, changes: changes))
+            }
+        }
+        router.get("/sync/:session/failures.csv") { request, context in
+            try await viewing(request) { role in
+                let id = try context.parameters.require("session")
+                guard await board.syncSession(id) != nil else { return notFound("no sync session \(id) on the sync history topic", request, role) }
+                let query = SyncHistoryQuery(store: store)
+                return CSVDownload.response(fileName: "sync-\(id)-failures.csv", body: CSVDownload.paged(
+                    header: ["Object Type", "Object Id", "CRM Id", "Error Code", "Error Message", "Retry"],
+                    fields: { [$0.objectType, $0.objectId, $0.crmId ?? "", $0.errorCode, $0.errorMessage ?? "",
+                               $0.retryable ? "Automatic" : "Manual fix"] },
+                    position: { (objectType: $0.objectType, objectId: $0.objectId) }
+                ) { after, limit in try await query.failedRecords(id, after: after, limit: limit) })
+            }
+        }
+    }
+
+    /// Runs `body` with the request's role when it may view the logs, else sends it to sign in.
+    func viewing(_ request: Request, _ body: (DashboardAccess.Role) async throws -> Response) async throws -> Response {
+        let role = access.role(of: request)
+        guard access.mayView(role) else {
+            return Responses.seeOther("/login?next=\(PageLayout.queryValue(request.uri.path))")
+        }
+        return try await body(role)
+    }
+
+    /// A page, or only its live region when `dashboard.js` asks for it.
+    func page(_ request: Request, role: DashboardAccess.Role, title: String, live: [StatusBoard.Log],
+              status: HTTPResponse.Status = .ok, _ content: HTML, above: HTML = "") -> Response {
+        if request.headers[Self.liveFragmentHeader] == "1" { return Responses.html(content, status: status) }
+        return Responses.html(layout(request, role: role, title: title, live: live).render(content, above: above), status: status)
+    }
+
+    func layout(_ request: Request, role: DashboardAccess.Role, title: String, live: [StatusBoard.Log] = []) -> PageLayout {
+        PageLayout(title: title, live: live, role: role, access: access, path: request.uri.path)
+    }
+
+    func notFound(_ message: String, _ request: Request, _ role: DashboardAccess.Role) -> Response {
+        Responses.errorPage(.notFound, message, layout: layout(request, role: role, title: "Not found"))
+    }
+
+    /// The Cancel button: operators only, from the dashboard's own pages only.
+    func cancelFromPage(_ request: Request, jobId: String) async throws -> Response {
+        let role = access.role(of: request)
+        let layout = layout(request, role: role, title: "Cancel backfill")
+        guard access.actionsEnabled else {
+            return Responses.errorPage(.forbidden, "Actions are off: this dashboard has no operator token configured.", layout: layout)
+        }
+        guard role == .operator else {
+            return Responses.errorPage(.forbidden, "Only an operator can cancel a backfill: sign in with the operator token.", layout: layout)
+        }
+        guard Self.isSameOrigin(request) else {
+            return Responses.errorPage(.forbidden, "The cancel request did not come from this dashboard's page.", layout: layout)
+        }
+        switch await requestCancel(jobId, requestedBy: Self.operatorName(request)) {
+        case .requested:
+            return Responses.seeOther("/backfills/\(PageLayout.queryValue(jobId))?notice=cancel-requested")
+        case .refused(let status, let message):
+            return Responses.errorPage(status, message, layout: layout)
+        }
+    }
+
+    /// What became of a cancel request.
+    enum CancelOutcome {
+        case requested
+        case refused(HTTPResponse.Status, String)
+    }
+
+    /// Checks that the job can be canceled and publishes the request.
+    func requestCancel(_ jobId: String, requestedBy: String) async -> CancelOutcome {
+        guard let job = await board.backfill(jobId) else { return .refused(.notFound, "no backfill \(jobId) on the status topic") }
+        guard job.cancelable else {
+            return .refused(.conflict, "backfill \(jobId) is \(job.status.rawValue); only a Pending or Processing job can be canceled")
+        }
+        do {
+            try await canceller.requestCancel(jobId: jobId, requestedBy: requestedBy)
+            return .requested
+        } catch {
+            return .refused(.serviceUnavailable, "the cancel request for backfill \(jobId) could not be published: \(error)")
+        }
+    }
+
+    /// A browser's form post carries `Origin`; when it does, it must be this dashboard's own address.
+    static func isSameOrigin(_ request: Request) -> Bool {
+        guard let origin = request.headers[.origin] else { return true }
+        guard let authority = request.head.authority, let host = URL(string: origin)?.host else { return false }
+        let port = URL(string: origin)?.port.map { ":\($0)" } ?? ""
+        return host + port == authority
+    }
+
+    /// The name the operator gave when signing in, for the log's "requested by".
+    static func operatorName(_ request: Request) -> String {
+        let name = request.cookies[SignIn.nameCookie]?.value.removingPercentEncoding ?? ""
+        return name.isEmpty ? "dashboard operator" : "\(name) (dashboard)"
+    }
+}

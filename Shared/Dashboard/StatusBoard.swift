@@ -1,0 +1,124 @@
+import Foundation
+import JobstreamMessages
+import JobstreamSync
+
+/// The Sync History filter: From and To days (UTC, whole days) and an operation.
+public typealias SyncFilter = SyncHistoryQuery.Filter
+
+/// The three logs as the status topics tell them: the latest status event of every backfill, every
+/// migration and every sync session, and a feed of which log changed for pages that update live.
+///
+/// Each dashboard instance keeps its own board, built by reading the compacted status topics from
+/// their start, so instances need no shared state. Events of one job arrive in order (a status topic
+/// is keyed by job id), so the latest one read is the job's state.
+public actor StatusBoard {
+    /// One of the three logs.
+    public enum Log: String, Sendable, CaseIterable {
+        case backfills, migrations, sync
+    }
+
+    private var backfills: [String: Envelope<BackfillStatusEvent>] = [:]
+    private var migrations: [String: Envelope<MigrationStatusEvent>] = [:]
+    private var syncSessions: [String: Envelope<SyncHistoryEntry>] = [:]
+    private var subscribers: [UUID: AsyncStream<Log>.Continuation] = [:]
+    private var closed = false
+
+    /// Status events applied since the board was made.
+    public private(set) var eventsApplied = 0
+
+    public init() {}
+
+    /// Takes in a status event; returns the log it changed, or nil for a message of another type.
+    @discardableResult
+    public func apply(_ envelope: AnyEnvelope) -> Log? {
+        let log: Log
+        if let event = envelope.envelope(of: BackfillStatusEvent.self) {
+            backfills[event.jobId] = event
+            log = .backfills
+        } else if let event = envelope.envelope(of: MigrationStatusEvent.self) {
+            migrations[event.jobId] = event
+            log = .migrations
+        } else if let entry = envelope.envelope(of: SyncHistoryEntry.self) {
+            syncSessions[entry.jobId] = entry
+            log = .sync
+        } else {
+            return nil
+        }
+        eventsApplied += 1
+        announce(log)
+        return log
+    }
+
+    /// Forgets a sync session: its summary was tombstoned after the retention period.
+    public func removeSyncSession(_ sessionId: String) {
+        guard syncSessions.removeValue(forKey: sessionId) != nil else { return }
+        announce(.sync)
+    }
+
+    /// Every backfill, newest first.
+    public func backfillList() -> [BackfillSummary] {
+        backfills.map { BackfillSummary($0.value) }.sorted { ($0.sortDate, $0.jobId) > ($1.sortDate, $1.jobId) }
+    }
+
+    public func backfill(_ jobId: String) -> BackfillSummary? {
+        backfills[jobId].map(BackfillSummary.init)
+    }
+
+    /// Every migration, newest first.
+    public func migrationList() -> [MigrationSummary] {
+        migrations.map { MigrationSummary($0.value) }.sorted { ($0.sortDate, $0.migrationId) > ($1.sortDate, $1.migrationId) }
+    }
+
+    public func migration(_ migrationId: String) -> MigrationSummary? {
+        migrations[migrationId].map(MigrationSummary.init)
+    }
+
+    /// Sync sessions matching `filter`, newest start first.
+    public func syncHistory(_ filter: SyncFilter) -> [SyncSessionSummary] {
+        syncSessions.values
+            .filter { filter.includes(startedAt: $0.payload.startedAt, operation: $0.payload.operation) }
+            .map(SyncSessionSummary.init)
+            .sorted { ($0.startedAt ?? .distantPast, $0.sessionId) > ($1.startedAt ?? .distantPast, $1.sessionId) }
+    }
+
+    public func syncSession(_ sessionId: String) -> SyncSessionSummary? {
+        syncSessions[sessionId].map(SyncSessionSummary.init)
+    }
+
+    /// How many jobs of each log the board holds.
+    public func counts() -> [Log: Int] {
+        [.backfills: backfills.count, .migrations: migrations.count, .sync: syncSessions.count]
+    }
+
+    /// The logs that change from now on, one element per change (the newest 64 kept for a slow reader).
+    /// The stream ends when the board is closed.
+    public func changes() -> AsyncStream<Log> {
+        let (stream, continuation) = AsyncStream.makeStream(of: Log.self, bufferingPolicy: .bufferingNewest(64))
+        guard !closed else {
+            continuation.finish()
+            return stream
+        }
+        let id = UUID()
+        subscribers[id] = continuation
+        continuation.onTermination = { _ in Task { await self.unsubscribe(id) } }
+        return stream
+    }
+
+    /// Ends every change stream, so that live pages' connections close before the server stops.
+    public func close() {
+        closed = true
+        for continuation in subscribers.values { continuation.finish() }
+        subscribers.removeAll()
+    }
+
+    /// How many change streams are open (the live pages connected).
+    public var subscriberCount: Int { subscribers.count }
+
+    private func unsubscribe(_ id: UUID) {
+        subscribers.removeValue(forKey: id)
+    }
+
+    private func announce(_ log: Log) {
+        for continuation in subscribers.values { continuation.yield(log) }
+    }
+}
