@@ -38,7 +38,9 @@ JOBSTREAM_STORE ?= $(LOCAL)/data/jobstream.sqlite
 JOBSTREAM_FILE_STORE ?= $(LOCAL)/files
 export JOBSTREAM_STORE JOBSTREAM_FILE_STORE
 
-SERVICES := backfill-validator backfill-processor migration-runner sync-history-recorder
+SERVICES := backfill-validator backfill-processor migration-runner sync-history-recorder dashboard
+DASHBOARD_PORT ?= 8080
+export DASHBOARD_PORT
 BIN := $(ROOT)/.build/debug
 
 .PHONY: help build librdkafka broker-install broker-start broker-stop broker-status topics run stop test \

@@ -2,7 +2,7 @@
 # Starts or stops jobstream's services in the background for `make run` / `make stop`, with a log
 # and pid file each under RUN_DIR. Start waits until every service has joined its consumer group.
 #
-# Environment: SERVICES (names), BIN (folder of the executables), RUN_DIR, KAFKA_BROKERS.
+# Environment: SERVICES (names), BIN (folder of the executables), RUN_DIR, KAFKA_BROKERS, DASHBOARD_PORT.
 set -euo pipefail
 : "${SERVICES:?}" "${BIN:?}" "${RUN_DIR:?}"
 mkdir -p "$RUN_DIR"
@@ -13,7 +13,15 @@ start() {
   for service in $SERVICES; do
     if running "$service"; then echo "$service: already running (pid $(cat "$RUN_DIR/$service.pid"))"; continue; fi
     # Short group timeouts: a member that dies is replaced within seconds on a development broker.
-    nohup "$BIN/$service" -X session.timeout.ms=6000 >"$RUN_DIR/$service.log" 2>&1 &
+    if [ "$service" = dashboard ]; then
+      # The operator token (for Cancel) is made once per run folder and readable by its owner only.
+      local token_file="$RUN_DIR/dashboard-operator-token"
+      [ -s "$token_file" ] || (umask 077; head -c 24 /dev/urandom | base64 | tr -d '/+=\n' >"$token_file")
+      JOBSTREAM_DASHBOARD_OPERATOR_TOKEN="$(cat "$token_file")" nohup "$BIN/$service" -X session.timeout.ms=6000 \
+        --port "${DASHBOARD_PORT:-8080}" >"$RUN_DIR/$service.log" 2>&1 &
+    else
+      nohup "$BIN/$service" -X session.timeout.ms=6000 >"$RUN_DIR/$service.log" 2>&1 &
+    fi
     echo $! >"$RUN_DIR/$service.pid"
   done
   local deadline=$((SECONDS + 90))

@@ -1,0 +1,67 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import JobstreamBackfill
+import JobstreamDashboard
+import JobstreamMessages
+import JobstreamStore
+import Logging
+import NIOCore
+
+/// Records the cancel requests the dashboard makes: the seam between the dashboard and its Kafka
+/// producer (the producer itself is exercised against the real broker by the browser tests).
+actor RecordedCancels: BackfillCancelRequester {
+    private(set) var requests: [(jobId: String, requestedBy: String)] = []
+
+    func requestCancel(jobId: String, requestedBy: String) async throws {
+        requests.append((jobId, requestedBy))
+    }
+}
+
+/// A dashboard over a fresh SQLite store and file store, with a board filled by the test.
+struct TestDashboard: Sendable {
+    static let operatorToken = "operator-token-0123456789"
+    static let viewerToken = "viewer-token-0123456789ab"
+
+    let board = StatusBoard()
+    let cancels = RecordedCancels()
+    let store: Store
+    let files: FileStore
+    let dashboard: Dashboard
+
+    static func with(operatorToken: String? = operatorToken, viewerToken: String? = nil,
+                     _ body: @escaping @Sendable (TestDashboard, any TestClientProtocol) async throws -> Void) async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("jobstream-dashboard-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let store = try await Store.open(.sqlite(path: folder.appendingPathComponent("store.sqlite").path), logger: Logger(label: "test"))
+        let files = FileStore(root: folder.appendingPathComponent("files").path)
+        let test = try TestDashboard(store: store, files: files,
+                                     access: DashboardAccess(operatorToken: operatorToken, viewerToken: viewerToken))
+        do {
+            try await Application(router: test.dashboard.router()).test(.router) { client in try await body(test, client) }
+        } catch {
+            await store.close()
+            throw error
+        }
+        await store.close()
+    }
+
+    private init(store: Store, files: FileStore, access: DashboardAccess) {
+        self.store = store
+        self.files = files
+        self.dashboard = Dashboard(board: board, access: access, store: store, files: files, canceller: cancels)
+    }
+
+    func publish<Payload: JobstreamMessage>(_ payload: Payload, id: String, at time: Date = Date()) async {
+        await board.apply(AnyEnvelope(Envelope(jobId: id, time: time, payload: payload)))
+    }
+}
+
+extension TestResponse {
+    var text: String { String(buffer: body) }
+}
+
+func bearer(_ token: String) -> HTTPFields { [.authorization: "Bearer \(token)"] }
+
+func date(_ text: String) -> Date { Timestamp.parse(text)! }
