@@ -4,7 +4,7 @@
 # after a backfill fixes the charges they warned about; then one example message to the service
 # whose work is still to come, and one message of a type a service does not handle, which is dead-lettered.
 #
-# Environment: BIN (folder of the executables), RUN_DIR, KAFKA_BROKERS, JOBSTREAM_STORE, JOBSTREAM_FILE_STORE.
+# Environment: BIN (folder of the executables), RUN_DIR, KAFKA_BROKERS, JOBSTREAM_STORE, JOBSTREAM_FILE_STORE, DASHBOARD_PORT.
 set -euo pipefail
 : "${BIN:?}" "${RUN_DIR:?}"
 demo=$RUN_DIR/demo
@@ -93,5 +93,12 @@ jobstream messages publish --log-level warning --topic jobstream.sync.events "$R
 echo
 echo "== the dead-letter topic"
 jobstream messages tail --log-level warning --topic jobstream.dead-letters --count 1 --seconds 20
+echo
+port=${DASHBOARD_PORT:-8080}
+counts=$(python3 -c 'import json, sys, urllib.request as u; print(len(json.load(u.urlopen(sys.argv[1]))["backfills"]))' \
+  "http://127.0.0.1:$port/api/backfills" 2>/dev/null || echo "?")
+echo "== the dashboard: the three logs, live"
+echo "   http://127.0.0.1:$port/backfills   ($counts backfills shown; also /migrations and /sync, and the JSON API under /api)"
+echo "   Cancel needs the operator token: sign in at http://127.0.0.1:$port/login with the token in $RUN_DIR/dashboard-operator-token"
 echo
 echo "The services keep running (logs in $RUN_DIR); 'make stop' stops them and the broker."
