@@ -44,7 +44,7 @@ export DASHBOARD_PORT
 BIN := $(ROOT)/.build/debug
 
 .PHONY: help build librdkafka broker-install broker-start broker-stop broker-status topics run stop test \
-        test-swift test-python bench-kafka bench-backfill bench-migration bench-sync postgres-start clean
+        test-swift test-python browser-install bench-kafka bench-backfill bench-migration bench-sync postgres-start clean
 
 help:
 	@echo "make run           build, start the embedded broker and the four services (make stop ends them)"
@@ -118,7 +118,13 @@ test: build broker-start postgres-start
 test-swift:
 	JOBSTREAM_TEST_POSTGRES_URL=$(PG_URL)/jobstream_test $(SWIFT) test --skip-build $(SWIFT_BUILD_FLAGS)
 
-test-python: broker-install
+# A real browser for the dashboard tests: Chromium and its driver from Debian's packages.
+browser-install:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	  { echo "installing chromium and chromium-driver"; apt-get update -q && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver; }
+
+test-python: broker-install browser-install
 	JOBSTREAM_CLI=$(BIN)/jobstream JOBSTREAM_E2E_POSTGRES_URL=$(PG_URL)/jobstream_e2e \
 	  $(VENV)/bin/python -m pytest -q -p no:cacheprovider Tests/python
 

@@ -53,7 +53,9 @@ struct SecurityHeaders<Context: RequestContext>: RouterMiddleware {
         response.headers[.contentSecurityPolicy] =
             "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
         response.headers[.xContentTypeOptions] = "nosniff"
-        response.headers[HTTPField.Name("Referrer-Policy")!] = "no-referrer"
+        // "same-origin", not "no-referrer": with no-referrer a browser sends `Origin: null` on the
+        // dashboard's own form posts, and the Cancel form's origin check could not tell them from another site's.
+        response.headers[HTTPField.Name("Referrer-Policy")!] = "same-origin"
         return response
     }
 }
