@@ -279,3 +279,25 @@ def test_sync_history_filters_by_date_and_operation(stage, browser):
 
     browser.get(f"{dashboard.url}/sync?from=2021-02-30")
     assert "is not a date written YYYY-MM-DD" in browser.page_source
+
+
+def test_a_second_dashboard_builds_the_same_view_and_stops_cleanly_with_a_page_open(stage, browser):
+    first = stage.dashboard
+    _, known = first.api("/api/backfills")
+    second = Dashboard(stage)
+    try:
+        def same_jobs():
+            _, body = second.api("/api/backfills")
+            return {job["jobId"]: job["status"] for job in body["backfills"]}
+        expected = {job["jobId"]: job["status"] for job in known["backfills"]}
+        deadline = time.monotonic() + WAIT
+        while {k: v for k, v in same_jobs().items() if k in expected} != expected:
+            assert time.monotonic() < deadline, "the second dashboard never caught up with the status topic"
+            time.sleep(0.5)
+        browser.get(f"{second.url}/backfills")
+        mark_page(browser)  # a live-update stream is open on the second dashboard
+    finally:
+        started = time.monotonic()
+        code = second.stop()
+    assert code == 0, second.log_path.read_text()
+    assert time.monotonic() - started < 15, "an open live page held the dashboard's shutdown"

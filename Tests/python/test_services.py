@@ -112,3 +112,19 @@ def test_bad_simulator_options_are_refused_with_a_reason(arguments, complaint):
     assert complaint in result.stderr, result.stderr
     assert "SIMULATOR" in subprocess.run([binary("jobstream"), "sync", "simulate", "--help"], capture_output=True,
                                          text=True, timeout=30).stdout
+
+
+@pytest.mark.parametrize("arguments, environment, complaint", [
+    (["--port", "70000"], {}, "--port 70000 is not a port number"),
+    (["--operator-token", "short"], {}, "the operator token is 5 characters; use at least 16"),
+    ([], {"JOBSTREAM_DASHBOARD_VIEWER_TOKEN": "has spaces but is long enough"}, "the viewer token may hold only printable ASCII"),
+    (["--operator-token", "same-token-for-both-roles"], {"JOBSTREAM_DASHBOARD_VIEWER_TOKEN": "same-token-for-both-roles"},
+     "the operator token and the viewer token are the same"),
+    (["--store", "mysql://db/jobs"], {}, "--store"),
+])
+def test_bad_dashboard_options_are_refused_with_a_reason(arguments, environment, complaint):
+    env = {key: value for key, value in os.environ.items() if not key.startswith("JOBSTREAM_DASHBOARD_")}
+    result = subprocess.run([binary("dashboard"), *arguments], capture_output=True, text=True, timeout=30,
+                            env={**env, **environment})
+    assert result.returncode != 0
+    assert complaint in result.stderr, result.stderr
