@@ -47,7 +47,7 @@ BIN := $(ROOT)/.build/debug
         test-swift test-python browser-install bench-kafka bench-backfill bench-migration bench-sync postgres-start clean
 
 help:
-	@echo "make run           build, start the embedded broker and the four services (make stop ends them)"
+	@echo "make run           build, start the embedded broker, the four services and the dashboard (make stop ends them)"
 	@echo "make test          build and run every test against the broker"
 	@echo "make build         build librdkafka (if needed) and the Swift executables"
 	@echo "make bench-kafka   Swift Kafka layer against raw librdkafka, written to BENCHMARKS.md figures"

@@ -31,11 +31,11 @@ struct DashboardService: AsyncParsableCommand {
 
     @Option(name: .customLong("operator-token"), help: ArgumentHelp(
         "The token that allows Cancel (default: $JOBSTREAM_DASHBOARD_OPERATOR_TOKEN; none: actions are off).", valueName: "token"))
-    var operatorToken: String? = ProcessInfo.processInfo.environment["JOBSTREAM_DASHBOARD_OPERATOR_TOKEN"]
+    var operatorToken: String?
 
     @Option(name: .customLong("viewer-token"), help: ArgumentHelp(
         "A token needed to view anything (default: $JOBSTREAM_DASHBOARD_VIEWER_TOKEN; none: viewing is open).", valueName: "token"))
-    var viewerToken: String? = ProcessInfo.processInfo.environment["JOBSTREAM_DASHBOARD_VIEWER_TOKEN"]
+    var viewerToken: String?
 
     func validate() throws {
         guard (0...65_535).contains(port) else { throw ValidationError("--port \(port) is not a port number (0 to 65535)") }
@@ -44,8 +44,13 @@ struct DashboardService: AsyncParsableCommand {
     }
 
     private func access() throws(AccessConfigurationError) -> DashboardAccess {
-        try DashboardAccess(operatorToken: operatorToken.flatMap { $0.isEmpty ? nil : $0 },
-                            viewerToken: viewerToken.flatMap { $0.isEmpty ? nil : $0 })
+        // Read here rather than as the options' defaults, so that `--help` never prints a token. An
+        // empty token is no token: the feature it guards is off (actions) or open (viewing).
+        let environment = ProcessInfo.processInfo.environment
+        let operatorToken = operatorToken ?? environment["JOBSTREAM_DASHBOARD_OPERATOR_TOKEN"] ?? ""
+        let viewerToken = viewerToken ?? environment["JOBSTREAM_DASHBOARD_VIEWER_TOKEN"] ?? ""
+        return try DashboardAccess(operatorToken: operatorToken.isEmpty ? nil : operatorToken,
+                                   viewerToken: viewerToken.isEmpty ? nil : viewerToken)
     }
 
     func run() async throws {

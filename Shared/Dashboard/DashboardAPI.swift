@@ -9,7 +9,11 @@ import JobstreamSync
 extension Dashboard {
     struct BackfillList: Encodable { var backfills: [BackfillSummary] }
     struct MigrationList: Encodable { var migrations: [MigrationSummary] }
-    struct SyncList: Encodable { var sessions: [SyncSessionSummary] }
+    struct SyncList: Encodable {
+        var sessions: [SyncSessionSummary]
+        /// How many sessions match the filter in all; `sessions` holds the newest `limit` of them.
+        var matching: Int
+    }
 
     struct MigrationDetail: Encodable {
         var migration: MigrationSummary
@@ -67,7 +71,8 @@ extension Dashboard {
                 do throws(FilterProblem) {
                     let filter = try SyncFilterQuery.parse(from: query.get("from"), to: query.get("to"), operation: query.get("operation"))
                     let limit = try Self.limit(request, name: "limit", default: 1000, maximum: 100_000)
-                    return Responses.json(SyncList(sessions: Array(await board.syncHistory(filter).prefix(limit))))
+                    let (sessions, matching) = await board.syncHistory(filter, limit: limit)
+                    return Responses.json(SyncList(sessions: sessions, matching: matching))
                 } catch {
                     return Responses.apiError(.badRequest, error.description)
                 }

@@ -10,6 +10,9 @@ extension Dashboard {
     /// The header `dashboard.js` sends when it re-fetches a page's live region.
     static let liveFragmentHeader = HTTPField.Name("X-Live-Fragment")!
 
+    /// The most sessions the Sync History page lists; the filter narrows the rest down.
+    static let syncPageRows = 500
+
     func addPages(to router: Router<BasicRequestContext>) {
         router.get("/backfills") { request, _ in
             try await viewing(request) { role in
@@ -82,7 +85,7 @@ extension Dashboard {
                 do throws(FilterProblem) {
                     let filter = try SyncFilterQuery.parse(from: from, to: to, operation: operation)
                     return page(request, role: role, title: "Sync History", live: [.sync],
-                                SyncPages.list(await board.syncHistory(filter), refreshHref: refresh),
+                                SyncPages.list(await board.syncHistory(filter, limit: Self.syncPageRows), refreshHref: refresh),
                                 above: SyncPages.filterForm(from: from, to: to, operation: operation, problem: nil))
                 } catch {
                     return page(request, role: role, title: "Sync History", live: [], status: .badRequest,

@@ -73,12 +73,13 @@ public actor StatusBoard {
         migrations[migrationId].map(MigrationSummary.init)
     }
 
-    /// Sync sessions matching `filter`, newest start first.
-    public func syncHistory(_ filter: SyncFilter) -> [SyncSessionSummary] {
-        syncSessions.values
-            .filter { filter.includes(startedAt: $0.payload.startedAt, operation: $0.payload.operation) }
-            .map(SyncSessionSummary.init)
-            .sorted { ($0.startedAt ?? .distantPast, $0.sessionId) > ($1.startedAt ?? .distantPast, $1.sessionId) }
+    /// The newest `limit` sync sessions matching `filter` (newest start first), and how many match in all.
+    public func syncHistory(_ filter: SyncFilter, limit: Int) -> (sessions: [SyncSessionSummary], matching: Int) {
+        let matching = syncSessions.values.filter { filter.includes(startedAt: $0.payload.startedAt, operation: $0.payload.operation) }
+        let newest = matching
+            .sorted { ($0.payload.startedAt ?? .distantPast, $0.jobId) > ($1.payload.startedAt ?? .distantPast, $1.jobId) }
+            .prefix(limit)
+        return (newest.map(SyncSessionSummary.init), matching.count)
     }
 
     public func syncSession(_ sessionId: String) -> SyncSessionSummary? {

@@ -31,7 +31,8 @@ enum SyncPages {
             """
     }
 
-    static func list(_ sessions: [SyncSessionSummary], refreshHref: String) -> HTML {
+    static func list(_ history: (sessions: [SyncSessionSummary], matching: Int), refreshHref: String) -> HTML {
+        let sessions = history.sessions
         let heading: HTML = """
             <thead><tr><th>Session Id</th><th>Operation</th><th>Started On</th><th>Finished On</th><th>Synced</th><th>Failed</th>\
             <th>Status <a class="refresh" href="\(refreshHref)">refresh</a></th></tr></thead>
@@ -55,7 +56,10 @@ enum SyncPages {
                 </tr>
                 """
         }
-        return "<table class=\"log\">\(heading)<tbody>\(rows)</tbody></table>"
+        let more: HTML = history.matching > sessions.count
+            ? "<p class=\"empty\">The newest \(Display.count(sessions.count)) of \(Display.count(history.matching)) sessions; narrow the dates or the operation to see the others.</p>"
+            : ""
+        return "<table class=\"log\">\(heading)<tbody>\(rows)</tbody></table>\(more)"
     }
 
     static func details(_ session: SyncSessionSummary, failures: [SyncHistoryQuery.FailedRecord],

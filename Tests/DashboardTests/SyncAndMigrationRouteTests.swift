@@ -43,6 +43,10 @@ struct SyncAndMigrationRouteTests {
             let oldest = try #require(manual.text.range(of: "s-manual-1"))
             #expect(newest.lowerBound < oldest.lowerBound)
             #expect(manual.text.contains("href=\"/sync/s-manual-3/failures.csv\" download>[more...]"))
+
+            let newestTwo = try await client.execute(uri: "/api/sync?limit=2", method: .get)
+            #expect(newestTwo.text.contains("\"matching\":3"))
+            #expect(newestTwo.text.contains("s-manual-3") && newestTwo.text.contains("s-scheduled-2") && !newestTwo.text.contains("s-manual-1"))
         }
     }
 

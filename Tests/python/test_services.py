@@ -128,3 +128,12 @@ def test_bad_dashboard_options_are_refused_with_a_reason(arguments, environment,
                             env={**env, **environment})
     assert result.returncode != 0
     assert complaint in result.stderr, result.stderr
+
+
+def test_the_dashboard_help_never_prints_a_token():
+    secret = "secret-" + uuid.uuid4().hex
+    result = subprocess.run([binary("dashboard"), "--help"], capture_output=True, text=True, timeout=30,
+                            env={**os.environ, "JOBSTREAM_DASHBOARD_OPERATOR_TOKEN": secret,
+                                 "JOBSTREAM_DASHBOARD_VIEWER_TOKEN": secret + "-viewer"})
+    assert "--operator-token" in result.stdout
+    assert secret not in result.stdout + result.stderr
