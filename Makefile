@@ -44,7 +44,7 @@ export DASHBOARD_PORT
 BIN := $(ROOT)/.build/debug
 
 .PHONY: help build librdkafka broker-install broker-start broker-stop broker-status topics run stop test \
-        test-swift test-python browser-install bench-kafka bench-backfill bench-migration bench-sync postgres-start clean
+        test-swift test-python browser-install bench-kafka bench-backfill bench-migration bench-sync bench-dashboard postgres-start clean
 
 help:
 	@echo "make run           build, start the embedded broker, the four services and the dashboard (make stop ends them)"
@@ -54,6 +54,7 @@ help:
 	@echo "make bench-backfill 1,000,000-row backfill end to end vs the store's ceiling; validator memory on 2 GB"
 	@echo "make bench-migration 1,000,000-charge migration, one and two runners, vs the store's ceiling"
 	@echo "make bench-sync    record outcomes/s (1 recorder on SQLite, 2 on PostgreSQL) and the filtered history query over 1,000,000 sessions"
+	@echo "make bench-dashboard a dashboard reading 100,000 sync sessions: start-up events/s, memory, page latency under wrk"
 	@echo "make broker-start | broker-stop | broker-status"
 	@echo "make topics        create jobstream's topics on KAFKA_BROKERS ($(KAFKA_BROKERS))"
 	@echo "make clean         remove build output and .local (librdkafka stays cached in ~/.cache/jobstream)"
@@ -139,6 +140,10 @@ bench-migration: librdkafka broker-install postgres-start
 bench-sync: librdkafka broker-install postgres-start
 	$(SWIFT) build -c release --scratch-path $(BENCH_BUILD)
 	PG_URL=$(PG_URL)/jobstream deploy/local/bench-sync.sh $(BENCH_BUILD)/release
+
+bench-dashboard: librdkafka broker-install
+	$(SWIFT) build -c release --scratch-path $(BENCH_BUILD)
+	deploy/local/bench-dashboard.sh $(BENCH_BUILD)/release
 
 bench-kafka: librdkafka broker-install
 	$(SWIFT) build -c release --product kafka-bench --scratch-path $(BENCH_BUILD)
