@@ -22,7 +22,7 @@ enum BackfillPages {
             <td>\(job.generatedBy)</td>
             <td class="number">\(Display.count(job.recordsProcessed))</td>
             <td>\(Display.status(job.status.rawValue, kind: statusKind(job.status)))</td>
-            <td class="actions"><a href="/backfills/\(PageLayout.queryValue(job.jobId))">Details</a>\(cancelButton(job, role: role))</td>
+            <td class="actions"><a href="/backfills/\(PageLayout.pathSegment(job.jobId))">Details</a>\(cancelButton(job, role: role))</td>
             </tr>
             """
         }
@@ -39,13 +39,13 @@ enum BackfillPages {
     static func uploadedFile(_ job: BackfillSummary) -> HTML {
         guard let name = job.uploadedFile else { return "<span class=\"none\">(no file)</span>" }
         guard job.resultFile != nil else { return "\(name)" }
-        return "<a class=\"download\" href=\"/backfills/\(PageLayout.queryValue(job.jobId))/result.csv\" download>\(name)</a>"
+        return "<a class=\"download\" href=\"/backfills/\(PageLayout.pathSegment(job.jobId))/result.csv\" download>\(name)</a>"
     }
 
     static func cancelButton(_ job: BackfillSummary, role: DashboardAccess.Role) -> HTML {
         guard job.cancelable, role == .operator else { return "" }
         return """
-            <form class="cancel" method="post" action="/backfills/\(PageLayout.queryValue(job.jobId))/cancel" \
+            <form class="cancel" method="post" action="/backfills/\(PageLayout.pathSegment(job.jobId))/cancel" \
             data-confirm="Cancel this backfill? No further rows are applied."><button type="submit">Cancel</button></form>
             """
     }
@@ -63,7 +63,7 @@ enum BackfillPages {
         if let error = job.error { lines.append(("Error", "<span class=\"error\">\(error)</span>")) }
         if let result = job.resultFile {
             lines.append(("Result File", """
-                <a class="download" href="/backfills/\(PageLayout.queryValue(job.jobId))/result.csv" download>\(result)</a> \
+                <a class="download" href="/backfills/\(PageLayout.pathSegment(job.jobId))/result.csv" download>\(result)</a> \
                 (the uploaded rows with Success and Error Message columns)
                 """))
         }

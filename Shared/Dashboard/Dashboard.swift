@@ -43,6 +43,12 @@ public struct Dashboard: Sendable {
         addAPI(to: router)
         return router
     }
+
+    /// A job, migration or session id from the path, percent-decoded (the router leaves it encoded).
+    static func identifier(_ context: BasicRequestContext, _ name: String) throws -> String {
+        let raw = try context.parameters.require(name)
+        return raw.removingPercentEncoding ?? raw
+    }
 }
 
 /// Headers on every response: no inline or foreign script can run (Content-Security-Policy), no

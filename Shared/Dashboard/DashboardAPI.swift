@@ -42,20 +42,20 @@ extension Dashboard {
         }
         api.get("backfills/:job") { request, context in
             try await apiViewing(request) {
-                let id = try context.parameters.require("job")
+                let id = try Self.identifier(context, "job")
                 guard let job = await board.backfill(id) else { return Responses.apiError(.notFound, "no backfill \(id)") }
                 return Responses.json(job)
             }
         }
         api.post("backfills/:job/cancel") { request, context in
-            try await cancelFromAPI(request, jobId: try context.parameters.require("job"))
+            try await cancelFromAPI(request, jobId: try Self.identifier(context, "job"))
         }
         api.get("migrations") { request, _ in
             try await apiViewing(request) { Responses.json(MigrationList(migrations: await board.migrationList())) }
         }
         api.get("migrations/:migration") { request, context in
             try await apiViewing(request) {
-                let id = try context.parameters.require("migration")
+                let id = try Self.identifier(context, "migration")
                 guard let migration = await board.migration(id) else { return Responses.apiError(.notFound, "no migration \(id)") }
                 let limit: Int
                 do throws(FilterProblem) { limit = try Self.limit(request, name: "warnings", default: 100) } catch {
@@ -80,7 +80,7 @@ extension Dashboard {
         }
         api.get("sync/:session") { request, context in
             try await apiViewing(request) {
-                let id = try context.parameters.require("session")
+                let id = try Self.identifier(context, "session")
                 guard let session = await board.syncSession(id) else { return Responses.apiError(.notFound, "no sync session \(id)") }
                 let limit: Int
                 do throws(FilterProblem) { limit = try Self.limit(request, name: "records", default: 100) } catch {

@@ -22,7 +22,7 @@ extension Dashboard {
         }
         router.get("/backfills/:job") { request, context in
             try await viewing(request) { role in
-                let id = try context.parameters.require("job")
+                let id = try Self.identifier(context, "job")
                 guard let job = await board.backfill(id) else { return notFound("no backfill \(id) on the status topic", request, role) }
                 let notice = request.uri.queryParameters.get("notice") == "cancel-requested"
                     ? "Cancel requested: the job stops before its next chunk and ends Canceled." : nil
@@ -32,7 +32,7 @@ extension Dashboard {
         }
         router.get("/backfills/:job/result.csv") { request, context in
             try await viewing(request) { role in
-                let id = try context.parameters.require("job")
+                let id = try Self.identifier(context, "job")
                 guard let job = await board.backfill(id) else { return notFound("no backfill \(id) on the status topic", request, role) }
                 guard let path = job.resultPath, let name = job.resultFile else {
                     return notFound("backfill \(id) is \(job.status.rawValue) and has no result file"
@@ -49,7 +49,7 @@ extension Dashboard {
             }
         }
         router.post("/backfills/:job/cancel") { request, context in
-            try await cancelFromPage(request, jobId: try context.parameters.require("job"))
+            try await cancelFromPage(request, jobId: try Self.identifier(context, "job"))
         }
         router.get("/migrations") { request, _ in
             try await viewing(request) { role in
@@ -58,7 +58,7 @@ extension Dashboard {
         }
         router.get("/migrations/:migration") { request, context in
             try await viewing(request) { role in
-                let id = try context.parameters.require("migration")
+                let id = try Self.identifier(context, "migration")
                 guard let migration = await board.migration(id) else {
                     return notFound("no migration \(id) on the status topic", request, role)
                 }
@@ -69,7 +69,7 @@ extension Dashboard {
         }
         router.get("/migrations/:migration/warnings.csv") { request, context in
             try await viewing(request) { role in
-                let id = try context.parameters.require("migration")
+                let id = try Self.identifier(context, "migration")
                 guard await board.migration(id) != nil else { return notFound("no migration \(id) on the status topic", request, role) }
                 let ledger = MigrationLedger(store: store)
                 return CSVDownload.response(fileName: "migration-\(id)-warnings.csv", body: CSVDownload.paged(
@@ -96,7 +96,7 @@ extension Dashboard {
         }
         router.get("/sync/:session") { request, context in
             try await viewing(request) { role in
-                let id = try context.parameters.require("session")
+                let id = try Self.identifier(context, "session")
                 guard let session = await board.syncSession(id) else {
                     return notFound("no sync session \(id) on the sync history topic (never reported, or deleted after 30 days)",
                                     request, role)
@@ -110,7 +110,7 @@ extension Dashboard {
         }
         router.get("/sync/:session/failures.csv") { request, context in
             try await viewing(request) { role in
-                let id = try context.parameters.require("session")
+                let id = try Self.identifier(context, "session")
                 guard await board.syncSession(id) != nil else { return notFound("no sync session \(id) on the sync history topic", request, role) }
                 let query = SyncHistoryQuery(store: store)
                 return CSVDownload.response(fileName: "sync-\(id)-failures.csv", body: CSVDownload.paged(
@@ -162,7 +162,7 @@ extension Dashboard {
         }
         switch await requestCancel(jobId, requestedBy: Self.operatorName(request)) {
         case .requested:
-            return Responses.seeOther("/backfills/\(PageLayout.queryValue(jobId))?notice=cancel-requested")
+            return Responses.seeOther("/backfills/\(PageLayout.pathSegment(jobId))?notice=cancel-requested")
         case .refused(let status, let message):
             return Responses.errorPage(status, message, layout: layout)
         }

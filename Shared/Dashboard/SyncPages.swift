@@ -41,7 +41,7 @@ enum SyncPages {
             return "<table class=\"log\">\(heading)</table><p class=\"empty\">No sync sessions match.</p>"
         }
         let rows = sessions.map { session -> HTML in
-            let id = PageLayout.queryValue(session.sessionId)
+            let id = PageLayout.pathSegment(session.sessionId)
             let more: HTML = session.recordsFailed > 0
                 ? " <a class=\"more\" href=\"/sync/\(id)/failures.csv\" download>[more...]</a>" : ""
             return """
@@ -64,7 +64,7 @@ enum SyncPages {
 
     static func details(_ session: SyncSessionSummary, failures: [SyncHistoryQuery.FailedRecord],
                         changes: [SyncHistoryQuery.CrmIdChangeResult]) -> HTML {
-        let id = PageLayout.queryValue(session.sessionId)
+        let id = PageLayout.pathSegment(session.sessionId)
         var lines: [(String, HTML)] = [
             ("Session Id", Display.text(session.sessionId)), ("Operation", Display.text(session.operation.rawValue)),
             ("Status", Display.status(session.status.rawValue, kind: statusKind(session.status))),

@@ -58,6 +58,22 @@ struct BackfillRouteTests {
         }
     }
 
+    @Test("an id holding a slash, a space or a question mark still links to its own details")
+    func oddIdentifiers() async throws {
+        try await TestDashboard.with { test, client in
+            let id = "job 1/ü?x"
+            await test.publish(Self.processing(), id: id)
+            let list = try await client.execute(uri: "/backfills", method: .get)
+            let href = "/backfills/job%201%2F%C3%BC%3Fx"
+            #expect(list.text.contains("href=\"\(href)\""))
+            let details = try await client.execute(uri: href, method: .get)
+            #expect(details.status == .ok)
+            #expect(details.text.contains("<dd>job 1/ü?x</dd>"))
+            let api = try await client.execute(uri: "/api/backfills/job%201%2F%C3%BC%3Fx", method: .get)
+            #expect(api.text.contains("\"jobId\":\"job 1/ü?x\""))
+        }
+    }
+
     @Test("the live fragment is the page's live region only")
     func fragment() async throws {
         try await TestDashboard.with { test, client in
