@@ -127,6 +127,8 @@ extension Dashboard {
     func viewing(_ request: Request, _ body: (DashboardAccess.Role) async throws -> Response) async throws -> Response {
         let role = access.role(of: request)
         guard access.mayView(role) else {
+            // A live re-fetch gets a plain refusal: a sign-in page must not land inside the old page.
+            if request.headers[Self.liveFragmentHeader] == "1" { return Responses.apiError(.unauthorized, "sign in again") }
             return Responses.seeOther("/login?next=\(PageLayout.queryValue(request.uri.path))")
         }
         return try await body(role)

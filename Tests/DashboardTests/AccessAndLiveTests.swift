@@ -16,6 +16,8 @@ struct AccessAndLiveTests {
             #expect(page.status == .seeOther)
             #expect(page.headers[.location] == "/login?next=/backfills")
             #expect(!page.text.contains("job-1"))
+            let fragment = try await client.execute(uri: "/backfills", method: .get, headers: [HTTPField.Name("X-Live-Fragment")!: "1"])
+            #expect(fragment.status == .unauthorized)
             for uri in ["/api/backfills", "/api/sync", "/api/migrations", "/events", "/backfills/job-1/result.csv"] {
                 let response = try await client.execute(uri: uri, method: .get)
                 #expect(response.status == .unauthorized || response.status == .seeOther, "\(uri) answered \(response.status)")
