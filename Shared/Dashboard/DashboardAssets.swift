@@ -11,8 +11,10 @@ enum DashboardAssets {
     }
 
     /// Live updates: on a change of one of the page's logs (`data-live`), re-fetch the page's live
-    /// region (coalescing bursts) and swap it in; after a lost connection, re-fetch once on reconnect.
-    /// Also asks before a Cancel form is sent.
+    /// region (coalescing bursts) and swap it in. Every time the event stream opens — the first time
+    /// too — the region is re-fetched once: a change that landed between rendering the page and
+    /// subscribing (or while reconnecting) announced itself to nobody. Also asks before a Cancel form
+    /// is sent.
     static let script = #"""
         (() => {
           "use strict";
@@ -24,7 +26,7 @@ enum DashboardAssets {
           const indicator = document.getElementById("live-state");
           const logs = main ? (main.dataset.live || "").split(" ").filter(Boolean) : [];
           if (!main || logs.length === 0 || !window.EventSource) return;
-          let timer = null, lostConnection = false, refreshes = 0;
+          let timer = null, refreshes = 0;
           const refresh = async () => {
             timer = null;
             try {
@@ -35,7 +37,7 @@ enum DashboardAssets {
               refreshes += 1;
               main.dataset.refreshes = String(refreshes);
             } catch (error) {
-              lostConnection = true;
+              // The next change, or the next reconnect, fetches again.
             }
           };
           const schedule = () => { if (!timer) timer = setTimeout(refresh, 150); };
@@ -43,10 +45,9 @@ enum DashboardAssets {
           source.addEventListener("open", () => {
             document.body.dataset.live = "connected";
             if (indicator) indicator.className = "live-state connected";
-            if (lostConnection) { lostConnection = false; schedule(); }
+            schedule();
           });
           source.addEventListener("error", () => {
-            lostConnection = true;
             document.body.dataset.live = "reconnecting";
             if (indicator) indicator.className = "live-state reconnecting";
           });

@@ -90,6 +90,25 @@ def browser(stage):
         driver.quit()
 
 
+# Replaces EventSource on the next documents with one that connects only when
+# `window.jobstreamReleaseEvents()` is called, passing on the real stream's events.
+HOLD_EVENT_STREAM = """
+(() => {
+  const RealEventSource = window.EventSource;
+  window.EventSource = function (url) {
+    const target = new EventTarget();
+    window.jobstreamReleaseEvents = () => {
+      const real = new RealEventSource(url);
+      for (const type of ["open", "change", "error"]) {
+        real.addEventListener(type, (event) => target.dispatchEvent(new MessageEvent(type, { data: event.data })));
+      }
+    };
+    return target;
+  };
+})();
+"""
+
+
 def wait_for(driver, what, condition, timeout=WAIT):
     """Waits until `condition` holds; an element replaced by a live update meanwhile is looked up again."""
     from selenium.common.exceptions import StaleElementReferenceException
@@ -248,13 +267,28 @@ def test_sync_history_filters_by_date_and_operation(stage, browser):
     sessions = {f"{prefix}-a": ("Manual", "2021-03-01T09:00:00.000Z", "Finished"),
                 f"{prefix}-b": ("Scheduled", "2021-03-02T09:00:00.000Z", "Failure"),
                 f"{prefix}-c": ("Manual", "2021-03-03T09:00:00.000Z", "Finished with Errors")}
-    for session, (operation, started, status) in sessions.items():
-        stage_support.publish("jobstream.sync.history", session, "sync.history", {
-            "operation": operation, "status": status, "startedAt": started, "finishedAt": started,
-            "recordsSynced": 10, "recordsFailed": 0 if status == "Finished" else 2, "recordsToRetry": 0,
-            "recordsNeedingFix": 0, "crmIdChanges": 0})
-    browser.get(f"{dashboard.url}/sync")
-    wait_for(browser, "the published sessions", lambda d: all(s in d.page_source for s in sessions))
+    # The page is rendered before the sessions reach the dashboard, and subscribes to live updates only
+    # after they did (its event stream is held back): the changes announced themselves to nobody, and
+    # the page must still come to show them, without a reload, once its stream opens.
+    script = browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": HOLD_EVENT_STREAM})
+    try:
+        browser.get(f"{dashboard.url}/sync")
+        assert prefix not in browser.page_source
+        for session, (operation, started, status) in sessions.items():
+            stage_support.publish("jobstream.sync.history", session, "sync.history", {
+                "operation": operation, "status": status, "startedAt": started, "finishedAt": started,
+                "recordsSynced": 10, "recordsFailed": 0 if status == "Finished" else 2, "recordsToRetry": 0,
+                "recordsNeedingFix": 0, "crmIdChanges": 0})
+        deadline = time.monotonic() + WAIT
+        while len([s for s in dashboard.api("/api/sync")[1]["sessions"] if s["sessionId"].startswith(prefix)]) < 3:
+            assert time.monotonic() < deadline, "the dashboard never read the published sessions"
+            time.sleep(0.2)
+        assert prefix not in browser.page_source
+        browser.execute_script("window.jobstreamReleaseEvents()")
+        wait_for(browser, "the published sessions", lambda d: all(s in d.page_source for s in sessions))
+        assert browser.execute_script("return document.body.dataset.live") == "connected"
+    finally:
+        browser.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", {"identifier": script["identifier"]})
 
     for name, value in (("from", "2021-03-01"), ("to", "2021-03-02")):
         field = browser.find_element(By.NAME, name)
