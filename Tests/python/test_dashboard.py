@@ -127,6 +127,18 @@ def click(driver, selector):
     wait_for(driver, f"click {selector}", clicked, timeout=10)
 
 
+def read(driver, what):
+    """What `what(driver)` returns, read again if a live update replaced an element meanwhile (a page
+    re-fetches its live region once its event stream opens, just after it loads)."""
+    from selenium.common.exceptions import StaleElementReferenceException
+    for _ in range(50):
+        try:
+            return what(driver)
+        except StaleElementReferenceException:
+            time.sleep(0.1)
+    return what(driver)
+
+
 def row_text(driver, selector):
     from selenium.webdriver.common.by import By
     rows = driver.find_elements(By.CSS_SELECTOR, selector)
@@ -160,7 +172,7 @@ def test_a_backfill_submitted_through_the_cli_reaches_completed_on_an_open_page(
     wait_for(browser, f"{job} Completed on the page", lambda d: "Completed" in row_text(d, selector))
     assert browser.execute_script("return window.jobstreamNoReload") is True, "the page was reloaded"
     assert int(browser.execute_script("return document.getElementById('live').dataset.refreshes || '0'")) >= 1
-    assert "live.csv" in row_text(browser, selector) and "e2e" in row_text(browser, selector)
+    assert "live.csv" in read(browser, lambda d: row_text(d, selector)) and "e2e" in read(browser, lambda d: row_text(d, selector))
     screenshot(browser, "backfill-logs")
 
     # The result file: the uploaded rows with Success and Error Message, formula cells defused.
@@ -195,10 +207,10 @@ def test_markup_in_a_file_name_or_error_shows_as_text(stage, browser):
         "startDate": "2026-11-22T10:00:00.000Z", "endDate": "2026-11-22T10:00:01.000Z"})
     selector = f'tr[data-job="{job}"]'
     wait_for(browser, "the hand-published job on the open page", lambda d: "Failed" in row_text(d, selector))
-    assert name in row_text(browser, selector) and "<b>mallory</b>" in row_text(browser, selector)
+    assert name in read(browser, lambda d: row_text(d, selector)) and "<b>mallory</b>" in read(browser, lambda d: row_text(d, selector))
     browser.get(f"{dashboard.url}/backfills/{job}")
     from selenium.webdriver.common.by import By
-    assert error in browser.find_element(By.CSS_SELECTOR, "dl.fields").text
+    assert error in read(browser, lambda d: d.find_element(By.CSS_SELECTOR, "dl.fields").text)
     assert browser.execute_script("return window.jobstreamInjected") is None, "user markup ran as script"
     screenshot(browser, "backfill-markup-as-text")
 
@@ -254,8 +266,7 @@ def test_migration_logs_show_progress(stage, browser):
         "progress": 40, "status": "In progress"})
     selector = f'tr[data-migration="{migration}"]'
     wait_for(browser, "the migration on the open page", lambda d: "In progress" in row_text(d, selector))
-    bar = browser.find_element(By.CSS_SELECTOR, f"{selector} progress")
-    assert bar.get_attribute("value") == "40"
+    assert read(browser, lambda d: d.find_element(By.CSS_SELECTOR, f"{selector} progress").get_attribute("value")) == "40"
     screenshot(browser, "migration-logs")
 
 
@@ -296,19 +307,19 @@ def test_sync_history_filters_by_date_and_operation(stage, browser):
     Select(browser.find_element(By.NAME, "operation")).select_by_value("Manual")
     browser.find_element(By.CSS_SELECTOR, "form.filters button").click()
     wait_for(browser, "the filtered list", lambda d: "operation=Manual" in d.current_url)
-    shown = [row.get_attribute("data-session") for row in browser.find_elements(By.CSS_SELECTOR, "tr[data-session]")]
+    shown = read(browser, lambda d: [row.get_attribute("data-session") for row in d.find_elements(By.CSS_SELECTOR, "tr[data-session]")])
     # Earlier runs on the same broker may have published sessions on those days too: only ours count.
     assert [session for session in shown if session.startswith(prefix)] == [f"{prefix}-a"], shown
-    operations = [cell.text for cell in browser.find_elements(By.CSS_SELECTOR, "tr[data-session] td:nth-child(2)")]
+    operations = read(browser, lambda d: [cell.text for cell in d.find_elements(By.CSS_SELECTOR, "tr[data-session] td:nth-child(2)")])
     assert operations and set(operations) == {"Manual"}, operations
     screenshot(browser, "sync-history-filtered")
 
     browser.find_element(By.CSS_SELECTOR, "a.clear").click()
     wait_for(browser, "the cleared list", lambda d: all(s in d.page_source for s in sessions))
     assert browser.find_element(By.NAME, "operation").get_attribute("value") == ""
-    browser.find_element(By.CSS_SELECTOR, f'tr[data-session="{prefix}-b"] a[href="/sync/{prefix}-b"]').click()
+    click(browser, f'tr[data-session="{prefix}-b"] a[href="/sync/{prefix}-b"]')
     wait_for(browser, "the session's result page", lambda d: f"/sync/{prefix}-b" in d.current_url)
-    assert "Failure" in browser.find_element(By.CSS_SELECTOR, "dl.fields").text
+    assert "Failure" in read(browser, lambda d: d.find_element(By.CSS_SELECTOR, "dl.fields").text)
     screenshot(browser, "sync-session")
 
     browser.get(f"{dashboard.url}/sync?from=2021-02-30")
