@@ -1,4 +1,5 @@
 import Foundation
+import HeapModule
 import JobstreamMessages
 import JobstreamSync
 
@@ -19,7 +20,7 @@ public actor StatusBoard {
 
     private var backfills: [String: Envelope<BackfillStatusEvent>] = [:]
     private var migrations: [String: Envelope<MigrationStatusEvent>] = [:]
-    private var syncSessions: [String: Envelope<SyncHistoryEntry>] = [:]
+    private var syncSessions: [String: SyncSessionEntry] = [:]
     private var subscribers: [UUID: AsyncStream<Log>.Continuation] = [:]
     private var closed = false
 
@@ -39,7 +40,7 @@ public actor StatusBoard {
             migrations[event.jobId] = event
             log = .migrations
         } else if let entry = envelope.envelope(of: SyncHistoryEntry.self) {
-            syncSessions[entry.jobId] = entry
+            syncSessions[entry.jobId] = SyncSessionEntry(entry)
             log = .sync
         } else {
             return nil
@@ -74,16 +75,27 @@ public actor StatusBoard {
     }
 
     /// The newest `limit` sync sessions matching `filter` (newest start first), and how many match in all.
+    /// One pass keeps the newest `limit` in a heap, so a page of 500 out of 100,000 sessions sorts 500.
     public func syncHistory(_ filter: SyncFilter, limit: Int) -> (sessions: [SyncSessionSummary], matching: Int) {
-        let matching = syncSessions.values.filter { filter.includes(startedAt: $0.payload.startedAt, operation: $0.payload.operation) }
-        let newest = matching
-            .sorted { ($0.payload.startedAt ?? .distantPast, $0.jobId) > ($1.payload.startedAt ?? .distantPast, $1.jobId) }
-            .prefix(limit)
-        return (newest.map(SyncSessionSummary.init), matching.count)
+        var newest = Heap<SyncSessionEntry.Rank>()
+        var matching = 0
+        for (sessionId, entry) in syncSessions {
+            guard let started = entry.startedMilliseconds,
+                  filter.includes(startedAtMilliseconds: started, operation: entry.envelope.payload.operation) else { continue }
+            matching += 1
+            let rank = SyncSessionEntry.Rank(startedMilliseconds: started, sessionId: sessionId)
+            if newest.count < limit {
+                newest.insert(rank)
+            } else if let oldest = newest.min, oldest < rank {
+                newest.replaceMin(with: rank)
+            }
+        }
+        let sessions = newest.unordered.sorted(by: >).compactMap { syncSessions[$0.sessionId].map { SyncSessionSummary($0.envelope) } }
+        return (sessions, matching)
     }
 
     public func syncSession(_ sessionId: String) -> SyncSessionSummary? {
-        syncSessions[sessionId].map(SyncSessionSummary.init)
+        syncSessions[sessionId].map { SyncSessionSummary($0.envelope) }
     }
 
     /// How many jobs of each log the board holds.
@@ -121,5 +133,26 @@ public actor StatusBoard {
 
     private func announce(_ log: Log) {
         for continuation in subscribers.values { continuation.yield(log) }
+    }
+}
+
+/// A sync session on the board, with its start in epoch milliseconds worked out once.
+struct SyncSessionEntry: Sendable {
+    let envelope: Envelope<SyncHistoryEntry>
+    let startedMilliseconds: Int?
+
+    init(_ envelope: Envelope<SyncHistoryEntry>) {
+        self.envelope = envelope
+        startedMilliseconds = envelope.payload.startedAt.map(SyncFilter.milliseconds)
+    }
+
+    /// The list's order: start, then id.
+    struct Rank: Comparable {
+        let startedMilliseconds: Int
+        let sessionId: String
+
+        static func < (lhs: Rank, rhs: Rank) -> Bool {
+            (lhs.startedMilliseconds, lhs.sessionId) < (rhs.startedMilliseconds, rhs.sessionId)
+        }
     }
 }

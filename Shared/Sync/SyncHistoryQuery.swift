@@ -30,12 +30,22 @@ public struct SyncHistoryQuery: Sendable {
         /// the database query, for views kept in memory (the dashboard). A session whose start has not
         /// been reported yet is not.
         public func includes(startedAt: Date?, operation: SyncOperation?) -> Bool {
-            guard let startedAt, let operation else { return false }
+            guard let startedAt else { return false }
+            return includes(startedAtMilliseconds: Self.milliseconds(startedAt), operation: operation)
+        }
+
+        /// ``includes(startedAt:operation:)`` for an instant already in epoch milliseconds.
+        public func includes(startedAtMilliseconds milliseconds: Int, operation: SyncOperation?) -> Bool {
+            guard let operation else { return false }
             if let wanted = self.operation, wanted != operation { return false }
-            let milliseconds = Int((startedAt.timeIntervalSince1970 * 1000).rounded(.down))
             if let from, milliseconds < from.daysSinceEpoch * 86_400_000 { return false }
             if let to, milliseconds >= (to.daysSinceEpoch + 1) * 86_400_000 { return false }
             return true
+        }
+
+        /// An instant as the database keeps `started_at`: epoch milliseconds, rounded down.
+        public static func milliseconds(_ date: Date) -> Int {
+            Int((date.timeIntervalSince1970 * 1000).rounded(.down))
         }
     }
 
