@@ -1,6 +1,7 @@
 import Foundation
 import HeapModule
 import JobstreamMessages
+import JobstreamStore
 import JobstreamSync
 
 /// The Sync History filter: From and To days (UTC, whole days) and an operation.
@@ -81,7 +82,7 @@ public actor StatusBoard {
         var matching = 0
         for (sessionId, entry) in syncSessions {
             guard let started = entry.startedMilliseconds,
-                  filter.includes(startedAtMilliseconds: started, operation: entry.envelope.payload.operation) else { continue }
+                  filter.includes(startedAt: started, operation: entry.envelope.payload.operation) else { continue }
             matching += 1
             let rank = SyncSessionEntry.Rank(startedMilliseconds: started, sessionId: sessionId)
             if newest.count < limit {
@@ -136,14 +137,14 @@ public actor StatusBoard {
     }
 }
 
-/// A sync session on the board, with its start in epoch milliseconds worked out once.
+/// A sync session on the board, with its start in epoch milliseconds (as the store keeps it) worked out once.
 struct SyncSessionEntry: Sendable {
     let envelope: Envelope<SyncHistoryEntry>
     let startedMilliseconds: Int?
 
     init(_ envelope: Envelope<SyncHistoryEntry>) {
         self.envelope = envelope
-        startedMilliseconds = envelope.payload.startedAt.map(SyncFilter.milliseconds)
+        startedMilliseconds = envelope.payload.startedAt.map { epochMilliseconds($0) }
     }
 
     /// The list's order: start, then id.

@@ -26,26 +26,22 @@ public struct SyncHistoryQuery: Sendable {
             self.operation = operation
         }
 
-        /// Whether a session started at `startedAt` with `operation` is in the list: the same rule as
-        /// the database query, for views kept in memory (the dashboard). A session whose start has not
-        /// been reported yet is not.
-        public func includes(startedAt: Date?, operation: SyncOperation?) -> Bool {
-            guard let startedAt else { return false }
-            return includes(startedAtMilliseconds: Self.milliseconds(startedAt), operation: operation)
+        /// The range of `started_at` (epoch milliseconds) the dates select: from the first instant of
+        /// `from` up to, not including, the day after `to` — whole UTC days.
+        public var startedBounds: (from: Int?, before: Int?) {
+            (from.map { $0.daysSinceEpoch * 86_400_000 }, to.map { ($0.daysSinceEpoch + 1) * 86_400_000 })
         }
 
-        /// ``includes(startedAt:operation:)`` for an instant already in epoch milliseconds.
-        public func includes(startedAtMilliseconds milliseconds: Int, operation: SyncOperation?) -> Bool {
+        /// Whether a session that started at `startedAt` (epoch milliseconds, as the store keeps it) with
+        /// `operation` is in the list: the database query's rule, for views kept in memory (the
+        /// dashboard). A session whose operation has not been reported yet is not.
+        public func includes(startedAt: Int, operation: SyncOperation?) -> Bool {
             guard let operation else { return false }
             if let wanted = self.operation, wanted != operation { return false }
-            if let from, milliseconds < from.daysSinceEpoch * 86_400_000 { return false }
-            if let to, milliseconds >= (to.daysSinceEpoch + 1) * 86_400_000 { return false }
+            let bounds = startedBounds
+            if let from = bounds.from, startedAt < from { return false }
+            if let before = bounds.before, startedAt >= before { return false }
             return true
-        }
-
-        /// An instant as the database keeps `started_at`: epoch milliseconds, rounded down.
-        public static func milliseconds(_ date: Date) -> Int {
-            Int((date.timeIntervalSince1970 * 1000).rounded(.down))
         }
     }
 
@@ -73,8 +69,9 @@ public struct SyncHistoryQuery: Sendable {
             SELECT \(unsafeRaw: SyncSessionRecord.columns) FROM sync_sessions WHERE started_at IS NOT NULL
             """
         if let operation = filter.operation { query += " AND operation = \(bind: operation.rawValue)" }
-        if let from = filter.from { query += " AND started_at >= \(bind: from.daysSinceEpoch * 86_400_000)" }
-        if let to = filter.to { query += " AND started_at < \(bind: (to.daysSinceEpoch + 1) * 86_400_000)" }
+        let bounds = filter.startedBounds
+        if let from = bounds.from { query += " AND started_at >= \(bind: from)" }
+        if let before = bounds.before { query += " AND started_at < \(bind: before)" }
         query += " ORDER BY started_at DESC LIMIT \(bind: limit)"
         return query
     }
