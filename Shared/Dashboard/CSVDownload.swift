@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import JobstreamBackfill
+import JobstreamStore
 
 /// CSV files sent as downloads: every cell defused (``SpreadsheetSafety``), written page by page so
 /// that a file of a million rows never sits in memory whole.
@@ -16,20 +17,15 @@ enum CSVDownload {
         return Response(status: .ok, headers: headers, body: body)
     }
 
-    /// Rows read from a database page by page, each page after the position of the last row of the
-    /// one before (keyset paging).
+    /// Rows read from a database page by page (``KeysetPaging``), a page per write.
     static func paged<Row: Sendable, Position: Sendable>(
         header: [String], fields: @escaping @Sendable (Row) -> [String], position: @escaping @Sendable (Row) -> Position,
         page: @escaping @Sendable (_ after: Position?, _ limit: Int) async throws -> [Row]
     ) -> ResponseBody {
         ResponseBody { writer in
             try await writer.write(encode([header]))
-            var after: Position?
-            while true {
-                let rows = try await page(after, rowsPerWrite)
-                if !rows.isEmpty { try await writer.write(encode(rows.map(fields))) }
-                guard let last = rows.last, rows.count == rowsPerWrite else { break }
-                after = position(last)
+            try await KeysetPaging.forEachPage(pageSize: rowsPerWrite, position: position, page: page) { rows in
+                try await writer.write(encode(rows.map(fields)))
             }
             try await writer.finish(nil)
         }
