@@ -36,8 +36,7 @@ func requireJob(_ jobId: String, _ options: StoreOptions) async throws -> Backfi
 /// Instants as the log shows them: UTC, to the second.
 func logDate(_ milliseconds: Int?) -> String {
     guard let milliseconds else { return "-" }
-    let text = Timestamp.format(Date(timeIntervalSince1970: Double(milliseconds) / 1000))
-    return String(text.prefix(19)).replacingOccurrences(of: "T", with: " ")
+    return Timestamp.logText(Date(timeIntervalSince1970: Double(milliseconds) / 1000))
 }
 
 /// `jobstream backfill logs`: every job, newest first.
@@ -174,21 +173,15 @@ func followUntilEnd(_ what: String, timeout: Duration, read: () async throws -> 
     throw ExitCode(3)
 }
 
-/// Writes a CSV file of rows read page by page, each page after the position of the last row of the
-/// one before (keyset paging), so memory holds one page whatever the total. Returns the rows written.
+/// Writes a CSV file of rows read page by page (``KeysetPaging``), so memory holds one page whatever
+/// the total. Returns the rows written.
 func writePagedCSV<Row, Position>(to url: URL, header: [String], pageSize: Int, fields: (Row) -> [String],
                                   position: (Row) -> Position,
                                   page: (_ after: Position?, _ limit: Int) async throws -> [Row]) async throws -> Int {
     let writer = try CSVWriter(url: url)
     try writer.write(header)
-    var after: Position?
-    var count = 0
-    while true {
-        let rows = try await page(after, pageSize)
+    let count = try await KeysetPaging.forEachPage(pageSize: pageSize, position: position, page: page) { rows in
         for row in rows { try writer.write(fields(row)) }
-        count += rows.count
-        guard let last = rows.last, rows.count == pageSize else { break }
-        after = position(last)
     }
     try writer.close()
     return count

@@ -75,10 +75,7 @@ enum Display {
     /// An instant as the logs show it: UTC, to the second; "-" when there is none.
     static func date(_ date: Date?) -> String {
         guard let date else { return "-" }
-        // "2026-11-22T10:00:00.000Z" → "2026-11-22 10:00:00"
-        var text = Array(Timestamp.format(date).utf8.prefix(19))
-        if text.count == 19 { text[10] = UInt8(ascii: " ") }
-        return String(decoding: text, as: UTF8.self)
+        return Timestamp.logText(date)
     }
 
     static func count(_ value: Int?) -> String {

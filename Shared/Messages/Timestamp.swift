@@ -7,6 +7,14 @@ public enum Timestamp {
         date.formatted(withFraction)
     }
 
+    /// An instant as the logs show it, in the CLI and the dashboard: UTC to the second, with a space,
+    /// `2026-11-22 10:00:00`.
+    public static func logText(_ date: Date) -> String {
+        var text = Array(format(date).utf8.prefix(19))
+        if text.count == 19 { text[10] = UInt8(ascii: " ") }
+        return String(decoding: text, as: UTF8.self)
+    }
+
     /// Accepts times with or without fractional seconds, with `Z` or an offset. An impossible time in
     /// jobstream's own shape (hour 24, February 30) is refused, where the general parser would roll it over.
     public static func parse(_ text: String) -> Date? {
