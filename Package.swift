@@ -51,6 +51,7 @@ let package = Package(
         .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // The C interop module: librdkafka's header, found through pkg-config.
@@ -78,7 +79,8 @@ let package = Package(
             path: "Shared/Messages",
             swiftSettings: swiftSettings
         ),
-        // What every service shares: command-line options, the consume loop, dead letters, the store.
+        // What every service shares: settings, the consume loop, dead letters, the store, logs, and
+        // the operations port (metrics, health, readiness).
         .target(
             name: "JobstreamService",
             dependencies: [
@@ -89,6 +91,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             path: "Shared/Service",
             swiftSettings: swiftSettings

@@ -18,13 +18,15 @@ struct BackfillProcessor: AsyncParsableCommand {
 
     @OptionGroup var options: ServiceOptions
     @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var operations: OperationsOptions
 
     func run() async throws {
         try await ServiceRunner.run(
             name: "backfill-processor",
             topics: [Topics.backfillChunks],
             accepting: [.backfillChunk],
-            options: options
+            options: options,
+            operations: operations
         ) { context in
             let store = try await storeOptions.openStore(logger: context.logger)
             let applier = ChunkApplier(store: store)

@@ -15,12 +15,13 @@ struct BackfillValidator: AsyncParsableCommand {
 
     @OptionGroup var options: ServiceOptions
     @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var operations: OperationsOptions
 
     @Option(name: .customLong("chunk-size"), help: "Valid rows per chunk sent to the processors.")
-    var chunkSize: Int = 1000
+    var chunkSize: Int = Settings.value("chunk-size", default: 1000)
 
     @Option(help: "Seconds a job's claim lasts without renewal before another validator may take the job over.")
-    var lease: Int = 15
+    var lease: Int = Settings.value("lease", default: 15)
 
     func validate() throws {
         guard (1...50_000).contains(chunkSize) else { throw ValidationError("--chunk-size must be between 1 and 50000") }
@@ -32,11 +33,12 @@ struct BackfillValidator: AsyncParsableCommand {
             name: "backfill-validator",
             topics: [Topics.backfillRequests, Topics.backfillControl],
             accepting: [.backfillRequest, .backfillCancel],
-            options: options
+            options: options,
+            operations: operations
         ) { context in
             let store = try await storeOptions.openStore(logger: context.logger)
             let supervisor = JobSupervisor(store: store, files: storeOptions.files, producer: context.producer,
-                                           logger: context.logger, chunkSize: chunkSize, lease: .seconds(lease))
+                                           logger: context.logger, metrics: context.metrics, chunkSize: chunkSize, lease: .seconds(lease))
             return ServiceStage(services: [StoreLifetime(store: store), supervisor], handler: supervisor.handle)
         }
     }

@@ -18,10 +18,12 @@ struct JobEnvironment: Sendable {
     let chunkSize: Int
     /// How long a claim lasts without renewal.
     let lease: Lease
+    let metrics: ServiceMetrics
 
     /// Announces the job's state on the status topic (keyed by job id) and waits for the broker.
     func publish(_ job: BackfillJobRecord) async throws {
         _ = try await producer.send(KafkaProducerMessage(
             topic: Topics.backfillStatus, envelope: Envelope(jobId: job.jobId, payload: job.statusEvent)))
+        metrics.statusPublished(kind: "backfill", status: job.status.rawValue)
     }
 }

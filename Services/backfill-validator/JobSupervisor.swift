@@ -13,9 +13,11 @@ final class JobSupervisor: Service, Sendable {
     let environment: JobEnvironment
     private let jobs: ClaimedJobs
 
-    init(store: Store, files: FileStore, producer: KafkaProducer, logger: Logger, chunkSize: Int, lease: Duration) {
+    init(store: Store, files: FileStore, producer: KafkaProducer, logger: Logger, metrics: ServiceMetrics, chunkSize: Int,
+         lease: Duration) {
         environment = JobEnvironment(instance: Lease.instanceName(), log: BackfillJobLog(store: store), ledger: BackfillLedger(store: store),
-                                     files: files, producer: producer, logger: logger, chunkSize: chunkSize, lease: Lease(duration: lease))
+                                     files: files, producer: producer, logger: logger, chunkSize: chunkSize, lease: Lease(duration: lease),
+                                     metrics: metrics)
         jobs = ClaimedJobs { [environment] jobId in await JobRunner(jobId: jobId, environment: environment).run() }
     }
 

@@ -25,9 +25,10 @@ struct DashboardService: AsyncParsableCommand {
 
     @OptionGroup var options: ServiceOptions
     @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var operations: OperationsOptions
 
-    @Option(help: "The address to listen on.") var host = "127.0.0.1"
-    @Option(help: "The port to listen on (0 picks a free one).") var port = 8080
+    @Option(help: "The address to listen on.") var host: String = Settings.value("host", default: "127.0.0.1")
+    @Option(help: "The port to listen on (0 picks a free one).") var port: Int = Settings.value("port", default: 8080)
 
     @Option(name: .customLong("operator-token"), help: ArgumentHelp(
         "The token that allows Cancel (default: $JOBSTREAM_DASHBOARD_OPERATOR_TOKEN; none: actions are off).", valueName: "token"))
@@ -38,6 +39,9 @@ struct DashboardService: AsyncParsableCommand {
     var viewerToken: String?
 
     func validate() throws {
+        if operations.metricsPort != nil, operations.metricsPort == port, port != 0 {
+            throw ValidationError("--metrics-port \(port) is the dashboard's own --port; give the operations port another")
+        }
         guard (0...65_535).contains(port) else { throw ValidationError("--port \(port) is not a port number (0 to 65535)") }
         guard !host.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("--host is empty") }
         do { _ = try access() } catch { throw ValidationError(error.description) }
@@ -54,17 +58,24 @@ struct DashboardService: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let logger = LoggingSetup.bootstrap(label: "jobstream.dashboard", level: options.logLevel)
+        let logger = LoggingSetup.bootstrap(label: "jobstream.dashboard", level: options.logLevel, format: operations.logFormat)
         let kafka = try options.kafkaConfiguration(defaultClientID: "dashboard")
         let group = options.group ?? "jobstream.dashboard.\(UUID().uuidString.prefix(8).lowercased())"
-        let producer = try KafkaProducer(configuration: ProducerConfiguration(kafka: kafka), logger: logger)
-        let consumer = try KafkaConsumer(
+        let operating = ServiceOperations(service: "dashboard", options: operations)
+        let producer = try operating.makeProducer(kafka: kafka, logger: logger)
+        let consumer = try operating.makeConsumer(
             configuration: ConsumerConfiguration(kafka: kafka, groupID: group,
                                                  topics: [Topics.backfillStatus, Topics.migrationStatus, Topics.syncHistory],
                                                  startOffset: .earliest),
             logger: logger)
         let store = try await storeOptions.openStore(logger: logger)
+        let storeLifetime = StoreLifetime(store: store)
+        operating.readiness.add(storeLifetime)
         let board = StatusBoard()
+        operating.metrics.beforeRendering { [metrics = operating.metrics] in
+            let counts = await board.statusCounts()
+            metrics.setJobs(Dictionary(uniqueKeysWithValues: counts.map { ($0.key.jobKind, $0.value) }))
+        }
         let access = try access()
         let dashboard = Dashboard(board: board, access: access, store: store, files: storeOptions.files,
                                   canceller: KafkaCancelRequester(producer: producer))
@@ -86,11 +97,23 @@ struct DashboardService: AsyncParsableCommand {
         // Stopped in reverse order: the follower first (it closes the board, ending live streams),
         // then the web server, the store and the producer.
         let serviceGroup = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: [.init(service: producer), .init(service: StoreLifetime(store: store)), .init(service: app),
-                       .init(service: StatusFollower(consumer: consumer, board: board, logger: logger))],
+            services: operating.server(logger: logger)
+                + [.init(service: producer), .init(service: storeLifetime), .init(service: app),
+                   .init(service: StatusFollower(consumer: consumer, board: board, metrics: operating.metrics, logger: logger))],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         try await serviceGroup.run()
         logger.info("dashboard stopped")
+    }
+}
+
+extension StatusBoard.Log {
+    /// The `kind` label of the jobs-by-status metric, as the services name their kinds of job.
+    var jobKind: String {
+        switch self {
+        case .backfills: "backfill"
+        case .migrations: "migration"
+        case .sync: "sync"
+        }
     }
 }

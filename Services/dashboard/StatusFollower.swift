@@ -11,11 +11,13 @@ import ServiceLifecycle
 struct StatusFollower: Service {
     let consumer: KafkaConsumer
     let board: StatusBoard
+    let metrics: ServiceMetrics
     let logger: Logger
 
     func run() async throws {
         await withGracefulShutdownHandler {
             for await message in consumer.messages {
+                metrics.consumed(from: message.topic)
                 await apply(message)
                 consumer.markProcessed(message)
             }

@@ -18,16 +18,17 @@ struct MigrationRunner: AsyncParsableCommand {
 
     @OptionGroup var options: ServiceOptions
     @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var operations: OperationsOptions
 
     @Option(name: .customLong("slice-size"), help: "Charges per slice, for the migrations this instance plans.")
-    var sliceSize: Int = 1000
+    var sliceSize: Int = Settings.value("slice-size", default: 1000)
 
     @Option(help: "Seconds a migration's claim lasts without renewal before another runner may take it over.")
-    var lease: Int = 15
+    var lease: Int = Settings.value("lease", default: 15)
 
     @Option(name: .customLong("error-after"),
             help: "Seconds the store may keep failing before a running migration is ended as Error.")
-    var errorAfter: Int = 30
+    var errorAfter: Int = Settings.value("error-after", default: 30)
 
     func validate() throws {
         guard (1...100_000).contains(sliceSize) else { throw ValidationError("--slice-size must be between 1 and 100000") }
@@ -40,11 +41,12 @@ struct MigrationRunner: AsyncParsableCommand {
             name: "migration-runner",
             topics: [Topics.migrationRequests, Topics.migrationSlices],
             accepting: [.migrationRequest, .migrationSlice],
-            options: options
+            options: options,
+            operations: operations
         ) { context in
             let store = try await storeOptions.openStore(logger: context.logger)
             let supervisor = MigrationSupervisor(environment: MigrationEnvironment(
-                store: store, producer: context.producer, logger: context.logger, sliceSize: sliceSize,
+                store: store, producer: context.producer, logger: context.logger, metrics: context.metrics, sliceSize: sliceSize,
                 lease: Lease(duration: .seconds(lease)), errorAfter: .seconds(errorAfter)))
             return ServiceStage(services: [StoreLifetime(store: store), supervisor], handler: supervisor.handle)
         }

@@ -102,8 +102,11 @@ struct MigrationEnvironment: Sendable {
     let lease: Lease
     /// How long the store may fail before a migration is ended as Error.
     let errorAfter: Duration
+    let metrics: ServiceMetrics
 
-    init(store: Store, producer: KafkaProducer, logger: Logger, sliceSize: Int, lease: Lease, errorAfter: Duration) {
+    init(store: Store, producer: KafkaProducer, logger: Logger, metrics: ServiceMetrics, sliceSize: Int, lease: Lease,
+         errorAfter: Duration) {
+        self.metrics = metrics
         instance = Lease.instanceName()
         log = MigrationLog(store: store)
         ledger = MigrationLedger(store: store)
@@ -118,5 +121,6 @@ struct MigrationEnvironment: Sendable {
     func publish(_ migration: MigrationRecord) async throws {
         _ = try await producer.send(KafkaProducerMessage(
             topic: Topics.migrationStatus, envelope: Envelope(jobId: migration.migrationId, payload: migration.statusEvent)))
+        metrics.statusPublished(kind: "migration", status: migration.status.rawValue)
     }
 }

@@ -22,15 +22,16 @@ struct SyncHistoryRecorder: AsyncParsableCommand {
 
     @OptionGroup var options: ServiceOptions
     @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var operations: OperationsOptions
 
     @Option(name: .customLong("retention-days"), help: "Days a finished session is kept.")
-    var retentionDays: Int = 30
+    var retentionDays: Int = Settings.value("retention-days", default: 30)
 
     @Option(name: .customLong("retention-interval"), help: "Seconds between retention runs when no session ends.")
-    var retentionInterval: Int = 3600
+    var retentionInterval: Int = Settings.value("retention-interval", default: 3600)
 
     @Option(name: .customLong("batch-size"), help: "The most events recorded in one transaction.")
-    var batchSize: Int = 5000
+    var batchSize: Int = Settings.value("batch-size", default: 5000)
 
     func validate() throws {
         guard (1...3650).contains(retentionDays) else { throw ValidationError("--retention-days must be between 1 and 3650") }
@@ -45,10 +46,12 @@ struct SyncHistoryRecorder: AsyncParsableCommand {
             name: "sync-history-recorder",
             topics: [Topics.syncEvents],
             accepting: [.syncSessionStarted, .syncRecordOutcome, .syncSessionFinished, .syncSessionFailed],
-            options: options
+            options: options,
+            operations: operations
         ) { context in
             let store = try await storeOptions.openStore(logger: context.logger)
-            let publisher = SyncPublisher(store: store, producer: context.producer, logger: context.logger)
+            let publisher = SyncPublisher(store: store, producer: context.producer, logger: context.logger,
+                                          metrics: context.metrics)
             let retention = SyncRetention(store: store, days: retentionDays)
             let recorder = SyncRecorder(log: SyncHistoryLog(store: store), publisher: publisher, retention: retention)
             let housekeeping = SyncHousekeeping(publisher: publisher, retention: retention,

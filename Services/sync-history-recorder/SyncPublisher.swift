@@ -16,14 +16,16 @@ final class SyncPublisher: Sendable {
     let outbox: SyncOutbox
     private let producer: KafkaProducer
     private let logger: Logger
+    private let metrics: ServiceMetrics
     private let serial = AsyncMutex()
     /// The most sessions read per round.
     private let pageSize = 500
 
-    init(store: Store, producer: KafkaProducer, logger: Logger) {
+    init(store: Store, producer: KafkaProducer, logger: Logger, metrics: ServiceMetrics = ServiceMetrics()) {
         self.outbox = SyncOutbox(store: store)
         self.producer = producer
         self.logger = logger
+        self.metrics = metrics
     }
 
     /// What one publication sent.
@@ -46,6 +48,9 @@ final class SyncPublisher: Sendable {
                     }
                 })
                 try await outbox.summariesPublished(waiting)
+                for summary in waiting.compactMap(\.summary) {
+                    metrics.statusPublished(kind: "sync", status: summary.status.rawValue)
+                }
                 published.summaries += waiting.count
                 if waiting.count < pageSize { break }
             }

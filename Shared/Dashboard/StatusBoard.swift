@@ -104,6 +104,21 @@ public actor StatusBoard {
         [.backfills: backfills.count, .migrations: migrations.count, .sync: syncSessions.count]
     }
 
+    /// How many jobs of each log are in each status now, keyed by log and status name.
+    public func statusCounts() -> [Log: [String: Int]] {
+        var counts: [Log: [String: Int]] = [:]
+        for event in backfills.values {
+            counts[.backfills, default: [:]][event.payload.status.rawValue, default: 0] += 1
+        }
+        for event in migrations.values {
+            counts[.migrations, default: [:]][event.payload.status.rawValue, default: 0] += 1
+        }
+        for entry in syncSessions.values {
+            counts[.sync, default: [:]][entry.envelope.payload.status.rawValue, default: 0] += 1
+        }
+        return counts
+    }
+
     /// The logs that change from now on, one element per change (the newest 64 kept for a slow reader).
     /// The stream ends when the board is closed.
     public func changes() -> AsyncStream<Log> {

@@ -25,14 +25,17 @@ public final class KafkaConsumer: Sendable {
     public var messages: KafkaConsumerMessages { KafkaConsumerMessages(consumer: self) }
 
     /// Creates the member and subscribes to the configured topics; it joins the group on the first poll.
-    public init(configuration: ConsumerConfiguration, logger: Logger) throws {
+    /// - Parameter statistics: receives librdkafka's statistics every
+    ///   ``ConsumerConfiguration/statisticsInterval``, on the polling thread: keep it short.
+    public init(configuration: ConsumerConfiguration, logger: Logger,
+                statistics: (@Sendable (KafkaStatistics) -> Void)? = nil) throws {
         var logger = logger
         logger[metadataKey: "kafka.group.id"] = "\(configuration.groupID)"
         let state = ConsumerState()
         let memberLogger = logger
         let context = RDKafkaClientContext(logger: logger, rebalanceHandler: { client, event in
             state.rebalance(event, client: client, logger: memberLogger)
-        })
+        }, statisticsHandler: statisticsDecoder(statistics, logger: memberLogger))
         self.client = try RDKafkaClient(kind: .consumer, properties: configuration.librdkafkaProperties(), context: context)
         self.state = state
         self.pollQueue = DispatchQueue(label: "jobstream.consumer.\(configuration.groupID)")
@@ -118,6 +121,10 @@ public final class KafkaConsumer: Sendable {
     public func stopConsuming() {
         state.stopped.store(true, ordering: .relaxed)
     }
+
+    /// Whether the member has received its first assignment (possibly of no partitions) and not
+    /// closed since: it is in its group and consuming.
+    public var hasJoinedGroup: Bool { state.joined.load(ordering: .relaxed) && !isClosed }
 
     /// Whether ``close()`` was called.
     public var isClosed: Bool { state.closed.load(ordering: .relaxed) }
@@ -216,6 +223,7 @@ private final class ConsumerState: Sendable {
     let stopped = Atomic<Bool>(false)
     let assignmentChanged = Atomic<Bool>(false)
     let rebalances = Atomic<Int>(0)
+    let joined = Atomic<Bool>(false)
 
     /// Runs on the poll queue inside librdkafka's rebalance callback, before the assignment changes.
     func rebalance(_ event: RebalanceEvent, client: RDKafkaClient, logger: Logger) {
@@ -224,6 +232,7 @@ private final class ConsumerState: Sendable {
         case .assigned(let partitions):
             tracker.withLock { $0.assign(partitions) }
             assignmentChanged.store(true, ordering: .relaxed)
+            joined.store(true, ordering: .relaxed)
             logger.info("partitions assigned: \(partitions.map(\.description).sorted().joined(separator: ", "))",
                         metadata: ["kafka.rebalance.protocol": "\(client.rebalanceProtocol)"])
         case .revoking(let partitions):
@@ -238,6 +247,20 @@ private final class ConsumerState: Sendable {
                 logger.warning("commit before revocation failed: \(RDKafkaClient.describe(result))")
             }
             logger.info("partitions revoked: \(partitions.map(\.description).sorted().joined(separator: ", "))")
+        }
+    }
+}
+
+/// A context's statistics handler that parses the JSON for `handler`; a document that does not
+/// parse is logged and skipped.
+func statisticsDecoder(_ handler: (@Sendable (KafkaStatistics) -> Void)?,
+                       logger: Logger) -> RDKafkaClientContext.StatisticsHandler? {
+    guard let handler else { return nil }
+    return { json in
+        do {
+            handler(try KafkaStatistics.parse(json))
+        } catch {
+            logger.debug("librdkafka statistics not understood: \(error)")
         }
     }
 }

@@ -30,12 +30,15 @@ public struct KafkaError: Error, CustomStringConvertible, Sendable {
     public let librdkafkaCode: Int32?
     /// Whether the same operation may succeed if tried again.
     public let isRetriable: Bool
+    /// The topic of a message that was not delivered.
+    public let topic: String?
 
-    public init(_ code: Code, _ reason: String, librdkafkaCode: Int32? = nil, isRetriable: Bool = false) {
+    public init(_ code: Code, _ reason: String, librdkafkaCode: Int32? = nil, isRetriable: Bool = false, topic: String? = nil) {
         self.code = code
         self.reason = reason
         self.librdkafkaCode = librdkafkaCode
         self.isRetriable = isRetriable
+        self.topic = topic
     }
 
     public var description: String {

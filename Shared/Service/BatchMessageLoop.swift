@@ -31,10 +31,12 @@ public final class BatchMessageLoop: Service, Sendable {
     private let check: MessageCheck
     private let handler: BatchHandler
     private let logger: Logger
+    private let metrics: ServiceMetrics
     private let stopping = StopSignal()
 
     public init(consumer: KafkaConsumer, deadLetters: DeadLetterPublisher, accepting: Set<MessageType>, maxBatchSize: Int,
-                logger: Logger, check: @escaping MessageCheck, handler: @escaping BatchHandler) {
+                logger: Logger, metrics: ServiceMetrics = ServiceMetrics(), check: @escaping MessageCheck,
+                handler: @escaping BatchHandler) {
         self.consumer = consumer
         self.deadLetters = deadLetters
         self.accepting = accepting
@@ -42,6 +44,7 @@ public final class BatchMessageLoop: Service, Sendable {
         self.check = check
         self.handler = handler
         self.logger = logger
+        self.metrics = metrics
     }
 
     /// Consumes until graceful shutdown, then commits finished work and leaves the group.
@@ -75,6 +78,7 @@ public final class BatchMessageLoop: Service, Sendable {
         var accepted: [ReceivedMessage] = []
         accepted.reserveCapacity(batch.count)
         for message in batch {
+            metrics.consumed(from: message.topic)
             let envelope: AnyEnvelope
             do {
                 envelope = try MessageCodec.decode(message.value)
@@ -99,6 +103,8 @@ public final class BatchMessageLoop: Service, Sendable {
         let first = accepted[0].message
         var logger = self.logger
         logger[metadataKey: "kafka.batch"] = "\(accepted.count) messages from \(first.topic)[\(first.partition)]@\(first.offset)"
+        let started = ContinuousClock.now
+        defer { metrics.processed(batchFrom: first.topic, in: ContinuousClock.now - started) }
         // Not handled when stopping first: nothing is marked, so the batch is delivered again.
         _ = await retryingUntilDone(what: "handling a batch", logger: logger, stopping: stopping) {
             try await handler(accepted, logger)

@@ -10,12 +10,15 @@ public struct DeadLetterPublisher: Sendable {
     let consumerGroup: String
     let topic: String
     let logger: Logger
+    let metrics: ServiceMetrics
 
-    public init(producer: KafkaProducer, consumerGroup: String, topic: String = Topics.deadLetters, logger: Logger) {
+    public init(producer: KafkaProducer, consumerGroup: String, topic: String = Topics.deadLetters, logger: Logger,
+                metrics: ServiceMetrics = ServiceMetrics()) {
         self.producer = producer
         self.consumerGroup = consumerGroup
         self.topic = topic
         self.logger = logger
+        self.metrics = metrics
     }
 
     /// The dead letter for `message`: its key, value and headers, plus the dead-letter headers.
@@ -42,6 +45,7 @@ public struct DeadLetterPublisher: Sendable {
             if giveUp() { throw CancellationError() }
             do {
                 let report = try await producer.send(letter)
+                metrics.deadLettered(from: message.topic)
                 logger.warning("dead-lettered \(message.topic)[\(message.partition)]@\(message.offset): \(reason)",
                                metadata: ["dead-letter.offset": "\(report.offset)"])
                 return

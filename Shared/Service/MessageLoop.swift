@@ -33,13 +33,16 @@ public final class MessageLoop: Service, Sendable {
     private let deadLetters: DeadLetterPublisher
     private let handler: MessageHandler
     private let logger: Logger
+    private let metrics: ServiceMetrics
     private let stopping = StopSignal()
 
-    public init(consumer: KafkaConsumer, deadLetters: DeadLetterPublisher, logger: Logger, handler: @escaping MessageHandler) {
+    public init(consumer: KafkaConsumer, deadLetters: DeadLetterPublisher, logger: Logger,
+                metrics: ServiceMetrics = ServiceMetrics(), handler: @escaping MessageHandler) {
         self.consumer = consumer
         self.deadLetters = deadLetters
         self.handler = handler
         self.logger = logger
+        self.metrics = metrics
     }
 
     /// Consumes until graceful shutdown, then commits finished work and leaves the group.
@@ -58,6 +61,9 @@ public final class MessageLoop: Service, Sendable {
 
     /// Decodes and handles one message, marking it processed when done.
     func process(_ message: KafkaConsumerMessage) async {
+        let started = ContinuousClock.now
+        metrics.consumed(from: message.topic)
+        defer { metrics.processed(messageFrom: message.topic, in: ContinuousClock.now - started) }
         var logger = self.logger
         logger[metadataKey: "kafka.topic"] = "\(message.topic)"
         logger[metadataKey: "kafka.partition"] = "\(message.partition)"

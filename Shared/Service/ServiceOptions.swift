@@ -6,14 +6,15 @@ import Logging
 /// The command-line options every jobstream executable takes to reach Kafka.
 public struct ServiceOptions: ParsableArguments, Sendable {
     @Option(help: ArgumentHelp("Kafka bootstrap servers, host:port[,host:port…].",
-                               discussion: "Defaults to $KAFKA_BROKERS, else the embedded broker.", valueName: "servers"))
-    public var brokers: String = ProcessInfo.processInfo.environment["KAFKA_BROKERS"] ?? KafkaConfiguration.embeddedBrokerAddress
+                               discussion: "Defaults to $JOBSTREAM_BROKERS or $KAFKA_BROKERS, else the embedded broker.",
+                               valueName: "servers"))
+    public var brokers: String = Settings.value("brokers", default: KafkaConfiguration.embeddedBrokerAddress)
 
     @Option(help: ArgumentHelp("Consumer group; instances in one group share the work.", valueName: "group-id"))
-    public var group: String?
+    public var group: String? = Settings.value("group")
 
     @Option(name: .customLong("client-id"), help: ArgumentHelp("Client id shown in broker logs and quotas.", valueName: "id"))
-    public var clientID: String?
+    public var clientID: String? = Settings.value("client-id")
 
     @Option(name: .customShort("X"), parsing: .unconditionalSingleValue,
             help: ArgumentHelp("A librdkafka property, e.g. -X security.protocol=SASL_SSL. Repeatable; overrides other options.",
@@ -21,7 +22,7 @@ public struct ServiceOptions: ParsableArguments, Sendable {
     public var properties: [String] = []
 
     @Option(help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error, critical.", valueName: "level"))
-    public var logLevel: Logger.Level = .info
+    public var logLevel: Logger.Level = Settings.value("log-level", default: .info)
 
     public init() {}
 
@@ -30,11 +31,13 @@ public struct ServiceOptions: ParsableArguments, Sendable {
             throw ValidationError("--brokers is empty; give host:port, or set KAFKA_BROKERS")
         }
         _ = try parsedProperties()
+        try Settings.validate()
     }
 
-    /// The `-X key=value` pairs as a dictionary; a malformed entry is named in the error.
+    /// The librdkafka properties: from the configuration file and the environment (see ``Settings``),
+    /// then the `-X key=value` pairs; a malformed entry is named in the error.
     public func parsedProperties() throws -> [String: String] {
-        var result: [String: String] = [:]
+        var result = Settings.kafkaProperties
         for entry in properties {
             guard let equals = entry.firstIndex(of: "="), equals != entry.startIndex else {
                 throw ValidationError("-X \"\(entry)\": expected key=value, e.g. -X security.protocol=SSL")

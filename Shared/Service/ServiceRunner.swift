@@ -3,12 +3,15 @@ import Kafka
 import Logging
 import ServiceLifecycle
 
-/// What a service's handler may use: the producer, the Kafka settings and a logger.
+/// What a service's handler may use: the producer, the Kafka settings, a logger, the metrics and
+/// the readiness checks (a stage adds its own, e.g. its store).
 public struct ServiceContext: Sendable {
     public let name: String
     public let kafka: KafkaConfiguration
     public let producer: KafkaProducer
     public let logger: Logger
+    public let metrics: ServiceMetrics
+    public let readiness: Readiness
 }
 
 /// What a service runs: the handler of its consumed messages, and services that run beside the
@@ -38,50 +41,61 @@ public struct ServiceStage: Sendable {
 }
 
 /// Runs one jobstream service: checks librdkafka, joins the consumer group on `topics`, hands every
-/// decoded message to the handler, and shuts down cleanly on SIGTERM or SIGINT (the consumer
-/// commits finished work and leaves the group, then the producer flushes).
+/// decoded message to the handler, serves its operations port (metrics, health, readiness) when
+/// asked to, and shuts down cleanly on SIGTERM or SIGINT (the consumer commits finished work and
+/// leaves the group, then the producer flushes).
 public enum ServiceRunner {
     /// - Parameters:
     ///   - accepting: the message types this service handles; any other type is dead-lettered.
     ///   - makeHandler: builds the handler once the producer exists.
     public static func run(name: String, topics: [String], accepting: Set<MessageType>, options: ServiceOptions,
+                           operations: OperationsOptions,
                            makeHandler: (ServiceContext) throws -> MessageHandler) async throws {
-        try await run(name: name, topics: topics, accepting: accepting, options: options) { context in
+        try await run(name: name, topics: topics, accepting: accepting, options: options, operations: operations) { context in
             ServiceStage(handler: try makeHandler(context))
         }
     }
 
-    /// Runs a service whose stage has companion services; `makeStage` may open the store.
+    /// Runs a service whose stage has companion services; `makeStage` may open the store. A
+    /// companion that is a ``ReadinessCheck`` (such as ``StoreLifetime``) is checked by `/ready`.
     public static func run(name: String, topics: [String], accepting: Set<MessageType>, options: ServiceOptions,
+                           operations: OperationsOptions,
                            makeStage: (ServiceContext) async throws -> ServiceStage) async throws {
-        let logger = LoggingSetup.bootstrap(label: "jobstream.\(name)", level: options.logLevel)
+        let logger = LoggingSetup.bootstrap(label: "jobstream.\(name)", level: options.logLevel, format: operations.logFormat)
         let kafka = try options.kafkaConfiguration(defaultClientID: name)
         let group = options.group ?? "jobstream.\(name)"
-        let producer = try KafkaProducer(configuration: ProducerConfiguration(kafka: kafka), logger: logger)
-        let context = ServiceContext(name: name, kafka: kafka, producer: producer, logger: logger)
+        let operating = ServiceOperations(service: name, options: operations)
+        let metrics = operating.metrics
+        let producer = try operating.makeProducer(kafka: kafka, logger: logger)
+        let context = ServiceContext(name: name, kafka: kafka, producer: producer, logger: logger, metrics: metrics,
+                                     readiness: operating.readiness)
         let stage = try await makeStage(context)
         var consumerConfiguration = ConsumerConfiguration(kafka: kafka, groupID: group, topics: topics)
-        let deadLetters = DeadLetterPublisher(producer: producer, consumerGroup: group, logger: logger)
-        let loop: any Service
-        switch stage.consumption {
-        case .oneByOne(let handler):
-            let consumer = try KafkaConsumer(configuration: consumerConfiguration, logger: logger)
-            loop = MessageLoop(consumer: consumer, deadLetters: deadLetters, logger: logger,
-                               handler: acceptingOnly(accepting, name: name, handler))
-        case .batches(let maxSize, let check, let handler):
+        if case .batches(let maxSize, _, _) = stage.consumption {
             consumerConfiguration.pollBatchSize = maxSize
-            let consumer = try KafkaConsumer(configuration: consumerConfiguration, logger: logger)
-            loop = BatchMessageLoop(consumer: consumer, deadLetters: deadLetters, accepting: accepting, maxBatchSize: maxSize,
-                                    logger: logger, check: check, handler: handler)
+        }
+        let consumer = try operating.makeConsumer(configuration: consumerConfiguration, logger: logger)
+        for case let check as any ReadinessCheck in stage.services {
+            operating.readiness.add(check)
+        }
+        let deadLetters = DeadLetterPublisher(producer: producer, consumerGroup: group, logger: logger, metrics: metrics)
+        let loop: any Service = switch stage.consumption {
+        case .oneByOne(let handler):
+            MessageLoop(consumer: consumer, deadLetters: deadLetters, logger: logger, metrics: metrics,
+                        handler: acceptingOnly(accepting, name: name, handler))
+        case .batches(let maxSize, let check, let handler):
+            BatchMessageLoop(consumer: consumer, deadLetters: deadLetters, accepting: accepting, maxBatchSize: maxSize,
+                             logger: logger, metrics: metrics, check: check, handler: handler)
         }
         logger.info("\(name) starting", metadata: [
             "librdkafka": "\(LibrdkafkaVersion.linkedText)", "brokers": "\(kafka.brokers)",
             "group": "\(group)", "topics": "\(topics.joined(separator: ","))",
         ])
         // Services stop in reverse order: the loop first (commit, leave), then the companions, then
-        // the producer (flush).
+        // the producer (flush), and the operations port last, so probes see the whole shutdown.
         let serviceGroup = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: [.init(service: producer)] + stage.services.map { .init(service: $0) } + [.init(service: loop)],
+            services: operating.server(logger: logger) + [.init(service: producer)] + stage.services.map { .init(service: $0) }
+                + [.init(service: loop)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         try await serviceGroup.run()

@@ -10,13 +10,13 @@ public struct StoreOptions: ParsableArguments, Sendable {
     @Option(help: ArgumentHelp("The database: an SQLite file path, or postgres://user:password@host:port/database.",
                                discussion: "Defaults to $JOBSTREAM_STORE, else \(StoreLocation.defaultSQLitePath).",
                                valueName: "location"))
-    public var store: String = ProcessInfo.processInfo.environment["JOBSTREAM_STORE"] ?? StoreLocation.defaultSQLitePath
+    public var store: String = Settings.value("store", default: StoreLocation.defaultSQLitePath)
 
     @Option(name: .customLong("file-store"),
             help: ArgumentHelp("The folder holding uploaded and result files, shared by the CLI and the services.",
                                discussion: "Defaults to $JOBSTREAM_FILE_STORE, else \(FileStore.defaultRoot).",
                                valueName: "folder"))
-    public var fileStore: String = ProcessInfo.processInfo.environment["JOBSTREAM_FILE_STORE"] ?? FileStore.defaultRoot
+    public var fileStore: String = Settings.value("file-store", default: FileStore.defaultRoot)
 
     public init() {}
 
@@ -37,8 +37,9 @@ public struct StoreOptions: ParsableArguments, Sendable {
 }
 
 /// Keeps a service's store open while the service runs and closes it at shutdown, after the
-/// services that use it have stopped (list it before them in a ``ServiceStage``).
-public struct StoreLifetime: Service {
+/// services that use it have stopped (list it before them in a ``ServiceStage``). `/ready` asks
+/// the database a trivial query through it.
+public struct StoreLifetime: Service, ReadinessCheck {
     public let store: Store
 
     public init(store: Store) {
@@ -48,5 +49,11 @@ public struct StoreLifetime: Service {
     public func run() async throws {
         try? await gracefulShutdown()
         await store.close()
+    }
+
+    public var readinessName: String { "store" }
+
+    public func checkReadiness() async throws {
+        try await store.ping()
     }
 }

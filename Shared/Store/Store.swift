@@ -105,6 +105,12 @@ public final class Store: Sendable {
         try await mutex.withLock { try await body(try await liveDatabase()) }
     }
 
+    /// Asks the database a trivial query (reconnecting first if the server closed the connection);
+    /// throws if it cannot be reached. Waits for a transaction in progress on this store.
+    public func ping() async throws {
+        try await withDatabase { try await $0.raw("SELECT 1").run() }
+    }
+
     /// The connection, opened again first if the server closed it. Called holding `mutex`.
     private func liveDatabase() async throws -> any SQLDatabase {
         let current = connection.withLock { $0 }

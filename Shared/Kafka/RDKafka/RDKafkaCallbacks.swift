@@ -49,7 +49,7 @@ func rdkafkaDeliveryCallback(_ handle: OpaquePointer?, _ message: UnsafePointer<
     } else {
         let reason = String(cString: rd_kafka_err2str(record.err))
         handler(waiter, .failure(KafkaError(.delivery, "message to \(topic) not delivered: \(reason)",
-                                            librdkafkaCode: record.err.rawValue)))
+                                            librdkafkaCode: record.err.rawValue, topic: topic)))
     }
 }
 
@@ -60,6 +60,16 @@ func rdkafkaOffsetCommitCallback(_ handle: OpaquePointer?, _ error: rd_kafka_res
     guard error != RD_KAFKA_RESP_ERR_NO_ERROR, error != RD_KAFKA_RESP_ERR__NO_OFFSET,
           let context = RDKafkaClientContext.of(handle) else { return }
     context.logger.warning("offset commit failed: \(String(cString: rd_kafka_err2str(error)))")
+}
+
+/// librdkafka's periodic statistics (`statistics.interval.ms`). Returning 0 leaves the JSON buffer
+/// to librdkafka, which frees it.
+func rdkafkaStatisticsCallback(_ handle: OpaquePointer?, _ json: UnsafeMutablePointer<CChar>?, _ length: Int,
+                               _ opaque: UnsafeMutableRawPointer?) -> Int32 {
+    guard let json, let context = RDKafkaClientContext.of(handle), let handler = context.statisticsHandler else { return 0 }
+    let text = UnsafeRawBufferPointer(start: json, count: length)
+    handler(String(decoding: text, as: UTF8.self))
+    return 0
 }
 
 /// The group's assignment changed. Tells the consumer first (so it can store and commit finished

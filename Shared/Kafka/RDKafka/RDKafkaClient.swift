@@ -35,6 +35,9 @@ final class RDKafkaClient: @unchecked Sendable {
         if context.deliveryHandler != nil {
             rd_kafka_conf_set_dr_msg_cb(configuration, rdkafkaDeliveryCallback)
         }
+        if context.statisticsHandler != nil {
+            rd_kafka_conf_set_stats_cb(configuration, rdkafkaStatisticsCallback)
+        }
         if kind == .consumer {
             rd_kafka_conf_set_rebalance_cb(configuration, rdkafkaRebalanceCallback)
             rd_kafka_conf_set_offset_commit_cb(configuration, rdkafkaOffsetCommitCallback)

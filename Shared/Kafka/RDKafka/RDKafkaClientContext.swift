@@ -12,15 +12,20 @@ final class RDKafkaClientContext: Sendable {
     typealias DeliveryHandler = @Sendable (_ opaque: UInt, _ result: Result<DeliveryReport, KafkaError>?) -> Void
     /// Called on the polling thread before librdkafka's assignment changes; see ``RDKafkaRebalance``.
     typealias RebalanceHandler = @Sendable (_ client: RDKafkaClient, _ event: RebalanceEvent) -> Void
+    /// librdkafka's statistics JSON, every `statistics.interval.ms`, on the thread that polls the handle.
+    typealias StatisticsHandler = @Sendable (_ json: String) -> Void
 
     let logger: Logger
     let deliveryHandler: DeliveryHandler?
     let rebalanceHandler: RebalanceHandler?
+    let statisticsHandler: StatisticsHandler?
 
-    init(logger: Logger, deliveryHandler: DeliveryHandler? = nil, rebalanceHandler: RebalanceHandler? = nil) {
+    init(logger: Logger, deliveryHandler: DeliveryHandler? = nil, rebalanceHandler: RebalanceHandler? = nil,
+         statisticsHandler: StatisticsHandler? = nil) {
         self.logger = logger
         self.deliveryHandler = deliveryHandler
         self.rebalanceHandler = rebalanceHandler
+        self.statisticsHandler = statisticsHandler
     }
 
     /// The context registered with a handle. Do not call once the handle is destroyed.

@@ -1,0 +1,56 @@
+import Kafka
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// What a service is operated through: its metrics, its readiness checks and its operations port.
+/// Makes the service's Kafka clients so that their statistics reach the metrics and the consumer's
+/// group membership reaches `/ready`.
+public struct ServiceOperations: Sendable {
+    public let metrics: ServiceMetrics
+    public let readiness = Readiness()
+    private let options: OperationsOptions
+
+    public init(service: String, options: OperationsOptions) {
+        self.metrics = ServiceMetrics(service: service)
+        self.options = options
+    }
+
+    /// librdkafka's statistics interval: on when there is an operations port to show them.
+    private var statisticsInterval: Duration? {
+        options.metricsPort == nil ? nil : .seconds(options.statisticsInterval)
+    }
+
+    /// The service's producer, its queue and deliveries counted in the metrics.
+    public func makeProducer(kafka: KafkaConfiguration, logger: Logger) throws -> KafkaProducer {
+        let metrics = self.metrics
+        let producer = try KafkaProducer(
+            configuration: ProducerConfiguration(kafka: kafka, statisticsInterval: statisticsInterval), logger: logger,
+            statistics: { metrics.record(producerStatistics: $0) })
+        metrics.beforeRendering { metrics.record(producer: producer) }
+        return producer
+    }
+
+    /// The service's consumer: its lag in the metrics, its group membership checked by `/ready`.
+    public func makeConsumer(configuration: ConsumerConfiguration, logger: Logger) throws -> KafkaConsumer {
+        var configuration = configuration
+        configuration.statisticsInterval = statisticsInterval
+        let metrics = self.metrics
+        let membership = Mutex<ConsumerGroupReadiness?>(nil)
+        let consumer = try KafkaConsumer(configuration: configuration, logger: logger, statistics: { statistics in
+            metrics.record(consumerStatistics: statistics)
+            membership.withLock { $0 }?.record(statistics)
+        })
+        let check = ConsumerGroupReadiness(consumer: consumer, group: configuration.groupID)
+        membership.withLock { $0 = check }
+        readiness.add(check)
+        return consumer
+    }
+
+    /// The operations port as a service to run first (so it stops last), or nothing without `--metrics-port`.
+    public func server(logger: Logger) -> [ServiceGroupConfiguration.ServiceConfiguration] {
+        guard let port = options.metricsPort else { return [] }
+        return [.init(service: OperationsServer.application(host: options.metricsHost, port: port, metrics: metrics,
+                                                              readiness: readiness, logger: logger))]
+    }
+}
