@@ -211,6 +211,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "OperationsTests",
+            dependencies: [
+                "JobstreamService", "Kafka",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/OperationsTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "KafkaIntegrationTests",
             dependencies: [
                 "Kafka",

@@ -83,6 +83,12 @@ public struct KafkaStatistics: Decodable, Sendable {
         public var topic: String
         public var partition: Int32
         public var lag: Int64
+
+        public init(topic: String, partition: Int32, lag: Int64) {
+            self.topic = topic
+            self.partition = partition
+            self.lag = lag
+        }
     }
 
     /// The lag of every partition this consumer is fetching and whose lag is known, sorted by topic
