@@ -10,9 +10,9 @@ from stage_support import Stage
 class Backfills(Stage):
     """Validators and processors on one store, and the CLI pointed at it."""
 
-    def start(self, name, instance=0, lease=5):
+    def start(self, name, instance=0, lease=5, extra=()):
         options = ["--lease", str(lease)] if name == "backfill-validator" else []
-        super().start(name, *options, instance=instance)
+        super().start(name, *options, *extra, instance=instance)
 
     def submit(self, action, file=None, *extra):
         args = ["backfill", "submit", "--action", action, "--generated-by", "e2e"]
