@@ -106,7 +106,7 @@ run: build broker-install
 	deploy/local/broker.sh restart
 	$(BIN)/jobstream topics create
 	SERVICES="$(SERVICES)" BIN="$(BIN)" RUN_DIR="$(RUN_DIR)" deploy/local/services.sh start
-	BIN="$(BIN)" RUN_DIR="$(RUN_DIR)" deploy/local/demo.sh
+	SERVICES="$(SERVICES)" BIN="$(BIN)" RUN_DIR="$(RUN_DIR)" deploy/local/demo.sh
 
 stop:
 	-SERVICES="$(SERVICES)" BIN="$(BIN)" RUN_DIR="$(RUN_DIR)" deploy/local/services.sh stop

@@ -18,16 +18,43 @@ struct TopicsCommand: AsyncParsableCommand {
         @Option(help: ArgumentHelp("Replication factor; -1 takes the broker's default.", valueName: "n"))
         var replicationFactor: Int32 = -1
 
+        @Option(name: .customLong("partitions"), parsing: .unconditionalSingleValue,
+                help: ArgumentHelp("A topic's partition count instead of jobstream's default, for more instances of the stage that reads it. Repeatable.",
+                                   valueName: "topic=count"))
+        var partitionOverrides: [String] = []
+
+        func validate() throws {
+            _ = try partitionCounts()
+        }
+
+        /// Each topic's partition count: jobstream's default unless `--partitions` names it.
+        func partitionCounts() throws -> [String: Int32] {
+            var counts = Dictionary(uniqueKeysWithValues: Topics.all.map { ($0.name, $0.partitions) })
+            for entry in partitionOverrides {
+                let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
+                guard parts.count == 2, let count = Int32(parts[1]), count >= 1 else {
+                    throw ValidationError("--partitions \"\(entry)\": expected topic=count with a count of 1 or more")
+                }
+                guard counts[parts[0]] != nil else {
+                    throw ValidationError("--partitions \"\(entry)\": \(parts[0]) is not a jobstream topic (see `jobstream topics list`)")
+                }
+                counts[parts[0]] = count
+            }
+            return counts
+        }
+
         func run() async throws {
             let admin = try makeAdmin(options)
+            let partitions = try partitionCounts()
             let specs = Topics.all.map {
-                TopicSpec(name: $0.name, partitions: $0.partitions, replicationFactor: replicationFactor, configs: $0.configs)
+                TopicSpec(name: $0.name, partitions: partitions[$0.name] ?? $0.partitions, replicationFactor: replicationFactor,
+                          configs: $0.configs)
             }
             let outcomes = try await admin.createTopics(specs)
             var failures = 0
             for topic in Topics.all {
                 switch outcomes[topic.name] {
-                case .created?: print("created   \(topic.name) (\(topic.partitions) partitions)")
+                case .created?: print("created   \(topic.name) (\(partitions[topic.name] ?? topic.partitions) partitions)")
                 case .alreadyExisted?: print("exists    \(topic.name)")
                 case .failed(let reason)?:
                     failures += 1

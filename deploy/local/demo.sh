@@ -101,4 +101,16 @@ echo "== the dashboard: the three logs, live"
 echo "   http://127.0.0.1:$port/backfills   ($counts backfills shown; also /migrations and /sync, and the JSON API under /api)"
 echo "   Cancel needs the operator token: sign in at http://127.0.0.1:$port/login with the token in $RUN_DIR/dashboard-operator-token"
 echo
+processor_metrics="http://127.0.0.1:$(SERVICES="${SERVICES:-}" deploy/local/services.sh metrics-port backfill-processor)"
+echo "== operating: the processor's readiness and a few of its metrics ($processor_metrics/metrics)"
+python3 - "$processor_metrics" <<'PY' || echo "   (the processor's operations port did not answer)"
+import sys, urllib.request as u
+base = sys.argv[1]
+print("   /ready:", u.urlopen(base + "/ready").read().decode())
+for line in u.urlopen(base + "/metrics").read().decode().splitlines():
+    if line.startswith(("jobstream_messages_consumed_total", "jobstream_message_processing_seconds_count",
+                        "jobstream_consumer_lag{", "jobstream_messages_produced_total")):
+        print("  ", line)
+PY
+echo
 echo "The services keep running (logs in $RUN_DIR); 'make stop' stops them and the broker."
