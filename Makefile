@@ -44,7 +44,7 @@ export DASHBOARD_PORT
 BIN := $(ROOT)/.build/debug
 
 .PHONY: help build librdkafka broker-install broker-start broker-stop broker-status topics run stop test \
-        test-swift test-python browser-install bench-kafka bench-backfill bench-migration bench-sync bench-dashboard postgres-start clean
+        test-swift test-python browser-install systemd-install bench-kafka bench-backfill bench-migration bench-sync bench-dashboard postgres-start clean
 
 help:
 	@echo "make run           build, start the embedded broker, the four services and the dashboard (make stop ends them)"
@@ -125,7 +125,13 @@ browser-install:
 	  { echo "installing chromium and chromium-driver"; apt-get update -q && \
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver; }
 
-test-python: broker-install browser-install
+# systemd-analyze checks the units in deploy/systemd.
+systemd-install:
+	@command -v systemd-analyze >/dev/null || \
+	  { echo "installing systemd (for systemd-analyze)"; apt-get update -q && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q systemd; }
+
+test-python: broker-install browser-install systemd-install
 	JOBSTREAM_CLI=$(BIN)/jobstream JOBSTREAM_E2E_POSTGRES_URL=$(PG_URL)/jobstream_e2e \
 	  $(VENV)/bin/python -m pytest -q -p no:cacheprovider Tests/python
 

@@ -91,4 +91,31 @@ struct SettingsTests {
             "security.protocol": "SASL_SSL", "ssl.ca.location": "/etc/ca.pem", "sasl.mechanisms": "SCRAM-SHA-512",
         ])
     }
+
+    /// The repository's root, from this file's place in it.
+    private static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    @Test("the README's settings table names every setting with its flag, variable and key")
+    func readmeTable() throws {
+        let readme = try String(contentsOf: Self.root.appendingPathComponent("README.md"), encoding: .utf8)
+        for key in Settings.knownKeys {
+            let row = "| `--\(key)` | `\(Settings.environmentName(for: key))`"
+            #expect(readme.contains(row), "README lacks the row of \(key)")
+            #expect(readme.contains("| `\(key)` |"), "README lacks the file key of \(key)")
+        }
+    }
+
+    @Test("the configuration files in deploy/systemd load without a problem")
+    func deployedFiles() throws {
+        let folder = Self.root.appendingPathComponent("deploy/systemd")
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".conf") }
+        #expect(files.count == 5)
+        for name in files {
+            let sources = SettingsSources(arguments: ["x", "--config", folder.appendingPathComponent(name).path], environment: [:])
+            #expect(sources.problems.isEmpty, "\(name): \(sources.problems)")
+            #expect(sources.value("metrics-port") as Int? != nil, "\(name) gives the operations port")
+            #expect(sources.kafkaProperties["security.protocol"] == "SASL_SSL")
+        }
+    }
 }
