@@ -103,6 +103,9 @@ public final class BatchMessageLoop: Service, Sendable {
         let first = accepted[0].message
         var logger = self.logger
         logger[metadataKey: "kafka.batch"] = "\(accepted.count) messages from \(first.topic)[\(first.partition)]@\(first.offset)"
+        logger[metadataKey: "kafka.topic"] = "\(first.topic)"
+        logger[metadataKey: "kafka.partition"] = "\(first.partition)"
+        logger[metadataKey: "kafka.offset"] = "\(first.offset)"
         let started = ContinuousClock.now
         defer { metrics.processed(batchFrom: first.topic, in: ContinuousClock.now - started) }
         // Not handled when stopping first: nothing is marked, so the batch is delivered again.

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 
 /// Writes each log record as one JSON object on one line of standard error, for log collectors:
 /// `{"time":…,"level":…,"label":…,"message":…,"source":…, …metadata}`. Metadata keys keep their
@@ -40,10 +41,13 @@ public struct JSONLogHandler: LogHandler {
         write(String(decoding: data, as: UTF8.self))
     }
 
-    /// One line to standard error, written whole.
+    /// One line to standard error, written whole: lines from different threads never interleave.
     @Sendable public static func writeToStandardError(_ line: String) {
-        FileHandle.standardError.write(Data((line + "\n").utf8))
+        let data = Data((line + "\n").utf8)
+        standardErrorLock.withLock { _ in FileHandle.standardError.write(data) }
     }
+
+    private static let standardErrorLock = Mutex(())
 
     private static func json(_ value: Logger.MetadataValue) -> Any {
         switch value {
