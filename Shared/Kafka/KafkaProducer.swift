@@ -64,7 +64,7 @@ public final class KafkaProducer: Service, Sendable {
     public var failedCount: Int { state.failed.load(ordering: .relaxed) }
 
     /// Messages handed to librdkafka so far, by topic (delivered or failed later; see ``failedByTopic``).
-    public var queuedByTopic: [String: Int] { state.queuedByTopic.withLock { $0 } }
+    public var queuedByTopic: [String: Int] { state.queuedByTopic }
     /// Messages whose delivery failed so far, by topic.
     public var failedByTopic: [String: Int] { state.failedByTopic.withLock { $0 } }
 
@@ -175,10 +175,23 @@ private final class ProducerState: Sendable {
     let waiters = Mutex(Waiters())
     let delivered = Atomic<Int>(0)
     let failed = Atomic<Int>(0)
-    let queuedByTopic = Mutex<[String: Int]>([:])
+    /// Per-topic counts of queued messages, searched linearly: a producer writes to a handful of
+    /// topics, and comparing a topic name with the one stored (usually the same string, so equal at
+    /// once) costs less per message than hashing it.
+    let queued = Mutex<[(topic: String, count: Int)]>([])
     let failedByTopic = Mutex<[String: Int]>([:])
 
     func countQueued(_ topic: String) {
-        queuedByTopic.withLock { $0[topic, default: 0] += 1 }
+        queued.withLock { counts in
+            if let index = counts.firstIndex(where: { $0.topic == topic }) {
+                counts[index].count += 1
+            } else {
+                counts.append((topic, 1))
+            }
+        }
+    }
+
+    var queuedByTopic: [String: Int] {
+        queued.withLock { Dictionary($0.map { ($0.topic, $0.count) }, uniquingKeysWith: +) }
     }
 }
