@@ -44,7 +44,7 @@ export DASHBOARD_PORT
 BIN := $(ROOT)/.build/debug
 
 .PHONY: help build librdkafka broker-install broker-start broker-stop broker-status topics run stop test \
-        test-swift test-python browser-install systemd-install bench-kafka bench-backfill bench-migration bench-sync bench-dashboard postgres-start clean
+        test-swift test-python browser-install systemd-install bench-kafka bench-backfill bench-migration bench-sync bench-dashboard bench-produce-ab postgres-start clean
 
 help:
 	@echo "make run           build, start the embedded broker, the four services and the dashboard (make stop ends them)"
@@ -55,6 +55,7 @@ help:
 	@echo "make bench-migration 1,000,000-charge migration, one and two runners, vs the store's ceiling"
 	@echo "make bench-sync    record outcomes/s (1 recorder on SQLite, 2 on PostgreSQL) and the filtered history query over 1,000,000 sessions"
 	@echo "make bench-dashboard a dashboard reading 100,000 sync sessions: start-up events/s, memory, page latency under wrk"
+	@echo "make bench-produce-ab BASE=REV  producing at revision REV against the working tree, alternating rounds"
 	@echo "make broker-start | broker-stop | broker-status"
 	@echo "make topics        create jobstream's topics on KAFKA_BROKERS ($(KAFKA_BROKERS))"
 	@echo "make clean         remove build output and .local (librdkafka stays cached in ~/.cache/jobstream)"
@@ -154,6 +155,9 @@ bench-dashboard: librdkafka broker-install
 bench-kafka: librdkafka broker-install
 	$(SWIFT) build -c release --product kafka-bench --scratch-path $(BENCH_BUILD)
 	deploy/local/bench-kafka.sh $(BENCH_BUILD)/release/kafka-bench $(RDKAFKA_PREFIX)/bin/rdkafka_performance
+
+bench-produce-ab: librdkafka broker-install
+	deploy/local/bench-produce-ab.sh $(BASE) $(or $(ROUNDS),7)
 
 clean:
 	-$(MAKE) --no-print-directory stop
