@@ -39,7 +39,7 @@ struct DashboardService: AsyncParsableCommand {
     var viewerToken: String?
 
     func validate() throws {
-        if operations.metricsPort != nil, operations.metricsPort == port, port != 0 {
+        if operations.metricsPort == port, port != 0 {
             throw ValidationError("--metrics-port \(port) is the dashboard's own --port; give the operations port another")
         }
         guard (0...65_535).contains(port) else { throw ValidationError("--port \(port) is not a port number (0 to 65535)") }

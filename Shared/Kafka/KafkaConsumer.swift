@@ -33,9 +33,16 @@ public final class KafkaConsumer: Sendable {
         logger[metadataKey: "kafka.group.id"] = "\(configuration.groupID)"
         let state = ConsumerState()
         let memberLogger = logger
+        // The statistics also tell group membership: a member given no partitions may see no assignment.
+        let observed: (@Sendable (KafkaStatistics) -> Void)? = statistics.map { handler in
+            { @Sendable statistics in
+                if statistics.consumerGroup?.joinState == "steady" { state.joined.store(true, ordering: .relaxed) }
+                handler(statistics)
+            }
+        }
         let context = RDKafkaClientContext(logger: logger, rebalanceHandler: { client, event in
             state.rebalance(event, client: client, logger: memberLogger)
-        }, statisticsHandler: statisticsDecoder(statistics, logger: memberLogger))
+        }, statisticsHandler: statisticsDecoder(observed, logger: memberLogger))
         self.client = try RDKafkaClient(kind: .consumer, properties: configuration.librdkafkaProperties(), context: context)
         self.state = state
         self.pollQueue = DispatchQueue(label: "jobstream.consumer.\(configuration.groupID)")
@@ -122,8 +129,9 @@ public final class KafkaConsumer: Sendable {
         state.stopped.store(true, ordering: .relaxed)
     }
 
-    /// Whether the member has received its first assignment (possibly of no partitions) and not
-    /// closed since: it is in its group and consuming.
+    /// Whether the member has received its first assignment (possibly of no partitions), or its
+    /// statistics reported the group's join state as steady, and it has not closed since: it is in its
+    /// group and consuming.
     public var hasJoinedGroup: Bool { state.joined.load(ordering: .relaxed) && !isClosed }
 
     /// Whether ``close()`` was called.

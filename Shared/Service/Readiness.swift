@@ -44,27 +44,20 @@ public struct NotReady: Error, CustomStringConvertible {
     }
 }
 
-/// Ready once the consumer is a member of its group: it has received an assignment (of any size),
-/// or librdkafka's statistics report its join state as steady.
-public final class ConsumerGroupReadiness: ReadinessCheck {
-    private let consumer: KafkaConsumer
-    private let group: String
-    private let steady = Atomic<Bool>(false)
+/// Ready once the consumer is a member of its group (``KafkaConsumer/hasJoinedGroup``).
+public struct ConsumerGroupReadiness: ReadinessCheck {
+    let consumer: KafkaConsumer
+    let group: String
 
     public init(consumer: KafkaConsumer, group: String) {
         self.consumer = consumer
         self.group = group
     }
 
-    /// Notes the join state from the consumer's statistics.
-    public func record(_ statistics: KafkaStatistics) {
-        steady.store(statistics.consumerGroup?.joinState == "steady", ordering: .relaxed)
-    }
-
     public var readinessName: String { "kafka" }
 
     public func checkReadiness() async throws {
-        guard consumer.hasJoinedGroup || (steady.load(ordering: .relaxed) && !consumer.isClosed) else {
+        guard consumer.hasJoinedGroup else {
             throw NotReady("not yet a member of consumer group \(group)")
         }
     }

@@ -48,19 +48,21 @@ public final class ServiceMetrics: Sendable {
     /// Records how long handling one message of `topic` took.
     public func processed(messageFrom topic: String, in duration: Duration) {
         cached(processingTimes, topic) {
-            registry.makeDurationHistogram(name: "jobstream_message_processing_seconds", labels: [("topic", topic)],
-                                           buckets: Self.processingBuckets,
-                                           help: "Time to handle one message, from decoding to marking it processed.")
+            processingHistogram("jobstream_message_processing_seconds", topic: topic,
+                                help: "Time to handle one message, from decoding to marking it processed.")
         }.record(duration)
     }
 
     /// Records how long handling one batch of `topic` (a database transaction of many messages) took.
     public func processed(batchFrom topic: String, in duration: Duration) {
         cached(batchTimes, topic) {
-            registry.makeDurationHistogram(name: "jobstream_batch_processing_seconds", labels: [("topic", topic)],
-                                           buckets: Self.processingBuckets,
-                                           help: "Time to handle one batch of messages in one transaction.")
+            processingHistogram("jobstream_batch_processing_seconds", topic: topic,
+                                help: "Time to handle one batch of messages in one transaction.")
         }.record(duration)
+    }
+
+    private func processingHistogram(_ name: String, topic: String, help: String) -> DurationHistogram {
+        registry.makeDurationHistogram(name: name, labels: [("topic", topic)], buckets: Self.processingBuckets, help: help)
     }
 
     /// Counts a message moved from `topic` to the dead-letter topic.
@@ -198,5 +200,5 @@ private struct ProducedTotals {
 
 extension KafkaStatistics.PartitionLag {
     /// The partition, without its lag.
-    public var id: String { "\(topic)\u{0}\(partition)" }
+    fileprivate var id: String { "\(topic)\u{0}\(partition)" }
 }

@@ -1,7 +1,6 @@
 import Kafka
 import Logging
 import ServiceLifecycle
-import Synchronization
 
 /// What a service is operated through: its metrics, its readiness checks and its operations port.
 /// Makes the service's Kafka clients so that their statistics reach the metrics and the consumer's
@@ -36,14 +35,9 @@ public struct ServiceOperations: Sendable {
         var configuration = configuration
         configuration.statisticsInterval = statisticsInterval
         let metrics = self.metrics
-        let membership = Mutex<ConsumerGroupReadiness?>(nil)
-        let consumer = try KafkaConsumer(configuration: configuration, logger: logger, statistics: { statistics in
-            metrics.record(consumerStatistics: statistics)
-            membership.withLock { $0 }?.record(statistics)
-        })
-        let check = ConsumerGroupReadiness(consumer: consumer, group: configuration.groupID)
-        membership.withLock { $0 = check }
-        readiness.add(check)
+        let consumer = try KafkaConsumer(configuration: configuration, logger: logger,
+                                         statistics: { metrics.record(consumerStatistics: $0) })
+        readiness.add(ConsumerGroupReadiness(consumer: consumer, group: configuration.groupID))
         return consumer
     }
 

@@ -3,15 +3,13 @@ import Kafka
 import Logging
 import ServiceLifecycle
 
-/// What a service's handler may use: the producer, the Kafka settings, a logger, the metrics and
-/// the readiness checks (a stage adds its own, e.g. its store).
+/// What a service's handler may use: the producer, the Kafka settings, a logger and the metrics.
 public struct ServiceContext: Sendable {
     public let name: String
     public let kafka: KafkaConfiguration
     public let producer: KafkaProducer
     public let logger: Logger
     public let metrics: ServiceMetrics
-    public let readiness: Readiness
 }
 
 /// What a service runs: the handler of its consumed messages, and services that run beside the
@@ -67,8 +65,7 @@ public enum ServiceRunner {
         let operating = ServiceOperations(service: name, options: operations)
         let metrics = operating.metrics
         let producer = try operating.makeProducer(kafka: kafka, logger: logger)
-        let context = ServiceContext(name: name, kafka: kafka, producer: producer, logger: logger, metrics: metrics,
-                                     readiness: operating.readiness)
+        let context = ServiceContext(name: name, kafka: kafka, producer: producer, logger: logger, metrics: metrics)
         let stage = try await makeStage(context)
         var consumerConfiguration = ConsumerConfiguration(kafka: kafka, groupID: group, topics: topics)
         if case .batches(let maxSize, _, _) = stage.consumption {
