@@ -52,6 +52,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
     ],
     targets: [
         // The C interop module: librdkafka's header, found through pkg-config.
@@ -93,6 +95,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Shared/Service",
             swiftSettings: swiftSettings
@@ -110,14 +113,22 @@ let package = Package(
             path: "Shared/Store",
             swiftSettings: swiftSettings
         ),
+        // Streaming CSV reading and writing with bounds, on its own so that it can be fuzzed alone.
+        .target(
+            name: "JobstreamCSV",
+            path: "Shared/CSV",
+            swiftSettings: swiftSettings
+        ),
         // Backfill work without Kafka: actions, CSV files, validation, applying rows, result files.
         .target(
             name: "JobstreamBackfill",
             dependencies: [
+                "JobstreamCSV",
                 "JobstreamMessages",
                 "JobstreamStore",
                 .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Shared/Backfill",
@@ -146,7 +157,7 @@ let package = Package(
             path: "Shared/Sync",
             swiftSettings: swiftSettings
         ),
-        service("backfill-validator", extra: ["JobstreamStore", "JobstreamBackfill"]),
+        service("backfill-validator", extra: ["JobstreamStore", "JobstreamBackfill", "JobstreamCSV"]),
         service("backfill-processor", extra: ["JobstreamStore", "JobstreamBackfill"]),
         service("migration-runner", extra: ["JobstreamStore", "JobstreamMigration"]),
         service("sync-history-recorder", extra: ["JobstreamStore", "JobstreamSync"]),
@@ -158,6 +169,7 @@ let package = Package(
                 "JobstreamMessages",
                 "JobstreamStore",
                 "JobstreamBackfill",
+                "JobstreamCSV",
                 "JobstreamSync",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -171,7 +183,7 @@ let package = Package(
             "JobstreamStore", "JobstreamBackfill", "JobstreamSync", "JobstreamDashboard",
             .product(name: "Hummingbird", package: "hummingbird"),
         ]),
-        service("jobstream", extra: ["JobstreamStore", "JobstreamBackfill", "JobstreamSync"]),
+        service("jobstream", extra: ["JobstreamStore", "JobstreamBackfill", "JobstreamCSV", "JobstreamSync"]),
         service("kafka-bench"),
         service("backfill-bench", extra: ["JobstreamStore", "JobstreamBackfill"]),
         service("migration-bench", extra: ["JobstreamStore", "JobstreamMigration"]),
@@ -184,7 +196,11 @@ let package = Package(
         ),
         .testTarget(
             name: "BackfillTests",
-            dependencies: ["JobstreamBackfill", "JobstreamStore", "JobstreamMessages"],
+            dependencies: [
+                "JobstreamBackfill", "JobstreamCSV", "JobstreamStore", "JobstreamMessages",
+                // Writes the zips the reader is tested on: archives made by another implementation.
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ],
             path: "Tests/BackfillTests",
             swiftSettings: swiftSettings
         ),

@@ -20,6 +20,16 @@ struct BackfillProcessor: AsyncParsableCommand {
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var operations: OperationsOptions
 
+    @Option(name: .customLong("max-chunks-per-second"),
+            help: "The most chunks this instance applies per second, to pace it beside production traffic (0: no limit).")
+    var maxChunksPerSecond: Double = Settings.value("max-chunks-per-second", default: 0)
+
+    func validate() throws {
+        guard maxChunksPerSecond >= 0, maxChunksPerSecond.isFinite else {
+            throw ValidationError("--max-chunks-per-second must be 0 (no limit) or more")
+        }
+    }
+
     func run() async throws {
         try await ServiceRunner.run(
             name: "backfill-processor",
@@ -31,8 +41,10 @@ struct BackfillProcessor: AsyncParsableCommand {
             let store = try await storeOptions.openStore(logger: context.logger)
             let applier = ChunkApplier(store: store)
             let producer = context.producer
+            let pacer = Pacer(perSecond: maxChunksPerSecond)
             return ServiceStage(services: [StoreLifetime(store: store)]) { envelope, _, logger in
                 guard let chunk = envelope.payload(as: BackfillChunk.self) else { return }
+                try await pacer.waitForTurn()
                 let outcome: ChunkApplyOutcome
                 do {
                     outcome = try await applier.apply(chunk, jobId: envelope.jobId)

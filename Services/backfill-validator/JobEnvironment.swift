@@ -19,6 +19,8 @@ struct JobEnvironment: Sendable {
     /// How long a claim lasts without renewal.
     let lease: Lease
     let metrics: ServiceMetrics
+    /// The bounds of uploaded files.
+    let fileLimits: FileLimits
 
     /// Announces the job's state on the status topic (keyed by job id) and waits for the broker.
     func publish(_ job: BackfillJobRecord) async throws {

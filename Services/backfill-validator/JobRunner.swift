@@ -132,14 +132,23 @@ struct JobRunner: Sendable {
         }
         let upload = UploadedFile(url: try environment.files.resolve(path), name: name)
         if let md5 = job.md5 { try upload.verifyMD5(md5) }
-        let csv = try upload.csv { try environment.files.workFile(jobId: jobId, name: "unpacked.csv").url }
+        let stop: @Sendable () -> Bool = { shared.withLock { $0.cancelRequested || $0.lostClaim } || Task.isCancelled }
+        let csv: URL
+        do {
+            csv = try upload.csv(limits: environment.fileLimits, unpackingTo: {
+                try environment.files.workFile(jobId: jobId, name: "unpacked.csv").url
+            }, shouldStop: stop)
+        } catch is CancellationError {
+            try checkpoint(shared)
+            throw CancellationError()
+        }
         let ledger = environment.ledger
         let id = jobId
         do {
             return try await BackfillFileScan.validate(
-                csvURL: csv, fileName: name, action: action,
+                csvURL: csv, fileName: name, action: action, limits: environment.fileLimits.csv,
                 refuse: { try await ledger.recordRowErrors(id, $0) },
-                isCanceled: { shared.withLock { $0.cancelRequested || $0.lostClaim } || Task.isCancelled })
+                isCanceled: stop)
         } catch is CancellationError {
             try checkpoint(shared)
             throw CancellationError()

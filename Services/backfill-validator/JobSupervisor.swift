@@ -14,10 +14,10 @@ final class JobSupervisor: Service, Sendable {
     private let jobs: ClaimedJobs
 
     init(store: Store, files: FileStore, producer: KafkaProducer, logger: Logger, metrics: ServiceMetrics, chunkSize: Int,
-         lease: Duration) {
+         lease: Duration, fileLimits: FileLimits) {
         environment = JobEnvironment(instance: Lease.instanceName(), log: BackfillJobLog(store: store), ledger: BackfillLedger(store: store),
                                      files: files, producer: producer, logger: logger, chunkSize: chunkSize, lease: Lease(duration: lease),
-                                     metrics: metrics)
+                                     metrics: metrics, fileLimits: fileLimits)
         jobs = ClaimedJobs { [environment] jobId in await JobRunner(jobId: jobId, environment: environment).run() }
     }
 

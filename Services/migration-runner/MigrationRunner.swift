@@ -30,7 +30,14 @@ struct MigrationRunner: AsyncParsableCommand {
             help: "Seconds the store may keep failing before a running migration is ended as Error.")
     var errorAfter: Int = Settings.value("error-after", default: 30)
 
+    @Option(name: .customLong("max-slices-per-second"),
+            help: "The most slices this instance generates per second, to pace it beside production traffic (0: no limit).")
+    var maxSlicesPerSecond: Double = Settings.value("max-slices-per-second", default: 0)
+
     func validate() throws {
+        guard maxSlicesPerSecond >= 0, maxSlicesPerSecond.isFinite else {
+            throw ValidationError("--max-slices-per-second must be 0 (no limit) or more")
+        }
         guard (1...100_000).contains(sliceSize) else { throw ValidationError("--slice-size must be between 1 and 100000") }
         guard (3...600).contains(lease) else { throw ValidationError("--lease must be between 3 and 600 seconds") }
         guard (1...3600).contains(errorAfter) else { throw ValidationError("--error-after must be between 1 and 3600 seconds") }
@@ -47,7 +54,8 @@ struct MigrationRunner: AsyncParsableCommand {
             let store = try await storeOptions.openStore(logger: context.logger)
             let supervisor = MigrationSupervisor(environment: MigrationEnvironment(
                 store: store, producer: context.producer, logger: context.logger, metrics: context.metrics, sliceSize: sliceSize,
-                lease: Lease(duration: .seconds(lease)), errorAfter: .seconds(errorAfter)))
+                lease: Lease(duration: .seconds(lease)), errorAfter: .seconds(errorAfter),
+                pacer: Pacer(perSecond: maxSlicesPerSecond)))
             return ServiceStage(services: [StoreLifetime(store: store), supervisor], handler: supervisor.handle)
         }
     }

@@ -61,6 +61,7 @@ final class MigrationSupervisor: Service, Sendable {
 
     /// Generates one slice and announces what it made (a live event; the ledger is the record).
     func generate(_ slice: MigrationSlice, migrationId: String, logger: Logger) async throws {
+        try await environment.pacer.waitForTurn()
         switch try await generator.generate(migrationId: migrationId, sliceIndex: slice.sliceIndex) {
         case .generated(let counts):
             logger.debug("slice \(slice.sliceIndex) generated: \(counts.schedules) schedules, \(counts.warnings.count) warnings")
@@ -103,10 +104,13 @@ struct MigrationEnvironment: Sendable {
     /// How long the store may fail before a migration is ended as Error.
     let errorAfter: Duration
     let metrics: ServiceMetrics
+    /// Spaces out the slices this instance generates (`--max-slices-per-second`).
+    let pacer: Pacer
 
     init(store: Store, producer: KafkaProducer, logger: Logger, metrics: ServiceMetrics, sliceSize: Int, lease: Lease,
-         errorAfter: Duration) {
+         errorAfter: Duration, pacer: Pacer) {
         self.metrics = metrics
+        self.pacer = pacer
         instance = Lease.instanceName()
         log = MigrationLog(store: store)
         ledger = MigrationLedger(store: store)

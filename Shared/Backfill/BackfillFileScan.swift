@@ -1,4 +1,5 @@
 import Foundation
+import JobstreamCSV
 import JobstreamMessages
 
 /// A backfill file whose header fits its action and whose rows have been checked.
@@ -8,10 +9,12 @@ public struct ValidatedFile: Sendable {
     public let duplicates: DuplicateKeyFinder
     /// Data rows in the file.
     public let rowCount: Int
+    /// The bounds the file was read with.
+    public let limits: CSVReader.Limits
 
     /// Walks every data row in file order with its fields and its verdict (duplicates included).
     public func forEachRow(_ body: (_ rowNumber: Int, _ fields: [String], _ verdict: Result<BackfillRow, RowProblem>) async throws -> Void) async throws {
-        let reader = try CSVReader(url: csvURL)
+        let reader = try CSVReader(url: csvURL, limits: limits)
         guard try reader.next() != nil else { return }
         var rowNumber = 0
         while let record = try reader.next() {
@@ -32,7 +35,7 @@ public enum BackfillFileScan {
     /// - Parameters:
     ///   - refuse: receives refused rows with their reasons, in batches, in row order per pass.
     ///   - isCanceled: polled between rows; when true the scan stops with `CancellationError`.
-    public static func validate(csvURL: URL, fileName: String, action: BackfillAction,
+    public static func validate(csvURL: URL, fileName: String, action: BackfillAction, limits: CSVReader.Limits = .standard,
                                 refuse: ([(row: Int, error: String)]) async throws -> Void,
                                 isCanceled: @Sendable () -> Bool) async throws -> ValidatedFile {
         let size = (try? FileManager.default.attributesOfItem(atPath: csvURL.path)[.size] as? NSNumber)?.intValue ?? 0
@@ -42,7 +45,7 @@ public enum BackfillFileScan {
         let validator: RowValidator
         var rowCount = 0
         do {
-            let reader = try CSVReader(url: csvURL)
+            let reader = try CSVReader(url: csvURL, limits: limits)
             guard let header = try reader.next() else { throw FileProblem("\(fileName) has no header line") }
             validator = try RowValidator(action: action, header: header.fields)
             while let record = try reader.next() {
@@ -65,7 +68,7 @@ public enum BackfillFileScan {
         guard rowCount > 0 else { throw FileProblem("\(fileName) has a header but no rows") }
 
         if duplicates.hasCandidates {
-            let reader = try CSVReader(url: csvURL)
+            let reader = try CSVReader(url: csvURL, limits: limits)
             _ = try reader.next()
             var rowNumber = 0
             while let record = try reader.next() {
@@ -73,7 +76,7 @@ public enum BackfillFileScan {
                 if let key = validator.key(of: record.fields) { duplicates.count(key, row: rowNumber) }
             }
         }
-        let file = ValidatedFile(csvURL: csvURL, validator: validator, duplicates: duplicates, rowCount: rowCount)
+        let file = ValidatedFile(csvURL: csvURL, validator: validator, duplicates: duplicates, rowCount: rowCount, limits: limits)
         if duplicates.hasCandidates {
             // Record the rows refused only for their duplicated key (a row refused for another
             // reason in the first pass keeps that reason).

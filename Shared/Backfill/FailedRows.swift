@@ -1,11 +1,13 @@
 import Foundation
+import JobstreamCSV
 
 /// Picks the failed rows out of a result file, for a retry.
 public enum FailedRows {
     /// Writes the rows of `result` whose `Success` is `false` to `destination`, with the original
-    /// columns only (without `Success` and `Error Message`). Returns how many rows it wrote.
+    /// columns only (without `Success` and `Error Message`, and with any fields a row had beyond the
+    /// header, which the result file keeps after those two). Returns how many rows it wrote.
     public static func extract(fromResult result: URL, to destination: URL) throws -> Int {
-        let reader = try CSVReader(url: result)
+        let reader = try CSVReader(url: result, limits: .ownFiles)
         guard let header = try reader.next(), header.fields.suffix(2) == ["Success", "Error Message"] else {
             throw FileProblem("\(result.lastPathComponent) is not a backfill result file (no Success and Error Message columns)")
         }
@@ -14,8 +16,8 @@ public enum FailedRows {
         try writer.write(Array(header.fields.prefix(width)))
         var written = 0
         while let record = try reader.next() {
-            guard record.fields.count == width + 2, record.fields[width] == "false" else { continue }
-            try writer.write(Array(record.fields.prefix(width)))
+            guard record.fields.count >= width + 2, record.fields[width] == "false" else { continue }
+            try writer.write(Array(record.fields.prefix(width)) + record.fields.dropFirst(width + 2))
             written += 1
         }
         try writer.close()

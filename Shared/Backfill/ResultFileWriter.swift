@@ -1,8 +1,11 @@
 import Foundation
+import JobstreamCSV
 import JobstreamStore
 
 /// Writes a job's result file: every row of the uploaded file, in its order, with its columns,
-/// plus `Success` (`true`/`false`) and `Error Message`.
+/// plus `Success` (`true`/`false`) and `Error Message`. A row with fewer fields than the header is
+/// padded with empty ones, and one with more keeps its extra fields after those two columns, so
+/// `Success` and `Error Message` always stand under their names.
 ///
 /// Outcomes come from the ledger in row order — the validator's refused rows and the processors'
 /// chunks, each paged — merged with a fresh read of the file, so memory stays flat for any size.
@@ -23,6 +26,7 @@ public struct ResultFileWriter: Sendable {
     public func write(_ file: ValidatedFile, to url: URL) async throws -> (succeeded: Int, failed: Int) {
         let partial = url.appendingPathExtension("partial")
         let writer = try CSVWriter(url: partial)
+        let width = file.validator.header.count
         try writer.write(file.validator.header + ["Success", "Error Message"])
         var refused = PagedCursor<(row: Int, error: String)>(position: \.row) { after in
             try await ledger.rowErrors(jobId, after: after, limit: 5000)
@@ -46,12 +50,20 @@ public struct ResultFileWriter: Sendable {
                 }
             }
             if error == nil { succeeded += 1 } else { failed += 1 }
-            try writer.write(fields + [error == nil ? "true" : "false", error ?? ""])
+            try writer.write(Self.fitted(fields, width: width) + [error == nil ? "true" : "false", error ?? ""]
+                + fields.dropFirst(width))
         }
         try writer.close()
         try? FileManager.default.removeItem(at: url)
         try FileManager.default.moveItem(at: partial, to: url)
         return (succeeded, failed)
+    }
+}
+
+extension ResultFileWriter {
+    /// The row's first `width` fields, padded with empty ones when it has fewer.
+    static func fitted(_ fields: [String], width: Int) -> [String] {
+        fields.count >= width ? Array(fields.prefix(width)) : fields + Array(repeating: "", count: width - fields.count)
     }
 }
 

@@ -43,7 +43,8 @@ public struct RowValidator: Sendable {
             throw FileProblem("\(action.name) takes no file")
         }
         guard let keyPosition = seen[key.name] else {
-            let found = header.isEmpty ? "none" : header.map { "\"\($0)\"" }.joined(separator: ", ")
+            let shown = header.prefix(12).map { Quoted($0).description }.joined(separator: ", ")
+            let found = header.isEmpty ? "none" : header.count > 12 ? "\(shown) and \(header.count - 12) more" : shown
             throw FileProblem("the required column \"\(key.name)\" is missing from the header (found: \(found)); "
                 + "`jobstream backfill template \(action.name)` prints the expected columns")
         }
@@ -99,9 +100,9 @@ public struct RowValidator: Sendable {
                 : value.unicodeScalars.contains { $0.properties.generalCategory == .control }
             return hasControl ? "contains a control character" : nil
         case .date:
-            return CalendarDate(value) == nil ? "\"\(value)\" is not a date written YYYY-MM-DD" : nil
+            return CalendarDate(value) == nil ? "\(Quoted(value)) is not a date written YYYY-MM-DD" : nil
         case .decimal:
-            return isDecimal(value) ? nil : "\"\(value)\" is not a decimal number such as 1200.50"
+            return isDecimal(value) ? nil : "\(Quoted(value)) is not a decimal number such as 1200.50"
         }
     }
 

@@ -1,6 +1,6 @@
 import Crypto
 import Foundation
-import ZIPFoundation
+import JobstreamMessages
 
 /// An uploaded backfill file: a `.csv`, or a `.zip` holding exactly one `.csv`.
 public struct UploadedFile: Sendable {
@@ -36,37 +36,42 @@ public struct UploadedFile: Sendable {
     }
 
     /// The CSV to read: the file itself, or the one CSV inside a zip, unpacked to `workURL` (once;
-    /// a resumed job reuses a complete earlier unpacking).
-    public func csv(unpackingTo workURL: () throws -> URL) throws(FileProblem) -> URL {
+    /// a resumed job reuses a complete earlier unpacking) within `limits`. `shouldStop` is asked
+    /// while unpacking; when it says yes, unpacking ends with `CancellationError`.
+    public func csv(limits: FileLimits = .standard, unpackingTo workURL: () throws -> URL,
+                    shouldStop: () -> Bool = { false }) throws -> URL {
         let lowered = name.lowercased()
-        guard FileManager.default.fileExists(atPath: url.path) else {
+        guard let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? NSNumber)?.int64Value else {
             throw FileProblem("the file \(name) is not in the file store")
+        }
+        guard size <= limits.fileBytes else {
+            throw FileProblem("the file \(name) is \(size) bytes; at most \(limits.fileBytes) (--max-file-bytes)")
         }
         if lowered.hasSuffix(".csv") { return url }
         guard lowered.hasSuffix(".zip") else {
             throw FileProblem("\(name) is neither a .csv file nor a .zip holding one")
         }
-        let archive: Archive
-        do {
-            archive = try Archive(url: url, accessMode: .read)
-        } catch {
-            throw FileProblem("\(name) is not a readable zip file")
-        }
-        let csvs = archive.filter { $0.type == .file && $0.path.lowercased().hasSuffix(".csv") && !$0.path.hasPrefix("__MACOSX/") }
+        let directory = try ZipDirectory(file: url, name: name)
+        let csvs = directory.entries.filter { !$0.isDirectory && $0.path.lowercased().hasSuffix(".csv") && !$0.path.hasPrefix("__MACOSX/") }
         guard csvs.count == 1, let entry = csvs.first else {
+            let listed = csvs.prefix(5).map { Quoted($0.path).description }.joined(separator: ", ") + (csvs.count > 5 ? ", …" : "")
             throw FileProblem(csvs.isEmpty ? "the zip file \(name) holds no .csv file"
-                : "the zip file \(name) holds \(csvs.count) .csv files (\(csvs.map(\.path).joined(separator: ", "))); it must hold exactly one")
+                : "the zip file \(name) holds \(csvs.count) .csv files (\(listed)); it must hold exactly one")
         }
+        let extraction = ZipExtraction(directory: directory, entry: entry, name: name, limits: limits)
+        if let problem = extraction.problem() { throw FileProblem(problem) }
+        let target = try workURL()
+        if FileManager.default.fileExists(atPath: target.path) { return target }
+        let partial = target.appendingPathExtension("partial")
+        try? FileManager.default.removeItem(at: partial)
         do {
-            let target = try workURL()
-            if FileManager.default.fileExists(atPath: target.path) { return target }
-            let partial = target.appendingPathExtension("partial")
-            try? FileManager.default.removeItem(at: partial)
-            _ = try archive.extract(entry, to: partial)
+            try extraction.unpack(to: partial, shouldStop: shouldStop)
             try FileManager.default.moveItem(at: partial, to: target)
-            return target
         } catch {
+            try? FileManager.default.removeItem(at: partial)
+            if error is FileProblem || error is CancellationError { throw error }
             throw FileProblem("the .csv file in \(name) cannot be unpacked: \(error.localizedDescription)")
         }
+        return target
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import JobstreamBackfill
+import JobstreamCSV
 import JobstreamStore
 
 /// CSV files sent as downloads: every cell defused (``SpreadsheetSafety``), written page by page so
@@ -34,7 +35,7 @@ enum CSVDownload {
     /// A CSV file of the file store, re-read record by record and re-written defused.
     static func file(at url: URL) -> ResponseBody {
         ResponseBody { writer in
-            let reader = try CSVReader(url: url)
+            let reader = try CSVReader(url: url, limits: .ownFiles)
             var records: [[String]] = []
             records.reserveCapacity(rowsPerWrite)
             while let record = try reader.next() {

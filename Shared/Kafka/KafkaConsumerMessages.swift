@@ -3,11 +3,15 @@ import DequeModule
 /// The messages of a ``KafkaConsumer``, fetched from librdkafka in batches.
 ///
 /// Iterate from one task. A message whose partition was revoked after it was fetched is skipped:
-/// its new owner receives it.
+/// its new owner receives it. However slowly the messages are handled, the consumer polls at least
+/// every ``keepAliveInterval`` while it hands out fetched ones, so it stays in its group.
 public struct KafkaConsumerMessages: AsyncSequence, Sendable {
     public typealias Element = KafkaConsumerMessage
 
     let consumer: KafkaConsumer
+
+    /// The longest the consumer goes without polling while the service works through fetched messages.
+    public static let keepAliveInterval = Duration.seconds(1)
 
     public func makeAsyncIterator() -> Iterator {
         Iterator(consumer: consumer)
@@ -26,6 +30,8 @@ public struct KafkaConsumerMessages: AsyncSequence, Sendable {
         /// flow): the poll waits on librdkafka while the service works, so a new message is not held
         /// up by a thread hop.
         var prefetch: Task<(Deque<KafkaConsumerMessage>, Int), Never>?
+        /// When the consumer last polled (or a prefetch was started).
+        var lastPoll = ContinuousClock.now
 
         /// The next message already fetched, without waiting; nil when none is buffered. For a service
         /// that handles messages in batches: it takes what has arrived without holding the batch back.
@@ -41,6 +47,9 @@ public struct KafkaConsumerMessages: AsyncSequence, Sendable {
         public mutating func next() async -> KafkaConsumerMessage? {
             while true {
                 if Task.isCancelled || consumer.isStopped { return nil }
+                if !buffer.isEmpty, ContinuousClock.now - lastPoll > KafkaConsumerMessages.keepAliveInterval {
+                    await keepAlive()
+                }
                 while let message = buffer.popFirst() {
                     if consumer.rebalanceCount == bufferRebalances || consumer.isCurrent(message) { return message }
                 }
@@ -48,7 +57,22 @@ public struct KafkaConsumerMessages: AsyncSequence, Sendable {
                 let batch = prefetch ?? Task { await consumer.pollBatch() }
                 (buffer, bufferRebalances) = await batch.value
                 prefetch = buffer.isEmpty ? nil : Task { await consumer.pollBatch() }
+                lastPoll = ContinuousClock.now
             }
+        }
+
+        /// Polls while fetched messages wait (see ``KafkaConsumer/keepAlivePoll()``), queuing what the
+        /// prefetch and the poll brought behind them in order. Messages are then checked one by one
+        /// against the assignment, which a rebalance served by the poll may have changed.
+        private mutating func keepAlive() async {
+            if let prefetch {
+                buffer.append(contentsOf: await prefetch.value.0)
+                self.prefetch = nil
+            }
+            let (more, _) = await consumer.keepAlivePoll()
+            buffer.append(contentsOf: more)
+            bufferRebalances = -1
+            lastPoll = ContinuousClock.now
         }
     }
 }

@@ -58,7 +58,7 @@ public enum MessageCodec {
             let text = try container.decode(String.self)
             guard let date = Timestamp.parse(text) else {
                 throw DecodingError.dataCorruptedError(
-                    in: container, debugDescription: "\"\(text)\" is not an RFC 3339 time such as 2026-11-22T10:00:00.000Z")
+                    in: container, debugDescription: "\(Quoted(text)) is not an RFC 3339 time such as 2026-11-22T10:00:00.000Z")
             }
             return date
         }
@@ -90,19 +90,23 @@ public enum MessageCodec {
             let time = try container.decode(Date.self, forKey: .time)
             guard let type = MessageType(rawValue: typeName) else { throw Refusal(error: .unknownType(typeName)) }
             guard let version = SchemaVersion(versionText) else {
-                throw Refusal(error: .invalidEnvelope("version \"\(versionText)\" is not MAJOR.MINOR"))
+                throw Refusal(error: .invalidEnvelope("version \(Quoted(versionText)) is not MAJOR.MINOR"))
             }
+            if let problem = type.jobIdProblem(jobId) { throw Refusal(error: .invalidEnvelope("jobId: \(problem)")) }
             guard version.major <= SchemaVersion.current.major else {
                 throw Refusal(error: .unsupportedVersion(type: type, version: version, newestSupported: .current))
             }
             func payload<T: JobstreamMessage>(_ payloadType: T.Type) throws -> any JobstreamMessage {
                 try container.decode(payloadType, forKey: .payload)
             }
+            let decoded: any JobstreamMessage
             do {
-                envelope = AnyEnvelope(type: type, version: version, jobId: jobId, time: time, payload: try payload(type.payloadType))
+                decoded = try payload(type.payloadType)
             } catch {
                 throw PayloadFailure(type: type, underlying: error)
             }
+            if let problem = decoded.boundsProblem { throw Refusal(error: .invalidPayload(type: type, detail: problem)) }
+            envelope = AnyEnvelope(type: type, version: version, jobId: jobId, time: time, payload: decoded)
         }
     }
 

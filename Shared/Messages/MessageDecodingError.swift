@@ -13,6 +13,8 @@ public enum MessageDecodingError: Error, Equatable, CustomStringConvertible, Sen
     case invalidPayload(type: MessageType, detail: String)
     /// A valid message, but not of the type this reader expects.
     case unexpectedType(expected: MessageType, found: MessageType)
+    /// The message is larger than the reader takes; it was not read.
+    case tooLarge(bytes: Int, limit: Int)
 
     public var description: String {
         switch self {
@@ -21,13 +23,15 @@ public enum MessageDecodingError: Error, Equatable, CustomStringConvertible, Sen
         case .invalidEnvelope(let detail):
             "invalid envelope: \(detail)"
         case .unknownType(let type):
-            "unknown message type \"\(type)\"; known types: \(MessageType.allCases.map(\.rawValue).joined(separator: ", "))"
+            "unknown message type \(Quoted(type)); known types: \(MessageType.allCases.map(\.rawValue).joined(separator: ", "))"
         case .unsupportedVersion(let type, let version, let newest):
             "\(type.rawValue) version \(version) is newer than this build reads (up to \(newest.major).x); upgrade the consumer"
         case .invalidPayload(let type, let detail):
             "invalid \(type.rawValue) payload: \(detail)"
         case .unexpectedType(let expected, let found):
             "expected a \(expected.rawValue) message, found \(found.rawValue)"
+        case .tooLarge(let bytes, let limit):
+            "the message is \(bytes) bytes; at most \(limit) are read (--max-message-bytes)"
         }
     }
 

@@ -42,6 +42,14 @@ public enum MessageType: String, CaseIterable, Codable, Sendable {
 public protocol JobstreamMessage: Codable, Sendable, Equatable {
     /// The envelope `type` of this payload.
     static var messageType: MessageType { get }
+
+    /// Why the payload breaks a bound of ``InputLimits`` (a field too long, a control character in a
+    /// name), or nil. The codec refuses such a message as it decodes it.
+    var boundsProblem: String? { get }
+}
+
+extension JobstreamMessage {
+    public var boundsProblem: String? { nil }
 }
 
 /// A schema version, `major.minor`. Readers accept any minor version of a major they know

@@ -19,10 +19,12 @@ public typealias MessageCheck = @Sendable (_ envelope: AnyEnvelope) -> String?
 /// Consumes messages in batches: whatever has arrived, up to `maxBatchSize`, goes to the handler in
 /// one call. For stages whose cost is per batch rather than per message, such as a database commit.
 ///
-/// A message that cannot be decoded, is of a type the stage does not accept, or fails the check is
-/// dead-lettered with the reason, and the rest of its batch is handled. The batch is marked processed
-/// only after the handler returned; a failure is retried with backoff until it succeeds or the
-/// service shuts down, so nothing is lost and nothing is committed before its effect is durable.
+/// A message that is too large, cannot be decoded, is of a type the stage does not accept, or fails
+/// the check is dead-lettered with the reason, and the rest of its batch is handled. The batch is
+/// marked processed only after the handler returned, so nothing is committed before its effect is
+/// durable. A failure is retried with backoff: without limit while it is an outage of the store or
+/// the broker; when it is a fault of the batch (``FailureTriage``), each of its messages is then
+/// handled alone, so only the message at fault is dead-lettered and the rest are recorded.
 public final class BatchMessageLoop: Service, Sendable {
     private let consumer: KafkaConsumer
     private let deadLetters: DeadLetterPublisher
@@ -32,11 +34,16 @@ public final class BatchMessageLoop: Service, Sendable {
     private let handler: BatchHandler
     private let logger: Logger
     private let metrics: ServiceMetrics
+    private let triage: FailureTriage
+    private let maxMessageBytes: Int
     private let stopping = StopSignal()
 
     public init(consumer: KafkaConsumer, deadLetters: DeadLetterPublisher, accepting: Set<MessageType>, maxBatchSize: Int,
-                logger: Logger, metrics: ServiceMetrics = ServiceMetrics(), check: @escaping MessageCheck,
+                logger: Logger, metrics: ServiceMetrics = ServiceMetrics(), triage: FailureTriage = FailureTriage(store: nil),
+                maxMessageBytes: Int = InputLimits.defaultMessageBytes, check: @escaping MessageCheck,
                 handler: @escaping BatchHandler) {
+        self.triage = triage
+        self.maxMessageBytes = maxMessageBytes
         self.consumer = consumer
         self.deadLetters = deadLetters
         self.accepting = accepting
@@ -81,7 +88,7 @@ public final class BatchMessageLoop: Service, Sendable {
             metrics.consumed(from: message.topic)
             let envelope: AnyEnvelope
             do {
-                envelope = try MessageCodec.decode(message.value)
+                envelope = try decode(message, maxBytes: maxMessageBytes)
             } catch {
                 await deadLetters.deadLetter(message, reason: error.description, consumer: consumer, stopping: stopping)
                 continue
@@ -108,11 +115,29 @@ public final class BatchMessageLoop: Service, Sendable {
         logger[metadataKey: "kafka.offset"] = "\(first.offset)"
         let started = ContinuousClock.now
         defer { metrics.processed(batchFrom: first.topic, in: ContinuousClock.now - started) }
-        // Not handled when stopping first: nothing is marked, so the batch is delivered again.
-        _ = await retryingUntilDone(what: "handling a batch", logger: logger, stopping: stopping) {
+        // Stopping first: nothing is marked, so the batch is delivered again.
+        let outcome = await retryingOutages(what: "handling a batch", triage: triage, logger: logger, stopping: stopping) {
             try await handler(accepted, logger)
             for received in accepted {
                 consumer.markProcessed(received.message)
+            }
+        }
+        guard case .failed(let error, _) = outcome else { return }
+        logger.warning("a batch of \(accepted.count) messages keeps failing (\(error)); handling each message alone")
+        for received in accepted {
+            var single = logger
+            single[metadataKey: "kafka.partition"] = "\(received.message.partition)"
+            single[metadataKey: "kafka.offset"] = "\(received.message.offset)"
+            let alone = await retryingOutages(what: "handling a message", triage: triage, logger: single, stopping: stopping) {
+                try await handler([received], single)
+                consumer.markProcessed(received.message)
+            }
+            switch alone {
+            case .done: continue
+            case .stopped: return
+            case .failed(let error, let attempts):
+                await deadLetters.deadLetter(received.message, reason: "handling failed \(attempts) times: \(error)",
+                                             consumer: consumer, stopping: stopping)
             }
         }
     }

@@ -25,24 +25,31 @@ public typealias MessageHandler = @Sendable (_ envelope: AnyEnvelope, _ message:
 /// Consumes messages, decodes their envelopes and hands them to a handler, one at a time.
 ///
 /// Each message is marked processed — and so becomes committable — only after the handler returned
-/// or the message was dead-lettered. A message that cannot be decoded is dead-lettered. A handler
-/// failure other than ``UnprocessableMessage`` is retried with backoff (capped at 30 s) until it
-/// succeeds or the service shuts down, so a transient outage loses nothing.
+/// or the message was dead-lettered. A message larger than `maxMessageBytes` or that cannot be
+/// decoded is dead-lettered. A handler failure is retried with backoff: without limit while it is an
+/// outage of the store or the broker (so a transient outage loses nothing), and up to
+/// ``FailureTriage/attempts`` times when it is the message's own; then the message is dead-lettered
+/// with the error and the loop moves on. ``UnprocessableMessage`` is dead-lettered at once.
 public final class MessageLoop: Service, Sendable {
     private let consumer: KafkaConsumer
     private let deadLetters: DeadLetterPublisher
     private let handler: MessageHandler
     private let logger: Logger
     private let metrics: ServiceMetrics
+    private let triage: FailureTriage
+    private let maxMessageBytes: Int
     private let stopping = StopSignal()
 
     public init(consumer: KafkaConsumer, deadLetters: DeadLetterPublisher, logger: Logger,
-                metrics: ServiceMetrics = ServiceMetrics(), handler: @escaping MessageHandler) {
+                metrics: ServiceMetrics = ServiceMetrics(), triage: FailureTriage = FailureTriage(store: nil),
+                maxMessageBytes: Int = InputLimits.defaultMessageBytes, handler: @escaping MessageHandler) {
         self.consumer = consumer
         self.deadLetters = deadLetters
         self.handler = handler
         self.logger = logger
         self.metrics = metrics
+        self.triage = triage
+        self.maxMessageBytes = maxMessageBytes
     }
 
     /// Consumes until graceful shutdown, then commits finished work and leaves the group.
@@ -70,20 +77,24 @@ public final class MessageLoop: Service, Sendable {
         logger[metadataKey: "kafka.offset"] = "\(message.offset)"
         let envelope: AnyEnvelope
         do {
-            envelope = try MessageCodec.decode(message.value)
+            envelope = try decode(message, maxBytes: maxMessageBytes)
         } catch {
             await deadLetter(message, reason: error.description)
             return
         }
         logger[metadataKey: "job.id"] = "\(envelope.jobId)"
-        // Not handled when stopping first: not marked processed, so the message is delivered again.
-        _ = await retryingUntilDone(what: "handling \(envelope.type.rawValue)", logger: logger, stopping: stopping) {
+        let outcome = await retryingOutages(what: "handling \(envelope.type.rawValue)", triage: triage, logger: logger,
+                                            stopping: stopping) {
             do {
                 try await handler(envelope, message, logger)
                 consumer.markProcessed(message)
             } catch let error as UnprocessableMessage {
                 await deadLetter(message, reason: error.reason)
             }
+        }
+        // Stopping first: not marked processed, so the message is delivered again.
+        if case .failed(let error, let attempts) = outcome {
+            await deadLetter(message, reason: "handling failed \(attempts) times: \(error)")
         }
     }
 
@@ -92,22 +103,12 @@ public final class MessageLoop: Service, Sendable {
     }
 }
 
-/// Runs `body` until it returns, retrying a failure with backoff (200 ms doubling, capped at 30 s).
-/// Returns false if the service began stopping (or the task was cancelled) before it succeeded.
-func retryingUntilDone(what: String, logger: Logger, stopping: StopSignal,
-                       _ body: () async throws -> Void) async -> Bool {
-    var delay = Duration.milliseconds(200)
-    while true {
-        do {
-            try await body()
-            return true
-        } catch {
-            guard !stopping.isSet, !Task.isCancelled else { return false }
-            logger.error("\(what) failed, retrying in \(delay): \(error)")
-            try? await Task.sleep(for: delay)
-            delay = min(delay * 2, .seconds(30))
-        }
+/// Decodes a consumed message, refusing one larger than `maxBytes` before reading it.
+func decode(_ message: KafkaConsumerMessage, maxBytes: Int) throws(MessageDecodingError) -> AnyEnvelope {
+    guard message.value.count <= maxBytes else {
+        throw .tooLarge(bytes: message.value.count, limit: maxBytes)
     }
+    return try MessageCodec.decode(message.value)
 }
 
 extension DeadLetterPublisher {

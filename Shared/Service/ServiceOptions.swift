@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import JobstreamMessages
 import Kafka
 import Logging
 
@@ -21,6 +22,10 @@ public struct ServiceOptions: ParsableArguments, Sendable {
                                valueName: "key=value"))
     public var properties: [String] = []
 
+    @Option(name: .customLong("max-message-bytes"),
+            help: ArgumentHelp("The largest message read from a topic; larger ones are dead-lettered unread.", valueName: "bytes"))
+    public var maxMessageBytes: Int = Settings.value("max-message-bytes", default: InputLimits.defaultMessageBytes)
+
     @Option(help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error, critical.", valueName: "level"))
     public var logLevel: Logger.Level = Settings.value("log-level", default: .info)
 
@@ -29,6 +34,9 @@ public struct ServiceOptions: ParsableArguments, Sendable {
     public func validate() throws {
         guard !brokers.trimmingCharacters(in: .whitespaces).isEmpty else {
             throw ValidationError("--brokers is empty; give host:port, or set KAFKA_BROKERS")
+        }
+        guard (1024...100_000_000).contains(maxMessageBytes) else {
+            throw ValidationError("--max-message-bytes must be between 1024 and 100000000")
         }
         _ = try parsedProperties()
         try Settings.validate()

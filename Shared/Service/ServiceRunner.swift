@@ -76,13 +76,17 @@ public enum ServiceRunner {
             operating.readiness.add(check)
         }
         let deadLetters = DeadLetterPublisher(producer: producer, consumerGroup: group, logger: logger, metrics: metrics)
+        // Failures are told apart by asking the stage's store (see FailureTriage).
+        let store = stage.services.lazy.compactMap { ($0 as? StoreLifetime)?.store }.first
+        let triage = FailureTriage(store: store)
         let loop: any Service = switch stage.consumption {
         case .oneByOne(let handler):
-            MessageLoop(consumer: consumer, deadLetters: deadLetters, logger: logger, metrics: metrics,
-                        handler: acceptingOnly(accepting, name: name, handler))
+            MessageLoop(consumer: consumer, deadLetters: deadLetters, logger: logger, metrics: metrics, triage: triage,
+                        maxMessageBytes: options.maxMessageBytes, handler: acceptingOnly(accepting, name: name, handler))
         case .batches(let maxSize, let check, let handler):
             BatchMessageLoop(consumer: consumer, deadLetters: deadLetters, accepting: accepting, maxBatchSize: maxSize,
-                             logger: logger, metrics: metrics, check: check, handler: handler)
+                             logger: logger, metrics: metrics, triage: triage, maxMessageBytes: options.maxMessageBytes,
+                             check: check, handler: handler)
         }
         logger.info("\(name) starting", metadata: [
             "librdkafka": "\(LibrdkafkaVersion.linkedText)", "brokers": "\(kafka.brokers)",

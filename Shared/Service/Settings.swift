@@ -17,7 +17,9 @@ public enum Settings {
     public static let knownKeys: Set<String> = [
         "brokers", "group", "client-id", "log-level", "log-format", "metrics-host", "metrics-port",
         "statistics-interval", "store", "file-store", "chunk-size", "lease", "slice-size", "error-after",
-        "retention-days", "retention-interval", "batch-size", "host", "port",
+        "retention-days", "retention-interval", "batch-size", "host", "port", "max-chunks-per-second",
+        "max-slices-per-second", "max-message-bytes", "max-field-bytes", "max-fields", "max-record-bytes",
+        "max-file-bytes", "max-unpacked-bytes", "max-zip-ratio", "unpack-timeout",
     ]
 
     /// The environment variable for `key`.

@@ -1,6 +1,8 @@
 import Foundation
+
 import Testing
 @testable import JobstreamBackfill
+@testable import JobstreamCSV
 
 @Suite("CSV reading and writing")
 struct CSVReaderTests {

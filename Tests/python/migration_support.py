@@ -6,7 +6,10 @@ from stage_support import Stage
 # and a store failing for 4 s ends a migration as Error. While the store is away a slice is retried
 # with backoff (up to 30 s) and the runner polls no new message meanwhile: a poll interval longer than
 # that keeps it in its group, so no request published meanwhile is skipped by a rejoin at "latest".
-RUNNER_OPTIONS = ["--slice-size", "100", "--lease", "5", "--error-after", "4", "-X", "max.poll.interval.ms=60000"]
+# Runners are paced at 50 slices a second: a 200-slice migration lasts at least 4 s, so a kill or a store
+# failure issued once it shows progress certainly lands before its end.
+RUNNER_OPTIONS = ["--slice-size", "100", "--lease", "5", "--error-after", "4", "-X", "max.poll.interval.ms=60000",
+                  "--max-slices-per-second", "50"]
 
 
 class Migrations(Stage):

@@ -2,6 +2,7 @@
 starts and kills instances, runs the CLI with the same store, and reads the database directly."""
 import json
 import os
+import pathlib
 import signal
 import sqlite3
 import subprocess
@@ -12,7 +13,8 @@ import pytest
 
 from conftest import ROOT, broker
 
-BIN = ROOT / ".build" / "debug"
+# The executables under test: the debug build, or JOBSTREAM_BIN (a copy, say, while the tree is rebuilt).
+BIN = pathlib.Path(os.environ.get("JOBSTREAM_BIN", ROOT / ".build" / "debug"))
 TABLES = ["rate_plan_charges", "invoice_items", "backfill_jobs", "backfill_chunks", "backfill_row_errors",
           "migrations", "migration_slices", "migration_warnings", "revenue_schedules", "sync_sessions", "sync_records",
           "sync_crm_id_changes"]

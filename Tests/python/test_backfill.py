@@ -11,6 +11,9 @@ from backfill_support import Backfills, publish_request, status_events, write_cs
 
 NOT_PROCESSED = "not processed: the job was canceled before this row was applied"
 POSTGRES = os.environ.get("JOBSTREAM_E2E_POSTGRES_URL")
+# Processors are paced, so a 100-chunk job lasts at least 100 / (10 × processors) seconds: a cancel or a
+# kill issued once some rows are processed certainly lands before the job's end.
+PACED = ("--max-chunks-per-second", "10")
 
 
 pytestmark = pytest.mark.usefixtures("topics")
@@ -24,7 +27,7 @@ def backfills(request, tmp_path_factory):
     try:
         stage.seed(2000, 500)
         stage.start("backfill-validator")
-        stage.start("backfill-processor")
+        stage.start("backfill-processor", extra=PACED)
         yield stage
     finally:
         stage.stop_all()
@@ -55,8 +58,11 @@ def test_file_rows_are_applied_and_the_result_file_has_every_row(backfills, tmp_
 
     result = backfills.result_rows(job)
     assert result[0] == rows[0] + ["Success", "Error Message"]
-    assert [r[:-2] for r in result[1:]] == rows[1:], "every row, in order, with its original columns"
-    by_row = [(r[-2], r[-1]) for r in result[1:]]
+    width = len(rows[0])
+    padded = [row + [""] * (width - len(row)) for row in rows[1:]]
+    assert [r[:width] for r in result[1:]] == padded, "every row, in order, with its original columns (a short one padded)"
+    assert all(len(r) == width + 2 for r in result), "Success and Error Message always stand under their names"
+    by_row = [(r[width], r[width + 1]) for r in result[1:]]
     assert by_row[0] == ("true", "")
     assert by_row[1] == ("false", 'Booking Date: "2024-02-30" is not a date written YYYY-MM-DD')
     assert by_row[2] == ("false", 'Amount: "1,5" is not a decimal number such as 1200.50')
@@ -225,12 +231,14 @@ def test_retry_runs_only_the_failed_rows_and_links_both_jobs(backfills, tmp_path
 
 def test_killed_validator_and_processor_are_replaced_and_every_row_is_applied_once(backfills, tmp_path):
     backfills.seed(100_000)
-    backfills.start("backfill-processor", instance=1)
+    backfills.start("backfill-processor", instance=1, extra=PACED)
     job = backfills.submit("update-rate-plan-charge", big_file(tmp_path / "big.csv", 99_990, start=11))
     backfills.wait_until(job, lambda r: r["status"] == "Processing" and r["processed"] > 5_000, timeout=180)
     backfills.kill("backfill-validator")
     backfills.kill("backfill-processor")
-    backfills.start("backfill-processor")
+    killed_at = backfills.job(job)
+    assert killed_at["status"] == "Processing" and killed_at["processed"] < 99_990, killed_at
+    backfills.start("backfill-processor", extra=PACED)
     backfills.start("backfill-validator")
     printed, row = backfills.wait(job, timeout=400)
     assert row["status"] == "Completed", (row, printed)

@@ -148,11 +148,14 @@ def test_metrics_after_a_job_count_its_work_and_the_lag_returns_to_0(backfills, 
 
 
 def test_three_processors_share_a_jobs_chunks_and_a_fourth_joining_mid_job_duplicates_nothing(backfills, tmp_path):
-    # Long enough (about 30 s of chunks here) that the fourth's join, which takes seconds, lands mid-job.
-    rows, chunk_size = 200_000, 40
+    # The first three are paced (--max-chunks-per-second), so they cannot finish the job's chunks in less
+    # than chunks / (3 × pace) seconds — far longer than a join takes: the fourth certainly joins mid-job.
+    rows, chunk_size, pace = 20_000, 20, 8
+    chunks = rows // chunk_size
     backfills.seed(rows + 10)
     start(backfills, "backfill-validator", extra=("--chunk-size", str(chunk_size)))
-    processors = [start(backfills, "backfill-processor", instance=i) for i in range(3)]
+    processors = [start(backfills, "backfill-processor", instance=i, extra=("--max-chunks-per-second", str(pace)))
+                  for i in range(3)]
     before = [settled(url, "jobstream_messages_consumed_total", topic=CHUNKS) for url in processors]
     job = backfills.submit("update-rate-plan-charge", charges_file(tmp_path / "big.csv", rows, start=11))
     backfills.wait_until(job, lambda r: r["status"] == "Processing" and r["processed"] > 0, timeout=180)
@@ -166,11 +169,11 @@ def test_three_processors_share_a_jobs_chunks_and_a_fourth_joining_mid_job_dupli
     consumed = [(value(scrape(url), "jobstream_messages_consumed_total", topic=CHUNKS) or 0) - baseline
                 for url, baseline in zip(processors, before + [0])]
     assert all(count > 0 for count in consumed[:3]), f"each of the first three processed some chunks: {consumed}"
-    assert sum(consumed) >= rows // chunk_size, consumed
+    assert sum(consumed) >= chunks, consumed
     versions = dict(backfills.query("SELECT version, COUNT(*) FROM rate_plan_charges GROUP BY version"))
     assert versions == {"1": "10", "2": str(rows)}, f"every row applied exactly once, nothing else touched: {versions}"
     ledger = backfills.query(f"SELECT COUNT(*), COUNT(DISTINCT chunk_index) FROM backfill_chunks WHERE job_id = '{job}'")
-    assert ledger == [(str(rows // chunk_size), str(rows // chunk_size))]
+    assert ledger == [(str(chunks), str(chunks))]
     result = backfills.result_rows(job)[1:]
     assert [r[0] for r in result] == [f"RPC-{n:08d}" for n in range(11, rows + 11)]
     assert all(r[3] == "true" for r in result)

@@ -21,27 +21,76 @@ public struct CSVFormatError: Error, CustomStringConvertible, Equatable {
 ///
 /// Accepts UTF-8 with or without a byte-order mark, LF or CRLF line ends, and quoted fields holding
 /// commas, doubled quotes and line breaks. Blank lines are skipped. Refuses, naming the line: bytes
-/// that are not UTF-8, a quote inside an unquoted field, text after a closing quote, and a quoted
-/// field never closed.
+/// that are not UTF-8, a quote inside an unquoted field, text after a closing quote, a quoted field
+/// never closed, and a field, a record or a number of fields beyond its ``Limits`` — so no file,
+/// however made, makes the reader hold more than a record's limit in memory.
 ///
 /// Written here rather than taken from a CSV package: the packages available to us read whole
 /// files into memory or accept malformed quoting silently and report no line numbers.
 public final class CSVReader {
-    private let handle: FileHandle
+    /// The most a record may hold. A file past one is refused at the record that passes it.
+    public struct Limits: Sendable, Hashable {
+        /// Bytes of one field.
+        public var fieldBytes: Int
+        /// Fields of one record.
+        public var fieldsPerRecord: Int
+        /// Bytes of one record (its fields and separators; a record spans several lines when a quoted
+        /// field holds line breaks).
+        public var recordBytes: Int
+
+        public init(fieldBytes: Int = 65_536, fieldsPerRecord: Int = 1_000, recordBytes: Int = 1_048_576) {
+            self.fieldBytes = fieldBytes
+            self.fieldsPerRecord = fieldsPerRecord
+            self.recordBytes = recordBytes
+        }
+
+        /// The limits used when none are given.
+        public static let standard = Limits()
+    }
+
+    private let source: Source
     private let bufferSize: Int
+    private let limits: Limits
     private var buffer: [UInt8] = []
     private var position = 0
     private var atEndOfFile = false
     private var line = 1
     private var startOfFile = true
 
-    public init(url: URL, bufferSize: Int = 1 << 20) throws {
-        handle = try FileHandle(forReadingFrom: url)
-        self.bufferSize = bufferSize
+    /// Where the bytes come from: a file, or bytes already in memory (tests and fuzzing).
+    private enum Source {
+        case file(FileHandle)
+        case bytes([UInt8])
+    }
+
+    public init(url: URL, bufferSize: Int = 1 << 20, limits: Limits = .standard) throws {
+        source = .file(try FileHandle(forReadingFrom: url))
+        self.bufferSize = max(1, bufferSize)
+        self.limits = limits
+    }
+
+    /// A reader of `bytes`, handed out `bufferSize` at a time as a file would be.
+    public init(bytes: [UInt8], bufferSize: Int = 1 << 20, limits: Limits = .standard) {
+        source = .bytes(bytes)
+        self.bufferSize = max(1, bufferSize)
+        self.limits = limits
     }
 
     deinit {
-        try? handle.close()
+        if case .file(let handle) = source { try? handle.close() }
+    }
+
+    /// The next piece of the source, empty at its end.
+    private var offset = 0
+    private func read() throws -> [UInt8] {
+        switch source {
+        case .file(let handle):
+            return [UInt8](try handle.read(upToCount: bufferSize) ?? Data())
+        case .bytes(let bytes):
+            let end = min(bytes.count, offset + bufferSize)
+            defer { offset = end }
+            return Array(bytes[offset..<end])
+        }
     }
 
     private enum State {
@@ -55,6 +104,9 @@ public final class CSVReader {
         var state = State.fieldStart
         var recordLine = line
         var quoteLine = line
+        /// Bytes of the record's finished fields and their separators.
+        var recordBytes = 0
+        let limits = self.limits
 
         func endRecord() throws -> CSVRecord {
             try endField()
@@ -63,12 +115,30 @@ public final class CSVReader {
         }
 
         func endField() throws {
+            try checkField()
+            guard fields.count < limits.fieldsPerRecord else {
+                throw CSVFormatError(line: recordLine, field: nil,
+                                     reason: "the record has more than \(limits.fieldsPerRecord) fields; at most \(limits.fieldsPerRecord) are read")
+            }
             guard let text = String(validating: field, as: UTF8.self) else {
                 throw CSVFormatError(line: line, field: fields.count + 1,
                                      reason: "the text is not valid UTF-8; save the file as UTF-8 and upload it again")
             }
+            recordBytes += field.count + 1
             fields.append(text)
             field.removeAll(keepingCapacity: true)
+        }
+
+        /// Refuses the field or the record once it passes its limit, before it grows any further.
+        func checkField() throws {
+            if field.count > limits.fieldBytes {
+                throw CSVFormatError(line: line, field: fields.count + 1,
+                                     reason: "the field is longer than \(limits.fieldBytes) bytes; at most \(limits.fieldBytes) are read")
+            }
+            if recordBytes + field.count > limits.recordBytes {
+                throw CSVFormatError(line: recordLine, field: nil,
+                                     reason: "the record is longer than \(limits.recordBytes) bytes (a line break may be missing); at most \(limits.recordBytes) are read")
+            }
         }
 
         while true {
@@ -98,7 +168,10 @@ public final class CSVReader {
                     if !quoted && (byte == UInt8(ascii: ",") || byte == UInt8(ascii: "\r")) { break }
                     position += 1
                 }
-                if position > start { field.append(contentsOf: buffer[start..<position]) }
+                if position > start {
+                    field.append(contentsOf: buffer[start..<position])
+                    try checkField()
+                }
                 if position == buffer.count { continue }
             }
             let byte = buffer[position]
@@ -120,6 +193,7 @@ public final class CSVReader {
                     return try endRecord()
                 } else {
                     field.append(byte)
+                    try checkField()
                     state = .unquoted
                 }
             case .unquoted:
@@ -134,6 +208,7 @@ public final class CSVReader {
                                          reason: "a quote inside an unquoted field; quote the whole field and double the quote (\"\")")
                 } else {
                     field.append(byte)
+                    try checkField()
                 }
             case .quoted:
                 if byte == UInt8(ascii: "\"") {
@@ -141,10 +216,12 @@ public final class CSVReader {
                 } else {
                     if byte == UInt8(ascii: "\n") { line += 1 }
                     field.append(byte)
+                    try checkField()
                 }
             case .quoteInQuoted:
                 if byte == UInt8(ascii: "\"") {
                     field.append(byte)
+                    try checkField()
                     state = .quoted
                 } else if byte == UInt8(ascii: ",") {
                     try endField()
@@ -182,14 +259,13 @@ public final class CSVReader {
     /// Reads the next piece of the file; on return `position < buffer.count` unless the file ended.
     private func refill() throws {
         while position == buffer.count, !atEndOfFile {
-            let data = try handle.read(upToCount: bufferSize) ?? Data()
-            if data.isEmpty { atEndOfFile = true }
-            buffer = [UInt8](data)
+            buffer = try read()
+            if buffer.isEmpty { atEndOfFile = true }
             position = 0
             if startOfFile {
                 // The byte-order mark may arrive over several reads when the buffer is tiny.
                 while buffer.count < 3, !atEndOfFile {
-                    let more = try handle.read(upToCount: bufferSize) ?? Data()
+                    let more = try read()
                     if more.isEmpty { atEndOfFile = true }
                     buffer += more
                 }
@@ -198,4 +274,10 @@ public final class CSVReader {
             }
         }
     }
+}
+
+extension CSVReader.Limits {
+    /// For files jobstream wrote itself (result files): wide enough for any upload a validator took,
+    /// plus the two result columns, under whatever limits it ran with.
+    public static let ownFiles = CSVReader.Limits(fieldBytes: 16 << 20, fieldsPerRecord: 100_000, recordBytes: 64 << 20)
 }
