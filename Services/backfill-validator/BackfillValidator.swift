@@ -23,11 +23,16 @@ struct BackfillValidator: AsyncParsableCommand {
     @Option(help: "Seconds a job's claim lasts without renewal before another validator may take the job over.")
     var lease: Int = Settings.value("lease", default: 15)
 
+    @Option(name: .customLong("max-takeovers"),
+            help: "How many times in a row a job may be taken over without moving on before it is ended as Failed.")
+    var maxTakeovers: Int = Settings.value("max-takeovers", default: 5)
+
     @OptionGroup var fileLimits: FileLimitOptions
 
     func validate() throws {
         guard (1...50_000).contains(chunkSize) else { throw ValidationError("--chunk-size must be between 1 and 50000") }
         guard (3...600).contains(lease) else { throw ValidationError("--lease must be between 3 and 600 seconds") }
+        guard (1...1000).contains(maxTakeovers) else { throw ValidationError("--max-takeovers must be between 1 and 1000") }
     }
 
     func run() async throws {
@@ -40,7 +45,8 @@ struct BackfillValidator: AsyncParsableCommand {
         ) { context in
             let store = try await storeOptions.openStore(logger: context.logger)
             let supervisor = JobSupervisor(store: store, files: storeOptions.files, producer: context.producer,
-                                           logger: context.logger, metrics: context.metrics, chunkSize: chunkSize, lease: .seconds(lease),
+                                           logger: context.logger, metrics: context.metrics, chunkSize: chunkSize,
+                                           lease: Lease(duration: .seconds(lease), maxTakeovers: maxTakeovers),
                                            fileLimits: fileLimits.limits)
             return ServiceStage(services: [StoreLifetime(store: store), supervisor], handler: supervisor.handle)
         }

@@ -15,6 +15,12 @@ import Synchronization
 /// status; refused rows are recorded idempotently, chunks are the same on every fan-out and
 /// processors skip those they applied. While the job runs, a keeper renews the claim every second,
 /// notices cancel requests, and publishes Records Processed whenever it changes.
+///
+/// Everything the runner does as owner is fenced by its claim (``JobClaim``): saves are refused once
+/// the claim is lost, the result file is written under a name of this run's own and moved into place
+/// only in the transaction that checks the claim and ends the job, and nothing is announced that was
+/// not saved. The runner also stops on its own as soon as its last renewal is older than most of a
+/// lease (``LeaseWatch``), before another validator can have taken the job over.
 struct JobRunner: Sendable {
     let jobId: String
     let environment: JobEnvironment
@@ -22,13 +28,22 @@ struct JobRunner: Sendable {
     /// The job's state, shared by its work and its keeper.
     private final class RunState: Sendable {
         private let mutex: Mutex<Shared>
+        let claim: JobClaim
+        let watch: LeaseWatch
 
-        init(_ initial: Shared) {
+        init(_ initial: Shared, claim: JobClaim, lease: Duration) {
             mutex = Mutex(initial)
+            self.claim = claim
+            watch = LeaseWatch(lease: lease)
         }
 
         func withLock<T: Sendable>(_ body: (inout Shared) -> T) -> T {
             mutex.withLock { body(&$0) }
+        }
+
+        /// Whether the work should stop: canceled, the claim lost (or possibly lapsed), or shutdown.
+        var shouldStop: Bool {
+            withLock { $0.cancelRequested || $0.lostClaim } || watch.mayHaveLapsed || Task.isCancelled
         }
     }
 
@@ -49,12 +64,16 @@ struct JobRunner: Sendable {
     func run() async {
         var logger = environment.logger
         logger[metadataKey: "job.id"] = "\(jobId)"
+        var heldClaim: JobClaim?
         do {
             guard let job = try await environment.log.job(jobId) else {
                 logger.error("backfill \(jobId) is not in the job log")
                 return
             }
-            let shared = RunState(Shared(job: job, cancelRequested: job.cancelRequestedBy != nil))
+            guard let claim = job.claim, claim.owner == environment.instance else { throw LostClaim() }
+            heldClaim = claim
+            let shared = RunState(Shared(job: job, cancelRequested: job.cancelRequestedBy != nil), claim: claim,
+                                  lease: environment.lease.duration)
             let jobLogger = logger
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await keepClaim(shared, logger: jobLogger) }
@@ -62,14 +81,14 @@ struct JobRunner: Sendable {
                 try await work(shared, logger: jobLogger)
             }
         } catch is LostClaim {
-            logger.warning("backfill \(jobId): another validator took the job over; stopping here")
+            logger.warning("backfill \(jobId): this validator no longer holds the job's claim (another took it over, or it could not renew it in time); stopping here")
         } catch {
             if Task.isCancelled {
                 logger.info("backfill \(jobId): stopping for shutdown; another validator or a restart continues it")
-                try? await environment.log.release(jobId, owner: environment.instance)
-            } else {
+                if let heldClaim { try? await environment.log.release(jobId, claim: heldClaim) }
+            } else if let heldClaim {
                 logger.error("backfill \(jobId) could not be run: \(error)")
-                await fail(jobId, reason: "the validator could not finish the job: \(error)", logger: logger)
+                await fail(claim: heldClaim, reason: "the validator could not finish the job: \(error)", logger: logger)
             }
         }
     }
@@ -93,13 +112,15 @@ struct JobRunner: Sendable {
             return try await runFileless(shared, action: action, logger: logger)
         }
         let file: ValidatedFile
+        let upload: CheckedFile
         do {
-            file = try await validate(shared, action: action, logger: logger)
+            (file, upload) = try await validate(shared, action: action, logger: logger)
         } catch let problem as FileProblem {
-            return try await finish(shared, status: .failed, error: problem.description)
+            return try await finish(shared, status: .failed, error: TextRule.cut(problem.description, toBytes: InputLimits.reasonBytes))
         } catch is CanceledByUser {
             return try await finish(shared, status: .canceled, error: nil)
         }
+        defer { withExtendedLifetime(upload) {} }
         let refused = try await environment.ledger.rowErrorCount(jobId)
         let valid = file.rowCount - refused
         let chunkSize = shared.withLock { $0.job.chunkSize }
@@ -124,31 +145,27 @@ struct JobRunner: Sendable {
         try await finishWithResult(file, shared: shared, status: .completed, logger: logger)
     }
 
-    /// Pending: the file's checksum, header and rows.
-    private func validate(_ shared: RunState, action: BackfillAction, logger: Logger) async throws -> ValidatedFile {
+    /// Pending: the file's checksum, header and rows. Returns the file validated and the upload,
+    /// opened once after its path was checked, which must stay open while the file is read.
+    private func validate(_ shared: RunState, action: BackfillAction, logger: Logger) async throws -> (ValidatedFile, CheckedFile) {
         let job = shared.withLock { $0.job }
         guard let path = job.filePath, let name = job.uploadedFile else {
             throw FileProblem("\(action.name) needs a file; the request has none")
         }
-        let upload = UploadedFile(url: try environment.files.resolve(path), name: name)
+        let checked = try environment.files.open(path)
+        let upload = UploadedFile(url: checked.readableURL, name: name)
         if let md5 = job.md5 { try upload.verifyMD5(md5) }
-        let stop: @Sendable () -> Bool = { shared.withLock { $0.cancelRequested || $0.lostClaim } || Task.isCancelled }
-        let csv: URL
+        let stop: @Sendable () -> Bool = { shared.shouldStop }
         do {
-            csv = try upload.csv(limits: environment.fileLimits, unpackingTo: {
+            let csv = try upload.csv(limits: environment.fileLimits, unpackingTo: {
                 try environment.files.workFile(jobId: jobId, name: "unpacked.csv").url
             }, shouldStop: stop)
-        } catch is CancellationError {
-            try checkpoint(shared)
-            throw CancellationError()
-        }
-        let ledger = environment.ledger
-        let id = jobId
-        do {
-            return try await BackfillFileScan.validate(
+            let ledger = environment.ledger
+            let id = jobId
+            let file = try await BackfillFileScan.validate(
                 csvURL: csv, fileName: name, action: action, limits: environment.fileLimits.csv,
-                refuse: { try await ledger.recordRowErrors(id, $0) },
-                isCanceled: stop)
+                refuse: { try await ledger.recordRowErrors(id, $0) }, isCanceled: stop)
+            return (file, checked)
         } catch is CancellationError {
             try checkpoint(shared)
             throw CancellationError()
@@ -220,14 +237,21 @@ struct JobRunner: Sendable {
 
     // MARK: Ending
 
+    /// Writes the result file under a name of this run's own, then ends the job and moves the file
+    /// into place in one transaction that first checks the claim: a validator that lost the job
+    /// meanwhile leaves the new owner's result file alone.
     private func finishWithResult(_ file: ValidatedFile, shared: RunState, status: BackfillStatus, logger: Logger) async throws {
         let job = shared.withLock { $0.job }
         let result = try environment.files.resultFile(jobId: jobId, uploadedName: job.uploadedFile)
-        let counts = try await ResultFileWriter(ledger: environment.ledger, jobId: jobId).write(file, to: result.url)
+        let partial = result.url.deletingLastPathComponent()
+            .appendingPathComponent(".\(result.url.lastPathComponent).\(shared.claim.epoch)-\(UUID().uuidString.prefix(8)).partial")
+        defer { try? FileManager.default.removeItem(at: partial) }
+        let counts = try await ResultFileWriter(ledger: environment.ledger, jobId: jobId).write(file, to: partial)
+        try checkpoint(shared)
         let progress = try await environment.ledger.progress(jobId)
         let refused = shared.withLock { $0.refused }
         logger.info("backfill \(jobId) \(status.rawValue): \(counts.succeeded) rows applied, \(counts.failed) not")
-        try await finish(shared, status: status, error: nil) {
+        try await finish(shared, status: status, error: nil, moving: (partial, result.url)) {
             $0.resultPath = result.relative
             $0.recordsProcessed = refused + progress.rows
             $0.recordsFailed = refused + progress.failed
@@ -242,26 +266,38 @@ struct JobRunner: Sendable {
         }
     }
 
-    private func finish(_ shared: RunState, status: BackfillStatus, error: String?,
+    /// Ends the job as `status` if the claim still holds it (moving `moving.from` onto `moving.to` in
+    /// the same transaction), announces it, and clears its working files.
+    private func finish(_ shared: RunState, status: BackfillStatus, error: String?, moving: (from: URL, to: URL)? = nil,
                         _ change: (inout BackfillJobRecord) -> Void = { _ in }) async throws {
-        try await transition(shared, to: status) { job in
-            change(&job)
-            job.error = error
-            job.endDate = epochMilliseconds()
-            if job.startDate == nil { job.startDate = job.endDate }
-        }
+        var job = shared.withLock { $0.job }
+        job.status = try job.status.transition(to: status)
+        change(&job)
+        job.error = error
+        job.endDate = epochMilliseconds()
+        if job.startDate == nil { job.startDate = job.endDate }
+        guard let sequence = try await environment.log.finish(job, claim: shared.claim, whileHeld: {
+            if let moving { try FileStore.moveReplacing(moving.from, onto: moving.to) }
+        }) else { throw LostClaim() }
+        job.sequence = sequence
+        let ended = job
+        shared.withLock { $0.job = ended }
+        await environment.publish(job)
+        environment.files.cleanUp(jobId: jobId)
+        environment.logger.info("backfill \(jobId) is \(status.rawValue)", metadata: ["job.id": "\(jobId)"])
     }
 
-    /// Fails a job outside the normal flow (an unexpected error), if this instance still owns it.
-    private func fail(_ jobId: String, reason: String, logger: Logger) async {
+    /// Fails a job outside the normal flow (an unexpected error), if this run's claim still holds it.
+    private func fail(claim: JobClaim, reason: String, logger: Logger) async {
         do {
-            guard var job = try await environment.log.job(jobId), !job.status.isTerminal,
-                  job.owner == environment.instance else { return }
+            guard var job = try await environment.log.job(jobId), !job.status.isTerminal, job.claim == claim else { return }
             job.status = .failed
-            job.error = reason
+            job.error = TextRule.cut(reason, toBytes: InputLimits.reasonBytes)
             job.endDate = epochMilliseconds()
-            if try await environment.log.save(job, owner: environment.instance, leaseUntil: 0) {
-                try await environment.publish(job)
+            if let sequence = try await environment.log.save(job, claim: claim, leaseMilliseconds: 0) {
+                job.sequence = sequence
+                await environment.publish(job)
+                environment.files.cleanUp(jobId: jobId)
             }
         } catch {
             logger.error("backfill \(jobId) could not be marked Failed: \(error); a takeover will retry it")
@@ -270,26 +306,29 @@ struct JobRunner: Sendable {
 
     // MARK: Shared state
 
-    /// Moves the job to `status` (refusing an illegal move), saves it if still ours, and announces it.
+    /// Moves the job to a status that does not end it (refusing an illegal move), saves it if the
+    /// claim still holds it, and announces it.
     private func transition(_ shared: RunState, to status: BackfillStatus,
                             _ change: (inout BackfillJobRecord) -> Void = { _ in }) async throws {
         var job = shared.withLock { $0.job }
         job.status = try job.status.transition(to: status)
         change(&job)
-        let leaseUntil = status.isTerminal ? 0 : environment.lease.until()
-        guard try await environment.log.save(job, owner: environment.instance, leaseUntil: leaseUntil) else {
+        try checkpoint(shared)
+        guard let sequence = try await environment.log.save(job, claim: shared.claim,
+                                                            leaseMilliseconds: environment.lease.milliseconds) else {
             throw LostClaim()
         }
+        job.sequence = sequence
         let saved = job
         shared.withLock { $0.job = saved }
-        try await environment.publish(job)
+        await environment.publish(job)
         environment.logger.info("backfill \(jobId) is \(status.rawValue)", metadata: ["job.id": "\(jobId)"])
     }
 
-    /// Throws when the job should stop: canceled by a user, claimed by another instance, or shutdown.
+    /// Throws when the job should stop: canceled by a user, the claim lost or possibly lapsed, or shutdown.
     private func checkpoint(_ shared: RunState) throws {
         let (canceled, lost) = shared.withLock { ($0.cancelRequested, $0.lostClaim) }
-        if lost { throw LostClaim() }
+        if lost || shared.watch.mayHaveLapsed { throw LostClaim() }
         if canceled { throw CanceledByUser() }
         try Task.checkCancellation()
     }
@@ -299,11 +338,13 @@ struct JobRunner: Sendable {
         while true {
             try await Task.sleep(for: .seconds(1))
             do {
-                guard let current = try await environment.log.renew(jobId, owner: environment.instance,
-                                                                    leaseUntil: environment.lease.until()) else {
+                let started = ContinuousClock.now
+                guard let current = try await environment.log.renew(jobId, claim: shared.claim,
+                                                                    leaseMilliseconds: environment.lease.milliseconds) else {
                     shared.withLock { $0.lostClaim = true }
                     return
                 }
+                shared.watch.renewed(startedAt: started)
                 shared.withLock { $0.cancelRequested = current.cancelRequestedBy != nil }
                 if shared.withLock({ $0.processing }) {
                     try await publishProgress(try await environment.ledger.progress(jobId), shared: shared)
@@ -325,9 +366,16 @@ struct JobRunner: Sendable {
             state.job.recordsFailed = failed
             return state.job
         }
-        guard let update else { return }
-        try await environment.log.saveProgress(jobId, owner: environment.instance,
-                                               processed: update.recordsProcessed, failed: update.recordsFailed)
-        try await environment.publish(update)
+        guard var update else { return }
+        guard !shared.watch.mayHaveLapsed,
+              let sequence = try await environment.log.saveProgress(jobId, claim: shared.claim, processed: update.recordsProcessed,
+                                                                    failed: update.recordsFailed) else {
+            shared.withLock { $0.lostClaim = true }
+            return
+        }
+        update.sequence = sequence
+        let saved = update
+        shared.withLock { if $0.job.sequence < sequence { $0.job.sequence = sequence } }
+        await environment.publish(saved)
     }
 }

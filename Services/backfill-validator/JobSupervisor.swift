@@ -14,9 +14,9 @@ final class JobSupervisor: Service, Sendable {
     private let jobs: ClaimedJobs
 
     init(store: Store, files: FileStore, producer: KafkaProducer, logger: Logger, metrics: ServiceMetrics, chunkSize: Int,
-         lease: Duration, fileLimits: FileLimits) {
+         lease: Lease, fileLimits: FileLimits) {
         environment = JobEnvironment(instance: Lease.instanceName(), log: BackfillJobLog(store: store), ledger: BackfillLedger(store: store),
-                                     files: files, producer: producer, logger: logger, chunkSize: chunkSize, lease: Lease(duration: lease),
+                                     files: files, producer: producer, logger: logger, chunkSize: chunkSize, lease: lease,
                                      metrics: metrics, fileLimits: fileLimits)
         jobs = ClaimedJobs { [environment] jobId in await JobRunner(jobId: jobId, environment: environment).run() }
     }
@@ -32,48 +32,52 @@ final class JobSupervisor: Service, Sendable {
 
     /// Records the job as Accepted and starts it; a repeated request (same job id) changes nothing.
     func accept(_ request: BackfillRequest, jobId: String, logger: Logger) async throws {
-        guard !jobId.isEmpty, jobId.count <= 100 else {
-            throw UnprocessableMessage("a backfill request needs a job id of 1 to 100 characters")
-        }
         let now = epochMilliseconds()
         let job = BackfillJobRecord(
             jobId: jobId, action: request.action, uploadedFile: request.file?.name, filePath: request.file?.path,
             fileSize: request.file?.sizeBytes.map(Int.init), md5: request.md5, generatedBy: request.generatedBy,
             retryOf: request.retryOf, status: .accepted, submittedAt: now, chunkSize: environment.chunkSize,
-            owner: environment.instance, leaseUntil: environment.lease.until(from: now))
-        guard try await environment.log.insert(job) else {
+            owner: environment.instance, leaseUntil: 0)
+        guard try await environment.log.insert(job, leaseMilliseconds: environment.lease.milliseconds) else {
             logger.notice("repeated request for backfill \(jobId) ignored: the job exists already")
             return
         }
         if let original = request.retryOf {
             try await environment.log.linkRetry(of: original, by: jobId)
         }
-        try await environment.publish(job)
+        await environment.publish(job)
         logger.info("backfill \(jobId) accepted", metadata: ["action": "\(request.action)"])
         jobs.start(jobId)
     }
 
-    /// Records a cancel request; the job's owner ends the job as Canceled at its next check.
+    /// Records a cancel request; the job's owner ends the job as Canceled at its next check. A cancel
+    /// for a job that is not in the log, or has ended, is dead-lettered saying so (not dropped).
     func requestCancel(jobId: String, by user: String, logger: Logger) async throws {
         guard let job = try await environment.log.requestCancel(jobId, by: user) else {
-            logger.warning("cancel request for unknown backfill \(jobId) ignored")
-            return
+            throw UnprocessableMessage("a cancel request for backfill \(jobId), which is not in the job log")
         }
         if job.status.isTerminal {
-            logger.notice("cancel request for backfill \(jobId) ignored: it is \(job.status.rawValue) already")
+            throw UnprocessableMessage("a cancel request for backfill \(jobId), which is \(job.status.rawValue) already")
         } else {
             logger.info("backfill \(jobId) cancel requested by \(user)")
         }
     }
 
-    /// Takes over orphaned jobs every third of a lease until shutdown, then stops the running jobs
-    /// and lets go of their claims so that another instance can continue them at once.
+    /// Every third of a lease until shutdown: takes over orphaned jobs (or gives up on one taken over
+    /// too many times in a row) and announces states left unpublished; then stops the running jobs and
+    /// lets go of their claims so that another instance can continue them at once.
     func run() async throws {
         let environment = self.environment
         await jobs.takeOverOrphans(every: environment.lease.duration / 3, kind: "backfill", logger: environment.logger) {
-            let now = epochMilliseconds()
-            return try await environment.log.claimOrphans(owner: environment.instance, now: now,
-                                                          leaseUntil: environment.lease.until(from: now))
+            let found = try await environment.log.claimOrphans(owner: environment.instance,
+                                                               leaseMilliseconds: environment.lease.milliseconds,
+                                                               maxTakeovers: environment.lease.maxTakeovers)
+            for id in found.givenUp {
+                environment.logger.error("backfill \(id) is Failed: taken over \(environment.lease.maxTakeovers) times in a row without progress")
+                environment.files.cleanUp(jobId: id)
+            }
+            try await environment.publishUnpublished()
+            return found.claimed
         }
     }
 }

@@ -37,14 +37,16 @@ struct MigrationBench: AsyncParsableCommand {
             var migration = MigrationRecord(
                 migrationId: "bench-ceiling-\(UUID().uuidString.prefix(8).lowercased())", cutoverDate: cutoverDate,
                 generatedBy: "migration-bench", status: .accepted, submittedAt: epochMilliseconds(), sliceSize: sliceSize,
-                owner: "migration-bench", leaseUntil: Int.max / 2)
-            guard try await log.insert(migration) == .inserted else {
+                owner: "migration-bench", leaseUntil: 0)
+            let claim = JobClaim(owner: "migration-bench", epoch: 1)
+            let aDay = 86_400_000
+            guard try await log.insert(migration, leaseMilliseconds: aDay) == .inserted else {
                 throw ValidationError("another migration is active in \(store.location); let it end first")
             }
             let slices = try await SlicePlanner(store: store, sliceSize: sliceSize).plan(cutover: cutoverDate)
             migration.status = .inProgress
             migration.startTime = epochMilliseconds()
-            _ = try await log.savePlan(migration, slices: slices, owner: "migration-bench", leaseUntil: Int.max / 2)
+            _ = try await log.savePlan(migration, slices: slices, claim: claim, leaseMilliseconds: aDay)
             let generator = SliceGenerator(store: store, instance: "migration-bench")
             var schedules = 0, warnings = 0
             for slice in slices {
@@ -59,7 +61,7 @@ struct MigrationBench: AsyncParsableCommand {
             migration.endTime = epochMilliseconds()
             migration.schedulesGenerated = schedules
             migration.warnings = warnings
-            _ = try await log.save(migration, owner: "migration-bench", leaseUntil: 0)
+            _ = try await log.save(migration, claim: claim, leaseMilliseconds: 0)
             await store.close()
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
             print(String(format: "ceiling: %d schedules (%d warnings) in %.2f s = %.0f schedules/s (%@)",

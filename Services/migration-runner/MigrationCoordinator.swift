@@ -13,6 +13,10 @@ import Logging
 ///
 /// A coordinator taken over after its owner died re-publishes the slices not done; runners skip the
 /// ones done meanwhile, so nothing is generated twice and Progress continues from where it was.
+///
+/// Its saves are fenced by its claim (``JobClaim``), and it stops as soon as its last renewal is
+/// older than most of a lease (``LeaseWatch``), so a coordinator that was paused cannot overwrite or
+/// announce over the one that took the migration over.
 struct MigrationCoordinator: Sendable {
     let migrationId: String
     let environment: MigrationEnvironment
@@ -30,6 +34,8 @@ struct MigrationCoordinator: Sendable {
         var logger = environment.logger
         logger[metadataKey: "job.id"] = "\(migrationId)"
         var current: MigrationRecord?
+        var heldClaim: JobClaim?
+        let watch = LeaseWatch(lease: environment.lease.duration)
         do {
             guard let migration = try await persistently("reading the migration", logger: logger, {
                 try await environment.log.migration(migrationId)
@@ -39,20 +45,22 @@ struct MigrationCoordinator: Sendable {
             }
             current = migration
             guard !migration.status.isTerminal else { return }
-            var running = migration.status == .accepted ? try await plan(migration, logger: logger) : migration
+            guard let claim = migration.claim, claim.owner == environment.instance else { throw LostClaim() }
+            heldClaim = claim
+            var running = migration.status == .accepted ? try await plan(migration, claim: claim, logger: logger) : migration
             // Whatever ends the work, an Error carries the progress announced last.
             defer { current = running }
             try await publishPendingSlices(running, logger: logger)
-            try await follow(&running, logger: logger)
+            try await follow(&running, claim: claim, watch: watch, logger: logger)
         } catch is LostClaim {
-            logger.warning("migration \(migrationId): another runner took it over or ended it; stopping here")
+            logger.warning("migration \(migrationId): this runner no longer holds its claim (another took it over or ended it, or it could not renew in time); stopping here")
         } catch {
             if Task.isCancelled {
                 logger.info("migration \(migrationId): stopping for shutdown; another runner or a restart continues it")
-                try? await environment.log.release(migrationId, owner: environment.instance)
-            } else if let current {
+                if let heldClaim { try? await environment.log.release(migrationId, claim: heldClaim) }
+            } else if let current, let heldClaim, !watch.mayHaveLapsed {
                 logger.error("migration \(migrationId) failed: \(error)")
-                await endInError(current, reason: "\(error)", logger: logger)
+                await endInError(current, claim: heldClaim, reason: "\(error)", logger: logger)
             }
         }
     }
@@ -60,7 +68,7 @@ struct MigrationCoordinator: Sendable {
     // MARK: Steps
 
     /// Plans the slices and moves to In progress, both in one transaction.
-    private func plan(_ migration: MigrationRecord, logger: Logger) async throws -> MigrationRecord {
+    private func plan(_ migration: MigrationRecord, claim: JobClaim, logger: Logger) async throws -> MigrationRecord {
         let planner = SlicePlanner(store: environment.log.store, sliceSize: migration.sliceSize)
         let slices = try await persistently("planning the slices", logger: logger) {
             try await planner.plan(cutover: migration.cutover)
@@ -71,11 +79,12 @@ struct MigrationCoordinator: Sendable {
         planned.sliceCount = slices.count
         planned.chargesInScope = slices.reduce(0) { $0 + $1.plannedCharges }
         let saved = try await persistently("saving the plan", logger: logger) {
-            try await environment.log.savePlan(planned, slices: slices, owner: environment.instance,
-                                               leaseUntil: environment.lease.until())
+            try await environment.log.savePlan(planned, slices: slices, claim: claim,
+                                               leaseMilliseconds: environment.lease.milliseconds)
         }
-        guard saved else { throw LostClaim() }
-        try await environment.publish(planned)
+        guard let sequence = saved else { throw LostClaim() }
+        planned.sequence = sequence
+        await environment.publish(planned)
         logger.info("migration \(migrationId) is In progress: \(planned.chargesInScope ?? 0) charges in scope, \(slices.count) slices")
         return planned
     }
@@ -101,18 +110,20 @@ struct MigrationCoordinator: Sendable {
     /// Follows the slices done until all are, announcing progress, then ends the migration. When no
     /// slice is done for `stallAfter` (a slice message lost or dead-lettered), the slices not done are
     /// published again; runners skip any that was done meanwhile.
-    private func follow(_ migration: inout MigrationRecord, logger: Logger) async throws {
+    private func follow(_ migration: inout MigrationRecord, claim: JobClaim, watch: LeaseWatch, logger: Logger) async throws {
         var lastAnnounced = ContinuousClock.now
         var lastMoved = (ContinuousClock.now, -1)
         while true {
             try Task.checkCancellation()
+            let started = ContinuousClock.now
             let (renewed, progress) = try await persistently("following the slices", logger: logger) {
-                (try await environment.log.renew(migrationId, owner: environment.instance, leaseUntil: environment.lease.until()),
+                (try await environment.log.renew(migrationId, claim: claim, leaseMilliseconds: environment.lease.milliseconds),
                  try await environment.ledger.progress(migrationId))
             }
             guard let renewed, !renewed.status.isTerminal else { throw LostClaim() }
+            watch.renewed(startedAt: started)
             if progress.slices > 0, progress.slicesDone == progress.slices {
-                return try await finish(&migration, progress: progress, logger: logger)
+                return try await finish(&migration, claim: claim, watch: watch, progress: progress, logger: logger)
             }
             if progress.slicesDone != lastMoved.1 {
                 lastMoved = (ContinuousClock.now, progress.slicesDone)
@@ -126,51 +137,62 @@ struct MigrationCoordinator: Sendable {
             if percent != migration.progress || (countsMoved && ContinuousClock.now - lastAnnounced >= .seconds(1)) {
                 migration.progress = percent
                 migration.takeCounts(of: progress)
-                try await save(migration, leaseUntil: environment.lease.until(), logger: logger)
+                try await save(&migration, claim: claim, watch: watch, leaseMilliseconds: environment.lease.milliseconds,
+                               logger: logger)
                 lastAnnounced = ContinuousClock.now
             }
             try await Task.sleep(for: .milliseconds(250))
         }
     }
 
-    private func finish(_ migration: inout MigrationRecord, progress: MigrationLedger.Progress, logger: Logger) async throws {
+    private func finish(_ migration: inout MigrationRecord, claim: JobClaim, watch: LeaseWatch,
+                        progress: MigrationLedger.Progress, logger: Logger) async throws {
         migration.status = try migration.status.transition(to: progress.warnings > 0 ? .completedWarning : .completed)
         migration.progress = 100
         migration.endTime = epochMilliseconds()
         migration.takeCounts(of: progress)
-        try await save(migration, leaseUntil: 0, logger: logger)
+        try await save(&migration, claim: claim, watch: watch, leaseMilliseconds: 0, logger: logger)
         logger.info("migration \(migrationId) is \(migration.status.rawValue): \(progress.schedulesGenerated) schedules, \(progress.warnings) warnings")
     }
 
-    /// Saves the migration if still ours, and announces it.
-    private func save(_ migration: MigrationRecord, leaseUntil: Int, logger: Logger) async throws {
+    /// Saves the migration if the claim still holds it, and announces it.
+    private func save(_ migration: inout MigrationRecord, claim: JobClaim, watch: LeaseWatch, leaseMilliseconds: Int,
+                      logger: Logger) async throws {
+        guard !watch.mayHaveLapsed else { throw LostClaim() }
+        let state = migration
         let saved = try await persistently("saving the migration", logger: logger) {
-            try await environment.log.save(migration, owner: environment.instance, leaseUntil: leaseUntil)
+            try await environment.log.save(state, claim: claim, leaseMilliseconds: leaseMilliseconds)
         }
-        guard saved else { throw LostClaim() }
-        try await environment.publish(migration)
+        guard let sequence = saved else { throw LostClaim() }
+        migration.sequence = sequence
+        await environment.publish(migration)
     }
 
-    /// Ends the migration as Error: announced at once (the store may be what failed), and saved in
-    /// the log as soon as the store takes it — unless the migration ended meanwhile.
-    private func endInError(_ migration: MigrationRecord, reason: String, logger: Logger) async {
+    /// Ends the migration as Error: announced at once (the store may be what failed; numbered as the
+    /// state after the last saved), and saved in the log as soon as the store takes it — unless the
+    /// migration ended or changed hands meanwhile. Tried until shutdown: the store is what failed, so
+    /// this waits for it to come back, and a takeover after a restart would end it the same way.
+    private func endInError(_ migration: MigrationRecord, claim: JobClaim, reason: String, logger: Logger) async {
         var failed = migration
         failed.status = .error
-        failed.error = reason
+        failed.error = TextRule.cut(reason, toBytes: InputLimits.reasonBytes)
         failed.endTime = epochMilliseconds()
-        do {
-            try await environment.publish(failed)
-        } catch {
-            logger.error("migration \(migrationId): announcing Error failed: \(error)")
-        }
+        failed.sequence = migration.sequence + 1
+        await environment.publish(failed, markPublished: false)
+        var delay = Duration.seconds(1)
         while !Task.isCancelled {
             do {
-                try await environment.log.endInError(failed)
-                logger.error("migration \(migrationId) is Error: \(reason)")
+                if let sequence = try await environment.log.endInError(failed, claim: claim) {
+                    if sequence == failed.sequence { try? await environment.log.published(migrationId, sequence: sequence) }
+                    logger.error("migration \(migrationId) is Error: \(reason)")
+                } else {
+                    logger.warning("migration \(migrationId) ended or changed hands before its Error could be logged")
+                }
                 return
             } catch {
-                logger.warning("migration \(migrationId): logging Error failed, retrying: \(error)")
-                try? await Task.sleep(for: .seconds(2))
+                logger.warning("migration \(migrationId): logging Error failed, retrying in \(delay): \(error)")
+                try? await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(30))
             }
         }
     }

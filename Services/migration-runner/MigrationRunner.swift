@@ -34,7 +34,12 @@ struct MigrationRunner: AsyncParsableCommand {
             help: "The most slices this instance generates per second, to pace it beside production traffic (0: no limit).")
     var maxSlicesPerSecond: Double = Settings.value("max-slices-per-second", default: 0)
 
+    @Option(name: .customLong("max-takeovers"),
+            help: "How many times in a row a migration may be taken over without moving on before it is ended as Error.")
+    var maxTakeovers: Int = Settings.value("max-takeovers", default: 5)
+
     func validate() throws {
+        guard (1...1000).contains(maxTakeovers) else { throw ValidationError("--max-takeovers must be between 1 and 1000") }
         guard maxSlicesPerSecond >= 0, maxSlicesPerSecond.isFinite else {
             throw ValidationError("--max-slices-per-second must be 0 (no limit) or more")
         }
@@ -54,7 +59,7 @@ struct MigrationRunner: AsyncParsableCommand {
             let store = try await storeOptions.openStore(logger: context.logger)
             let supervisor = MigrationSupervisor(environment: MigrationEnvironment(
                 store: store, producer: context.producer, logger: context.logger, metrics: context.metrics, sliceSize: sliceSize,
-                lease: Lease(duration: .seconds(lease)), errorAfter: .seconds(errorAfter),
+                lease: Lease(duration: .seconds(lease), maxTakeovers: maxTakeovers), errorAfter: .seconds(errorAfter),
                 pacer: Pacer(perSecond: maxSlicesPerSecond)))
             return ServiceStage(services: [StoreLifetime(store: store), supervisor], handler: supervisor.handle)
         }

@@ -33,27 +33,23 @@ final class MigrationSupervisor: Service, Sendable {
     /// Logs the migration as Accepted and starts coordinating it — or, when another migration is
     /// active, logs and announces it as Error saying so. A repeated request changes nothing.
     func accept(_ request: MigrationRequest, migrationId: String, logger: Logger) async throws {
-        guard !migrationId.isEmpty, migrationId.count <= 100 else {
-            throw UnprocessableMessage("a migration request needs a migration id of 1 to 100 characters")
-        }
-        guard !request.generatedBy.isEmpty, request.generatedBy.count <= 200 else {
-            throw UnprocessableMessage("a migration request needs a generatedBy of 1 to 200 characters")
+        guard !request.generatedBy.isEmpty else {
+            throw UnprocessableMessage("a migration request needs a generatedBy")
         }
         let now = epochMilliseconds()
         let migration = MigrationRecord(
             migrationId: migrationId, cutoverDate: request.cutoverDate, generatedBy: request.generatedBy, status: .accepted,
-            submittedAt: now, sliceSize: environment.sliceSize, owner: environment.instance,
-            leaseUntil: environment.lease.until(from: now))
-        switch try await environment.log.insert(migration) {
+            submittedAt: now, sliceSize: environment.sliceSize, owner: environment.instance, leaseUntil: 0)
+        switch try await environment.log.insert(migration, leaseMilliseconds: environment.lease.milliseconds) {
         case .repeated:
             logger.notice("repeated request for migration \(migrationId) ignored: it exists already")
         case .refused(let activeId):
             logger.warning("migration \(migrationId) refused: migration \(activeId) is in progress")
             if let refused = try await environment.log.migration(migrationId) {
-                try await environment.publish(refused)
+                await environment.publish(refused)
             }
         case .inserted:
-            try await environment.publish(migration)
+            await environment.publish(migration)
             logger.info("migration \(migrationId) accepted", metadata: ["cutover": "\(request.cutoverDate)"])
             migrations.start(migrationId)
         }
@@ -78,14 +74,22 @@ final class MigrationSupervisor: Service, Sendable {
         }
     }
 
-    /// Takes over orphaned migrations every third of a lease until shutdown, then stops the
+    /// Every third of a lease until shutdown: takes over orphaned migrations (or ends one taken over
+    /// too many times in a row as Error) and announces states left unpublished; then stops the
     /// coordinators and lets go of their claims so another instance continues at once.
     func run() async throws {
         let environment = self.environment
         await migrations.takeOverOrphans(every: environment.lease.duration / 3, kind: "migration", logger: environment.logger) {
-            let now = epochMilliseconds()
-            return try await environment.log.claimOrphans(owner: environment.instance, now: now,
-                                                          leaseUntil: environment.lease.until(from: now))
+            let found = try await environment.log.claimOrphans(owner: environment.instance,
+                                                               leaseMilliseconds: environment.lease.milliseconds,
+                                                               maxTakeovers: environment.lease.maxTakeovers)
+            for id in found.givenUp {
+                environment.logger.error("migration \(id) is Error: taken over \(environment.lease.maxTakeovers) times in a row without progress")
+            }
+            for migration in try await environment.log.unpublished(quietMilliseconds: 3000) {
+                await environment.publish(migration)
+            }
+            return found.claimed
         }
     }
 }
@@ -121,10 +125,18 @@ struct MigrationEnvironment: Sendable {
         self.errorAfter = errorAfter
     }
 
-    /// Announces the migration's state on the status topic (keyed by migration id) and waits for the broker.
-    func publish(_ migration: MigrationRecord) async throws {
-        _ = try await producer.send(KafkaProducerMessage(
-            topic: Topics.migrationStatus, envelope: Envelope(jobId: migration.migrationId, payload: migration.statusEvent)))
-        metrics.statusPublished(kind: "migration", status: migration.status.rawValue)
+    /// Announces the migration's state on the status topic (keyed by migration id) and notes it
+    /// published. A broker that cannot be reached does not stop the migration: the state stays marked
+    /// unpublished in the log and is sent again later (``MigrationSupervisor/run()``).
+    func publish(_ migration: MigrationRecord, markPublished: Bool = true) async {
+        do {
+            _ = try await producer.send(KafkaProducerMessage(
+                topic: Topics.migrationStatus, envelope: Envelope(jobId: migration.migrationId, payload: migration.statusEvent)))
+            metrics.statusPublished(kind: "migration", status: migration.status.rawValue)
+            if markPublished { try await log.published(migration.migrationId, sequence: migration.sequence) }
+        } catch {
+            logger.warning("migration \(migration.migrationId): announcing \(migration.status.rawValue) failed (\(error)); it is sent again later",
+                           metadata: ["job.id": "\(migration.migrationId)"])
+        }
     }
 }

@@ -81,7 +81,7 @@ final class SyncPublisher: Sendable {
                 let expired = try await retention.expiredSessions(now: now, limit: pageSize)
                 guard !expired.isEmpty else { break }
                 try await send(expired.map { KafkaProducerMessage.tombstone(topic: Topics.syncHistory, key: $0) })
-                let deleted = try await retention.delete(expired)
+                let deleted = try await retention.delete(expired, now: now)
                 total.sessions += deleted.sessions
                 total.records += deleted.records
                 total.crmIdChanges += deleted.crmIdChanges

@@ -12,7 +12,8 @@ public typealias SyncFilter = SyncHistoryQuery.Filter
 ///
 /// Each dashboard instance keeps its own board, built by reading the compacted status topics from
 /// their start, so instances need no shared state. Events of one job arrive in order (a status topic
-/// is keyed by job id), so the latest one read is the job's state.
+/// is keyed by job id), so the latest one read is the job's state — unless it is numbered lower than
+/// the one held (`sequence`): a late event of an owner that lost the job, which is ignored.
 public actor StatusBoard {
     /// One of the three logs.
     public enum Log: String, Sendable, CaseIterable {
@@ -30,14 +31,17 @@ public actor StatusBoard {
 
     public init() {}
 
-    /// Takes in a status event; returns the log it changed, or nil for a message of another type.
+    /// Takes in a status event; returns the log it changed, or nil for a message of another type or
+    /// a stale one.
     @discardableResult
     public func apply(_ envelope: AnyEnvelope) -> Log? {
         let log: Log
         if let event = envelope.envelope(of: BackfillStatusEvent.self) {
+            if Self.isStale(event.payload.sequence, comparedWith: backfills[event.jobId]?.payload.sequence) { return nil }
             backfills[event.jobId] = event
             log = .backfills
         } else if let event = envelope.envelope(of: MigrationStatusEvent.self) {
+            if Self.isStale(event.payload.sequence, comparedWith: migrations[event.jobId]?.payload.sequence) { return nil }
             migrations[event.jobId] = event
             log = .migrations
         } else if let entry = envelope.envelope(of: SyncHistoryEntry.self) {
@@ -49,6 +53,13 @@ public actor StatusBoard {
         eventsApplied += 1
         announce(log)
         return log
+    }
+
+    /// Whether an event numbered `sequence` is older than the one held (events without a number are
+    /// taken in the order they come).
+    static func isStale(_ sequence: Int?, comparedWith held: Int?) -> Bool {
+        guard let sequence, let held else { return false }
+        return sequence < held
     }
 
     /// Forgets a sync session: its summary was tombstoned after the retention period.

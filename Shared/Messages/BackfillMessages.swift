@@ -65,10 +65,15 @@ public struct BackfillStatusEvent: JobstreamMessage {
     public var error: String?
     /// Where the result file is, once written.
     public var resultFile: FileReference?
+    /// The number of this state of the job: it grows with every change, so a reader keeps the event
+    /// with the highest one and ignores an older one that arrives late (a stale owner's). Absent in
+    /// events of writers before 1.1.
+    public var sequence: Int?
 
     public init(action: String, uploadedFile: String? = nil, startDate: Date? = nil, endDate: Date? = nil,
                 generatedBy: String, recordsProcessed: Int = 0, recordsFailed: Int = 0, status: BackfillStatus,
-                error: String? = nil, resultFile: FileReference? = nil) {
+                error: String? = nil, resultFile: FileReference? = nil, sequence: Int? = nil) {
+        self.sequence = sequence
         self.action = action
         self.uploadedFile = uploadedFile
         self.startDate = startDate

@@ -40,10 +40,13 @@ public struct MigrationStatusEvent: JobstreamMessage {
     public var schedulesGenerated: Int?
     /// Charges that could not be migrated so far.
     public var warnings: Int?
+    /// The number of this state of the migration, as in ``BackfillStatusEvent/sequence``.
+    public var sequence: Int?
 
     public init(startTime: Date? = nil, endTime: Date? = nil, generatedBy: String, cutoverDate: CalendarDate,
                 progress: Int = 0, status: MigrationStatus, error: String? = nil, chargesInScope: Int? = nil,
-                schedulesGenerated: Int? = nil, warnings: Int? = nil) {
+                schedulesGenerated: Int? = nil, warnings: Int? = nil, sequence: Int? = nil) {
+        self.sequence = sequence
         self.startTime = startTime
         self.endTime = endTime
         self.generatedBy = generatedBy

@@ -3,8 +3,9 @@ import SQLKit
 
 /// The backfill log in the database: the jobs, who runs each, and cancel requests.
 ///
-/// Writes that belong to a job's owner are conditional on still owning it, so a validator that lost
-/// its claim (it stalled past its lease and another took over) cannot overwrite the new owner's work.
+/// Writes that belong to a job's owner are conditional on its claim (owner and epoch, ``JobClaim``),
+/// so a validator that lost its claim (it stalled past its lease and another took over) cannot
+/// overwrite the new owner's work. Every such write numbers the job's state (`sequence`).
 public struct BackfillJobLog: Sendable {
     public let store: Store
 
@@ -15,20 +16,23 @@ public struct BackfillJobLog: Sendable {
     static let columns = """
         job_id, action, uploaded_file, file_path, file_size, md5, generated_by, retry_of, retried_by, status,
         submitted_at, start_date, end_date, records_total, records_processed, records_failed, chunk_count, chunk_size,
-        error, result_path, cancel_requested_by, owner, lease_until, updated_at
+        error, result_path, cancel_requested_by, owner, lease_until, updated_at, epoch, takeovers, sequence, published_sequence
         """
 
-    /// Adds a new job; false if a job with this id exists already (a repeated request).
-    public func insert(_ job: BackfillJobRecord) async throws -> Bool {
-        try await store.withDatabase { database in
+    /// Adds a new job claimed by `job.owner` for `leaseMilliseconds` by the database's clock; false if
+    /// a job with this id exists already (a repeated request).
+    public func insert(_ job: BackfillJobRecord, leaseMilliseconds: Int) async throws -> Bool {
+        let now = JobClaims.now(store.flavor)
+        return try await store.withDatabase { database in
             let values: [any Encodable & Sendable] = [
                 job.jobId, job.action, job.uploadedFile, job.filePath, job.fileSize, job.md5, job.generatedBy,
                 job.retryOf, job.retriedBy, job.status.rawValue, job.submittedAt, job.startDate, job.endDate,
                 job.recordsTotal, job.recordsProcessed, job.recordsFailed, job.chunkCount, job.chunkSize, job.error,
-                job.resultPath, job.cancelRequestedBy, job.owner, job.leaseUntil, job.updatedAt,
+                job.resultPath, job.cancelRequestedBy, job.owner,
             ]
             let inserted = try await database.raw("""
-                INSERT INTO backfill_jobs (\(unsafeRaw: Self.columns)) VALUES (\(binds: values))
+                INSERT INTO backfill_jobs (\(unsafeRaw: Self.columns)) VALUES (\(binds: values), \(now) + \(bind: leaseMilliseconds),
+                    \(now), 1, 0, 1, 0)
                 ON CONFLICT (job_id) DO NOTHING RETURNING job_id
                 """).all()
             return !inserted.isEmpty
@@ -52,40 +56,81 @@ public struct BackfillJobLog: Sendable {
         }
     }
 
-    /// Writes the job's state if `owner` still owns it, extending the claim; false if it does not.
-    public func save(_ job: BackfillJobRecord, owner: String, leaseUntil: Int) async throws -> Bool {
-        try await store.withDatabase { database in
-            let updated = try await database.raw("""
-                UPDATE backfill_jobs SET status = \(bind: job.status.rawValue), start_date = \(bind: job.startDate),
-                    end_date = \(bind: job.endDate), records_total = \(bind: job.recordsTotal),
-                    records_processed = \(bind: job.recordsProcessed), records_failed = \(bind: job.recordsFailed),
-                    chunk_count = \(bind: job.chunkCount), error = \(bind: job.error), result_path = \(bind: job.resultPath),
-                    lease_until = \(bind: leaseUntil), updated_at = \(bind: epochMilliseconds())
-                WHERE job_id = \(bind: job.jobId) AND owner = \(bind: owner) RETURNING job_id
-                """).all()
-            return !updated.isEmpty
+    /// Writes the job's state if `claim` still holds it, extending the claim by `leaseMilliseconds`
+    /// (0: letting go, for a job that ended) and counting the job as moved on; returns the state's
+    /// sequence, or nil if the claim is lost.
+    public func save(_ job: BackfillJobRecord, claim: JobClaim, leaseMilliseconds: Int) async throws -> Int? {
+        try await store.withDatabase { try await Self.save(job, claim: claim, leaseMilliseconds: leaseMilliseconds,
+                                                           flavor: store.flavor, in: $0) }
+    }
+
+    static func save(_ job: BackfillJobRecord, claim: JobClaim, leaseMilliseconds: Int, flavor: SQLFlavor,
+                     in database: any SQLDatabase) async throws -> Int? {
+        let now = JobClaims.now(flavor)
+        let lease: SQLQueryString = leaseMilliseconds > 0 ? "\(now) + \(bind: leaseMilliseconds)" : "0"
+        return try await database.raw("""
+            UPDATE backfill_jobs SET status = \(bind: job.status.rawValue), start_date = \(bind: job.startDate),
+                end_date = \(bind: job.endDate), records_total = \(bind: job.recordsTotal),
+                records_processed = \(bind: job.recordsProcessed), records_failed = \(bind: job.recordsFailed),
+                chunk_count = \(bind: job.chunkCount), error = \(bind: job.error), result_path = \(bind: job.resultPath),
+                lease_until = \(lease), updated_at = \(now), takeovers = 0, sequence = sequence + 1
+            WHERE \(claims.held(job.jobId, by: claim)) RETURNING sequence
+            """).first()?.decode(column: "sequence", as: Int.self)
+    }
+
+    /// Ends the job as `job` says if `claim` still holds it, running `whileHeld` (say, renaming the
+    /// result file into place) in the same transaction, where no takeover can come between the check
+    /// and the save. Returns the state's sequence, or nil (and `whileHeld` not run) if the claim is lost.
+    public func finish(_ job: BackfillJobRecord, claim: JobClaim,
+                       whileHeld: @Sendable () throws -> Void) async throws -> Int? {
+        let flavor = store.flavor
+        return try await store.transaction { database in
+            let lock: SQLQueryString = flavor == .postgres ? " FOR UPDATE" : ""
+            guard try await database.raw("""
+                SELECT job_id FROM backfill_jobs WHERE \(Self.claims.held(job.jobId, by: claim))\(lock)
+                """).first() != nil else { return nil }
+            try whileHeld()
+            return try await Self.save(job, claim: claim, leaseMilliseconds: 0, flavor: flavor, in: database)
         }
     }
 
     static let claims = JobClaims(table: "backfill_jobs", idColumn: "job_id",
                                   activeStatuses: BackfillStatus.allCases.filter { !$0.isTerminal }.map(\.rawValue),
-                                  columns: columns)
+                                  columns: columns, givenUpStatus: BackfillStatus.failed.rawValue, endColumn: "end_date")
 
-    /// Extends `owner`'s claim and returns the job as it is now, or nil if `owner` lost it.
-    public func renew(_ jobId: String, owner: String, leaseUntil: Int) async throws -> BackfillJobRecord? {
+    /// Extends the claim and returns the job as it is now, or nil if the claim is lost.
+    public func renew(_ jobId: String, claim: JobClaim, leaseMilliseconds: Int) async throws -> BackfillJobRecord? {
         try await store.withDatabase {
-            try await Self.claims.renew(jobId, owner: owner, leaseUntil: leaseUntil, as: BackfillJobRecord.self, in: $0)
+            try await Self.claims.renew(jobId, claim: claim, leaseMilliseconds: leaseMilliseconds, as: BackfillJobRecord.self,
+                                        flavor: store.flavor, in: $0)
         }
     }
 
     /// Gives up a claim at shutdown so another validator can take the job over at once.
-    public func release(_ jobId: String, owner: String) async throws {
-        try await store.withDatabase { try await Self.claims.release(jobId, owner: owner, in: $0) }
+    public func release(_ jobId: String, claim: JobClaim) async throws {
+        try await store.withDatabase { try await Self.claims.release(jobId, claim: claim, in: $0) }
     }
 
-    /// Claims every unfinished job whose claim has lapsed (its owner died or let go); returns their ids.
-    public func claimOrphans(owner: String, now: Int, leaseUntil: Int) async throws -> [String] {
-        try await store.withDatabase { try await Self.claims.claimOrphans(owner: owner, now: now, leaseUntil: leaseUntil, in: $0) }
+    /// Claims every unfinished job whose claim has lapsed (its owner died or let go), or fails one
+    /// taken over `maxTakeovers` times in a row without progress.
+    public func claimOrphans(owner: String, leaseMilliseconds: Int, maxTakeovers: Int) async throws -> ClaimedOrphans {
+        try await store.transaction {
+            try await Self.claims.claimOrphans(owner: owner, leaseMilliseconds: leaseMilliseconds, maxTakeovers: maxTakeovers,
+                                               flavor: store.flavor, in: $0)
+        }
+    }
+
+    /// Notes that the state numbered `sequence` is on the status topic.
+    public func published(_ jobId: String, sequence: Int) async throws {
+        try await store.withDatabase { try await Self.claims.published(jobId, sequence: sequence, in: $0) }
+    }
+
+    /// Jobs whose latest state is not on the status topic and has not changed for `quietMilliseconds`.
+    public func unpublished(quietMilliseconds: Int, limit: Int = 100) async throws -> [BackfillJobRecord] {
+        try await store.withDatabase {
+            try await Self.claims.unpublished(quietMilliseconds: quietMilliseconds, limit: limit, as: BackfillJobRecord.self,
+                                              flavor: store.flavor, in: $0)
+        }
     }
 
     /// Records a cancel request on an unfinished job; returns the job as it was, or nil if unknown.
@@ -116,14 +161,16 @@ public struct BackfillJobLog: Sendable {
 }
 
 extension BackfillJobLog {
-    /// Saves Records Processed while the job runs, if `owner` still owns it.
-    public func saveProgress(_ jobId: String, owner: String, processed: Int, failed: Int) async throws {
-        try await store.withDatabase { database in
+    /// Saves Records Processed while the job runs, if `claim` still holds it (the job moved on);
+    /// returns the state's sequence, or nil if the claim is lost.
+    public func saveProgress(_ jobId: String, claim: JobClaim, processed: Int, failed: Int) async throws -> Int? {
+        let now = JobClaims.now(store.flavor)
+        return try await store.withDatabase { database in
             try await database.raw("""
                 UPDATE backfill_jobs SET records_processed = \(bind: processed), records_failed = \(bind: failed),
-                    updated_at = \(bind: epochMilliseconds())
-                WHERE job_id = \(bind: jobId) AND owner = \(bind: owner)
-                """).run()
+                    updated_at = \(now), takeovers = 0, sequence = sequence + 1
+                WHERE \(Self.claims.held(jobId, by: claim)) RETURNING sequence
+                """).first()?.decode(column: "sequence", as: Int.self)
         }
     }
 }

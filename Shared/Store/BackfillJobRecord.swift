@@ -39,6 +39,12 @@ public struct BackfillJobRecord: Codable, Sendable, Hashable {
     public var owner: String?
     public var leaseUntil: Int
     public var updatedAt: Int
+    /// The claim's epoch (one more on every takeover), and takeovers since the job last moved on.
+    public var epoch: Int
+    public var takeovers: Int
+    /// The number of this state (one more on every save), and the newest one on the status topic.
+    public var sequence: Int
+    public var publishedSequence: Int
 
     public init(jobId: String, action: String, uploadedFile: String?, filePath: String?, fileSize: Int?, md5: String?,
                 generatedBy: String, retryOf: String?, status: BackfillStatus, submittedAt: Int, chunkSize: Int,
@@ -59,7 +65,14 @@ public struct BackfillJobRecord: Codable, Sendable, Hashable {
         self.owner = owner
         self.leaseUntil = leaseUntil
         self.updatedAt = submittedAt
+        self.epoch = 1
+        self.takeovers = 0
+        self.sequence = 1
+        self.publishedSequence = 0
     }
+
+    /// The claim this record's owner holds it by, if anyone owns it.
+    public var claim: JobClaim? { owner.map { JobClaim(owner: $0, epoch: epoch) } }
 
     /// The event announcing this state on the status topic.
     public var statusEvent: BackfillStatusEvent {
@@ -68,7 +81,8 @@ public struct BackfillJobRecord: Codable, Sendable, Hashable {
             startDate: startDate.map(Self.date), endDate: endDate.map(Self.date),
             generatedBy: generatedBy, recordsProcessed: recordsProcessed, recordsFailed: recordsFailed,
             status: status, error: error,
-            resultFile: resultPath.map { FileReference(path: $0, name: ($0 as NSString).lastPathComponent) })
+            resultFile: resultPath.map { FileReference(path: $0, name: ($0 as NSString).lastPathComponent) },
+            sequence: sequence)
     }
 
     static func date(_ milliseconds: Int) -> Date {

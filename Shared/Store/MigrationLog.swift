@@ -14,7 +14,8 @@ public struct MigrationLog: Sendable {
 
     static let columns = """
         migration_id, cutover_date, generated_by, status, submitted_at, start_time, end_time, progress, slice_size,
-        slice_count, charges_in_scope, schedules_generated, warnings, error, owner, lease_until, updated_at
+        slice_count, charges_in_scope, schedules_generated, warnings, error, owner, lease_until, updated_at, epoch, takeovers,
+        sequence, published_sequence
         """
     /// Accepted and In progress: the statuses of a migration that has not ended.
     static let activeStatuses = MigrationStatus.allCases.filter { !$0.isTerminal }.map(\.rawValue)
@@ -30,8 +31,9 @@ public struct MigrationLog: Sendable {
 
     /// Adds `migration` unless another migration is active, in which case it is logged as Error with
     /// the reason. Atomic: two requests at once never both start.
-    public func insert(_ migration: MigrationRecord) async throws -> InsertOutcome {
+    public func insert(_ migration: MigrationRecord, leaseMilliseconds: Int) async throws -> InsertOutcome {
         let flavor = store.flavor
+        let now = JobClaims.now(flavor)
         return try await store.transaction { database in
             if flavor == .postgres {
                 try await database.raw("SELECT pg_advisory_xact_lock(7031989)").run()
@@ -52,16 +54,17 @@ public struct MigrationLog: Sendable {
                 record.startTime = record.submittedAt
                 record.endTime = record.submittedAt
                 record.owner = nil
-                record.leaseUntil = 0
                 outcome = .refused(activeId: activeId)
             }
             let values: [any Encodable & Sendable] = [
                 record.migrationId, record.cutoverDate, record.generatedBy, record.status.rawValue, record.submittedAt,
                 record.startTime, record.endTime, record.progress, record.sliceSize, record.sliceCount,
                 record.chargesInScope, record.schedulesGenerated, record.warnings, record.error, record.owner,
-                record.leaseUntil, record.updatedAt,
             ]
-            try await database.raw("INSERT INTO migrations (\(unsafeRaw: Self.columns)) VALUES (\(binds: values))").run()
+            let lease: SQLQueryString = record.owner == nil ? "0" : "\(now) + \(bind: leaseMilliseconds)"
+            try await database.raw("""
+                INSERT INTO migrations (\(unsafeRaw: Self.columns)) VALUES (\(binds: values), \(lease), \(now), 1, 0, 1, 0)
+                """).run()
             return outcome
         }
     }
@@ -93,30 +96,39 @@ public struct MigrationLog: Sendable {
         }
     }
 
-    /// Writes the migration's state if `owner` still owns it, extending the claim; false if it does not.
-    public func save(_ migration: MigrationRecord, owner: String, leaseUntil: Int) async throws -> Bool {
-        try await store.withDatabase { database in
-            try await Self.save(migration, owner: owner, leaseUntil: leaseUntil, in: database)
+    /// Writes the migration's state if `claim` still holds it, extending the claim by
+    /// `leaseMilliseconds` (0: letting go) and counting the migration as moved on; returns the
+    /// state's sequence, or nil if the claim is lost.
+    public func save(_ migration: MigrationRecord, claim: JobClaim, leaseMilliseconds: Int) async throws -> Int? {
+        let flavor = store.flavor
+        return try await store.withDatabase { database in
+            try await Self.save(migration, claim: claim, leaseMilliseconds: leaseMilliseconds, flavor: flavor, in: database)
         }
     }
 
-    static func save(_ migration: MigrationRecord, owner: String, leaseUntil: Int, in database: any SQLDatabase) async throws -> Bool {
-        let updated = try await database.raw("""
+    static func save(_ migration: MigrationRecord, claim: JobClaim, leaseMilliseconds: Int, flavor: SQLFlavor,
+                     in database: any SQLDatabase) async throws -> Int? {
+        let now = JobClaims.now(flavor)
+        let lease: SQLQueryString = leaseMilliseconds > 0 ? "\(now) + \(bind: leaseMilliseconds)" : "0"
+        return try await database.raw("""
             UPDATE migrations SET status = \(bind: migration.status.rawValue), start_time = \(bind: migration.startTime),
                 end_time = \(bind: migration.endTime), progress = \(bind: migration.progress),
                 slice_count = \(bind: migration.sliceCount), charges_in_scope = \(bind: migration.chargesInScope),
                 schedules_generated = \(bind: migration.schedulesGenerated), warnings = \(bind: migration.warnings),
-                error = \(bind: migration.error), lease_until = \(bind: leaseUntil), updated_at = \(bind: epochMilliseconds())
-            WHERE migration_id = \(bind: migration.migrationId) AND owner = \(bind: owner) RETURNING migration_id
-            """).all()
-        return !updated.isEmpty
+                error = \(bind: migration.error), lease_until = \(lease), updated_at = \(now), takeovers = 0,
+                sequence = sequence + 1
+            WHERE \(claims.held(migration.migrationId, by: claim)) RETURNING sequence
+            """).first()?.decode(column: "sequence", as: Int.self)
     }
 
     /// Records the plan and the move to In progress together, if `owner` still owns the migration;
     /// false, and nothing recorded, if it does not (another runner took it over meanwhile).
-    public func savePlan(_ migration: MigrationRecord, slices: [SlicePlan], owner: String, leaseUntil: Int) async throws -> Bool {
-        try await store.transaction { database in
-            guard try await Self.save(migration, owner: owner, leaseUntil: leaseUntil, in: database) else { return false }
+    public func savePlan(_ migration: MigrationRecord, slices: [SlicePlan], claim: JobClaim,
+                         leaseMilliseconds: Int) async throws -> Int? {
+        let flavor = store.flavor
+        return try await store.transaction { database in
+            guard let sequence = try await Self.save(migration, claim: claim, leaseMilliseconds: leaseMilliseconds,
+                                                     flavor: flavor, in: database) else { return nil }
             var start = 0
             while start < slices.count {
                 let batch = slices[start..<min(start + 500, slices.count)]
@@ -132,29 +144,46 @@ public struct MigrationLog: Sendable {
                 try await database.raw(query).run()
                 start += batch.count
             }
-            return true
+            return sequence
         }
     }
 
-    static let claims = JobClaims(table: "migrations", idColumn: "migration_id",
-                                  activeStatuses: activeStatuses,
-                                  columns: columns)
+    static let claims = JobClaims(table: "migrations", idColumn: "migration_id", activeStatuses: activeStatuses,
+                                  columns: columns, givenUpStatus: MigrationStatus.error.rawValue, endColumn: "end_time")
 
-    /// Extends `owner`'s claim and returns the migration as it is now, or nil if `owner` lost it.
-    public func renew(_ id: String, owner: String, leaseUntil: Int) async throws -> MigrationRecord? {
+    /// Extends the claim and returns the migration as it is now, or nil if the claim is lost.
+    public func renew(_ id: String, claim: JobClaim, leaseMilliseconds: Int) async throws -> MigrationRecord? {
         try await store.withDatabase {
-            try await Self.claims.renew(id, owner: owner, leaseUntil: leaseUntil, as: MigrationRecord.self, in: $0)
+            try await Self.claims.renew(id, claim: claim, leaseMilliseconds: leaseMilliseconds, as: MigrationRecord.self,
+                                        flavor: store.flavor, in: $0)
         }
     }
 
     /// Gives up a claim at shutdown so another runner can take the migration over at once.
-    public func release(_ id: String, owner: String) async throws {
-        try await store.withDatabase { try await Self.claims.release(id, owner: owner, in: $0) }
+    public func release(_ id: String, claim: JobClaim) async throws {
+        try await store.withDatabase { try await Self.claims.release(id, claim: claim, in: $0) }
     }
 
-    /// Claims every active migration whose claim has lapsed (its owner died or let go); returns their ids.
-    public func claimOrphans(owner: String, now: Int, leaseUntil: Int) async throws -> [String] {
-        try await store.withDatabase { try await Self.claims.claimOrphans(owner: owner, now: now, leaseUntil: leaseUntil, in: $0) }
+    /// Claims every active migration whose claim has lapsed (its owner died or let go), or ends one
+    /// taken over `maxTakeovers` times in a row without progress as Error.
+    public func claimOrphans(owner: String, leaseMilliseconds: Int, maxTakeovers: Int) async throws -> ClaimedOrphans {
+        try await store.transaction {
+            try await Self.claims.claimOrphans(owner: owner, leaseMilliseconds: leaseMilliseconds, maxTakeovers: maxTakeovers,
+                                               flavor: store.flavor, in: $0)
+        }
+    }
+
+    /// Notes that the state numbered `sequence` is on the status topic.
+    public func published(_ id: String, sequence: Int) async throws {
+        try await store.withDatabase { try await Self.claims.published(id, sequence: sequence, in: $0) }
+    }
+
+    /// Migrations whose latest state is not on the status topic and has not changed for `quietMilliseconds`.
+    public func unpublished(quietMilliseconds: Int, limit: Int = 100) async throws -> [MigrationRecord] {
+        try await store.withDatabase {
+            try await Self.claims.unpublished(quietMilliseconds: quietMilliseconds, limit: limit, as: MigrationRecord.self,
+                                              flavor: store.flavor, in: $0)
+        }
     }
 }
 
@@ -176,14 +205,17 @@ public struct SlicePlan: Sendable, Hashable {
 }
 
 extension MigrationLog {
-    /// Records a migration as Error with its reason, whoever owns it, unless it has ended already.
-    public func endInError(_ migration: MigrationRecord) async throws {
-        try await store.withDatabase { database in
+    /// Records a migration as Error with its reason if `claim` still holds it and it has not ended;
+    /// returns the state's sequence, or nil if it was not recorded.
+    public func endInError(_ migration: MigrationRecord, claim: JobClaim) async throws -> Int? {
+        let now = JobClaims.now(store.flavor)
+        return try await store.withDatabase { database in
             try await database.raw("""
                 UPDATE migrations SET status = 'Error', error = \(bind: migration.error), end_time = \(bind: migration.endTime),
-                    lease_until = 0, updated_at = \(bind: epochMilliseconds())
-                WHERE migration_id = \(bind: migration.migrationId) AND status IN (\(binds: Self.activeStatuses))
-                """).run()
+                    lease_until = 0, updated_at = \(now), sequence = sequence + 1
+                WHERE \(Self.claims.held(migration.migrationId, by: claim)) AND status IN (\(binds: Self.activeStatuses))
+                RETURNING sequence
+                """).first()?.decode(column: "sequence", as: Int.self)
         }
     }
 }

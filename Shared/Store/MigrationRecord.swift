@@ -27,6 +27,12 @@ public struct MigrationRecord: Codable, Sendable, Hashable {
     public var owner: String?
     public var leaseUntil: Int
     public var updatedAt: Int
+    /// The claim's epoch, takeovers since the migration last moved on, the number of this state and
+    /// the newest one on the status topic (as in ``BackfillJobRecord``).
+    public var epoch: Int
+    public var takeovers: Int
+    public var sequence: Int
+    public var publishedSequence: Int
 
     public init(migrationId: String, cutoverDate: CalendarDate, generatedBy: String, status: MigrationStatus,
                 submittedAt: Int, sliceSize: Int, owner: String?, leaseUntil: Int) {
@@ -42,7 +48,14 @@ public struct MigrationRecord: Codable, Sendable, Hashable {
         self.owner = owner
         self.leaseUntil = leaseUntil
         self.updatedAt = submittedAt
+        self.epoch = 1
+        self.takeovers = 0
+        self.sequence = 1
+        self.publishedSequence = 0
     }
+
+    /// The claim this record's coordinator holds it by, if anyone owns it.
+    public var claim: JobClaim? { owner.map { JobClaim(owner: $0, epoch: epoch) } }
 
     /// The cutover date; the log only ever holds valid dates.
     public var cutover: CalendarDate {
@@ -54,6 +67,6 @@ public struct MigrationRecord: Codable, Sendable, Hashable {
         MigrationStatusEvent(
             startTime: startTime.map(BackfillJobRecord.date), endTime: endTime.map(BackfillJobRecord.date),
             generatedBy: generatedBy, cutoverDate: cutover, progress: progress, status: status, error: error,
-            chargesInScope: chargesInScope, schedulesGenerated: schedulesGenerated, warnings: warnings)
+            chargesInScope: chargesInScope, schedulesGenerated: schedulesGenerated, warnings: warnings, sequence: sequence)
     }
 }

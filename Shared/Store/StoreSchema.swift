@@ -218,6 +218,23 @@ enum StoreSchema {
         """,
     ]
 
+    /// Columns added after the tables were first released: added to a table that lacks them.
+    /// `epoch` fences a job's owner (it grows on every takeover), `takeovers` counts takeovers since the
+    /// job last moved on, `sequence` numbers the job's states (its status events carry it) and
+    /// `published_sequence` is the newest one on the status topic (an outbox: what is behind is
+    /// published again).
+    static let addedColumns: [(table: String, column: String, definition: String)] = ["backfill_jobs", "migrations"]
+        .flatMap { table in
+            [(table, "epoch", "BIGINT NOT NULL DEFAULT 1"), (table, "takeovers", "BIGINT NOT NULL DEFAULT 0"),
+             (table, "sequence", "BIGINT NOT NULL DEFAULT 1"), (table, "published_sequence", "BIGINT NOT NULL DEFAULT 0")]
+        }
+
+    /// Indexes on added columns, made once the columns exist.
+    static let laterIndexes = [
+        "CREATE INDEX IF NOT EXISTS backfill_jobs_unpublished ON backfill_jobs (updated_at) WHERE published_sequence < sequence",
+        "CREATE INDEX IF NOT EXISTS migrations_unpublished ON migrations (updated_at) WHERE published_sequence < sequence",
+    ]
+
     static func create(in store: Store) async throws {
         try await store.transaction { database in
             if store.flavor == .postgres {
@@ -225,6 +242,25 @@ enum StoreSchema {
                 try await database.raw("SELECT pg_advisory_xact_lock(7031988)").run()
             }
             for statement in statements {
+                try await database.raw(SQLQueryString(statement)).run()
+            }
+            for added in addedColumns {
+                switch store.flavor {
+                case .postgres:
+                    try await database.raw("""
+                        ALTER TABLE \(ident: added.table) ADD COLUMN IF NOT EXISTS \(ident: added.column) \(unsafeRaw: added.definition)
+                        """).run()
+                case .sqlite:
+                    let existing = try await database.raw("SELECT name FROM pragma_table_info(\(bind: added.table))").all()
+                        .map { try $0.decode(column: "name", as: String.self) }
+                    if !existing.contains(added.column) {
+                        try await database.raw("""
+                            ALTER TABLE \(ident: added.table) ADD COLUMN \(ident: added.column) \(unsafeRaw: added.definition)
+                            """).run()
+                    }
+                }
+            }
+            for statement in laterIndexes {
                 try await database.raw(SQLQueryString(statement)).run()
             }
         }

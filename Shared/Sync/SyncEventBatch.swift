@@ -32,8 +32,9 @@ public struct SyncEventBatch: Sendable {
         case let started as SyncSessionStarted: facts[sessionId, default: .init()].add(started)
         case let finished as SyncSessionFinished: facts[sessionId, default: .init()].add(finished)
         case let failed as SyncSessionFailed: facts[sessionId, default: .init()].add(failed)
-        case let outcome as SyncRecordOutcome:
+        case var outcome as SyncRecordOutcome:
             if facts[sessionId] == nil { facts[sessionId] = .init() }
+            outcome.errorMessage = outcome.errorMessage.map { TextRule.cut($0, toBytes: InputLimits.messageTextBytes) }
             let entry = SessionRecordOutcome(sessionId: sessionId, outcome: outcome)
             if seenOutcomes.insert(entry.key).inserted { outcomes.append(entry) }
         default: break
@@ -44,33 +45,20 @@ public struct SyncEventBatch: Sendable {
 }
 
 /// Checks a sync event before it is recorded; a message that fails goes to the dead-letter topic
-/// with the reason, and the rest of its batch is recorded.
+/// with the reason, and the rest of its batch is recorded. (Its fields' bounds are checked by the
+/// codec, ``InputLimits``.)
 public enum SyncEventCheck {
-    /// The longest session id, object type or id kept (they are keys in the database).
-    public static let maxIdentifierLength = 200
-
     /// Why the recorder cannot record `envelope`, or nil if it can.
     public static func problem(in envelope: AnyEnvelope) -> String? {
-        if let problem = identifierProblem(envelope.jobId, named: "the session id (jobId)") { return problem }
         switch envelope.payload {
         case let outcome as SyncRecordOutcome:
-            if let problem = identifierProblem(outcome.objectType, named: "objectType")
-                ?? identifierProblem(outcome.objectId, named: "objectId") {
-                return problem
-            }
             if !outcome.success, (outcome.errorCode ?? "").trimmingSpaces.isEmpty {
-                return "a failed record outcome needs an errorCode (\(outcome.objectType) \(outcome.objectId))"
+                return "a failed record outcome needs an errorCode (\(Quoted(outcome.objectType)) \(Quoted(outcome.objectId)))"
             }
         case let finished as SyncSessionFinished where finished.recordCount < 0:
             return "recordCount \(finished.recordCount) is negative"
         default: break
         }
-        return nil
-    }
-
-    private static func identifierProblem(_ value: String, named name: String) -> String? {
-        if value.trimmingSpaces.isEmpty { return "\(name) is empty" }
-        if value.utf8.count > maxIdentifierLength { return "\(name) is longer than \(maxIdentifierLength) bytes" }
         return nil
     }
 }

@@ -69,7 +69,7 @@ public struct SyncSessionFacts: Sendable, Hashable {
         if failedAt == nil {
             failedAt = event.failedAt
             failure = event.failure
-            failureReason = event.reason
+            failureReason = TextRule.cut(event.reason, toBytes: InputLimits.messageTextBytes)
         }
     }
 }

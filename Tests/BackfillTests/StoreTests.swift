@@ -79,13 +79,14 @@ struct StoreTests {
         }
     }
 
+    /// Inserts a job claimed by `owner` for `lease` milliseconds from the database's now (negative: lapsed already).
     func insertJob(_ log: BackfillJobLog, action: BackfillAction, status: BackfillStatus = .processing, owner: String = "me",
-                   leaseUntil: Int = Int.max / 2) async throws -> String {
+                   lease: Int = 3_600_000) async throws -> String {
         let jobId = UUID().uuidString
         let job = BackfillJobRecord(jobId: jobId, action: action.name, uploadedFile: "f.csv", filePath: nil, fileSize: nil, md5: nil,
                                     generatedBy: "test", retryOf: nil, status: status, submittedAt: epochMilliseconds(),
-                                    chunkSize: 100, owner: owner, leaseUntil: leaseUntil)
-        #expect(try await log.insert(job))
+                                    chunkSize: 100, owner: owner, leaseUntil: 0)
+        #expect(try await log.insert(job, leaseMilliseconds: lease))
         return jobId
     }
 
@@ -167,26 +168,56 @@ struct StoreTests {
         await store.close()
     }
 
-    @Test("the job log: one job per id, claims held by their owner, lapsed claims taken over", arguments: TestStores.kinds)
+    @Test("the job log: one job per id, claims fenced by owner and epoch, lapsed claims taken over by the database's clock",
+          arguments: TestStores.kinds)
     func claims(flavor: SQLFlavor) async throws {
         let (store, folder) = try await TestStores.open(flavor)
         defer { folder.remove() }
         let log = BackfillJobLog(store: store)
-        let now = epochMilliseconds()
-        let live = try await insertJob(log, action: .updateRatePlanCharge, status: .pending, owner: "a", leaseUntil: now + 60_000)
-        let orphan = try await insertJob(log, action: .updateRatePlanCharge, status: .processing, owner: "dead", leaseUntil: now - 1)
+        let live = try await insertJob(log, action: .updateRatePlanCharge, status: .pending, owner: "a", lease: 60_000)
+        let orphan = try await insertJob(log, action: .updateRatePlanCharge, status: .processing, owner: "dead", lease: -1)
         var repeated = try #require(try await log.job(live))
         repeated.owner = "b"
-        #expect(try await log.insert(repeated) == false)
-        let claimed = try await log.claimOrphans(owner: "b", now: now, leaseUntil: now + 60_000)
-        #expect(claimed.contains(orphan) && !claimed.contains(live))
+        #expect(try await log.insert(repeated, leaseMilliseconds: 1000) == false)
+        let found = try await log.claimOrphans(owner: "b", leaseMilliseconds: 60_000, maxTakeovers: 5)
+        #expect(found.claimed.contains(orphan) && !found.claimed.contains(live) && found.givenUp.isEmpty)
         var job = try #require(try await log.job(orphan))
+        #expect(job.claim == JobClaim(owner: "b", epoch: 2) && job.takeovers == 1)
         job.status = .completed
-        #expect(try await log.save(job, owner: "dead", leaseUntil: 0) == false)
-        #expect(try await log.save(job, owner: "b", leaseUntil: 0))
-        #expect(try await log.renew(live, owner: "b", leaseUntil: now) == nil)
+        #expect(try await log.save(job, claim: JobClaim(owner: "dead", epoch: 1), leaseMilliseconds: 0) == nil)
+        #expect(try await log.save(job, claim: JobClaim(owner: "b", epoch: 1), leaseMilliseconds: 0) == nil,
+                "the same owner with an older epoch (a run of it from before a takeover) is fenced off too")
+        #expect(try await log.save(job, claim: JobClaim(owner: "b", epoch: 2), leaseMilliseconds: 0) == job.sequence + 1)
+        #expect(try await log.job(orphan)?.takeovers == 0, "a save is progress: the takeover count starts again")
+        #expect(try await log.renew(live, claim: JobClaim(owner: "b", epoch: 1), leaseMilliseconds: 1000) == nil)
         #expect(try await log.requestCancel(orphan, by: "ops")?.status == .completed)
         #expect(try await log.job(orphan)?.cancelRequestedBy == nil)
+        await store.close()
+    }
+
+    @Test("a job taken over too many times in a row without progress is failed, saying why, and left unpublished",
+          arguments: TestStores.kinds)
+    func givenUp(flavor: SQLFlavor) async throws {
+        let (store, folder) = try await TestStores.open(flavor)
+        defer { folder.remove() }
+        let log = BackfillJobLog(store: store)
+        let doomed = try await insertJob(log, action: .updateRatePlanCharge, status: .pending, owner: "v0", lease: -1)
+        // Each claim lapses at once: its owner "died" before it could move the job on.
+        for takeover in 1...3 {
+            #expect(try await log.claimOrphans(owner: "v\(takeover)", leaseMilliseconds: -1, maxTakeovers: 3).claimed == [doomed])
+        }
+        let claim = try #require(try await log.job(doomed)?.claim)
+        try await log.release(doomed, claim: claim)
+        #expect(try await log.job(doomed)?.takeovers == 2, "a takeover after a deliberate release does not count")
+        #expect(try await log.claimOrphans(owner: "v3", leaseMilliseconds: -1, maxTakeovers: 3).claimed == [doomed])
+        #expect(try await log.claimOrphans(owner: "v4", leaseMilliseconds: 1000, maxTakeovers: 3) == ClaimedOrphans(givenUp: [doomed]))
+        let job = try #require(try await log.job(doomed))
+        #expect(job.status == .failed && job.endDate != nil && job.leaseUntil == 0)
+        #expect(job.error?.hasPrefix("the job was taken over 3 times in a row without progress") == true)
+        #expect(try await log.unpublished(quietMilliseconds: -1_000_000, limit: 10_000).map(\.jobId).contains(doomed),
+                "its Failed event waits in the outbox")
+        try await log.published(doomed, sequence: job.sequence)
+        #expect(try await !log.unpublished(quietMilliseconds: -1_000_000, limit: 10_000).map(\.jobId).contains(doomed))
         await store.close()
     }
 }

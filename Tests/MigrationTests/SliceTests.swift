@@ -48,6 +48,8 @@ enum MigrationTestStores {
 @Suite("Migration plans, slices and log", .serialized)
 struct SliceTests {
     let cutover = CalendarDate("2024-01-01")!
+    /// The claim the migrations of these tests are inserted with.
+    let me = JobClaim(owner: "me", epoch: 1)
 
     @Test("CI runs these on PostgreSQL too")
     func postgresInCI() {
@@ -58,8 +60,8 @@ struct SliceTests {
 
     func newMigration(_ log: MigrationLog, sliceSize: Int = 1000, status: MigrationStatus = .inProgress) async throws -> MigrationRecord {
         var migration = MigrationRecord(migrationId: UUID().uuidString, cutoverDate: cutover, generatedBy: "test", status: .accepted,
-                                        submittedAt: epochMilliseconds(), sliceSize: sliceSize, owner: "me", leaseUntil: Int.max / 2)
-        #expect(try await log.insert(migration) == .inserted)
+                                        submittedAt: epochMilliseconds(), sliceSize: sliceSize, owner: "me", leaseUntil: 0)
+        #expect(try await log.insert(migration, leaseMilliseconds: 3_600_000) == .inserted)
         migration.status = status
         return migration
     }
@@ -98,7 +100,7 @@ struct SliceTests {
         func run() async throws -> MigrationRecord {
             let migration = try await newMigration(log, sliceSize: 300)
             let slices = try await SlicePlanner(store: store, sliceSize: 300).plan(cutover: cutover)
-            #expect(try await log.savePlan(migration, slices: slices, owner: "me", leaseUntil: Int.max / 2))
+            #expect(try await log.savePlan(migration, slices: slices, claim: me, leaseMilliseconds: 3_600_000) != nil)
             for slice in slices {
                 guard case .generated = try await generator.generate(migrationId: migration.migrationId, sliceIndex: slice.index) else {
                     Issue.record("slice \(slice.index) was not generated")
@@ -108,7 +110,7 @@ struct SliceTests {
             }
             var done = migration
             done.status = .completedWarning
-            #expect(try await log.save(done, owner: "me", leaseUntil: 0))
+            #expect(try await log.save(done, claim: me, leaseMilliseconds: 0) != nil)
             return migration
         }
 
@@ -153,10 +155,11 @@ struct SliceTests {
         let log = MigrationLog(store: store)
         var migration = try await newMigration(log)
         #expect(try await log.savePlan(migration, slices: try await SlicePlanner(store: store, sliceSize: 1000).plan(cutover: cutover),
-                                       owner: "me", leaseUntil: Int.max / 2))
+                                       claim: me, leaseMilliseconds: 3_600_000) != nil)
         migration.status = .error
         migration.error = "the store failed"
-        try await log.endInError(migration)
+        #expect(try await log.endInError(migration, claim: JobClaim(owner: "me", epoch: 2)) == nil, "only its claim ends it")
+        #expect(try await log.endInError(migration, claim: me) != nil)
         let generator = SliceGenerator(store: store, instance: "runner-a")
         #expect(try await generator.generate(migrationId: migration.migrationId, sliceIndex: 0) == .skipped(reason: "the migration is Error"))
         #expect(try await generator.generate(migrationId: migration.migrationId, sliceIndex: 7) == .unknown)
@@ -171,32 +174,36 @@ struct SliceTests {
         let log = MigrationLog(store: store)
         let active = try await newMigration(log)
         #expect(try await log.insert(MigrationRecord(migrationId: active.migrationId, cutoverDate: cutover, generatedBy: "again",
-                                                     status: .accepted, submittedAt: 1, sliceSize: 1, owner: nil, leaseUntil: 0)) == .repeated)
+                                                     status: .accepted, submittedAt: 1, sliceSize: 1, owner: nil, leaseUntil: 0),
+                                     leaseMilliseconds: 1000) == .repeated)
         let second = MigrationRecord(migrationId: "second", cutoverDate: cutover, generatedBy: "test", status: .accepted,
-                                     submittedAt: epochMilliseconds(), sliceSize: 10, owner: "me", leaseUntil: Int.max / 2)
-        #expect(try await log.insert(second) == .refused(activeId: active.migrationId))
+                                     submittedAt: epochMilliseconds(), sliceSize: 10, owner: "me", leaseUntil: 0)
+        #expect(try await log.insert(second, leaseMilliseconds: 3_600_000) == .refused(activeId: active.migrationId))
         let refused = try #require(try await log.migration("second"))
         #expect(refused.status == .error)
         #expect(refused.error == "refused: migration \(active.migrationId) (cutover 2024-01-01) is in progress; one migration runs at a time")
         #expect(try await log.active()?.migrationId == active.migrationId)
 
-        // A lapsed claim is taken over; a live one is not.
-        #expect(try await log.claimOrphans(owner: "other", now: epochMilliseconds(), leaseUntil: epochMilliseconds() + 1000).isEmpty)
-        try await log.release(active.migrationId, owner: "me")
-        #expect(try await log.claimOrphans(owner: "other", now: epochMilliseconds(), leaseUntil: epochMilliseconds() + 1000)
-                == [active.migrationId])
-        #expect(try await log.renew(active.migrationId, owner: "me", leaseUntil: 0) == nil, "the old owner lost it")
+        // A lapsed claim is taken over with a new epoch; a live one is not.
+        #expect(try await log.claimOrphans(owner: "other", leaseMilliseconds: 1000, maxTakeovers: 5) == ClaimedOrphans())
+        try await log.release(active.migrationId, claim: me)
+        #expect(try await log.claimOrphans(owner: "other", leaseMilliseconds: 1000, maxTakeovers: 5)
+                == ClaimedOrphans(claimed: [active.migrationId]))
+        #expect(try await log.migration(active.migrationId)?.claim == JobClaim(owner: "other", epoch: 2))
+        #expect(try await log.renew(active.migrationId, claim: me, leaseMilliseconds: 1000) == nil, "the old owner lost it")
         let plan = [SlicePlan(index: 0, afterCharge: nil, throughCharge: nil, plannedCharges: 0)]
-        #expect(try await log.savePlan(active, slices: plan, owner: "me", leaseUntil: 0) == false)
+        #expect(try await log.savePlan(active, slices: plan, claim: me, leaseMilliseconds: 0) == nil)
         #expect(try await MigrationLedger(store: store).progress(active.migrationId).slices == 0,
                 "a plan saved by a runner that lost the migration records nothing")
 
         var ended = try #require(try await log.migration(active.migrationId))
         ended.status = .completed
-        #expect(try await log.save(ended, owner: "other", leaseUntil: 0))
+        let other = JobClaim(owner: "other", epoch: 2)
+        #expect(try await log.save(ended, claim: other, leaseMilliseconds: 0) == ended.sequence + 1, "each save numbers a new state")
         #expect(try await log.active() == nil)
         #expect(try await log.insert(MigrationRecord(migrationId: "third", cutoverDate: cutover, generatedBy: "test", status: .accepted,
-                                                     submittedAt: epochMilliseconds(), sliceSize: 10, owner: "me", leaseUntil: 0)) == .inserted)
+                                                     submittedAt: epochMilliseconds(), sliceSize: 10, owner: "me", leaseUntil: 0),
+                                     leaseMilliseconds: 1000) == .inserted)
         #expect(try await log.list(limit: 10).map(\.migrationId).first == "third", "newest first")
         }
     }

@@ -72,13 +72,22 @@ struct SyncSessionFactsTests {
 
     @Test("Events the recorder cannot record are refused with the reason")
     func checks() throws {
+        /// Why an event is refused: by the codec as it decodes (bounds), or by the recorder's check.
         func problem(_ payload: some JobstreamMessage, session: String = "s-1") -> String? {
-            SyncEventCheck.problem(in: AnyEnvelope(Envelope(jobId: session, payload: payload)))
+            do {
+                let decoded = try MessageCodec.decode(try MessageCodec.encode(Envelope(jobId: session, payload: payload)))
+                return SyncEventCheck.problem(in: decoded)
+            } catch {
+                return "\(error)"
+            }
         }
         #expect(problem(start) == nil)
         #expect(problem(start, session: " ")?.contains("session id") == true)
-        #expect(problem(start, session: String(repeating: "x", count: 201))?.contains("longer than 200") == true)
+        #expect(problem(start, session: String(repeating: "x", count: 201))?.contains("201 bytes long; at most 200") == true)
+        #expect(problem(start, session: "s\u{0}1")?.contains("control character") == true)
         #expect(problem(SyncRecordOutcome(objectType: "Account", objectId: "", success: true))?.contains("objectId is empty") == true)
+        #expect(problem(SyncRecordOutcome(objectType: "Account", objectId: "A-1", success: false, errorCode: "X",
+                                          errorMessage: "a\u{0}b"))?.contains("NUL") == true)
         #expect(problem(SyncRecordOutcome(objectType: "Account", objectId: "A-1", success: false))?.contains("errorCode") == true)
         #expect(problem(SyncSessionFinished(finishedAt: Date(), recordCount: -1))?.contains("negative") == true)
     }

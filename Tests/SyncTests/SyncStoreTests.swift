@@ -239,7 +239,7 @@ struct SyncStoreTests {
             #expect(retention.cutoff(now: now) == today.addingTimeInterval(-29 * day))
             let expired = try await retention.expiredSessions(now: now)
             #expect(Set(expired) == ["old", "abandoned"])
-            let deleted = try await retention.delete(expired)
+            let deleted = try await retention.delete(expired, now: now)
             #expect(deleted == SyncRetention.Deleted(sessions: 2, records: 3, crmIdChanges: 1))
             let left = try await store.withDatabase { database in
                 var counts: [String: [String]] = [:]

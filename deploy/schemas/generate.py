@@ -15,6 +15,18 @@ COUNT = {"type": "integer", "minimum": 0}
 BOOL = {"type": "boolean"}
 TIME = {"type": "string", "format": "date-time", "description": "RFC 3339 time in UTC, e.g. 2026-11-22T10:00:00.000Z"}
 DATE = {"type": "string", "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "description": "a calendar date, YYYY-MM-DD"}
+SEQUENCE = {"type": "integer", "minimum": 1,
+            "description": "the number of this state of the job, growing with every change: keep the event with the "
+                           "highest one, and ignore an older one arriving late"}
+# Ids: backfill and migration ids follow one rule (they name folders in the file store); sync session
+# ids and other keys are bounded in UTF-8 bytes (JSON Schema counts characters, so these are the
+# character bounds that keep within the byte bounds for ASCII; the services check bytes).
+JOB_ID = {"type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$",
+          "description": "1 to 100 letters, digits, '.', '_', '-' or ':', starting with a letter or a digit"}
+SESSION_ID = {"type": "string", "minLength": 1, "maxLength": 200, "description": "at most 200 UTF-8 bytes, no control characters"}
+KEY = {"type": "string", "minLength": 1, "maxLength": 200}
+NAME = {"type": "string", "maxLength": 200}
+TEXT = {"type": "string", "maxLength": 4096}
 
 
 def obj(required, optional=None, description=None):
@@ -36,7 +48,9 @@ def enum(*values, description=None):
     return schema
 
 
-FILE = obj({"path": NONEMPTY, "name": NONEMPTY}, {"sizeBytes": COUNT},
+ACTION = {"type": "string", "minLength": 1, "maxLength": 100}
+FILE = obj({"path": {"type": "string", "minLength": 1, "maxLength": 1024}, "name": {"type": "string", "minLength": 1, "maxLength": 255}},
+           {"sizeBytes": COUNT},
            "a file in the file store; path is relative to the store's root")
 BACKFILL_STATUS = enum("Accepted", "Pending", "Processing", "Failed", "Completed", "Canceled")
 MIGRATION_STATUS = enum("Accepted", "In progress", "Error", "Completed", "Completed-Warning")
@@ -46,17 +60,19 @@ SYNC_OPERATION = enum("Manual", "Scheduled", "Real-time", "On-demand", "Clean-up
 
 PAYLOADS = {
     "backfill.request": obj(
-        {"action": NONEMPTY, "generatedBy": STRING},
-        {"file": FILE, "md5": {"type": "string", "pattern": "^[0-9a-fA-F]{32}$"}, "retryOf": NONEMPTY},
+        {"action": ACTION, "generatedBy": NAME},
+        {"file": FILE, "md5": {"type": "string", "pattern": "^[0-9a-fA-F]{32}$"}, "retryOf": JOB_ID},
         "a request to run a backfill; file is absent for a file-less action"),
     "backfill.status": obj(
-        {"action": NONEMPTY, "generatedBy": STRING, "recordsProcessed": COUNT, "recordsFailed": COUNT,
+        {"action": ACTION, "generatedBy": NAME, "recordsProcessed": COUNT, "recordsFailed": COUNT,
          "status": BACKFILL_STATUS},
-        {"uploadedFile": STRING, "startDate": TIME, "endDate": TIME, "error": STRING, "resultFile": FILE},
+        {"uploadedFile": {"type": "string", "maxLength": 255}, "startDate": TIME, "endDate": TIME, "error": TEXT,
+         "resultFile": FILE,
+         "sequence": SEQUENCE},
         "every field of the Backfill Logs page; the latest event per job is the job's log line"),
-    "backfill.cancel": obj({"requestedBy": STRING}, None, "cancel a Pending or Processing backfill"),
+    "backfill.cancel": obj({"requestedBy": NAME}, None, "cancel a Pending or Processing backfill"),
     "backfill.chunk": obj(
-        {"chunkIndex": COUNT, "action": NONEMPTY,
+        {"chunkIndex": COUNT, "action": ACTION,
          "columns": array(STRING),
          "rows": array({"type": "array", "prefixItems": [COUNT], "items": {"type": ["string", "null"]}, "minItems": 1})},
         None, "validated rows of a backfill file, for the processors: each row is its row number followed by "
@@ -67,12 +83,12 @@ PAYLOADS = {
         {"rowCount": COUNT, "failedCount": COUNT},
         "an applied chunk: how many rows it had and failed, and the outcome of each row that failed "
         "(a row not listed succeeded)"),
-    "migration.request": obj({"cutoverDate": DATE, "generatedBy": STRING}, None, "a request to run a migration"),
+    "migration.request": obj({"cutoverDate": DATE, "generatedBy": NAME}, None, "a request to run a migration"),
     "migration.status": obj(
-        {"generatedBy": STRING, "cutoverDate": DATE, "progress": {"type": "integer", "minimum": 0, "maximum": 100},
+        {"generatedBy": NAME, "cutoverDate": DATE, "progress": {"type": "integer", "minimum": 0, "maximum": 100},
          "status": MIGRATION_STATUS},
-        {"startTime": TIME, "endTime": TIME, "error": STRING, "chargesInScope": COUNT, "schedulesGenerated": COUNT,
-         "warnings": COUNT},
+        {"startTime": TIME, "endTime": TIME, "error": TEXT, "chargesInScope": COUNT, "schedulesGenerated": COUNT,
+         "warnings": COUNT, "sequence": SEQUENCE},
         "every field of the Migration Logs page"),
     "migration.slice": obj({"sliceIndex": COUNT, "sliceCount": {"type": "integer", "minimum": 1}, "cutoverDate": DATE},
                            None, "a share of a migration for any runner"),
@@ -82,9 +98,10 @@ PAYLOADS = {
         None, "what one slice generated"),
     "sync.session-started": obj({"operation": SYNC_OPERATION, "startedAt": TIME}, None, "a sync session opened"),
     "sync.record-outcome": obj(
-        {"objectType": NONEMPTY, "objectId": NONEMPTY, "success": BOOL, "retryable": BOOL},
-        {"crmId": STRING, "errorCode": STRING, "errorMessage": STRING,
-         "crmIdChange": obj({"previousCrmId": STRING, "newCrmId": STRING})},
+        {"objectType": KEY, "objectId": KEY, "success": BOOL, "retryable": BOOL},
+        {"crmId": NAME, "errorCode": NAME,
+         "errorMessage": {"type": "string", "description": "kept up to 4096 UTF-8 bytes (longer ones are cut, saying so)"},
+         "crmIdChange": obj({"previousCrmId": NAME, "newCrmId": NAME})},
         "one record's outcome in a session"),
     "sync.session-finished": obj({"finishedAt": TIME, "recordCount": COUNT}, None,
                                  "a session closed normally after reporting recordCount record outcomes"),
@@ -133,7 +150,7 @@ def topic_schema(topic, types):
         "properties": {
             "type": enum(*types),
             "version": {"type": "string", "pattern": r"^1\.[0-9]+$", "description": "MAJOR.MINOR schema version"},
-            "jobId": NONEMPTY,
+            "jobId": SESSION_ID if topic.startswith("jobstream.sync.") else JOB_ID,
             "time": TIME,
             "payload": {"type": "object"},
         },
