@@ -4,6 +4,33 @@ import JobstreamMessages
 import JobstreamService
 import JobstreamStore
 import Kafka
+import Logging
+
+/// Applies a chunk. A failure the store reports as an outage is thrown, for the message loop to retry
+/// until the store is back. One the store refuses the chunk for (it will refuse it every time) is
+/// tried three times, then the chunk is recorded with every row failed and the store's reason, so the
+/// job still ends and its result file says why.
+func apply(_ chunk: BackfillChunk, jobId: String, applier: ChunkApplier, logger: Logger) async throws -> ChunkApplyOutcome {
+    var refusals = 0
+    while true {
+        do {
+            return try await applier.apply(chunk, jobId: jobId)
+        } catch let error as UnknownAction {
+            throw UnprocessableMessage(error.description)
+        } catch {
+            if await applier.store.isOutage(error) { throw error }
+            refusals += 1
+            guard refusals >= 3 else {
+                logger.warning("chunk \(chunk.chunkIndex): the store refused it (try \(refusals) of 3): \(error)")
+                try await Task.sleep(for: .milliseconds(200 * refusals))
+                continue
+            }
+            let reason = TextRule.cut("not applied: the record store refused this row's chunk: \(error)", toBytes: InputLimits.reasonBytes)
+            logger.error("chunk \(chunk.chunkIndex): the store refused it 3 times; its rows are recorded as failed: \(error)")
+            return try await applier.recordRefused(chunk, jobId: jobId, reason: reason)
+        }
+    }
+}
 
 @main
 struct BackfillProcessor: AsyncParsableCommand {
@@ -45,12 +72,7 @@ struct BackfillProcessor: AsyncParsableCommand {
             return ServiceStage(services: [StoreLifetime(store: store)]) { envelope, _, logger in
                 guard let chunk = envelope.payload(as: BackfillChunk.self) else { return }
                 try await pacer.waitForTurn()
-                let outcome: ChunkApplyOutcome
-                do {
-                    outcome = try await applier.apply(chunk, jobId: envelope.jobId)
-                } catch let error as UnknownAction {
-                    throw UnprocessableMessage(error.description)
-                }
+                let outcome = try await apply(chunk, jobId: envelope.jobId, applier: applier, logger: logger)
                 switch outcome {
                 case .applied(let entry):
                     logger.debug("chunk \(chunk.chunkIndex) applied: \(entry.rowCount) rows, \(entry.failures.count) failed")
@@ -66,6 +88,8 @@ struct BackfillProcessor: AsyncParsableCommand {
                     logger.info("chunk \(chunk.chunkIndex) not applied: \(reason)")
                 case .unknownJob:
                     throw UnprocessableMessage("backfill \(envelope.jobId) is not in the job log; its chunk \(chunk.chunkIndex) cannot be applied")
+                case .refused(let reason):
+                    throw UnprocessableMessage("refused, not applied: \(reason)")
                 }
             }
         }

@@ -138,7 +138,9 @@ struct JobRunner: Sendable {
         shared.withLock { $0.processing = true }
         do {
             try await fanOut(file, action: action, chunkSize: chunkSize, shared: shared, logger: logger)
-            try await waitForChunks(chunkCount, shared: shared)
+            try await waitForChunks(chunkCount, shared: shared, logger: logger) {
+                try await fanOut(file, action: action, chunkSize: chunkSize, shared: shared, logger: logger)
+            }
         } catch is CanceledByUser {
             return try await finishWithResult(file, shared: shared, status: .canceled, logger: logger)
         }
@@ -172,7 +174,9 @@ struct JobRunner: Sendable {
         }
     }
 
-    /// Processing: sends every valid row, a chunk at a time, skipping chunks already applied.
+    /// Processing: sends every valid row, a chunk at a time, skipping chunks already applied. Chunks
+    /// go in groups: the group's fingerprints are planned in the ledger first (``ChunkDigest``), so a
+    /// processor finds every chunk it is sent planned.
     private func fanOut(_ file: ValidatedFile, action: BackfillAction, chunkSize: Int, shared: RunState,
                         logger: Logger) async throws {
         let applied = try await environment.ledger.appliedChunkIndices(jobId)
@@ -180,22 +184,33 @@ struct JobRunner: Sendable {
         var rows: [BackfillRow] = []
         var chunkIndex = 0
         var sent = 0
-        func send() async throws {
+        var group: [BackfillChunk] = []
+        func sendGroup() async throws {
+            guard !group.isEmpty else { return }
+            try checkpoint(shared)
+            try await environment.ledger.planChunks(jobId, group.map { ($0.chunkIndex, ChunkDigest.of($0)) })
+            for chunk in group {
+                try await environment.producer.enqueue(try chunkMessage(chunk))
+            }
+            sent += group.count
+            group.removeAll(keepingCapacity: true)
+        }
+        func add() async throws {
             defer {
                 rows.removeAll(keepingCapacity: true)
                 chunkIndex += 1
             }
             guard !applied.contains(chunkIndex) else { return }
-            try checkpoint(shared)
-            try await environment.producer.enqueue(try chunkMessage(chunkIndex, action: action, rows: rows))
-            sent += 1
+            group.append(BackfillChunk(chunkIndex: chunkIndex, action: action.name, rows: rows))
+            if group.count == 64 { try await sendGroup() }
         }
         try await file.forEachRow { _, _, verdict in
             guard case .success(let row) = verdict else { return }
             rows.append(row)
-            if rows.count == chunkSize { try await send() }
+            if rows.count == chunkSize { try await add() }
         }
-        if !rows.isEmpty { try await send() }
+        if !rows.isEmpty { try await add() }
+        try await sendGroup()
         guard await environment.producer.flush(timeout: .seconds(120)),
               environment.producer.failedCount == failedBefore else {
             throw KafkaError(.timedOut, "not every chunk of backfill \(jobId) reached the broker; the fan-out is repeated")
@@ -205,17 +220,32 @@ struct JobRunner: Sendable {
 
     /// A chunk for the processors, keyed by job and chunk so that one job's chunks spread over every
     /// partition and processor.
-    private func chunkMessage(_ index: Int, action: BackfillAction, rows: [BackfillRow]) throws -> KafkaProducerMessage {
-        try KafkaProducerMessage(topic: Topics.backfillChunks, envelope: Envelope(
-            jobId: jobId, payload: BackfillChunk(chunkIndex: index, action: action.name, rows: rows)), key: "\(jobId)/\(index)")
+    private func chunkMessage(_ chunk: BackfillChunk) throws -> KafkaProducerMessage {
+        try KafkaProducerMessage(topic: Topics.backfillChunks, envelope: Envelope(jobId: jobId, payload: chunk),
+                                 key: "\(jobId)/\(chunk.chunkIndex)")
     }
 
+    /// How long no chunk may be applied before the chunks not applied are sent again.
+    static let stallAfter = Duration.seconds(120)
+
     /// Waits until processors applied `chunkCount` chunks (or the job is canceled). Records Processed
-    /// is published by the keeper meanwhile.
-    private func waitForChunks(_ chunkCount: Int, shared: RunState) async throws {
+    /// is published by the keeper meanwhile. When no chunk is applied for ``stallAfter`` (a chunk
+    /// message lost, or no processor running), `sendAgain` sends the chunks not applied once more;
+    /// processors skip any applied meanwhile.
+    private func waitForChunks(_ chunkCount: Int, shared: RunState, logger: Logger,
+                               sendAgain: () async throws -> Void = {}) async throws {
+        var lastMoved = (ContinuousClock.now, -1)
         while true {
             try checkpoint(shared)
-            if try await environment.ledger.progress(jobId).chunks >= chunkCount { return }
+            let done = try await environment.ledger.progress(jobId).chunks
+            if done >= chunkCount { return }
+            if done != lastMoved.1 {
+                lastMoved = (ContinuousClock.now, done)
+            } else if ContinuousClock.now - lastMoved.0 >= Self.stallAfter {
+                logger.warning("backfill \(jobId): no chunk applied for \(Self.stallAfter) (\(done) of \(chunkCount) done); sending the rest again")
+                try await sendAgain()
+                lastMoved.0 = ContinuousClock.now
+            }
             try await Task.sleep(for: .milliseconds(250))
         }
     }
@@ -226,9 +256,11 @@ struct JobRunner: Sendable {
         do {
             if try await environment.ledger.appliedChunkIndices(jobId).isEmpty {
                 try checkpoint(shared)
-                _ = try await environment.producer.send(try chunkMessage(0, action: action, rows: []))
+                let chunk = BackfillChunk(chunkIndex: 0, action: action.name, rows: [])
+                try await environment.ledger.planChunks(jobId, [(0, ChunkDigest.of(chunk))])
+                _ = try await environment.producer.send(try chunkMessage(chunk))
             }
-            try await waitForChunks(1, shared: shared)
+            try await waitForChunks(1, shared: shared, logger: logger)
         } catch is CanceledByUser {
             return try await finishCounting(shared, status: .canceled)
         }

@@ -38,7 +38,7 @@ public enum BackfillFileScan {
     public static func validate(csvURL: URL, fileName: String, action: BackfillAction, limits: CSVReader.Limits = .standard,
                                 refuse: ([(row: Int, error: String)]) async throws -> Void,
                                 isCanceled: @Sendable () -> Bool) async throws -> ValidatedFile {
-        let size = (try? FileManager.default.attributesOfItem(atPath: csvURL.path)[.size] as? NSNumber)?.intValue ?? 0
+        let size = UploadedFile.size(of: csvURL) ?? 0
         guard size > 0 else { throw FileProblem("\(fileName) is empty (0 bytes)") }
         var refused: [(row: Int, error: String)] = []
         var duplicates = DuplicateKeyFinder(expectedKeys: try CSVReader.countLineEnds(url: csvURL))

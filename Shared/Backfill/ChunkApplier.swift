@@ -12,13 +12,16 @@ public enum ChunkApplyOutcome: Sendable, Equatable {
     case skipped(reason: String)
     /// No job with this id is in the log.
     case unknownJob
+    /// The chunk is not one the job's validator sent (another action, or rows other than planned).
+    case refused(reason: String)
 }
 
 /// Applies a chunk of a backfill to the record store — in one transaction, exactly once.
 ///
-/// The transaction checks the job (not canceled, not ended), checks the ledger (not applied
-/// before), applies every row whose record exists, and records the chunk with the rows that
-/// failed. Either all of it commits or none of it, so a processor killed at any moment leaves the
+/// The transaction checks the job (not canceled, not ended), checks the chunk against the job (its
+/// action, and its fingerprint against the one the validator planned, ``ChunkDigest``), checks the
+/// ledger (not applied before), applies every row whose record exists, and records the chunk with
+/// the rows that failed. Either all of it commits or none of it, so a processor killed at any moment leaves the
 /// chunk wholly applied or wholly not, and a redelivered chunk finds its ledger entry.
 public struct ChunkApplier: Sendable {
     public let store: Store
@@ -32,22 +35,7 @@ public struct ChunkApplier: Sendable {
         }
         let flavor = store.flavor
         return try await store.transaction { database in
-            // PostgreSQL: hold the job row so a cancel request waits for this chunk to commit, and
-            // every chunk that starts after it sees the request. (SQLite transactions are serial.)
-            let lock = flavor == .postgres ? " FOR SHARE" : ""
-            guard let job = try await database.raw("""
-                SELECT status, cancel_requested_by FROM backfill_jobs WHERE job_id = \(bind: jobId)\(unsafeRaw: lock)
-                """).first() else { return .unknownJob }
-            let status = try job.decode(column: "status", as: String.self)
-            if try job.decodeNil(column: "cancel_requested_by") == false {
-                return .skipped(reason: "the job was canceled")
-            }
-            if let current = BackfillStatus(rawValue: status), current.isTerminal {
-                return .skipped(reason: "the job is \(current.rawValue)")
-            }
-            if try await BackfillLedger.chunkExists(jobId: jobId, index: chunk.chunkIndex, in: database) {
-                return .alreadyApplied
-            }
+            if let refusal = try await Self.check(chunk, jobId: jobId, flavor: flavor, in: database) { return refusal }
             let entry: BackfillLedger.Chunk
             if action.needsFile {
                 let failures = try await Self.applyRows(chunk.rows, action: action, flavor: flavor, in: database)
@@ -61,6 +49,54 @@ public struct ChunkApplier: Sendable {
             try await BackfillLedger.recordChunk(jobId: jobId, entry, in: database)
             return .applied(entry)
         }
+    }
+
+    /// Records a chunk whose rows the store refuses every time (say, a value it cannot keep) as applied
+    /// with every row failed for `reason`, after the same checks as ``apply(_:jobId:)``, so the job
+    /// still ends and its result file says why those rows were not applied.
+    public func recordRefused(_ chunk: BackfillChunk, jobId: String, reason: String) async throws -> ChunkApplyOutcome {
+        let flavor = store.flavor
+        return try await store.transaction { database in
+            if let refusal = try await Self.check(chunk, jobId: jobId, flavor: flavor, in: database) { return refusal }
+            let failures = Dictionary(chunk.rows.map { ($0.rowNumber, reason) }, uniquingKeysWith: { first, _ in first })
+            let entry = BackfillLedger.Chunk(index: chunk.chunkIndex, firstRow: chunk.rows.first?.rowNumber ?? 0,
+                                             lastRow: chunk.rows.last?.rowNumber ?? 0, rowCount: chunk.rows.count, failures: failures)
+            try await BackfillLedger.recordChunk(jobId: jobId, entry, in: database)
+            return .applied(entry)
+        }
+    }
+
+    /// The outcome that stops `chunk` from being applied now, or nil when it may be: the job unknown,
+    /// canceled or ended; the chunk not the validator's; or applied before.
+    private static func check(_ chunk: BackfillChunk, jobId: String, flavor: SQLFlavor,
+                              in database: any SQLDatabase) async throws -> ChunkApplyOutcome? {
+        // PostgreSQL: hold the job row so a cancel request waits for this chunk to commit, and
+        // every chunk that starts after it sees the request. (SQLite transactions are serial.)
+        let lock = flavor == .postgres ? " FOR SHARE" : ""
+        guard let job = try await database.raw("""
+            SELECT status, action, cancel_requested_by FROM backfill_jobs WHERE job_id = \(bind: jobId)\(unsafeRaw: lock)
+            """).first() else { return .unknownJob }
+        let status = try job.decode(column: "status", as: String.self)
+        if try job.decodeNil(column: "cancel_requested_by") == false {
+            return .skipped(reason: "the job was canceled")
+        }
+        if let current = BackfillStatus(rawValue: status), current.isTerminal {
+            return .skipped(reason: "the job is \(current.rawValue)")
+        }
+        let action = try job.decode(column: "action", as: String.self)
+        guard chunk.action == action else {
+            return .refused(reason: "the chunk's action \(Quoted(chunk.action)) is not the job's (\(action))")
+        }
+        guard let planned = try await BackfillLedger.plannedDigest(jobId: jobId, index: chunk.chunkIndex, in: database) else {
+            return .refused(reason: "chunk \(chunk.chunkIndex) is not one the job's validator sent")
+        }
+        guard planned == ChunkDigest.of(chunk) else {
+            return .refused(reason: "chunk \(chunk.chunkIndex) holds other rows than the job's validator sent")
+        }
+        if try await BackfillLedger.chunkExists(jobId: jobId, index: chunk.chunkIndex, in: database) {
+            return .alreadyApplied
+        }
+        return nil
     }
 
     /// Sets each row's non-empty values on its record; returns the rows whose record does not exist.

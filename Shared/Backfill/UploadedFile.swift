@@ -13,6 +13,14 @@ public struct UploadedFile: Sendable {
         self.name = name
     }
 
+    /// The size of the file at `url`, read from the file opened (so a descriptor's path gives the
+    /// file's size, not the link's); nil if it cannot be opened.
+    public static func size(of url: URL) -> Int64? {
+        guard let handle = try? FileHandle(forReadingFrom: url) else { return nil }
+        defer { try? handle.close() }
+        return (try? handle.seekToEnd()).map(Int64.init)
+    }
+
     /// Checks the file's MD5 against the one the user gave (hex, any case), reading it in pieces.
     public func verifyMD5(_ expected: String) throws(FileProblem) {
         let wanted = expected.trimmingCharacters(in: .whitespaces).lowercased()
@@ -41,7 +49,7 @@ public struct UploadedFile: Sendable {
     public func csv(limits: FileLimits = .standard, unpackingTo workURL: () throws -> URL,
                     shouldStop: () -> Bool = { false }) throws -> URL {
         let lowered = name.lowercased()
-        guard let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? NSNumber)?.int64Value else {
+        guard let size = UploadedFile.size(of: url) else {
             throw FileProblem("the file \(name) is not in the file store")
         }
         guard size <= limits.fileBytes else {

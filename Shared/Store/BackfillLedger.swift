@@ -95,6 +95,32 @@ public struct BackfillLedger: Sendable {
         }
     }
 
+    // MARK: The chunk plan (written by the validator before it sends the chunks)
+
+    /// Records the fingerprints of chunks about to be sent; recording one again (a repeated fan-out)
+    /// changes nothing.
+    public func planChunks(_ jobId: String, _ digests: [(index: Int, digest: String)]) async throws {
+        guard !digests.isEmpty else { return }
+        try await store.transaction { database in
+            for batch in stride(from: 0, to: digests.count, by: 500) {
+                var query: SQLQueryString = "INSERT INTO backfill_chunk_plan (job_id, chunk_index, digest) VALUES "
+                for (offset, entry) in digests[batch..<min(batch + 500, digests.count)].enumerated() {
+                    query += offset == 0 ? "" : ", "
+                    query += "(\(bind: jobId), \(bind: entry.index), \(bind: entry.digest))"
+                }
+                query += " ON CONFLICT (job_id, chunk_index) DO NOTHING"
+                try await database.raw(query).run()
+            }
+        }
+    }
+
+    /// The planned fingerprint of a chunk, in the caller's transaction; nil if it was never planned.
+    public static func plannedDigest(jobId: String, index: Int, in database: any SQLDatabase) async throws -> String? {
+        try await database.raw("""
+            SELECT digest FROM backfill_chunk_plan WHERE job_id = \(bind: jobId) AND chunk_index = \(bind: index)
+            """).first()?.decode(column: "digest", as: String.self)
+    }
+
     // MARK: Rows the validator refused
 
     /// Records refused rows; recording the same row again (a resumed validation) changes nothing.

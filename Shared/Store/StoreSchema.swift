@@ -80,6 +80,15 @@ enum StoreSchema {
             PRIMARY KEY (job_id, chunk_index)
         )
         """,
+        // The chunks the validator sent, by fingerprint: a processor applies only a chunk planned here.
+        """
+        CREATE TABLE IF NOT EXISTS backfill_chunk_plan (
+            job_id TEXT NOT NULL,
+            chunk_index BIGINT NOT NULL,
+            digest TEXT NOT NULL,
+            PRIMARY KEY (job_id, chunk_index)
+        )
+        """,
         // Rows the validator refused, with why; they are never sent to a processor.
         """
         CREATE TABLE IF NOT EXISTS backfill_row_errors (

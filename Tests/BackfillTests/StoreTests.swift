@@ -113,6 +113,16 @@ struct StoreTests {
         ])
         let before = try await charge(store, "RPC-00000008")
         let applier = ChunkApplier(store: store)
+        #expect(try await applier.apply(chunk, jobId: jobId) == .refused(reason: "chunk 0 is not one the job's validator sent"))
+        try await BackfillLedger(store: store).planChunks(jobId, [(0, ChunkDigest.of(chunk))])
+        var forged = chunk
+        forged.rows[0].fields["Booking Date"] = "1999-01-01"
+        #expect(try await applier.apply(forged, jobId: jobId) == .refused(reason: "chunk 0 holds other rows than the job's validator sent"))
+        forged = chunk
+        forged.action = BackfillAction.updateInvoiceItem.name
+        #expect(try await applier.apply(forged, jobId: jobId)
+                == .refused(reason: "the chunk's action \"update-invoice-item\" is not the job's (update-rate-plan-charge)"))
+        #expect(try await charge(store, "RPC-00000007").version == 1, "nothing refused was applied")
         let outcome = try await applier.apply(chunk, jobId: jobId)
         #expect(outcome == .applied(BackfillLedger.Chunk(index: 0, firstRow: 1, lastRow: 4, rowCount: 3,
                                                           failures: [2: "rate plan charge RPC-00009999 does not exist"])))
@@ -126,6 +136,25 @@ struct StoreTests {
         let ledger = BackfillLedger(store: store)
         #expect(try await ledger.progress(jobId) == BackfillLedger.Progress(chunks: 1, rows: 3, failed: 1))
         #expect(try await ledger.chunks(jobId, after: -1, limit: 10).first?.failures[2] == "rate plan charge RPC-00009999 does not exist")
+        await store.close()
+    }
+
+    @Test("a chunk the store refuses is recorded with every row failed and the reason", arguments: TestStores.kinds)
+    func refusedChunk(flavor: SQLFlavor) async throws {
+        let (store, folder) = try await TestStores.open(flavor)
+        defer { folder.remove() }
+        let jobId = try await insertJob(BackfillJobLog(store: store), action: .updateRatePlanCharge)
+        let chunk = BackfillChunk(chunkIndex: 2, action: BackfillAction.updateRatePlanCharge.name, rows: [
+            BackfillRow(rowNumber: 7, fields: ["Charge Id": "RPC-1", "Amount": "1"]),
+            BackfillRow(rowNumber: 9, fields: ["Charge Id": "RPC-2", "Amount": "2"]),
+        ])
+        let ledger = BackfillLedger(store: store)
+        try await ledger.planChunks(jobId, [(2, ChunkDigest.of(chunk))])
+        let outcome = try await ChunkApplier(store: store).recordRefused(chunk, jobId: jobId, reason: "not applied: refused")
+        #expect(outcome == .applied(BackfillLedger.Chunk(index: 2, firstRow: 7, lastRow: 9, rowCount: 2,
+                                                          failures: [7: "not applied: refused", 9: "not applied: refused"])))
+        #expect(try await ledger.progress(jobId) == BackfillLedger.Progress(chunks: 1, rows: 2, failed: 2))
+        #expect(try await ChunkApplier(store: store).apply(chunk, jobId: jobId) == .alreadyApplied)
         await store.close()
     }
 
@@ -154,6 +183,7 @@ struct StoreTests {
         let log = BackfillJobLog(store: store)
         let jobId = try await insertJob(log, action: .bookingDateFromCreated)
         let chunk = BackfillChunk(chunkIndex: 0, action: BackfillAction.bookingDateFromCreated.name, rows: [])
+        try await BackfillLedger(store: store).planChunks(jobId, [(0, ChunkDigest.of(chunk))])
         guard case .applied(let entry) = try await ChunkApplier(store: store).apply(chunk, jobId: jobId) else {
             Issue.record("not applied")
             return
