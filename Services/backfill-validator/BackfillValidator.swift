@@ -27,11 +27,16 @@ struct BackfillValidator: AsyncParsableCommand {
             help: "How many times in a row a job may be taken over without moving on before it is ended as Failed.")
     var maxTakeovers: Int = Settings.value("max-takeovers", default: 5)
 
+    @Option(name: .customLong("orphan-file-hours"),
+            help: "How old an upload no job refers to (or a job's leftover working file) must be before it is removed.")
+    var orphanFileHours: Int = Settings.value("orphan-file-hours", default: 24)
+
     @OptionGroup var fileLimits: FileLimitOptions
 
     func validate() throws {
         guard (1...50_000).contains(chunkSize) else { throw ValidationError("--chunk-size must be between 1 and 50000") }
         guard (3...600).contains(lease) else { throw ValidationError("--lease must be between 3 and 600 seconds") }
+        guard (1...8760).contains(orphanFileHours) else { throw ValidationError("--orphan-file-hours must be between 1 and 8760") }
         guard (1...1000).contains(maxTakeovers) else { throw ValidationError("--max-takeovers must be between 1 and 1000") }
     }
 
@@ -47,7 +52,7 @@ struct BackfillValidator: AsyncParsableCommand {
             let supervisor = JobSupervisor(store: store, files: storeOptions.files, producer: context.producer,
                                            logger: context.logger, metrics: context.metrics, chunkSize: chunkSize,
                                            lease: Lease(duration: .seconds(lease), maxTakeovers: maxTakeovers),
-                                           fileLimits: fileLimits.limits)
+                                           fileLimits: fileLimits.limits, sweepAge: .seconds(orphanFileHours * 3600))
             return ServiceStage(services: [StoreLifetime(store: store), supervisor], handler: supervisor.handle)
         }
     }

@@ -279,7 +279,7 @@ struct JobRunner: Sendable {
             .appendingPathComponent(".\(result.url.lastPathComponent).\(shared.claim.epoch)-\(UUID().uuidString.prefix(8)).partial")
         defer { try? FileManager.default.removeItem(at: partial) }
         let counts = try await ResultFileWriter(ledger: environment.ledger, jobId: jobId).write(file, to: partial)
-        try checkpoint(shared)
+        try checkClaim(shared)
         let progress = try await environment.ledger.progress(jobId)
         let refused = shared.withLock { $0.refused }
         logger.info("backfill \(jobId) \(status.rawValue): \(counts.succeeded) rows applied, \(counts.failed) not")
@@ -345,7 +345,7 @@ struct JobRunner: Sendable {
         var job = shared.withLock { $0.job }
         job.status = try job.status.transition(to: status)
         change(&job)
-        try checkpoint(shared)
+        try checkClaim(shared)
         guard let sequence = try await environment.log.save(job, claim: shared.claim,
                                                             leaseMilliseconds: environment.lease.milliseconds) else {
             throw LostClaim()
@@ -359,10 +359,14 @@ struct JobRunner: Sendable {
 
     /// Throws when the job should stop: canceled by a user, the claim lost or possibly lapsed, or shutdown.
     private func checkpoint(_ shared: RunState) throws {
-        let (canceled, lost) = shared.withLock { ($0.cancelRequested, $0.lostClaim) }
-        if lost || shared.watch.mayHaveLapsed { throw LostClaim() }
-        if canceled { throw CanceledByUser() }
+        try checkClaim(shared)
+        if shared.withLock({ $0.cancelRequested }) { throw CanceledByUser() }
         try Task.checkCancellation()
+    }
+
+    /// Throws ``LostClaim`` when the claim is lost or may have lapsed: nothing more may be done as owner.
+    private func checkClaim(_ shared: RunState) throws {
+        if shared.withLock({ $0.lostClaim }) || shared.watch.mayHaveLapsed { throw LostClaim() }
     }
 
     /// Every second: renews the claim, notices a cancel request, and publishes progress.

@@ -6,15 +6,20 @@ import JobstreamStore
 import Kafka
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 /// Owns the backfill jobs of this validator instance: takes new requests and cancel requests,
 /// runs each job it owns, and takes over unfinished jobs whose owner stopped renewing its claim.
 final class JobSupervisor: Service, Sendable {
     let environment: JobEnvironment
     private let jobs: ClaimedJobs
+    /// How old a file nothing refers to must be before a sweep removes it, and when the next sweep is.
+    private let sweepAge: Duration
+    private let nextSweep = Mutex(ContinuousClock.now)
 
     init(store: Store, files: FileStore, producer: KafkaProducer, logger: Logger, metrics: ServiceMetrics, chunkSize: Int,
-         lease: Lease, fileLimits: FileLimits) {
+         lease: Lease, fileLimits: FileLimits, sweepAge: Duration) {
+        self.sweepAge = sweepAge
         environment = JobEnvironment(instance: Lease.instanceName(), log: BackfillJobLog(store: store), ledger: BackfillLedger(store: store),
                                      files: files, producer: producer, logger: logger, chunkSize: chunkSize, lease: lease,
                                      metrics: metrics, fileLimits: fileLimits)
@@ -77,7 +82,28 @@ final class JobSupervisor: Service, Sendable {
                 environment.files.cleanUp(jobId: id)
             }
             try await environment.publishUnpublished()
+            await self.sweepFilesIfDue()
             return found.claimed
+        }
+    }
+
+    /// Once an hour: removes files of the store that nothing needs any more (``FileStore/sweep(before:presence:)``).
+    private func sweepFilesIfDue() async {
+        let due = nextSweep.withLock { next in
+            guard ContinuousClock.now >= next else { return false }
+            next = ContinuousClock.now + .seconds(3600)
+            return true
+        }
+        guard due else { return }
+        let log = environment.log
+        do {
+            let removed = try await environment.files.sweep(before: Date().addingTimeInterval(-sweepAge.seconds)) { id in
+                guard let job = try await log.job(id) else { return .unknown }
+                return job.status.isTerminal ? .ended : .running
+            }
+            if removed > 0 { environment.logger.info("removed \(removed) file(s) of the file store that nothing needs any more") }
+        } catch {
+            environment.logger.warning("sweeping the file store failed: \(error)")
         }
     }
 }

@@ -115,6 +115,41 @@ public struct FileStore: Sendable {
         }
     }
 
+    /// What the job log says of a job whose folder a sweep finds.
+    public enum JobPresence: Sendable {
+        case running, ended, unknown
+    }
+
+    /// Removes what nothing needs any more, when last changed before `cutoff`: an `uploads/<job>/`
+    /// folder of a job not in the log (its request was never taken), a `work/<job>/` folder of a job
+    /// that ended or is unknown, and `.partial` files in `results/<job>/` of a job not running.
+    /// Returns how many it removed.
+    @discardableResult
+    public func sweep(before cutoff: Date, presence: (String) async throws -> JobPresence) async throws -> Int {
+        let manager = FileManager.default
+        var removed = 0
+        func old(_ url: URL) -> Bool {
+            ((try? manager.attributesOfItem(atPath: url.path)[.modificationDate]) as? Date).map { $0 < cutoff } ?? false
+        }
+        for (folder, removable) in [("uploads", [JobPresence.unknown]), ("work", [.ended, .unknown]), ("results", [.ended, .unknown])] {
+            let base = root.appendingPathComponent(folder)
+            for jobId in (try? manager.contentsOfDirectory(atPath: base.path)) ?? [] {
+                let url = base.appendingPathComponent(jobId)
+                guard JobIdRule.problem(jobId) == nil, old(url), removable.contains(try await presence(jobId)) else { continue }
+                if folder == "results" {
+                    for name in (try? manager.contentsOfDirectory(atPath: url.path)) ?? [] where name.hasSuffix(".partial") {
+                        try? manager.removeItem(at: url.appendingPathComponent(name))
+                        removed += 1
+                    }
+                } else {
+                    try? manager.removeItem(at: url)
+                    removed += 1
+                }
+            }
+        }
+        return removed
+    }
+
     /// Moves `source` onto `destination` in one step, replacing what is there (the two are in one folder).
     public static func moveReplacing(_ source: URL, onto destination: URL) throws {
         if FileManager.default.fileExists(atPath: destination.path) {

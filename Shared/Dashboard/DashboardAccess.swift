@@ -16,7 +16,11 @@ public struct DashboardAccess: Sendable {
 
     public static let cookieName = "jobstream_token"
     /// Tokens shorter than this are refused at start-up: they could be guessed.
-    public static let minimumTokenLength = 16
+    public static let minimumTokenLength = 24
+    /// Tokens with fewer different characters than this are refused: `aaaa…` or `1212…` is not random.
+    public static let minimumDistinctCharacters = 10
+    /// Words of the placeholders that example configurations ship with; a token holding one is refused.
+    public static let placeholderWords = ["change-me", "changeme", "change_me", "replace", "example", "placeholder"]
 
     let operatorToken: String?
     let viewerToken: String?
@@ -28,6 +32,12 @@ public struct DashboardAccess: Sendable {
             guard let token else { continue }
             guard token.count >= Self.minimumTokenLength else {
                 throw AccessConfigurationError("the \(name) is \(token.count) characters; use at least \(Self.minimumTokenLength)")
+            }
+            if let word = Self.placeholderWords.first(where: { token.lowercased().contains($0) }) {
+                throw AccessConfigurationError("the \(name) holds \"\(word)\": it is the example's placeholder; set a random one (e.g. openssl rand -hex 24)")
+            }
+            guard Set(token).count >= Self.minimumDistinctCharacters else {
+                throw AccessConfigurationError("the \(name) has only \(Set(token).count) different characters; use a random one (e.g. openssl rand -hex 24)")
             }
             guard token.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 0x20 && $0.value < 0x7F && !"\",;\\".unicodeScalars.contains($0) }) else {
                 throw AccessConfigurationError("the \(name) may hold only printable ASCII without spaces, quotes, commas, semicolons or backslashes")

@@ -1,4 +1,6 @@
 import Kafka
+import NIOCore
+import NIOPosix
 import Logging
 import ServiceLifecycle
 
@@ -41,10 +43,32 @@ public struct ServiceOperations: Sendable {
         return consumer
     }
 
+    /// Fails with a sentence naming the port when the operations port cannot be opened (another
+    /// process holds it), before the service opens anything else.
+    public func checkPortIsFree() async throws {
+        guard let port = options.metricsPort, port != 0 else { return }
+        do {
+            let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .bind(host: options.metricsHost, port: port).get()
+            try await channel.close()
+        } catch {
+            throw StartupError("the operations port \(options.metricsHost):\(port) (--metrics-port) cannot be opened: \(error); is another service using it?")
+        }
+    }
+
     /// The operations port as a service to run first (so it stops last), or nothing without `--metrics-port`.
     public func server(logger: Logger) -> [ServiceGroupConfiguration.ServiceConfiguration] {
         guard let port = options.metricsPort else { return [] }
         return [.init(service: OperationsServer.application(host: options.metricsHost, port: port, metrics: metrics,
                                                               readiness: readiness, logger: logger))]
+    }
+}
+
+/// A service that cannot start, in a sentence for its operator.
+public struct StartupError: Error, CustomStringConvertible {
+    public let description: String
+
+    public init(_ description: String) {
+        self.description = description
     }
 }

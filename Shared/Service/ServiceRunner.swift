@@ -63,6 +63,7 @@ public enum ServiceRunner {
         let kafka = try options.kafkaConfiguration(defaultClientID: name)
         let group = options.group ?? "jobstream.\(name)"
         let operating = ServiceOperations(service: name, options: operations)
+        try await operating.checkPortIsFree()
         let metrics = operating.metrics
         let producer = try operating.makeProducer(kafka: kafka, logger: logger)
         let context = ServiceContext(name: name, kafka: kafka, producer: producer, logger: logger, metrics: metrics)
@@ -99,7 +100,13 @@ public enum ServiceRunner {
                 + [.init(service: loop)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
-        try await serviceGroup.run()
+        do {
+            try await serviceGroup.run()
+        } catch {
+            // A service that failed to start leaves the others unstarted: the store is closed here.
+            for case let lifetime as StoreLifetime in stage.services { await lifetime.store.close() }
+            throw error
+        }
         logger.info("\(name) stopped")
     }
 }

@@ -19,7 +19,7 @@ public enum Settings {
         "statistics-interval", "store", "file-store", "chunk-size", "lease", "slice-size", "error-after",
         "retention-days", "retention-interval", "batch-size", "host", "port", "max-chunks-per-second",
         "max-slices-per-second", "max-message-bytes", "max-field-bytes", "max-fields", "max-record-bytes",
-        "max-file-bytes", "max-unpacked-bytes", "max-zip-ratio", "unpack-timeout", "max-takeovers",
+        "max-file-bytes", "max-unpacked-bytes", "max-zip-ratio", "unpack-timeout", "max-takeovers", "orphan-file-hours",
     ]
 
     /// The environment variable for `key`.

@@ -47,6 +47,9 @@ struct StoreTests {
         #expect(try StoreLocation(parsing: "postgres://u:secret@db:5432/jobs") == .postgres(url: "postgres://u:secret@db:5432/jobs"))
         #expect(try StoreLocation(parsing: "postgres://u:secret@db:5432/jobs").description == "postgres://u:***@db:5432/jobs")
         #expect(throws: StoreError.self) { try StoreLocation(parsing: "mysql://u@db/jobs") }
+        let unparsable = #expect(throws: StoreError.self) { try StoreLocation(parsing: "postgres://u:s3cretpw@host:notaport/db") }
+        #expect(unparsable?.description.contains("s3cretpw") == false, "a location that does not parse is quoted without its password")
+        #expect(unparsable?.description.contains("postgres://u:***@host:notaport/db") == true)
         #expect(throws: StoreError.self) { try StoreLocation(parsing: "postgres://db/jobs") }
         #expect(throws: StoreError.self) { try StoreLocation(parsing: " ") }
     }

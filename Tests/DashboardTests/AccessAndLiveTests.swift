@@ -58,6 +58,12 @@ struct AccessAndLiveTests {
     @Test("tokens that are too short, or the same for both roles, are refused at start-up")
     func tokenRules() {
         #expect(throws: AccessConfigurationError.self) { try DashboardAccess(operatorToken: "short", viewerToken: nil) }
+        #expect(throws: AccessConfigurationError.self, "the example shipped in deploy/ is refused") {
+            try DashboardAccess(operatorToken: "CHANGE-ME-to-24-random-characters", viewerToken: nil)
+        }
+        #expect(throws: AccessConfigurationError.self, "long but not random") {
+            try DashboardAccess(operatorToken: String(repeating: "ab12", count: 8), viewerToken: nil)
+        }
         #expect(throws: AccessConfigurationError.self) {
             try DashboardAccess(operatorToken: TestDashboard.operatorToken, viewerToken: TestDashboard.operatorToken)
         }

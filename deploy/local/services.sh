@@ -28,7 +28,7 @@ start() {
     if [ "$service" = dashboard ]; then
       # The operator token (for Cancel) is made once per run folder and readable by its owner only.
       local token_file="$RUN_DIR/dashboard-operator-token"
-      [ -s "$token_file" ] || (umask 077; head -c 24 /dev/urandom | base64 | tr -d '/+=\n' >"$token_file")
+      [ -s "$token_file" ] || (umask 077; head -c 32 /dev/urandom | base64 | tr -d '/+=\n' >"$token_file")
       JOBSTREAM_DASHBOARD_OPERATOR_TOKEN="$(cat "$token_file")" nohup "$BIN/$service" -X session.timeout.ms=6000 \
         --metrics-port "$(metrics_port "$service")" --port "${DASHBOARD_PORT:-8080}" >"$RUN_DIR/$service.log" 2>&1 &
     else
