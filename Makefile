@@ -44,7 +44,7 @@ export DASHBOARD_PORT
 BIN := $(ROOT)/.build/debug
 
 .PHONY: help build librdkafka broker-install broker-start broker-stop broker-status topics run stop test \
-        test-swift test-python browser-install systemd-install bench-kafka bench-backfill bench-migration bench-sync bench-dashboard bench-produce-ab postgres-start clean
+        test-swift test-python fuzz browser-install systemd-install bench-kafka bench-backfill bench-migration bench-sync bench-dashboard bench-produce-ab postgres-start clean
 
 help:
 	@echo "make run           build, start the embedded broker, the four services and the dashboard (make stop ends them)"
@@ -56,6 +56,7 @@ help:
 	@echo "make bench-sync    record outcomes/s (1 recorder on SQLite, 2 on PostgreSQL) and the filtered history query over 1,000,000 sessions"
 	@echo "make bench-dashboard a dashboard reading 100,000 sync sessions: start-up events/s, memory, page latency under wrk"
 	@echo "make bench-produce-ab BASE=REV  producing at revision REV against the working tree, alternating rounds"
+	@echo "make fuzz          run the libFuzzer targets (CSV reader, envelope decoder) for FUZZ_SECONDS each (60)"
 	@echo "make broker-start | broker-stop | broker-status"
 	@echo "make topics        create jobstream's topics on KAFKA_BROKERS ($(KAFKA_BROKERS))"
 	@echo "make clean         remove build output and .local (librdkafka stays cached in ~/.cache/jobstream)"
@@ -116,6 +117,12 @@ stop:
 test: build broker-start postgres-start
 	$(SWIFT) build --build-tests $(SWIFT_BUILD_FLAGS)
 	$(MAKE) --no-print-directory test-swift test-python
+
+# The fuzzers (libFuzzer, -sanitize=fuzzer,address); a crash is kept in Tests/Fuzz/regressions/.
+FUZZ_SECONDS ?= 60
+fuzz:
+	mkdir -p .local/fuzz
+	SWIFT=$(SWIFT) deploy/local/fuzz.sh $(FUZZ_SECONDS)
 
 test-swift:
 	JOBSTREAM_TEST_POSTGRES_URL=$(PG_URL)/jobstream_test $(SWIFT) test --skip-build $(SWIFT_BUILD_FLAGS)

@@ -38,6 +38,8 @@ let package = Package(
         .executable(name: "backfill-bench", targets: ["backfill-bench"]),
         .executable(name: "migration-bench", targets: ["migration-bench"]),
         .executable(name: "sync-bench", targets: ["sync-bench"]),
+        .executable(name: "fuzz-csv", targets: ["fuzz-csv"]),
+        .executable(name: "fuzz-envelope", targets: ["fuzz-envelope"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -190,6 +192,24 @@ let package = Package(
         service("backfill-bench", extra: ["JobstreamStore", "JobstreamBackfill"]),
         service("migration-bench", extra: ["JobstreamStore", "JobstreamMigration"]),
         service("sync-bench", extra: ["JobstreamStore", "JobstreamSync"]),
+        // What the fuzzers check on one input, and the two fuzzers (`make fuzz`); built without the
+        // fuzzer, each replays the files it is given. They need only the CSV reader and the codec.
+        .target(
+            name: "JobstreamFuzzTargets",
+            dependencies: ["JobstreamCSV", "JobstreamMessages"],
+            path: "Tests/Fuzz/Targets",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(name: "fuzz-csv", dependencies: ["JobstreamFuzzTargets"], path: "Tests/Fuzz/fuzz-csv",
+                          swiftSettings: swiftSettings),
+        .executableTarget(name: "fuzz-envelope", dependencies: ["JobstreamFuzzTargets"], path: "Tests/Fuzz/fuzz-envelope",
+                          swiftSettings: swiftSettings),
+        .testTarget(
+            name: "FuzzRegressionTests",
+            dependencies: ["JobstreamFuzzTargets"],
+            path: "Tests/FuzzRegressionTests",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "JobstreamMessagesTests",
             dependencies: ["JobstreamMessages"],

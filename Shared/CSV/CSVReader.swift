@@ -162,7 +162,11 @@ public final class CSVReader {
                 // Take the run of ordinary bytes at once; only a special byte goes through the switch.
                 let start = position
                 let quoted = state == .quoted
-                while position < buffer.count {
+                // The run stops one byte past the nearer limit, so a limit is met on the same byte
+                // whatever the buffer's size.
+                let room = max(0, min(limits.fieldBytes - field.count, limits.recordBytes - recordBytes - field.count)) + 1
+                let end = min(buffer.count, position + room)
+                while position < end {
                     let byte = buffer[position]
                     if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\n") { break }
                     if !quoted && (byte == UInt8(ascii: ",") || byte == UInt8(ascii: "\r")) { break }
@@ -172,7 +176,7 @@ public final class CSVReader {
                     field.append(contentsOf: buffer[start..<position])
                     try checkField()
                 }
-                if position == buffer.count { continue }
+                if position == buffer.count || position == end { continue }
             }
             let byte = buffer[position]
             position += 1

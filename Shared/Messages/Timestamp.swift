@@ -2,9 +2,20 @@ import Foundation
 
 /// RFC 3339 times in UTC with milliseconds, as every envelope and status event carries them.
 public enum Timestamp {
-    /// "2026-11-22T10:00:00.123Z".
+    /// "2026-11-22T10:00:00.123Z": the instant rounded to the millisecond, written from its own
+    /// digits (Foundation's formatter truncates a fraction such as .080, stored as .07999…, to .079,
+    /// so a time did not read back as written; found by the envelope fuzzer). Instants outside years
+    /// 1970 to 9999 go through Foundation's formatter.
     public static func format(_ date: Date) -> String {
-        date.formatted(withFraction)
+        let milliseconds = Int((date.timeIntervalSince1970 * 1000).rounded())
+        guard milliseconds >= 0, milliseconds < 253_402_300_800_000,
+              let day = CalendarDate(daysSinceEpoch: milliseconds / 86_400_000) else { return date.formatted(withFraction) }
+        let ofDay = milliseconds % 86_400_000
+        func pad(_ value: Int, _ width: Int) -> String {
+            let digits = String(value)
+            return String(repeating: "0", count: max(0, width - digits.count)) + digits
+        }
+        return "\(day)T\(pad(ofDay / 3_600_000, 2)):\(pad(ofDay / 60_000 % 60, 2)):\(pad(ofDay / 1000 % 60, 2)).\(pad(ofDay % 1000, 3))Z"
     }
 
     /// An instant as the logs show it, in the CLI and the dashboard: UTC to the second, with a space,
@@ -17,9 +28,37 @@ public enum Timestamp {
 
     /// Accepts times with or without fractional seconds, with `Z` or an offset. An impossible time in
     /// jobstream's own shape (hour 24, February 30) is refused, where the general parser would roll it over.
+    /// So is a time before 1970 or after 9999: before 1582 the general formatter writes Julian dates,
+    /// so such a time would not read back as the same instant (found by the envelope fuzzer).
+    /// Any other shape must follow RFC 3339 exactly (the general parser alone takes some junk), and
+    /// the instant is kept to the millisecond, as it is written.
     public static func parse(_ text: String) -> Date? {
-        if hasCommonShape(text) { return utcMilliseconds(text) }
-        return (try? withFraction.parse(text)) ?? (try? Date.ISO8601FormatStyle().parse(text))
+        let parsed = hasCommonShape(text) ? utcMilliseconds(text)
+            : isRFC3339(text) ? (try? withFraction.parse(text)) ?? (try? Date.ISO8601FormatStyle().parse(text)) : nil
+        guard let parsed, parsed.timeIntervalSince1970 >= 0, parsed.timeIntervalSince1970 < 253_402_300_800 else { return nil }
+        return Date(timeIntervalSince1970: (parsed.timeIntervalSince1970 * 1000).rounded() / 1000)
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SS`, optional fraction of 1 to 9 digits, then `Z` or `±HH:MM`.
+    static func isRFC3339(_ text: String) -> Bool {
+        let bytes = Array(text.utf8.prefix(40))
+        func digits(_ range: Range<Int>) -> Bool {
+            range.upperBound <= bytes.count && bytes[range].allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
+        }
+        func byte(_ index: Int, _ ascii: Unicode.Scalar) -> Bool { index < bytes.count && bytes[index] == UInt8(ascii: ascii) }
+        guard text.utf8.count <= 40, digits(0..<4), byte(4, "-"), digits(5..<7), byte(7, "-"), digits(8..<10),
+              byte(10, "T") || byte(10, "t"), digits(11..<13), byte(13, ":"), digits(14..<16), byte(16, ":"),
+              digits(17..<19) else { return false }
+        var index = 19
+        if byte(index, ".") {
+            let start = index + 1
+            index = start
+            while index < bytes.count, bytes[index] >= 0x30, bytes[index] <= 0x39 { index += 1 }
+            guard (1...9).contains(index - start) else { return false }
+        }
+        if (byte(index, "Z") || byte(index, "z")) && index + 1 == bytes.count { return true }
+        return (byte(index, "+") || byte(index, "-")) && digits((index + 1)..<(index + 3)) && byte(index + 3, ":")
+            && digits((index + 4)..<(index + 6)) && index + 6 == bytes.count
     }
 
     private static func hasCommonShape(_ text: String) -> Bool {
