@@ -58,7 +58,9 @@ struct MigrationCoordinator: Sendable {
             if Task.isCancelled {
                 logger.info("migration \(migrationId): stopping for shutdown; another runner or a restart continues it")
                 if let heldClaim { try? await environment.log.release(migrationId, claim: heldClaim) }
-            } else if let current, let heldClaim, !watch.mayHaveLapsed {
+            } else if let current, let heldClaim {
+                // Announced even when the claim may have lapsed meanwhile (the store was what failed);
+                // the log records it only if the claim still holds.
                 logger.error("migration \(migrationId) failed: \(error)")
                 await endInError(current, claim: heldClaim, reason: "\(error)", logger: logger)
             }
