@@ -251,8 +251,9 @@ let package = Package(
         .testTarget(
             name: "OperationsTests",
             dependencies: [
-                "JobstreamService", "Kafka",
+                "JobstreamService", "Kafka", "JobstreamMessages",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

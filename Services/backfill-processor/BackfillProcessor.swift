@@ -25,7 +25,7 @@ func apply(_ chunk: BackfillChunk, jobId: String, applier: ChunkApplier, logger:
                 try await Task.sleep(for: .milliseconds(200 * refusals))
                 continue
             }
-            let reason = TextRule.cut("not applied: the record store refused this row's chunk: \(error)", toBytes: InputLimits.reasonBytes)
+            let reason = TextRule.cut("not applied: the record store refused this row's chunk: \(StoreFailure.describe(error))", toBytes: InputLimits.reasonBytes)
             logger.error("chunk \(chunk.chunkIndex): the store refused it 3 times; its rows are recorded as failed: \(error)")
             return try await applier.recordRefused(chunk, jobId: jobId, reason: reason)
         }

@@ -1,4 +1,5 @@
 import JobstreamMessages
+import JobstreamStore
 import Kafka
 import Logging
 import ServiceLifecycle
@@ -136,7 +137,7 @@ public final class BatchMessageLoop: Service, Sendable {
             case .done: continue
             case .stopped: return
             case .failed(let error, let attempts):
-                await deadLetters.deadLetter(received.message, reason: "handling failed \(attempts) times: \(error)",
+                await deadLetters.deadLetter(received.message, reason: "handling failed \(attempts) times: \(StoreFailure.describe(error))",
                                              consumer: consumer, stopping: stopping)
             }
         }

@@ -46,11 +46,11 @@ func retryingOutages(what: String, triage: FailureTriage, logger: Logger, stoppi
         } catch {
             guard !stopping.isSet, !Task.isCancelled else { return .stopped }
             if await triage.isOutage(error) {
-                logger.error("\(what) failed (an outage; retried until it heals), retrying in \(delay): \(error)")
+                logger.error("\(what) failed (an outage; retried until it heals), retrying in \(delay): \(StoreFailure.describe(error))")
             } else {
                 faults += 1
                 guard faults < triage.attempts else { return .failed(error, attempts: faults) }
-                logger.warning("\(what) failed (try \(faults) of \(triage.attempts)), retrying in \(delay): \(error)")
+                logger.warning("\(what) failed (try \(faults) of \(triage.attempts)), retrying in \(delay): \(StoreFailure.describe(error))")
             }
             try? await Task.sleep(for: delay)
             delay = min(delay * 2, .seconds(30))

@@ -1,5 +1,6 @@
 import Foundation
 import JobstreamMessages
+import JobstreamStore
 import Kafka
 import Logging
 import ServiceLifecycle
@@ -94,7 +95,7 @@ public final class MessageLoop: Service, Sendable {
         }
         // Stopping first: not marked processed, so the message is delivered again.
         if case .failed(let error, let attempts) = outcome {
-            await deadLetter(message, reason: "handling failed \(attempts) times: \(error)")
+            await deadLetter(message, reason: "handling failed \(attempts) times: \(StoreFailure.describe(error))")
         }
     }
 

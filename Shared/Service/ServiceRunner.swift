@@ -76,7 +76,9 @@ public enum ServiceRunner {
         for case let check as any ReadinessCheck in stage.services {
             operating.readiness.add(check)
         }
-        let deadLetters = DeadLetterPublisher(producer: producer, consumerGroup: group, logger: logger, metrics: metrics)
+        // A dead letter fits where its original did: within --max-message-bytes, less room for framing.
+        let deadLetters = DeadLetterPublisher(producer: producer, consumerGroup: group, logger: logger, metrics: metrics,
+                                              maxBytes: min(options.maxMessageBytes - 1024, DeadLetterPublisher.defaultMaxBytes))
         // Failures are told apart by asking the stage's store (see FailureTriage).
         let store = stage.services.lazy.compactMap { ($0 as? StoreLifetime)?.store }.first
         let triage = FailureTriage(store: store)

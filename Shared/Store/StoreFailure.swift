@@ -37,6 +37,19 @@ public enum StoreFailure {
         return nil
     }
 
+    /// `error` in words: a PostgreSQL server's own message and SQLSTATE (PostgresNIO describes its
+    /// errors only generically, so as not to leak a query's values into logs); anything else as it
+    /// describes itself.
+    public static func describe(_ error: any Error) -> String {
+        if let error = error as? PSQLError {
+            if let info = error.serverInfo, let message = info[.message] {
+                return "PostgreSQL: \(message) (SQLSTATE \(info[.sqlState] ?? "?"))"
+            }
+            return "PostgreSQL: \(error.code)"
+        }
+        return "\(error)"
+    }
+
     /// SQLSTATE classes of a server that is away or overloaded, or of work that lost a race
     /// (serialization failure, deadlock, lock not available): all worth another try.
     static func postgresKind(sqlState: String) -> Kind {

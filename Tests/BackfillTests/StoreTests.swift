@@ -213,7 +213,7 @@ struct StoreTests {
         repeated.owner = "b"
         #expect(try await log.insert(repeated, leaseMilliseconds: 1000) == false)
         let found = try await log.claimOrphans(owner: "b", leaseMilliseconds: 60_000, maxTakeovers: 5)
-        #expect(found.claimed.contains(orphan) && !found.claimed.contains(live) && found.givenUp.isEmpty)
+        #expect(found.claimed.contains(orphan) && !found.claimed.contains(live) && !found.givenUp.contains(orphan))
         var job = try #require(try await log.job(orphan))
         #expect(job.claim == JobClaim(owner: "b", epoch: 2) && job.takeovers == 1)
         job.status = .completed
@@ -225,6 +225,10 @@ struct StoreTests {
         #expect(try await log.renew(live, claim: JobClaim(owner: "b", epoch: 1), leaseMilliseconds: 1000) == nil)
         #expect(try await log.requestCancel(orphan, by: "ops")?.status == .completed)
         #expect(try await log.job(orphan)?.cancelRequestedBy == nil)
+        var ended = try #require(try await log.job(live))
+        ended.status = .failed
+        #expect(try await log.save(ended, claim: JobClaim(owner: "a", epoch: 1), leaseMilliseconds: 0) != nil,
+                "ended, so later runs on the same database find no job of this one to take over")
         await store.close()
     }
 
@@ -237,13 +241,14 @@ struct StoreTests {
         let doomed = try await insertJob(log, action: .updateRatePlanCharge, status: .pending, owner: "v0", lease: -1)
         // Each claim lapses at once: its owner "died" before it could move the job on.
         for takeover in 1...3 {
-            #expect(try await log.claimOrphans(owner: "v\(takeover)", leaseMilliseconds: -1, maxTakeovers: 3).claimed == [doomed])
+            #expect(try await log.claimOrphans(owner: "v\(takeover)", leaseMilliseconds: -1, maxTakeovers: 3).claimed.contains(doomed))
         }
         let claim = try #require(try await log.job(doomed)?.claim)
         try await log.release(doomed, claim: claim)
         #expect(try await log.job(doomed)?.takeovers == 2, "a takeover after a deliberate release does not count")
-        #expect(try await log.claimOrphans(owner: "v3", leaseMilliseconds: -1, maxTakeovers: 3).claimed == [doomed])
-        #expect(try await log.claimOrphans(owner: "v4", leaseMilliseconds: 1000, maxTakeovers: 3) == ClaimedOrphans(givenUp: [doomed]))
+        #expect(try await log.claimOrphans(owner: "v3", leaseMilliseconds: -1, maxTakeovers: 3).claimed.contains(doomed))
+        let found = try await log.claimOrphans(owner: "v4", leaseMilliseconds: 1000, maxTakeovers: 3)
+        #expect(found.givenUp.contains(doomed) && !found.claimed.contains(doomed))
         let job = try #require(try await log.job(doomed))
         #expect(job.status == .failed && job.endDate != nil && job.leaseUntil == 0)
         #expect(job.error?.hasPrefix("the job was taken over 3 times in a row without progress") == true)

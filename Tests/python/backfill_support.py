@@ -1,5 +1,6 @@
 """The backfill stage (validators and processors) for the end-to-end tests."""
 import csv
+import subprocess
 import io
 import uuid
 
@@ -66,3 +67,49 @@ def write_csv(path, rows, bom=False, newline="\r\n"):
     data = buffer.getvalue().encode()
     path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + data)
     return path
+
+
+POISON_TABLES = {"backfill_jobs": "job_id", "migrations": "migration_id", "sync_sessions": "session_id"}
+
+
+def install_poison_triggers(stage):
+    """Makes the store refuse, every time, a job, migration or sync session whose id starts with
+    `poison-`: a message that is well-formed but can never be handled (the store's refusal is what
+    the services see when, say, a value breaks one of its rules)."""
+    for table, column in POISON_TABLES.items():
+        if stage.is_postgres:
+            stage.psql(f"""
+                CREATE OR REPLACE FUNCTION fault_refuse_{table}() RETURNS trigger AS $$
+                BEGIN
+                  IF NEW.{column} LIKE 'poison-%' THEN RAISE EXCEPTION 'refused by the fault suite'; END IF;
+                  RETURN NEW;
+                END $$ LANGUAGE plpgsql;
+                DROP TRIGGER IF EXISTS fault_refuse ON {table};
+                CREATE TRIGGER fault_refuse BEFORE INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION fault_refuse_{table}();""")
+        else:
+            stage.query(f"""
+                CREATE TRIGGER IF NOT EXISTS fault_refuse_{table} BEFORE INSERT ON {table}
+                WHEN NEW.{column} LIKE 'poison-%' BEGIN SELECT RAISE(ABORT, 'refused by the fault suite'); END""")
+
+
+def row_is_free(stage, job):
+    """Whether nobody holds a lock that keeps the job's row from being written right now (a process
+    paused inside a statement would block every takeover until it resumes)."""
+    if stage.is_postgres:
+        result = subprocess.run(["psql", stage.store, "-v", "ON_ERROR_STOP=1", "-qtAX", "-c",
+                                 f"BEGIN; SELECT 1 FROM backfill_jobs WHERE job_id = '{job}' FOR UPDATE NOWAIT; ROLLBACK;"],
+                                capture_output=True, text=True, timeout=30)
+        return result.returncode == 0
+    import sqlite3
+    try:
+        connection = sqlite3.connect(stage.store, timeout=0.5, isolation_level=None)
+        connection.execute("BEGIN IMMEDIATE")
+        connection.execute("ROLLBACK")
+        connection.close()
+        return True
+    except sqlite3.OperationalError:
+        return False
+
+
+Backfills.install_poison_triggers = install_poison_triggers
+Backfills.row_is_free = row_is_free
