@@ -15,7 +15,10 @@ public struct OperationsOptions: ParsableArguments, Sendable {
     @Option(name: .customLong("metrics-port"),
             help: ArgumentHelp("Serve /metrics (Prometheus), /health and /ready on this port (0 picks a free one).",
                                discussion: "No operations port unless given.", valueName: "port"))
-    public var metricsPort: Int? = Settings.value("metrics-port")
+    var metricsPortOption: Int?
+
+    /// The operations port: the flag, else the environment or the configuration file, else none.
+    public var metricsPort: Int? { metricsPortOption ?? Settings.value("metrics-port") }
 
     @Option(name: .customLong("metrics-host"), help: ArgumentHelp("The address the operations port listens on.", valueName: "address"))
     public var metricsHost: String = Settings.value("metrics-host", default: "127.0.0.1")
@@ -35,6 +38,7 @@ public struct OperationsOptions: ParsableArguments, Sendable {
             throw ValidationError("--statistics-interval \(statisticsInterval): give at least 1 second")
         }
         guard !metricsHost.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("--metrics-host is empty") }
+        try Settings.validate()  // a bad metrics-port in the environment or the file, read above
         try Settings.validate()
     }
 }

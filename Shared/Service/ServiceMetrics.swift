@@ -29,7 +29,7 @@ public final class ServiceMetrics: Sendable {
     public init(service: String = "", registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
         if !service.isEmpty {
-            registry.makeGauge(name: "jobstream_build_info",
+            registry.gauge("jobstream_build_info",
                                labels: [("service", service), ("librdkafka", LibrdkafkaVersion.linkedText)],
                                help: "Always 1: which service this is and the librdkafka it runs on.").set(to: 1.0)
         }
@@ -40,7 +40,7 @@ public final class ServiceMetrics: Sendable {
     /// Counts messages taken from `topic`.
     public func consumed(_ count: Int = 1, from topic: String) {
         cached(consumed, topic) {
-            registry.makeCounter(name: "jobstream_messages_consumed_total", labels: [("topic", topic)],
+            registry.counter("jobstream_messages_consumed_total", labels: [("topic", topic)],
                                  help: "Messages taken from a topic by this instance.")
         }.increment(by: Int64(count))
     }
@@ -62,18 +62,18 @@ public final class ServiceMetrics: Sendable {
     }
 
     private func processingHistogram(_ name: String, topic: String, help: String) -> DurationHistogram {
-        registry.makeDurationHistogram(name: name, labels: [("topic", topic)], buckets: Self.processingBuckets, help: help)
+        registry.durationHistogram(name, labels: [("topic", topic)], buckets: Self.processingBuckets, help: help)
     }
 
     /// Counts a message moved from `topic` to the dead-letter topic.
     public func deadLettered(from topic: String) {
-        registry.makeCounter(name: "jobstream_messages_dead_lettered_total", labels: [("topic", topic)],
+        registry.counter("jobstream_messages_dead_lettered_total", labels: [("topic", topic)],
                              help: "Messages moved to the dead-letter topic, by the topic they came from.").increment()
     }
 
     /// Counts a status event this instance announced (`kind`: backfill, migration or sync).
     public func statusPublished(kind: String, status: String) {
-        registry.makeCounter(name: "jobstream_job_status_events_total", labels: [("kind", kind), ("status", status)],
+        registry.counter("jobstream_job_status_events_total", labels: [("kind", kind), ("status", status)],
                              help: "Job status events announced by this instance, by kind of job and the status announced.").increment()
     }
 
@@ -90,15 +90,14 @@ public final class ServiceMetrics: Sendable {
                 gauges[id] = nil
             }
             for lag in current {
-                let gauge = gauges[lag.id] ?? registry.makeGauge(
-                    name: "jobstream_consumer_lag", labels: [("topic", lag.topic), ("partition", String(lag.partition))],
+                let gauge = gauges[lag.id] ?? registry.gauge("jobstream_consumer_lag", labels: [("topic", lag.topic), ("partition", String(lag.partition))],
                     help: "Messages on a partition after the group's committed offset (librdkafka's consumer_lag), for the partitions this instance consumes.")
                 gauges[lag.id] = gauge
                 gauge.set(to: Double(lag.lag))
             }
         }
         if let group = statistics.consumerGroup {
-            registry.makeGauge(name: "jobstream_consumer_assigned_partitions",
+            registry.gauge("jobstream_consumer_assigned_partitions",
                                help: "Partitions assigned to this instance in its consumer group.")
                 .set(to: Double(group.assignmentSize))
         }
@@ -107,7 +106,7 @@ public final class ServiceMetrics: Sendable {
 
     /// Updates the producer's queue gauge and broker round-trip times from its statistics.
     public func record(producerStatistics statistics: KafkaStatistics) {
-        registry.makeGauge(name: "jobstream_producer_queue_messages",
+        registry.gauge("jobstream_producer_queue_messages",
                            help: "Messages waiting in the producer's queue for delivery (librdkafka's msg_cnt).")
             .set(to: Double(statistics.queuedMessages))
         recordBrokers(statistics, client: "producer")
@@ -116,7 +115,7 @@ public final class ServiceMetrics: Sendable {
     private func recordBrokers(_ statistics: KafkaStatistics, client: String) {
         for broker in statistics.brokers.values where broker.nodeID >= 0 {
             guard let roundTrip = broker.roundTrip else { continue }
-            registry.makeGauge(name: "jobstream_kafka_broker_rtt_p99_seconds",
+            registry.gauge("jobstream_kafka_broker_rtt_p99_seconds",
                                labels: [("client", client), ("broker", String(broker.nodeID))],
                                help: "99th percentile of request round-trip times to a broker over the last statistics interval.")
                 .set(to: Double(roundTrip.p99) / 1_000_000)
@@ -133,8 +132,7 @@ public final class ServiceMetrics: Sendable {
             for (kind, statuses) in counts {
                 for (status, count) in statuses {
                     let key = kind + "\u{0}" + status
-                    let gauge = gauges[key] ?? registry.makeGauge(
-                        name: "jobstream_jobs", labels: [("kind", kind), ("status", status)],
+                    let gauge = gauges[key] ?? registry.gauge("jobstream_jobs", labels: [("kind", kind), ("status", status)],
                         help: "Jobs in each status, as the status topics tell them (latest event of every job).")
                     gauges[key] = gauge
                     gauge.set(to: Double(count))
@@ -151,12 +149,12 @@ public final class ServiceMetrics: Sendable {
         let failed = producer.failedByTopic
         producedTotals.withLock { totals in
             for (topic, count) in queued {
-                registry.makeCounter(name: "jobstream_messages_produced_total", labels: [("topic", topic)],
+                registry.counter("jobstream_messages_produced_total", labels: [("topic", topic)],
                                      help: "Messages this instance handed to Kafka for a topic (failures are counted in jobstream_messages_produce_failed_total).")
                     .increment(by: Int64(count - totals.queued[topic, default: 0]))
             }
             for (topic, count) in failed {
-                registry.makeCounter(name: "jobstream_messages_produce_failed_total", labels: [("topic", topic)],
+                registry.counter("jobstream_messages_produce_failed_total", labels: [("topic", topic)],
                                      help: "Messages whose delivery to a topic failed.")
                     .increment(by: Int64(count - totals.failed[topic, default: 0]))
             }
@@ -201,4 +199,21 @@ private struct ProducedTotals {
 extension KafkaStatistics.PartitionLag {
     /// The partition, without its lag.
     fileprivate var id: String { "\(topic)\u{0}\(partition)" }
+}
+
+extension PrometheusCollectorRegistry {
+    /// The registry's makers by a metric's full name and help text, through the descriptor that
+    /// swift-prometheus asks for (the name as one piece, no unit suffix added).
+    func gauge(_ name: String, labels: [(String, String)] = [], help: String) -> Gauge {
+        makeGauge(descriptor: MetricNameDescriptor(metricName: name, unitName: "", helpText: help), labels: labels)
+    }
+
+    func counter(_ name: String, labels: [(String, String)], help: String) -> Counter {
+        makeCounter(descriptor: MetricNameDescriptor(metricName: name, unitName: "", helpText: help), labels: labels)
+    }
+
+    func durationHistogram(_ name: String, labels: [(String, String)], buckets: [Duration], help: String) -> DurationHistogram {
+        makeDurationHistogram(descriptor: MetricNameDescriptor(metricName: name, unitName: "", helpText: help), labels: labels,
+                              buckets: buckets)
+    }
 }

@@ -11,11 +11,17 @@ public struct ServiceOptions: ParsableArguments, Sendable {
                                valueName: "servers"))
     public var brokers: String = Settings.value("brokers", default: KafkaConfiguration.embeddedBrokerAddress)
 
-    @Option(help: ArgumentHelp("Consumer group; instances in one group share the work.", valueName: "group-id"))
-    public var group: String? = Settings.value("group")
+    @Option(name: .customLong("group"), help: ArgumentHelp("Consumer group; instances in one group share the work.", valueName: "group-id"))
+    var groupOption: String?
 
     @Option(name: .customLong("client-id"), help: ArgumentHelp("Client id shown in broker logs and quotas.", valueName: "id"))
-    public var clientID: String? = Settings.value("client-id")
+    var clientIDOption: String?
+
+    /// The consumer group: the flag, else the environment or the configuration file, else none.
+    public var group: String? { groupOption ?? Settings.value("group") }
+
+    /// The client id: the flag, else the environment or the configuration file, else none.
+    public var clientID: String? { clientIDOption ?? Settings.value("client-id") }
 
     @Option(name: .customShort("X"), parsing: .unconditionalSingleValue,
             help: ArgumentHelp("A librdkafka property, e.g. -X security.protocol=SASL_SSL. Repeatable; overrides other options.",
@@ -39,6 +45,7 @@ public struct ServiceOptions: ParsableArguments, Sendable {
             throw ValidationError("--max-message-bytes must be between 1024 and 100000000")
         }
         _ = try parsedProperties()
+        _ = (group, clientID)  // read now, so a bad value in the environment or the file is reported below
         try Settings.validate()
     }
 

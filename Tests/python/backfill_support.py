@@ -1,6 +1,8 @@
 """The backfill stage (validators and processors) for the end-to-end tests."""
 import csv
+import signal
 import subprocess
+import time
 import io
 import uuid
 
@@ -111,5 +113,17 @@ def row_is_free(stage, job):
         return False
 
 
+def pause_outside_statements(stage, process, job):
+    """SIGSTOPs `process` at a moment it holds no lock on the job's row (on SQLite, no write lock at
+    all): a process paused inside a transaction would block every other one until it resumed. Pause
+    several processes one after another, each with this."""
+    process.send_signal(signal.SIGSTOP)
+    while not row_is_free(stage, job):
+        process.send_signal(signal.SIGCONT)
+        time.sleep(0.05)
+        process.send_signal(signal.SIGSTOP)
+
+
 Backfills.install_poison_triggers = install_poison_triggers
 Backfills.row_is_free = row_is_free
+Backfills.pause_outside_statements = pause_outside_statements

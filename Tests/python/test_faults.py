@@ -144,18 +144,12 @@ def test_a_paused_owner_loses_the_job_and_it_completes_with_its_result_file_ever
     stage.wait_until(job, lambda r: r["status"] == "Processing" and r["processed"] > 0, timeout=120)
     processors = [stage.processes[("backfill-processor", i)][0] for i in (0, 1)]
     for process in processors:
-        process.send_signal(signal.SIGSTOP)  # the job cannot end while its owner is away
+        stage.pause_outside_statements(process, job)  # the job cannot end while its owner is away
     try:
         owner, epoch = stage.query(f"SELECT owner, epoch FROM backfill_jobs WHERE job_id = '{job}'")[0]
         paused = next(p for (name, _), (p, _) in stage.processes.items()
                       if name == "backfill-validator" and p.pid == faults.pid_of_owner(owner))
-        # Paused outside any statement: one caught holding the job row's lock would block every
-        # takeover until it resumed.
-        paused.send_signal(signal.SIGSTOP)
-        while not stage.row_is_free(job):
-            paused.send_signal(signal.SIGCONT)
-            time.sleep(0.05)
-            paused.send_signal(signal.SIGSTOP)
+        stage.pause_outside_statements(paused, job)
         try:
             taken = faults.wait_for("the other validator's takeover", lambda: stage.query(
                 f"SELECT owner, epoch FROM backfill_jobs WHERE job_id = '{job}' AND owner <> '{owner}'"), timeout=60)
