@@ -177,3 +177,20 @@ def test_three_processors_share_a_jobs_chunks_and_a_fourth_joining_mid_job_dupli
     result = backfills.result_rows(job)[1:]
     assert [r[0] for r in result] == [f"RPC-{n:08d}" for n in range(11, rows + 11)]
     assert all(r[3] == "true" for r in result)
+
+
+def test_a_taken_operations_port_is_a_one_line_error(tmp_path):
+    import socket
+    holder = socket.socket()
+    holder.bind(("127.0.0.1", 0))
+    holder.listen()
+    port = holder.getsockname()[1]
+    try:
+        env = {**os.environ, "JOBSTREAM_STORE": str(tmp_path / "store.sqlite"), "JOBSTREAM_FILE_STORE": str(tmp_path / "files")}
+        result = subprocess.run([str(BIN / "backfill-processor"), "--metrics-port", str(port), "--brokers", "127.0.0.1:1"],
+                                capture_output=True, text=True, timeout=60, env=env)
+    finally:
+        holder.close()
+    assert result.returncode != 0
+    assert f"the operations port 127.0.0.1:{port} (--metrics-port) cannot be opened" in result.stderr, result.stderr
+    assert "not closed before deinitializing" not in result.stderr + result.stdout and "Backtrace" not in result.stderr
