@@ -100,15 +100,21 @@ public struct BackfillLedger: Sendable {
     /// Records the fingerprints of chunks about to be sent; recording one again (a repeated fan-out)
     /// changes nothing.
     public func planChunks(_ jobId: String, _ digests: [(index: Int, digest: String)]) async throws {
-        guard !digests.isEmpty else { return }
+        try await insertOnce(into: "backfill_chunk_plan", columns: ["job_id", "chunk_index", "digest"],
+                             key: ["job_id", "chunk_index"], rows: digests.map { [jobId, $0.index, $0.digest] })
+    }
+
+    /// Inserts `rows` in one transaction, 500 to a statement; a row whose `key` exists changes nothing.
+    private func insertOnce(into table: String, columns: [String], key: [String],
+                            rows: [[any Encodable & Sendable]]) async throws {
+        guard !rows.isEmpty else { return }
         try await store.transaction { database in
-            for batch in stride(from: 0, to: digests.count, by: 500) {
-                var query: SQLQueryString = "INSERT INTO backfill_chunk_plan (job_id, chunk_index, digest) VALUES "
-                for (offset, entry) in digests[batch..<min(batch + 500, digests.count)].enumerated() {
-                    query += offset == 0 ? "" : ", "
-                    query += "(\(bind: jobId), \(bind: entry.index), \(bind: entry.digest))"
+            for batch in stride(from: 0, to: rows.count, by: 500) {
+                var query: SQLQueryString = "INSERT INTO \(ident: table) (\(idents: columns, joinedBy: ", ")) VALUES "
+                for (offset, row) in rows[batch..<min(batch + 500, rows.count)].enumerated() {
+                    query += offset == 0 ? "(\(binds: row))" : ", (\(binds: row))"
                 }
-                query += " ON CONFLICT (job_id, chunk_index) DO NOTHING"
+                query += " ON CONFLICT (\(idents: key, joinedBy: ", ")) DO NOTHING"
                 try await database.raw(query).run()
             }
         }
@@ -125,18 +131,8 @@ public struct BackfillLedger: Sendable {
 
     /// Records refused rows; recording the same row again (a resumed validation) changes nothing.
     public func recordRowErrors(_ jobId: String, _ errors: [(row: Int, error: String)]) async throws {
-        guard !errors.isEmpty else { return }
-        try await store.transaction { database in
-            for batch in stride(from: 0, to: errors.count, by: 500) {
-                var query: SQLQueryString = "INSERT INTO backfill_row_errors (job_id, row_number, error) VALUES "
-                for (offset, entry) in errors[batch..<min(batch + 500, errors.count)].enumerated() {
-                    query += offset == 0 ? "" : ", "
-                    query += "(\(bind: jobId), \(bind: entry.row), \(bind: entry.error))"
-                }
-                query += " ON CONFLICT (job_id, row_number) DO NOTHING"
-                try await database.raw(query).run()
-            }
-        }
+        try await insertOnce(into: "backfill_row_errors", columns: ["job_id", "row_number", "error"],
+                             key: ["job_id", "row_number"], rows: errors.map { [jobId, $0.row, $0.error] })
     }
 
     /// Refused rows in row order, `limit` at a time, starting after row `after`.
