@@ -85,7 +85,8 @@ struct JobRunner: Sendable {
         } catch {
             if Task.isCancelled {
                 logger.info("backfill \(jobId): stopping for shutdown; another validator or a restart continues it")
-                if let heldClaim { try? await environment.log.release(jobId, claim: heldClaim) }
+                // In a task of its own: this one is cancelled, and the store's calls may refuse to run in it.
+                if let heldClaim { await Task { [environment, jobId] in try? await environment.log.release(jobId, claim: heldClaim) }.value }
             } else if let heldClaim {
                 logger.error("backfill \(jobId) could not be run: \(error)")
                 await fail(claim: heldClaim, reason: "the validator could not finish the job: \(error)", logger: logger)

@@ -57,7 +57,8 @@ struct MigrationCoordinator: Sendable {
         } catch {
             if Task.isCancelled {
                 logger.info("migration \(migrationId): stopping for shutdown; another runner or a restart continues it")
-                if let heldClaim { try? await environment.log.release(migrationId, claim: heldClaim) }
+                // In a task of its own: this one is cancelled, and the store's calls may refuse to run in it.
+                if let heldClaim { await Task { [environment, migrationId] in try? await environment.log.release(migrationId, claim: heldClaim) }.value }
             } else if let current, let heldClaim {
                 // Announced even when the claim may have lapsed meanwhile (the store was what failed);
                 // the log records it only if the claim still holds.

@@ -81,6 +81,29 @@ def produce_raw(topic, key, value, headers=None):
     assert producer.flush(30) == 0
 
 
+def messages_by_key(topic, keys, timeout=60):
+    """{key: (headers, value)} of the first message of each of `keys` on a topic, read once from its
+    start until every key was seen."""
+    from confluent_kafka import Consumer
+    consumer = Consumer({"bootstrap.servers": broker(), "group.id": f"faults-{uuid.uuid4().hex[:8]}",
+                         "auto.offset.reset": "earliest", "enable.auto.commit": False,
+                         "session.timeout.ms": 6000, "fetch.wait.max.ms": 50})
+    consumer.subscribe([topic])
+    found, deadline = {}, time.monotonic() + timeout
+    try:
+        while set(found) != set(keys):
+            assert time.monotonic() < deadline, f"never on {topic}: {sorted(set(keys) - set(found))}"
+            message = consumer.poll(0.5)
+            if message is None or message.error():
+                continue
+            key = (message.key() or b"").decode(errors="replace")
+            if key in keys and key not in found:
+                found[key] = ({name: value.decode() for name, value in (message.headers() or [])}, message.value())
+    finally:
+        consumer.close()
+    return found
+
+
 def envelope(message_type, job_id, payload):
     return json.dumps({"type": message_type, "version": "1.0", "jobId": job_id,
                        "time": "2026-11-22T10:00:00.000Z", "payload": payload}).encode()
