@@ -87,8 +87,8 @@ if [ -n "$errors" ]; then
   jobstream sync failures "$errors" -o "$RUN_DIR/$errors-failures.csv"
 fi
 echo
-echo "== a sync event without the session id it belongs to goes to the dead-letter topic"
-printf '{"type":"sync.session-started","version":"1.0","jobId":"","time":"2026-11-22T10:00:00.000Z","payload":{"operation":"Manual","startedAt":"2026-11-22T10:00:00.000Z"}}' >"$RUN_DIR/bad-sync-event.json"
+echo "== a failed record outcome without an error code goes to the dead-letter topic"
+printf '{"type":"sync.record-outcome","version":"1.0","jobId":"demo-bad-session","time":"2026-11-22T10:00:00.000Z","payload":{"objectType":"Account","objectId":"A-1","success":false,"retryable":false}}' >"$RUN_DIR/bad-sync-event.json"
 jobstream messages publish --log-level warning --topic jobstream.sync.events "$RUN_DIR/bad-sync-event.json" || true
 echo
 echo "== the dead-letter topic"
