@@ -30,6 +30,8 @@ struct JobRunner: Sendable {
         private let mutex: Mutex<Shared>
         let claim: JobClaim
         let watch: LeaseWatch
+        /// Set when the job's task is cancelled: read by work done off the task (an unpacking).
+        let cancelled = Atomic<Bool>(false)
 
         init(_ initial: Shared, claim: JobClaim, lease: Duration) {
             mutex = Mutex(initial)
@@ -44,6 +46,7 @@ struct JobRunner: Sendable {
         /// Whether the work should stop: canceled, the claim lost (or possibly lapsed), or shutdown.
         var shouldStop: Bool {
             withLock { $0.cancelRequested || $0.lostClaim } || watch.mayHaveLapsed || Task.isCancelled
+                || cancelled.load(ordering: .relaxed)
         }
     }
 
@@ -157,14 +160,20 @@ struct JobRunner: Sendable {
         }
         let checked = try environment.files.open(path)
         let upload = UploadedFile(url: checked.readableURL, name: name)
-        if let md5 = job.md5 { try upload.verifyMD5(md5) }
         let stop: @Sendable () -> Bool = { shared.shouldStop }
+        let (limits, files, id, md5, ledger) = (environment.fileLimits, environment.files, jobId, job.md5, environment.ledger)
         do {
-            let csv = try upload.csv(limits: environment.fileLimits, unpackingTo: {
-                try environment.files.workFile(jobId: jobId, name: "unpacked.csv").url
-            }, shouldStop: stop)
-            let ledger = environment.ledger
-            let id = jobId
+            // Checking a checksum and unpacking block for as long as they take: on a thread of their
+            // own, not one of the cooperative pool, which the job's keeper and the other jobs need.
+            let csv = try await withTaskCancellationHandler {
+                try await onOwnThread {
+                    if let md5 { try upload.verifyMD5(md5) }
+                    return try upload.csv(limits: limits, unpackingTo: { try files.workFile(jobId: id, name: "unpacked.csv").url },
+                                          shouldStop: stop)
+                }
+            } onCancel: {
+                shared.cancelled.store(true, ordering: .relaxed)
+            }
             let file = try await BackfillFileScan.validate(
                 csvURL: csv, fileName: name, action: action, limits: environment.fileLimits.csv,
                 refuse: { try await ledger.recordRowErrors(id, $0) }, isCanceled: stop)
@@ -338,6 +347,13 @@ struct JobRunner: Sendable {
     }
 
     // MARK: Shared state
+
+    /// Runs blocking `work` on a thread of Dispatch's pool and waits for it.
+    private func onOwnThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: Result { try work() }) }
+        }
+    }
 
     /// Moves the job to a status that does not end it (refusing an illegal move), saves it if the
     /// claim still holds it, and announces it.

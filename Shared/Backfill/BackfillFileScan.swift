@@ -19,6 +19,7 @@ public struct ValidatedFile: Sendable {
         var rowNumber = 0
         while let record = try reader.next() {
             rowNumber += 1
+            if rowNumber % 4096 == 0 { await Task.yield() }
             var verdict = validator.validate(record.fields, rowNumber: rowNumber)
             if case .success = verdict, let key = validator.key(of: record.fields),
                let problem = duplicates.duplicateProblem(for: key, columnName: validator.action.keyColumn?.name ?? "key") {
@@ -50,7 +51,10 @@ public enum BackfillFileScan {
             validator = try RowValidator(action: action, header: header.fields)
             while let record = try reader.next() {
                 rowCount += 1
-                if rowCount % 4096 == 0, isCanceled() { throw CancellationError() }
+                if rowCount % 4096 == 0 {
+                    if isCanceled() { throw CancellationError() }
+                    await Task.yield()  // a long scan leaves room for the job's keeper (its claim's renewals)
+                }
                 if case .failure(let problem) = validator.validate(record.fields, rowNumber: rowCount) {
                     refused.append((rowCount, problem.description))
                     if refused.count >= 1000 {
@@ -73,6 +77,7 @@ public enum BackfillFileScan {
             var rowNumber = 0
             while let record = try reader.next() {
                 rowNumber += 1
+                if rowNumber % 4096 == 0 { await Task.yield() }
                 if let key = validator.key(of: record.fields) { duplicates.count(key, row: rowNumber) }
             }
         }
