@@ -166,9 +166,9 @@ def test_a_paused_owner_loses_the_job_and_it_completes_with_its_result_file_ever
     assert newest["status"] == "Completed" and newest["resultFile"], "a reader keeping the highest sequence sees the end"
 
 
+# On PostgreSQL, the store for many instances (the kill path on SQLite is test_backfill's kill test).
+@pytest.mark.parametrize("stage", ["postgres"], indirect=True)
 def test_kill_9_in_a_loop_over_two_validators_and_two_processors_applies_every_row_once(stage, tmp_path):
-    if not stage.is_postgres:
-        pytest.skip("the kill path on SQLite is test_backfill's kill test; the loop runs on PostgreSQL, the store for many instances")
     reset_versions(stage)
     rows, first = 20_000, 1
     job = stage.submit("update-rate-plan-charge", charges_csv(tmp_path / "killed.csv", rows, start=first), "--generated-by", "x")
@@ -191,11 +191,10 @@ def test_kill_9_in_a_loop_over_two_validators_and_two_processors_applies_every_r
     assert_applied_once(stage, job, first, rows)
 
 
-# Hostile files (the same on either store: SQLite only)
+# Hostile files: read the same whatever the store, so run once, on SQLite
 
+@pytest.mark.parametrize("stage", ["sqlite"], indirect=True)
 def test_hostile_files_fail_their_jobs_with_a_short_reason_and_bounded_memory(stage, tmp_path):
-    if stage.is_postgres:
-        pytest.skip("files are read the same whatever the store; run once, on SQLite")
     files = [
         (faults.never_ending_deflate_zip(tmp_path / "endless.zip"),
          "the .csv file in endless.zip is damaged: its compressed data ends before the file does"),
@@ -216,9 +215,8 @@ def test_hostile_files_fail_their_jobs_with_a_short_reason_and_bounded_memory(st
         assert faults.peak_memory_mb(pid) < 300, f"validator {instance} peaked at {faults.peak_memory_mb(pid)} MB"
 
 
+@pytest.mark.parametrize("stage", ["sqlite"], indirect=True)
 def test_rows_with_the_wrong_number_of_fields_keep_success_and_error_under_their_names(stage, tmp_path):
-    if stage.is_postgres:
-        pytest.skip("files are read the same whatever the store; run once, on SQLite")
     header = ["Charge Id", "Booking Date", "Accounting Code", "Amount", "Service Start Date", "Service End Date", "Note"]
     rows = [header, ["RPC-00029001", "2025-01-01", "A", "1.00", "2025-01-01", "2025-12-31", "seven"],
             ["RPC-00029002", "2025-01-01", "A", "1.00", "2025-01-01", "six"],

@@ -116,7 +116,7 @@ def test_bad_simulator_options_are_refused_with_a_reason(arguments, complaint):
 
 @pytest.mark.parametrize("arguments, environment, complaint", [
     (["--port", "70000"], {}, "--port 70000 is not a port number"),
-    (["--operator-token", "short"], {}, "the operator token is 5 characters; use at least 16"),
+    (["--operator-token", "short"], {}, "the operator token is 5 characters; use at least 24"),
     ([], {"JOBSTREAM_DASHBOARD_VIEWER_TOKEN": "has spaces but is long enough"}, "the viewer token may hold only printable ASCII"),
     (["--operator-token", "same-token-for-both-roles"], {"JOBSTREAM_DASHBOARD_VIEWER_TOKEN": "same-token-for-both-roles"},
      "the operator token and the viewer token are the same"),
