@@ -19,8 +19,8 @@ import Synchronization
 /// Everything the runner does as owner is fenced by its claim (``JobClaim``): saves are refused once
 /// the claim is lost, the result file is written under a name of this run's own and moved into place
 /// only in the transaction that checks the claim and ends the job, and nothing is announced that was
-/// not saved. The runner also stops on its own as soon as its last renewal is older than most of a
-/// lease (``LeaseWatch``), before another validator can have taken the job over.
+/// not saved. A renewal slow to get through (a busy store) does not stop the runner: if another
+/// validator took the job over meanwhile, the claim's epoch refuses the runner's next write.
 struct JobRunner: Sendable {
     let jobId: String
     let environment: JobEnvironment
@@ -29,24 +29,21 @@ struct JobRunner: Sendable {
     private final class RunState: Sendable {
         private let mutex: Mutex<Shared>
         let claim: JobClaim
-        let watch: LeaseWatch
         /// Set when the job's task is cancelled: read by work done off the task (an unpacking).
         let cancelled = Atomic<Bool>(false)
 
-        init(_ initial: Shared, claim: JobClaim, lease: Duration) {
+        init(_ initial: Shared, claim: JobClaim) {
             mutex = Mutex(initial)
             self.claim = claim
-            watch = LeaseWatch(lease: lease)
         }
 
         func withLock<T: Sendable>(_ body: (inout Shared) -> T) -> T {
             mutex.withLock { body(&$0) }
         }
 
-        /// Whether the work should stop: canceled, the claim lost (or possibly lapsed), or shutdown.
+        /// Whether the work should stop: canceled, the claim lost, or shutdown.
         var shouldStop: Bool {
-            withLock { $0.cancelRequested || $0.lostClaim } || watch.mayHaveLapsed || Task.isCancelled
-                || cancelled.load(ordering: .relaxed)
+            withLock { $0.cancelRequested || $0.lostClaim } || Task.isCancelled || cancelled.load(ordering: .relaxed)
         }
     }
 
@@ -75,8 +72,7 @@ struct JobRunner: Sendable {
             }
             guard let claim = job.claim, claim.owner == environment.instance else { throw LostClaim() }
             heldClaim = claim
-            let shared = RunState(Shared(job: job, cancelRequested: job.cancelRequestedBy != nil), claim: claim,
-                                  lease: environment.lease.duration)
+            let shared = RunState(Shared(job: job, cancelRequested: job.cancelRequestedBy != nil), claim: claim)
             let jobLogger = logger
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await keepClaim(shared, logger: jobLogger) }
@@ -84,7 +80,7 @@ struct JobRunner: Sendable {
                 try await work(shared, logger: jobLogger)
             }
         } catch is LostClaim {
-            logger.warning("backfill \(jobId): this validator no longer holds the job's claim (another took it over, or it could not renew it in time); stopping here")
+            logger.warning("backfill \(jobId): this validator no longer holds the job's claim (another took it over); stopping here")
         } catch {
             if Task.isCancelled {
                 logger.info("backfill \(jobId): stopping for shutdown; another validator or a restart continues it")
@@ -374,16 +370,16 @@ struct JobRunner: Sendable {
         environment.logger.info("backfill \(jobId) is \(status.rawValue)", metadata: ["job.id": "\(jobId)"])
     }
 
-    /// Throws when the job should stop: canceled by a user, the claim lost or possibly lapsed, or shutdown.
+    /// Throws when the job should stop: canceled by a user, the claim lost, or shutdown.
     private func checkpoint(_ shared: RunState) throws {
         try checkClaim(shared)
         if shared.withLock({ $0.cancelRequested }) { throw CanceledByUser() }
         try Task.checkCancellation()
     }
 
-    /// Throws ``LostClaim`` when the claim is lost or may have lapsed: nothing more may be done as owner.
+    /// Throws ``LostClaim`` when the claim is known lost: nothing more may be done as owner.
     private func checkClaim(_ shared: RunState) throws {
-        if shared.withLock({ $0.lostClaim }) || shared.watch.mayHaveLapsed { throw LostClaim() }
+        if shared.withLock({ $0.lostClaim }) { throw LostClaim() }
     }
 
     /// Every second: renews the claim, notices a cancel request, and publishes progress.
@@ -391,13 +387,11 @@ struct JobRunner: Sendable {
         while true {
             try await Task.sleep(for: .seconds(1))
             do {
-                let started = ContinuousClock.now
                 guard let current = try await environment.log.renew(jobId, claim: shared.claim,
                                                                     leaseMilliseconds: environment.lease.milliseconds) else {
                     shared.withLock { $0.lostClaim = true }
                     return
                 }
-                shared.watch.renewed(startedAt: started)
                 shared.withLock { $0.cancelRequested = current.cancelRequestedBy != nil }
                 if shared.withLock({ $0.processing }) {
                     try await publishProgress(try await environment.ledger.progress(jobId), shared: shared)
@@ -420,8 +414,7 @@ struct JobRunner: Sendable {
             return state.job
         }
         guard var update else { return }
-        guard !shared.watch.mayHaveLapsed,
-              let sequence = try await environment.log.saveProgress(jobId, claim: shared.claim, processed: update.recordsProcessed,
+        guard let sequence = try await environment.log.saveProgress(jobId, claim: shared.claim, processed: update.recordsProcessed,
                                                                     failed: update.recordsFailed) else {
             shared.withLock { $0.lostClaim = true }
             return

@@ -14,9 +14,8 @@ import Logging
 /// A coordinator taken over after its owner died re-publishes the slices not done; runners skip the
 /// ones done meanwhile, so nothing is generated twice and Progress continues from where it was.
 ///
-/// Its saves are fenced by its claim (``JobClaim``), and it stops as soon as its last renewal is
-/// older than most of a lease (``LeaseWatch``), so a coordinator that was paused cannot overwrite or
-/// announce over the one that took the migration over.
+/// Its saves are fenced by its claim (``JobClaim``), so a coordinator that was paused cannot
+/// overwrite, or announce over, the one that took the migration over.
 struct MigrationCoordinator: Sendable {
     let migrationId: String
     let environment: MigrationEnvironment
@@ -35,7 +34,6 @@ struct MigrationCoordinator: Sendable {
         logger[metadataKey: "job.id"] = "\(migrationId)"
         var current: MigrationRecord?
         var heldClaim: JobClaim?
-        let watch = LeaseWatch(lease: environment.lease.duration)
         do {
             guard let migration = try await persistently("reading the migration", logger: logger, {
                 try await environment.log.migration(migrationId)
@@ -51,17 +49,17 @@ struct MigrationCoordinator: Sendable {
             // Whatever ends the work, an Error carries the progress announced last.
             defer { current = running }
             try await publishPendingSlices(running, logger: logger)
-            try await follow(&running, claim: claim, watch: watch, logger: logger)
+            try await follow(&running, claim: claim, logger: logger)
         } catch is LostClaim {
-            logger.warning("migration \(migrationId): this runner no longer holds its claim (another took it over or ended it, or it could not renew in time); stopping here")
+            logger.warning("migration \(migrationId): this runner no longer holds its claim (another took it over or ended it); stopping here")
         } catch {
             if Task.isCancelled {
                 logger.info("migration \(migrationId): stopping for shutdown; another runner or a restart continues it")
                 // In a task of its own: this one is cancelled, and the store's calls may refuse to run in it.
                 if let heldClaim { await Task { [environment, migrationId] in try? await environment.log.release(migrationId, claim: heldClaim) }.value }
             } else if let current, let heldClaim {
-                // Announced even when the claim may have lapsed meanwhile (the store was what failed);
-                // the log records it only if the claim still holds.
+                // Announced at once (the store was what failed); the log records it only if the
+                // claim still holds.
                 logger.error("migration \(migrationId) failed: \(error)")
                 await endInError(current, claim: heldClaim, reason: "\(error)", logger: logger)
             }
@@ -113,20 +111,18 @@ struct MigrationCoordinator: Sendable {
     /// Follows the slices done until all are, announcing progress, then ends the migration. When no
     /// slice is done for `stallAfter` (a slice message lost or dead-lettered), the slices not done are
     /// published again; runners skip any that was done meanwhile.
-    private func follow(_ migration: inout MigrationRecord, claim: JobClaim, watch: LeaseWatch, logger: Logger) async throws {
+    private func follow(_ migration: inout MigrationRecord, claim: JobClaim, logger: Logger) async throws {
         var lastAnnounced = ContinuousClock.now
         var lastMoved = (ContinuousClock.now, -1)
         while true {
             try Task.checkCancellation()
-            let started = ContinuousClock.now
             let (renewed, progress) = try await persistently("following the slices", logger: logger) {
                 (try await environment.log.renew(migrationId, claim: claim, leaseMilliseconds: environment.lease.milliseconds),
                  try await environment.ledger.progress(migrationId))
             }
             guard let renewed, !renewed.status.isTerminal else { throw LostClaim() }
-            watch.renewed(startedAt: started)
             if progress.slices > 0, progress.slicesDone == progress.slices {
-                return try await finish(&migration, claim: claim, watch: watch, progress: progress, logger: logger)
+                return try await finish(&migration, claim: claim, progress: progress, logger: logger)
             }
             if progress.slicesDone != lastMoved.1 {
                 lastMoved = (ContinuousClock.now, progress.slicesDone)
@@ -140,28 +136,26 @@ struct MigrationCoordinator: Sendable {
             if percent != migration.progress || (countsMoved && ContinuousClock.now - lastAnnounced >= .seconds(1)) {
                 migration.progress = percent
                 migration.takeCounts(of: progress)
-                try await save(&migration, claim: claim, watch: watch, leaseMilliseconds: environment.lease.milliseconds,
-                               logger: logger)
+                try await save(&migration, claim: claim, leaseMilliseconds: environment.lease.milliseconds, logger: logger)
                 lastAnnounced = ContinuousClock.now
             }
             try await Task.sleep(for: .milliseconds(250))
         }
     }
 
-    private func finish(_ migration: inout MigrationRecord, claim: JobClaim, watch: LeaseWatch,
-                        progress: MigrationLedger.Progress, logger: Logger) async throws {
+    private func finish(_ migration: inout MigrationRecord, claim: JobClaim, progress: MigrationLedger.Progress,
+                        logger: Logger) async throws {
         migration.status = try migration.status.transition(to: progress.warnings > 0 ? .completedWarning : .completed)
         migration.progress = 100
         migration.endTime = epochMilliseconds()
         migration.takeCounts(of: progress)
-        try await save(&migration, claim: claim, watch: watch, leaseMilliseconds: 0, logger: logger)
+        try await save(&migration, claim: claim, leaseMilliseconds: 0, logger: logger)
         logger.info("migration \(migrationId) is \(migration.status.rawValue): \(progress.schedulesGenerated) schedules, \(progress.warnings) warnings")
     }
 
     /// Saves the migration if the claim still holds it, and announces it.
-    private func save(_ migration: inout MigrationRecord, claim: JobClaim, watch: LeaseWatch, leaseMilliseconds: Int,
+    private func save(_ migration: inout MigrationRecord, claim: JobClaim, leaseMilliseconds: Int,
                       logger: Logger) async throws {
-        guard !watch.mayHaveLapsed else { throw LostClaim() }
         let state = migration
         let saved = try await persistently("saving the migration", logger: logger) {
             try await environment.log.save(state, claim: claim, leaseMilliseconds: leaseMilliseconds)

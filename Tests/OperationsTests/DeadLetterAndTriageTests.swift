@@ -6,7 +6,7 @@ import Logging
 import Testing
 @testable import JobstreamService
 
-@Suite("Dead letters that fit, failures told apart, pacing and the lease watch")
+@Suite("Dead letters that fit, failures told apart, and pacing")
 struct DeadLetterAndTriageTests {
     static let producer = try! KafkaProducer(configuration: ProducerConfiguration(kafka: KafkaConfiguration(brokers: "127.0.0.1:1")),
                                              logger: Logger(label: "test"))
@@ -62,15 +62,5 @@ struct DeadLetterAndTriageTests {
         for _ in 0..<6 { try await pacer.waitForTurn() }
         #expect(ContinuousClock.now - started >= .milliseconds(250))
         #expect(!Pacer(perSecond: 0).isLimited)
-    }
-
-    @Test("the lease watch says a claim may have lapsed once two thirds of the lease passed without renewal")
-    func leaseWatch() async throws {
-        let watch = LeaseWatch(lease: .milliseconds(90))
-        #expect(!watch.mayHaveLapsed)
-        try await Task.sleep(for: .milliseconds(80))
-        #expect(watch.mayHaveLapsed)
-        watch.renewed(startedAt: .now)
-        #expect(!watch.mayHaveLapsed)
     }
 }
