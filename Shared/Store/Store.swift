@@ -17,13 +17,18 @@ public enum SQLFlavor: String, Sendable {
 /// file (WAL journal, busy timeout, writers take the lock when the transaction begins) or a
 /// PostgreSQL server (the answer when many processors write at once). The schema is created on open.
 /// A PostgreSQL connection the server closed (a restart, a terminated backend) is opened again on
-/// next use; the statement that found it closed fails, and the caller's retry goes through.
+/// next use; the statement that found it closed fails, and the caller's retry goes through. No
+/// PostgreSQL statement waits forever (``AnsweringDatabase``).
 public final class Store: Sendable {
     public let location: StoreLocation
     public let flavor: SQLFlavor
     private let connection: Mutex<OpenConnection>
     private let mutex = AsyncMutex()
     private let logger: Logger
+
+    /// How long a PostgreSQL statement may go unanswered before its connection is given up
+    /// (``AnsweringDatabase``): far beyond any statement's work, short of waiting forever.
+    public static let statementDeadline = Duration.seconds(300)
 
     /// A live connection and how to tell whether it is still open.
     private struct OpenConnection: Sendable {
@@ -70,7 +75,10 @@ public final class Store: Sendable {
                 let configuration = try SQLPostgresConfiguration(url: url)
                 let connection = try await PostgresConnection.connect(
                     configuration: configuration.coreConfiguration, id: 1, logger: logger)
-                return OpenConnection(database: connection.sql(queryLogLevel: nil), isClosed: { connection.isClosed },
+                let database = AnsweringDatabase(connection.sql(queryLogLevel: nil), closed: connection.closeFuture,
+                                                 deadline: .seconds(Int64(statementDeadline.components.seconds)),
+                                                 close: { let _: EventLoopFuture<Void> = connection.close() })
+                return OpenConnection(database: database, isClosed: { connection.isClosed },
                                       close: { try await connection.close() })
             } catch {
                 throw StoreError.unreachable("cannot connect to the PostgreSQL store \(location): \(String(reflecting: error))")

@@ -1,0 +1,125 @@
+import Foundation
+import Logging
+import SQLKit
+import Synchronization
+import Testing
+@testable import JobstreamStore
+
+/// A PostgreSQL store whose server ends its session: every call returns (an error or a result),
+/// none waits forever, and the next call after the server is back goes through.
+@Suite("The store's connection when the server ends it", .serialized,
+       .enabled(if: TestStores.postgresURL != nil,
+                "JOBSTREAM_TEST_POSTGRES_URL is not set: these tests need a PostgreSQL server (make test sets it)"))
+struct StoreConnectionTests {
+    /// The outcome of `body`, or nil when it has not ended after `seconds` (the body is left behind).
+    static func outcome<T: Sendable>(within seconds: Int, _ body: @escaping @Sendable () async throws -> T) async -> Result<T, any Error>? {
+        let first = Mutex<CheckedContinuation<Result<T, any Error>?, Never>?>(nil)
+        return await withCheckedContinuation { continuation in
+            first.withLock { $0 = continuation }
+            let finish: @Sendable (Result<T, any Error>?) -> Void = { result in
+                first.withLock { waiting in
+                    waiting?.resume(returning: result)
+                    waiting = nil
+                }
+            }
+            Task {
+                do { finish(.success(try await body())) } catch { finish(.failure(error)) }
+            }
+            Task {
+                try? await Task.sleep(for: .seconds(seconds))
+                finish(nil)
+            }
+        }
+    }
+
+    @Test("a transaction whose session the server ends fails (it does not hang), and the store reconnects")
+    func sessionEndedInTransaction() async throws {
+        let (store, folder) = try await TestStores.open(.postgres)
+        defer { folder.remove() }
+        for _ in 1...5 {
+            let ended = await Self.outcome(within: 60) {
+                try await store.transaction { database in
+                    try await database.raw("SELECT pg_terminate_backend(pg_backend_pid())").run()
+                }
+            }
+            let result = try #require(ended, "the transaction was still waiting after 60 s")
+            #expect(throws: (any Error).self) { try result.get() }
+            let next = try #require(await Self.outcome(within: 60) { try await store.ping() },
+                                    "the call after the session ended was still waiting after 60 s")
+            #expect(throws: Never.self) { try next.get() }
+        }
+        await store.close()
+    }
+
+    @Test("a session ended from outside while idle: the next call fails or goes through, and the one after goes through")
+    func sessionEndedWhileIdle() async throws {
+        let (store, folder) = try await TestStores.open(.postgres)
+        let (admin, adminFolder) = try await TestStores.open(.postgres)
+        defer { folder.remove(); adminFolder.remove() }
+        for _ in 1...5 {
+            let pid = try await store.withDatabase { database in
+                try await database.raw("SELECT pg_backend_pid() AS pid").first()?.decode(column: "pid", as: Int.self)
+            }
+            let backend = try #require(pid)
+            try await admin.withDatabase { database in
+                try await database.raw("SELECT pg_terminate_backend(\(bind: backend)::int)").run()
+            }
+            _ = try #require(await Self.outcome(within: 60) { try await store.ping() },
+                             "the first call after the session ended was still waiting after 60 s")
+            let next = try #require(await Self.outcome(within: 60) { try await store.ping() },
+                                    "the second call after the session ended was still waiting after 60 s")
+            #expect(throws: Never.self) { try next.get() }
+        }
+        await admin.close()
+        await store.close()
+    }
+
+    @Test("transactions in flight while the server ends the session, again and again: each ends, none waits forever")
+    func sessionsEndedUnderLoad() async throws {
+        let (store, folder) = try await TestStores.open(.postgres)
+        let (admin, adminFolder) = try await TestStores.open(.postgres)
+        defer { folder.remove(); adminFolder.remove() }
+        final class Tally: Sendable {
+            let stop = Mutex(false), calls = Mutex(0), waiting = Mutex(0)
+        }
+        let tally = Tally()
+        await withTaskGroup(of: Void.self) { group in
+            for worker in 1...4 {
+                group.addTask {
+                    while !tally.stop.withLock({ $0 }) {
+                        // A statement streaming rows, then one the server is busy with: the ending
+                        // session catches each kind in flight.
+                        let ended = await Self.outcome(within: 20) {
+                            try await store.transaction { database in
+                                _ = try await database.raw("SELECT g FROM generate_series(1, \(bind: 500 * worker)) g").all()
+                                try await database.raw("SELECT pg_sleep(0.01)").run()
+                            }
+                        }
+                        tally.calls.withLock { $0 += 1 }
+                        if ended == nil {
+                            tally.waiting.withLock { $0 += 1 }
+                            return
+                        }
+                    }
+                }
+            }
+            group.addTask {
+                for round in 0..<40 {
+                    try? await Task.sleep(for: .milliseconds(20 + (round * 37) % 180))
+                    try? await admin.withDatabase { database in
+                        try await database.raw("""
+                            SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                            WHERE datname = current_database() AND usename = current_user AND pid <> pg_backend_pid()
+                            """).run()
+                    }
+                }
+                tally.stop.withLock { $0 = true }
+            }
+        }
+        #expect(tally.waiting.withLock { $0 } == 0, "of \(tally.calls.withLock { $0 }) transactions, these still waited after 20 s")
+        let after = try #require(await Self.outcome(within: 60) { try await store.ping() }, "the store still waited after 60 s")
+        #expect(throws: Never.self) { try after.get() }
+        await admin.close()
+        await store.close()
+    }
+}
