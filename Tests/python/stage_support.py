@@ -63,8 +63,16 @@ class Stage:
     def kill(self, name, instance=0, sig=signal.SIGKILL):
         process, log = self.processes.pop((name, instance))
         process.send_signal(sig)
-        process.wait(timeout=60)
-        log.close()
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            # Never left running into later tests: it is killed, and the test says it did not stop.
+            process.kill()
+            process.wait()
+            raise AssertionError(f"{name}-{instance} did not stop within 60 s of signal {sig}:\n"
+                                 f"{self.log(name, instance)[-4000:]}")
+        finally:
+            log.close()
         return process.returncode
 
     def stop_all(self):
