@@ -102,7 +102,11 @@ public final class Store: Sendable {
                 try await database.raw("COMMIT").run()
                 return result
             } catch {
-                try? await database.raw("ROLLBACK").run()
+                if StoreFailure.endsSession(error) {
+                    await dropConnection()
+                } else {
+                    try? await database.raw("ROLLBACK").run()
+                }
                 throw error
             }
         }
@@ -110,7 +114,21 @@ public final class Store: Sendable {
 
     /// Runs `body` outside an explicit transaction (each statement commits on its own).
     public func withDatabase<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {
-        try await mutex.withLock { try await body(try await liveDatabase()) }
+        try await mutex.withLock {
+            do {
+                return try await body(try await liveDatabase())
+            } catch {
+                if StoreFailure.endsSession(error) { await dropConnection() }
+                throw error
+            }
+        }
+    }
+
+    /// Closes a connection whose session ended (the driver may not have noticed yet), so the next
+    /// call connects again instead of failing on it too. Called holding `mutex`.
+    private func dropConnection() async {
+        let current = connection.withLock { $0 }
+        if !current.isClosed() { try? await current.close() }
     }
 
     /// Asks the database a trivial query (reconnecting first if the server closed the connection);

@@ -37,6 +37,17 @@ public enum StoreFailure {
         return nil
     }
 
+    /// Whether `error` means the database session is over: the connection was closed or broke, the
+    /// server ended the session (a FATAL error), or a statement went unanswered. A PostgreSQL store
+    /// then connects again rather than send the next statement on it.
+    public static func endsSession(_ error: any Error) -> Bool {
+        if let error = error as? StoreError, case .unreachable = error { return true }
+        guard let error = error as? PSQLError else { return false }
+        guard error.code == .server else { return true }
+        let severity = error.serverInfo?[.severity]
+        return severity == "FATAL" || severity == "PANIC"
+    }
+
     /// `error` in words: a PostgreSQL server's own message and SQLSTATE (PostgresNIO describes its
     /// errors only generically, so as not to leak a query's values into logs); anything else as it
     /// describes itself.

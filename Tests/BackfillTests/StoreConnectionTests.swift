@@ -81,6 +81,9 @@ struct StoreConnectionTests {
         defer { folder.remove(); adminFolder.remove() }
         final class Tally: Sendable {
             let stop = Mutex(false), calls = Mutex(0), waiting = Mutex(0)
+            /// The store's session as its last transaction saw it: only that one is ended (other
+            /// suites use the same database at the same time).
+            let backend = Mutex<(pid: Int, started: String)?>(nil)
         }
         let tally = Tally()
         await withTaskGroup(of: Void.self) { group in
@@ -91,6 +94,12 @@ struct StoreConnectionTests {
                         // session catches each kind in flight.
                         let ended = await Self.outcome(within: 20) {
                             try await store.transaction { database in
+                                let session = try await database.raw("""
+                                    SELECT pid, backend_start::text AS started FROM pg_stat_activity WHERE pid = pg_backend_pid()
+                                    """).first()
+                                let pid = try session?.decode(column: "pid", as: Int.self)
+                                let started = try session?.decode(column: "started", as: String.self)
+                                tally.backend.withLock { $0 = pid.flatMap { pid in started.map { (pid, $0) } } }
                                 _ = try await database.raw("SELECT g FROM generate_series(1, \(bind: 500 * worker)) g").all()
                                 try await database.raw("SELECT pg_sleep(0.01)").run()
                             }
@@ -106,10 +115,12 @@ struct StoreConnectionTests {
             group.addTask {
                 for round in 0..<40 {
                     try? await Task.sleep(for: .milliseconds(20 + (round * 37) % 180))
+                    guard let backend = tally.backend.withLock({ $0 }) else { continue }
                     try? await admin.withDatabase { database in
+                        // By pid and start time, so a pid the system gave to another session meanwhile is spared.
                         try await database.raw("""
                             SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-                            WHERE datname = current_database() AND usename = current_user AND pid <> pg_backend_pid()
+                            WHERE pid = \(bind: backend.pid) AND backend_start::text = \(bind: backend.started)
                             """).run()
                     }
                 }
