@@ -261,6 +261,13 @@ let package = Package(
             path: "Tests/OperationsTests",
             swiftSettings: swiftSettings
         ),
+        // Pure logic of the Kafka layer (offset tracking): no broker.
+        .testTarget(
+            name: "KafkaTests",
+            dependencies: ["Kafka"],
+            path: "Tests/KafkaTests",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "KafkaIntegrationTests",
             dependencies: [

@@ -83,7 +83,7 @@ public final class KafkaConsumer: Sendable {
     /// Fetches again after ``pause()``.
     public func resume() {
         state.paused.store(false, ordering: .relaxed)
-        if !state.held.load(ordering: .relaxed) { client.setPaused(false, partitions: client.assignment()) }
+        client.setPaused(false, partitions: client.assignment())
     }
 
     /// Whether fetching is paused.
@@ -143,27 +143,24 @@ public final class KafkaConsumer: Sendable {
     // MARK: - Polling (on the poll queue)
 
     /// Polls up to a batch of messages, waiting at most 100 ms, with the rebalance count after the poll.
-    /// Fetching held by ``keepAlivePoll()`` starts again.
     func pollBatch() async -> (Deque<KafkaConsumerMessage>, Int) {
         await onPollQueue { consumer in
-            if consumer.state.held.exchange(false, ordering: .relaxed), !consumer.isPaused {
-                consumer.client.setPaused(false, partitions: consumer.client.assignment())
-            }
-            return (consumer.pollBatchBlocking(timeoutMilliseconds: 100), consumer.rebalanceCount)
+            (consumer.pollBatchBlocking(timeoutMilliseconds: 100, maximum: consumer.batchSize), consumer.rebalanceCount)
         }
     }
 
     /// Polls without waiting while the service is still working through messages handed out earlier:
     /// it keeps the member in its group (librdkafka counts `max.poll.interval.ms` from the last poll)
-    /// and serves rebalances. Fetching is held meanwhile (the partitions are paused, which also drops
-    /// what librdkafka fetched ahead; it is fetched again later), so the backlog does not grow; the
-    /// next ``pollBatch()`` lets it go. Returns what the poll still brought, to hand out after the rest.
+    /// and serves rebalances. It takes at most one message, to hand out after the rest, so a slow
+    /// service's backlog grows by at most one message a keep-alive; librdkafka bounds what it
+    /// fetches ahead (`queued.max.messages.kbytes`).
+    ///
+    /// Fetching is deliberately not paused meanwhile: pausing partitions around rebalances can leave
+    /// one paused for good in librdkafka (an assignment lost while a processor was stopped, then
+    /// given back, fetched nothing for minutes).
     func keepAlivePoll() async -> (Deque<KafkaConsumerMessage>, Int) {
         await onPollQueue { consumer in
-            if !consumer.state.held.exchange(true, ordering: .relaxed) {
-                consumer.client.setPaused(true, partitions: consumer.client.assignment())
-            }
-            return (consumer.pollBatchBlocking(timeoutMilliseconds: 0), consumer.rebalanceCount)
+            (consumer.pollBatchBlocking(timeoutMilliseconds: 0, maximum: 1), consumer.rebalanceCount)
         }
     }
 
@@ -176,14 +173,14 @@ public final class KafkaConsumer: Sendable {
         return state.tracker.withLock { _ in !progress.revoked }
     }
 
-    private func pollBatchBlocking(timeoutMilliseconds: Int32) -> Deque<KafkaConsumerMessage> {
+    private func pollBatchBlocking(timeoutMilliseconds: Int32, maximum: Int) -> Deque<KafkaConsumerMessage> {
         guard !isClosed else { return [] }
         storeFinishedOffsets()
-        var batch = Deque<KafkaConsumerMessage>(minimumCapacity: batchSize)
+        var batch = Deque<KafkaConsumerMessage>(minimumCapacity: maximum)
         var topicNames = RDKafkaTopicNameCache()
         // Rebalance callbacks run inside this call, before it returns: registering the messages
         // afterwards sees the assignment they will be handed out under.
-        client.consumeBatch(timeoutMilliseconds: timeoutMilliseconds, maximum: batchSize, topicNames: &topicNames) { result in
+        client.consumeBatch(timeoutMilliseconds: timeoutMilliseconds, maximum: maximum, topicNames: &topicNames) { result in
             switch result {
             case .message(let message):
                 batch.append(message)
@@ -220,7 +217,7 @@ public final class KafkaConsumer: Sendable {
     }
 
     private func finishBatch(_ batch: Deque<KafkaConsumerMessage>) -> Deque<KafkaConsumerMessage> {
-        if state.assignmentChanged.exchange(false, ordering: .relaxed), isPaused || state.held.load(ordering: .relaxed) {
+        if state.assignmentChanged.exchange(false, ordering: .relaxed), isPaused {
             client.setPaused(true, partitions: client.assignment())
         }
         return batch
@@ -245,8 +242,6 @@ public final class KafkaConsumer: Sendable {
 private final class ConsumerState: Sendable {
     let tracker = Mutex(OffsetTracker())
     let paused = Atomic<Bool>(false)
-    /// Fetching is held by ``KafkaConsumer/keepAlivePoll()`` while a backlog is worked through.
-    let held = Atomic<Bool>(false)
     let closed = Atomic<Bool>(false)
     let stopped = Atomic<Bool>(false)
     let assignmentChanged = Atomic<Bool>(false)
