@@ -154,11 +154,19 @@ struct JobState: Sendable {
 
 /// Prints the job's state whenever it changes until the job ends; exits 1 when it ended without
 /// success and 3 when `timeout` passes first. `read` returns nil while the job is not in the log yet.
+/// A read the store fails for an outage (busy, restarting) is tried again until the timeout.
 func followUntilEnd(_ what: String, timeout: Duration, read: () async throws -> JobState?) async throws {
     let deadline = ContinuousClock.now + timeout
     var last = ""
     while ContinuousClock.now < deadline {
-        if let state = try await read() {
+        let current: JobState?
+        do {
+            current = try await read()
+        } catch where StoreFailure.kind(of: error) == .outage && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(300))
+            continue
+        }
+        if let state = current {
             if state.line != last {
                 print("\(logDate(epochMilliseconds()))  \(state.id)  \(state.line)")
                 last = state.line

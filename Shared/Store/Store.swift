@@ -48,7 +48,12 @@ public final class Store: Sendable {
     public static func open(_ location: StoreLocation, logger: Logger) async throws -> Store {
         let flavor: SQLFlavor = if case .sqlite = location { .sqlite } else { .postgres }
         let store = Store(location: location, flavor: flavor, connection: try await connect(location, logger: logger), logger: logger)
-        try await StoreSchema.create(in: store)
+        do {
+            try await StoreSchema.create(in: store)
+        } catch {
+            await store.close()
+            throw error
+        }
         return store
     }
 

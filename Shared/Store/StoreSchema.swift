@@ -244,7 +244,12 @@ enum StoreSchema {
         "CREATE INDEX IF NOT EXISTS migrations_unpublished ON migrations (updated_at) WHERE published_sequence < sequence",
     ]
 
+    /// Creates what is missing. A schema already complete is only read (no DDL, no lock): every
+    /// process and every CLI call opens the store, and on PostgreSQL even `ALTER TABLE … ADD COLUMN IF
+    /// NOT EXISTS` and `CREATE INDEX IF NOT EXISTS` lock their table against writers (a `wait` polling
+    /// every 300 ms stalled processors, and could deadlock with them).
     static func create(in store: Store) async throws {
+        guard try await !isComplete(in: store) else { return }
         try await store.transaction { database in
             if store.flavor == .postgres {
                 // Two processes starting at once must not both create a table.
@@ -272,6 +277,42 @@ enum StoreSchema {
             for statement in laterIndexes {
                 try await database.raw(SQLQueryString(statement)).run()
             }
+        }
+    }
+
+    /// The table or index each statement creates.
+    static var objectNames: [String] {
+        (statements + laterIndexes).compactMap { statement in
+            statement.firstMatch(of: /CREATE (?:TABLE|INDEX) IF NOT EXISTS (\w+)/).map { String($0.1) }
+        }
+    }
+
+    /// Whether every table, index and added column exists already.
+    static func isComplete(in store: Store) async throws -> Bool {
+        try await store.withDatabase { database in
+            let relations: Set<String>
+            var columns: Set<String> = []
+            switch store.flavor {
+            case .postgres:
+                relations = Set(try await database.raw("""
+                    SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                    WHERE n.nspname = current_schema()
+                    """).all().map { try $0.decode(column: "name", as: String.self) })
+                columns = Set(try await database.raw("""
+                    SELECT table_name || '.' || column_name AS name FROM information_schema.columns
+                    WHERE table_schema = current_schema()
+                    """).all().map { try $0.decode(column: "name", as: String.self) })
+            case .sqlite:
+                relations = Set(try await database.raw("SELECT name FROM sqlite_master WHERE type IN ('table', 'index')")
+                    .all().map { try $0.decode(column: "name", as: String.self) })
+                for table in Set(addedColumns.map(\.table)) where relations.contains(table) {
+                    for row in try await database.raw("SELECT name FROM pragma_table_info(\(bind: table))").all() {
+                        columns.insert("\(table).\(try row.decode(column: "name", as: String.self))")
+                    }
+                }
+            }
+            return objectNames.allSatisfy(relations.contains)
+                && addedColumns.allSatisfy { columns.contains("\($0.table).\($0.column)") }
         }
     }
 }

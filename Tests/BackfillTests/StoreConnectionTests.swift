@@ -133,4 +133,30 @@ struct StoreConnectionTests {
         await admin.close()
         await store.close()
     }
+
+    @Test("opening the store beside a writer in a transaction does not wait for it (no DDL once the schema is complete)")
+    func openingBesideAWriter() async throws {
+        let (writer, folder) = try await TestStores.open(.postgres)
+        defer { folder.remove() }
+        #expect(try await StoreSchema.isComplete(in: writer))
+        let opened = try await writer.transaction { database in
+            // What a processor's or validator's transaction holds on the job tables.
+            try await database.raw("LOCK TABLE backfill_jobs, migrations IN ROW EXCLUSIVE MODE").run()
+            return await Self.outcome(within: 30) {
+                let (store, other) = try await TestStores.open(.postgres)
+                await store.close()
+                other.remove()
+            }
+        }
+        let result = try #require(opened, "opening the store waited 30 s for the writer's transaction")
+        #expect(throws: Never.self) { try result.get() }
+        await writer.close()
+    }
+
+    @Test("every CREATE statement of the schema is named, so a missing object is always noticed")
+    func everyObjectNamed() {
+        let creates = (StoreSchema.statements + StoreSchema.laterIndexes).filter { $0.contains("CREATE") }
+        #expect(StoreSchema.objectNames.count == creates.count)
+        #expect(Set(StoreSchema.objectNames).count == creates.count)
+    }
 }
