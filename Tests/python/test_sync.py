@@ -148,9 +148,9 @@ def test_kill_9_mid_stream_loses_and_double_counts_nothing(sync):
     assert_recorded_as_planned(sync, planned, rows)
 
 
+# Two recorders share a PostgreSQL database; an SQLite file is for one recorder.
+@pytest.mark.parametrize("sync", ["postgres"], indirect=True)
 def test_two_recorders_on_postgres(sync):
-    if not sync.is_postgres:
-        pytest.skip("two recorders share a PostgreSQL database; the SQLite run has one recorder")
     sync.start_recorder(1)
     planned = sync.simulate("--failure-rate", "0.05", "--system-failure-rate", "0.2", "--duplicate-rate", "0.2",
                             "--shuffle", sessions=24, records=300)
