@@ -1,13 +1,15 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.2
 import PackageDescription
 
-/// Every target is built in Swift 6 language mode with the same upcoming features.
+/// Every target is built in Swift 6 language mode with the same upcoming features, and a warning
+/// fails the build.
 let swiftSettings: [SwiftSetting] = [
     .swiftLanguageMode(.v6),
     .enableUpcomingFeature("ExistentialAny"),
+    .treatAllWarnings(as: .error),
 ]
 
-/// A service executable under `Services/<name>`, built on the shared service runtime.
+/// A service executable under `Services/<name>`: wiring of library targets on the shared service runtime.
 func service(_ name: String, extra: [Target.Dependency] = []) -> Target {
     .executableTarget(
         name: name,
@@ -17,7 +19,6 @@ func service(_ name: String, extra: [Target.Dependency] = []) -> Target {
             "Kafka",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
-            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ] + extra,
         path: "Services/\(name)",
         swiftSettings: swiftSettings
@@ -91,11 +92,12 @@ let package = Package(
                 "Kafka",
                 "JobstreamMessages",
                 "JobstreamStore",
-                "JobstreamBackfill",
+                "JobstreamFiles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -113,6 +115,7 @@ let package = Package(
                 .product(name: "SQLiteKit", package: "sqlite-kit"),
                 .product(name: "PostgresKit", package: "postgres-kit"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             path: "Shared/Store",
             swiftSettings: swiftSettings
@@ -123,17 +126,31 @@ let package = Package(
             path: "Shared/CSV",
             swiftSettings: swiftSettings
         ),
-        // Backfill work without Kafka: actions, CSV files, validation, applying rows, result files.
+        // Files: the file store (uploads and results, every path checked), an upload's checks (size,
+        // MD5, the one `.csv` in a zip, unpacked with bounds) and the bounds files are held to.
+        .target(
+            name: "JobstreamFiles",
+            dependencies: [
+                "JobstreamCSV",
+                "JobstreamMessages",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Shared/Files",
+            swiftSettings: swiftSettings
+        ),
+        // Backfill work without Kafka: actions, validation, applying rows, result files.
         .target(
             name: "JobstreamBackfill",
             dependencies: [
                 "JobstreamCSV",
+                "JobstreamFiles",
                 "JobstreamMessages",
                 "JobstreamStore",
                 .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "CompressNIO", package: "compress-nio"),
-                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "SQLKit", package: "sql-kit"),
             ],
             path: "Shared/Backfill",
             swiftSettings: swiftSettings
@@ -144,6 +161,7 @@ let package = Package(
             dependencies: [
                 "JobstreamMessages",
                 "JobstreamStore",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "SQLKit", package: "sql-kit"),
             ],
             path: "Shared/Migration",
@@ -156,23 +174,26 @@ let package = Package(
             dependencies: [
                 "JobstreamMessages",
                 "JobstreamStore",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "SQLKit", package: "sql-kit"),
             ],
             path: "Shared/Sync",
             swiftSettings: swiftSettings
         ),
-        service("backfill-validator", extra: ["JobstreamStore", "JobstreamBackfill", "JobstreamCSV"]),
+        service("backfill-validator", extra: ["JobstreamStore", "JobstreamBackfill", "JobstreamCSV", "JobstreamFiles", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
         service("backfill-processor", extra: ["JobstreamStore", "JobstreamBackfill"]),
-        service("migration-runner", extra: ["JobstreamStore", "JobstreamMigration"]),
-        service("sync-history-recorder", extra: ["JobstreamStore", "JobstreamSync"]),
+        service("migration-runner", extra: ["JobstreamStore", "JobstreamMigration", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
+        service("sync-history-recorder", extra: ["JobstreamStore", "JobstreamSync", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
         // The web dashboard without Kafka: the views built from status events, HTML pages, the JSON
         // API, operator tokens and the routes that serve them.
         .target(
             name: "JobstreamDashboard",
             dependencies: [
-                "JobstreamMessages",
-                "JobstreamStore",
                 "JobstreamBackfill",
+                "JobstreamMessages",
+                "JobstreamMigration",
+                "JobstreamStore",
+                "JobstreamFiles",
                 "JobstreamCSV",
                 "JobstreamSync",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -184,14 +205,17 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         service("dashboard", extra: [
-            "JobstreamStore", "JobstreamBackfill", "JobstreamSync", "JobstreamDashboard",
+            "JobstreamStore", "JobstreamBackfill", "JobstreamMigration", "JobstreamSync", "JobstreamDashboard",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
-        service("jobstream", extra: ["JobstreamStore", "JobstreamBackfill", "JobstreamCSV", "JobstreamSync"]),
+        service("jobstream", extra: [
+            "JobstreamStore", "JobstreamBackfill", "JobstreamCSV", "JobstreamFiles", "JobstreamMigration", "JobstreamSync",
+        ]),
         service("kafka-bench"),
         service("backfill-bench", extra: ["JobstreamStore", "JobstreamBackfill"]),
         service("migration-bench", extra: ["JobstreamStore", "JobstreamMigration"]),
-        service("sync-bench", extra: ["JobstreamStore", "JobstreamSync"]),
+        service("sync-bench", extra: ["JobstreamStore", "JobstreamSync", .product(name: "SQLKit", package: "sql-kit")]),
         // What the fuzzers check on one input, and the two fuzzers (`make fuzz`); built without the
         // fuzzer, each replays the files it is given. They need only the CSV reader and the codec.
         .target(
@@ -204,6 +228,13 @@ let package = Package(
                           swiftSettings: swiftSettings),
         .executableTarget(name: "fuzz-envelope", dependencies: ["JobstreamFuzzTargets"], path: "Tests/Fuzz/fuzz-envelope",
                           swiftSettings: swiftSettings),
+        // What the store tests share: temporary folders, and temporary stores on SQLite and PostgreSQL.
+        .target(
+            name: "JobstreamTestSupport",
+            dependencies: ["JobstreamStore", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/Support",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "FuzzRegressionTests",
             dependencies: ["JobstreamFuzzTargets"],
@@ -219,7 +250,10 @@ let package = Package(
         .testTarget(
             name: "BackfillTests",
             dependencies: [
-                "JobstreamBackfill", "JobstreamCSV", "JobstreamStore", "JobstreamMessages",
+                "JobstreamBackfill", "JobstreamCSV", "JobstreamFiles", "JobstreamStore", "JobstreamMessages", "JobstreamTestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SQLKit", package: "sql-kit"),
                 // Writes the zips the reader is tested on: archives made by another implementation.
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ],
@@ -228,22 +262,34 @@ let package = Package(
         ),
         .testTarget(
             name: "MigrationTests",
-            dependencies: ["JobstreamMigration", "JobstreamStore", "JobstreamMessages"],
+            dependencies: [
+                "JobstreamMigration", "JobstreamStore", "JobstreamMessages", "JobstreamTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SQLKit", package: "sql-kit"),
+            ],
             path: "Tests/MigrationTests",
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "SyncTests",
-            dependencies: ["JobstreamSync", "JobstreamStore", "JobstreamMessages"],
+            dependencies: [
+                "JobstreamSync", "JobstreamStore", "JobstreamMessages", "JobstreamTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SQLKit", package: "sql-kit"),
+            ],
             path: "Tests/SyncTests",
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "DashboardTests",
             dependencies: [
-                "JobstreamDashboard", "JobstreamMessages", "JobstreamStore", "JobstreamSync",
+                "JobstreamDashboard", "JobstreamFiles", "JobstreamMessages", "JobstreamStore", "JobstreamSync", "JobstreamTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             path: "Tests/DashboardTests",
             swiftSettings: swiftSettings

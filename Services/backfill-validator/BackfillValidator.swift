@@ -1,6 +1,7 @@
 import ArgumentParser
 import JobstreamMessages
 import JobstreamService
+import JobstreamStore
 
 @main
 struct BackfillValidator: AsyncParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import JobstreamBackfill
 import JobstreamCSV
+import JobstreamFiles
 import JobstreamService
 
 /// The validator's settings for the bounds of uploaded files (``FileLimits``).

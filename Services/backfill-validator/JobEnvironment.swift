@@ -1,5 +1,6 @@
 import Foundation
 import JobstreamBackfill
+import JobstreamFiles
 import JobstreamMessages
 import JobstreamService
 import JobstreamStore

@@ -1,5 +1,6 @@
 import Foundation
 import JobstreamBackfill
+import JobstreamFiles
 import JobstreamMessages
 import JobstreamService
 import JobstreamStore
@@ -102,7 +103,7 @@ struct JobRunner: Sendable {
             return try await finish(shared, status: .failed, error: UnknownAction(name: job.action).description)
         }
         if job.status == .accepted {
-            job.startDate = epochMilliseconds()
+            job.startDate = Date().epochMilliseconds
             try await transition(shared, to: action.needsFile ? .pending : .processing) {
                 $0.startDate = job.startDate
                 if !action.needsFile { $0.chunkCount = 1 }
@@ -312,7 +313,7 @@ struct JobRunner: Sendable {
         job.status = try job.status.transition(to: status)
         change(&job)
         job.error = error
-        job.endDate = epochMilliseconds()
+        job.endDate = Date().epochMilliseconds
         if job.startDate == nil { job.startDate = job.endDate }
         guard let sequence = try await environment.log.finish(job, claim: shared.claim, whileHeld: {
             if let moving { try FileStore.moveReplacing(moving.from, onto: moving.to) }
@@ -331,7 +332,7 @@ struct JobRunner: Sendable {
             guard var job = try await environment.log.job(jobId), !job.status.isTerminal, job.claim == claim else { return }
             job.status = .failed
             job.error = TextRule.cut(reason, toBytes: InputLimits.reasonBytes)
-            job.endDate = epochMilliseconds()
+            job.endDate = Date().epochMilliseconds
             if let sequence = try await environment.log.save(job, claim: claim, leaseMilliseconds: 0) {
                 job.sequence = sequence
                 await environment.publish(job)

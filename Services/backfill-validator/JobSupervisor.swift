@@ -1,5 +1,6 @@
 import Foundation
 import JobstreamBackfill
+import JobstreamFiles
 import JobstreamMessages
 import JobstreamService
 import JobstreamStore
@@ -37,7 +38,7 @@ final class JobSupervisor: Service, Sendable {
 
     /// Records the job as Accepted and starts it; a repeated request (same job id) changes nothing.
     func accept(_ request: BackfillRequest, jobId: String, logger: Logger) async throws {
-        let now = epochMilliseconds()
+        let now = Date().epochMilliseconds
         let job = BackfillJobRecord(
             jobId: jobId, action: request.action, uploadedFile: request.file?.name, filePath: request.file?.path,
             fileSize: request.file?.sizeBytes.map(Int.init), md5: request.md5, generatedBy: request.generatedBy,
@@ -73,7 +74,7 @@ final class JobSupervisor: Service, Sendable {
     /// lets go of their claims so that another instance can continue them at once.
     func run() async throws {
         let environment = self.environment
-        await jobs.takeOverOrphans(every: environment.lease.duration / 3, kind: "backfill", logger: environment.logger) {
+        await jobs.takeOverOrphans(every: environment.lease.duration / 3, kind: .backfill, logger: environment.logger) {
             let found = try await environment.log.claimOrphans(owner: environment.instance,
                                                                leaseMilliseconds: environment.lease.milliseconds,
                                                                maxTakeovers: environment.lease.maxTakeovers)

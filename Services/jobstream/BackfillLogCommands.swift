@@ -168,7 +168,7 @@ func followUntilEnd(_ what: String, timeout: Duration, read: () async throws -> 
         }
         if let state = current {
             if state.line != last {
-                print("\(logDate(epochMilliseconds()))  \(state.id)  \(state.line)")
+                print("\(logDate(Date().epochMilliseconds))  \(state.id)  \(state.line)")
                 last = state.line
             }
             if state.ended {

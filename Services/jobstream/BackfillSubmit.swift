@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import JobstreamBackfill
+import JobstreamFiles
 import JobstreamMessages
 import JobstreamService
 import JobstreamStore

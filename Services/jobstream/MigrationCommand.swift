@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import JobstreamBackfill
 import JobstreamMessages
+import JobstreamMigration
 import JobstreamService
 import JobstreamStore
 

@@ -15,7 +15,7 @@ struct SyncCommand: AsyncParsableCommand {
 
 /// A time as the sync history shows it, to the second, in UTC.
 func syncDate(_ date: Date?) -> String {
-    logDate(date.map { epochMilliseconds($0) })
+    logDate(date.map { $0.epochMilliseconds })
 }
 
 extension SyncOperation: ExpressibleByArgument {

@@ -36,7 +36,7 @@ struct MigrationBench: AsyncParsableCommand {
             let start = ContinuousClock.now
             var migration = MigrationRecord(
                 migrationId: "bench-ceiling-\(UUID().uuidString.prefix(8).lowercased())", cutoverDate: cutoverDate,
-                generatedBy: "migration-bench", status: .accepted, submittedAt: epochMilliseconds(), sliceSize: sliceSize,
+                generatedBy: "migration-bench", status: .accepted, submittedAt: Date().epochMilliseconds, sliceSize: sliceSize,
                 owner: "migration-bench", leaseUntil: 0)
             let claim = JobClaim(owner: "migration-bench", epoch: 1)
             let aDay = 86_400_000
@@ -45,7 +45,7 @@ struct MigrationBench: AsyncParsableCommand {
             }
             let slices = try await SlicePlanner(store: store, sliceSize: sliceSize).plan(cutover: cutoverDate)
             migration.status = .inProgress
-            migration.startTime = epochMilliseconds()
+            migration.startTime = Date().epochMilliseconds
             _ = try await log.savePlan(migration, slices: slices, claim: claim, leaseMilliseconds: aDay)
             let generator = SliceGenerator(store: store, instance: "migration-bench")
             var schedules = 0, warnings = 0
@@ -58,7 +58,7 @@ struct MigrationBench: AsyncParsableCommand {
             let elapsed = ContinuousClock.now - start
             migration.status = warnings > 0 ? .completedWarning : .completed
             migration.progress = 100
-            migration.endTime = epochMilliseconds()
+            migration.endTime = Date().epochMilliseconds
             migration.schedulesGenerated = schedules
             migration.warnings = warnings
             _ = try await log.save(migration, claim: claim, leaseMilliseconds: 0)

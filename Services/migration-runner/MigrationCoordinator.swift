@@ -76,7 +76,7 @@ struct MigrationCoordinator: Sendable {
         }
         var planned = migration
         planned.status = try migration.status.transition(to: .inProgress)
-        planned.startTime = epochMilliseconds()
+        planned.startTime = Date().epochMilliseconds
         planned.sliceCount = slices.count
         planned.chargesInScope = slices.reduce(0) { $0 + $1.plannedCharges }
         let saved = try await persistently("saving the plan", logger: logger) {
@@ -147,7 +147,7 @@ struct MigrationCoordinator: Sendable {
                         logger: Logger) async throws {
         migration.status = try migration.status.transition(to: progress.warnings > 0 ? .completedWarning : .completed)
         migration.progress = 100
-        migration.endTime = epochMilliseconds()
+        migration.endTime = Date().epochMilliseconds
         migration.takeCounts(of: progress)
         try await save(&migration, claim: claim, leaseMilliseconds: 0, logger: logger)
         logger.info("migration \(migrationId) is \(migration.status.rawValue): \(progress.schedulesGenerated) schedules, \(progress.warnings) warnings")
@@ -173,7 +173,7 @@ struct MigrationCoordinator: Sendable {
         var failed = migration
         failed.status = .error
         failed.error = TextRule.cut(reason, toBytes: InputLimits.reasonBytes)
-        failed.endTime = epochMilliseconds()
+        failed.endTime = Date().epochMilliseconds
         failed.sequence = migration.sequence + 1
         await environment.publish(failed, markPublished: false)
         var delay = Duration.seconds(1)

@@ -36,7 +36,7 @@ final class MigrationSupervisor: Service, Sendable {
         guard !request.generatedBy.isEmpty else {
             throw UnprocessableMessage("a migration request needs a generatedBy")
         }
-        let now = epochMilliseconds()
+        let now = Date().epochMilliseconds
         let migration = MigrationRecord(
             migrationId: migrationId, cutoverDate: request.cutoverDate, generatedBy: request.generatedBy, status: .accepted,
             submittedAt: now, sliceSize: environment.sliceSize, owner: environment.instance, leaseUntil: 0)
@@ -79,7 +79,7 @@ final class MigrationSupervisor: Service, Sendable {
     /// coordinators and lets go of their claims so another instance continues at once.
     func run() async throws {
         let environment = self.environment
-        await migrations.takeOverOrphans(every: environment.lease.duration / 3, kind: "migration", logger: environment.logger) {
+        await migrations.takeOverOrphans(every: environment.lease.duration / 3, kind: .migration, logger: environment.logger) {
             let found = try await environment.log.claimOrphans(owner: environment.instance,
                                                                leaseMilliseconds: environment.lease.milliseconds,
                                                                maxTakeovers: environment.lease.maxTakeovers)

@@ -111,7 +111,7 @@ struct SyncBench: AsyncParsableCommand {
                     .decode(column: "n", as: Int.self) ?? 0
             }
             // One session a minute, back from now: 1,000,000 sessions cover about 694 days.
-            let now = epochMilliseconds()
+            let now = Date().epochMilliseconds
             if existing < sessions {
                 let fill = ContinuousClock.now
                 try await SyncBench.fill(store, sessions: sessions, endingAt: now)

@@ -1,5 +1,6 @@
 import Foundation
 import JobstreamCSV
+import JobstreamFiles
 import JobstreamMessages
 
 /// A backfill file whose header fits its action and whose rows have been checked.

@@ -1,5 +1,6 @@
 import Foundation
 import JobstreamCSV
+import JobstreamFiles
 
 /// Picks the failed rows out of a result file, for a retry.
 public enum FailedRows {

@@ -1,14 +1,6 @@
 import Foundation
+import JobstreamFiles
 import JobstreamMessages
-
-/// A problem with a whole file, which fails the job, in words a person understands.
-public struct FileProblem: Error, CustomStringConvertible, Equatable {
-    public let description: String
-
-    public init(_ description: String) {
-        self.description = description
-    }
-}
 
 /// Checks a file's header against an action, then each row's values.
 ///

@@ -1,6 +1,5 @@
 import Foundation
 import Hummingbird
-import JobstreamBackfill
 import JobstreamCSV
 import JobstreamStore
 

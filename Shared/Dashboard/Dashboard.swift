@@ -1,6 +1,6 @@
 import HTTPTypes
 import Hummingbird
-import JobstreamBackfill
+import JobstreamFiles
 import JobstreamStore
 import Logging
 

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import JobstreamMessages
+import JobstreamMigration
 import JobstreamStore
 import JobstreamSync
 

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import JobstreamMessages
+import JobstreamMigration
 import JobstreamStore
 import JobstreamSync
 

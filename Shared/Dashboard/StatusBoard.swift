@@ -170,7 +170,7 @@ struct SyncSessionEntry: Sendable {
 
     init(_ envelope: Envelope<SyncHistoryEntry>) {
         self.envelope = envelope
-        startedMilliseconds = envelope.payload.startedAt.map { epochMilliseconds($0) }
+        startedMilliseconds = envelope.payload.startedAt.map { $0.epochMilliseconds }
     }
 
     /// The list's order: start, then id.

@@ -3,8 +3,8 @@
 /// An illegal change (say Completed → Processing) is refused with ``IllegalTransition`` rather than
 /// applied, so a late or duplicated event can never move a job backwards.
 public protocol JobStatus: RawRepresentable<String>, CaseIterable, Codable, Sendable, Hashable {
-    /// What kind of job this status belongs to, for messages ("backfill").
-    static var jobKind: String { get }
+    /// What kind of job this status belongs to.
+    static var jobKind: JobKind { get }
     /// The statuses a job may move to from this one.
     var allowedNext: Set<Self> { get }
 }
@@ -24,7 +24,7 @@ extension JobStatus {
     /// The new status, or ``IllegalTransition`` if the move is not allowed.
     public func transition(to next: Self) throws(IllegalTransition) -> Self {
         guard canTransition(to: next) else {
-            throw IllegalTransition(jobKind: Self.jobKind, from: rawValue, to: next.rawValue,
+            throw IllegalTransition(jobKind: Self.jobKind.noun, from: rawValue, to: next.rawValue,
                                     allowed: allowedNext.map(\.rawValue).sorted())
         }
         return next
@@ -59,7 +59,7 @@ public enum BackfillStatus: String, JobStatus {
     /// Canceled while Pending or Processing; rows not yet applied stay unapplied.
     case canceled = "Canceled"
 
-    public static let jobKind = "backfill"
+    public static let jobKind = JobKind.backfill
 
     public var allowedNext: Set<BackfillStatus> {
         switch self {
@@ -88,7 +88,7 @@ public enum MigrationStatus: String, JobStatus {
     /// Done, but some data could not be generated; the warnings say which and why.
     case completedWarning = "Completed-Warning"
 
-    public static let jobKind = "migration"
+    public static let jobKind = JobKind.migration
 
     public var allowedNext: Set<MigrationStatus> {
         switch self {
@@ -110,7 +110,7 @@ public enum SyncSessionStatus: String, JobStatus {
     /// A system failure ended the session early; the whole session is retried next cycle.
     case failure = "Failure"
 
-    public static let jobKind = "sync session"
+    public static let jobKind = JobKind.sync
 
     public var allowedNext: Set<SyncSessionStatus> {
         switch self {

@@ -1,7 +1,7 @@
 extension String {
     /// The text without leading and trailing spaces and tabs; the string itself when it has none
     /// (the common case, and a hot path: Foundation's trimming costs a bridge per call).
-    public var trimmingSpaces: String {
+    package var trimmingSpaces: String {
         let utf8 = self.utf8
         func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }
         guard let first = utf8.first, let last = utf8.last, isSpace(first) || isSpace(last) else { return self }

@@ -1,3 +1,4 @@
+import Foundation
 import JobstreamMessages
 import JobstreamStore
 import SQLKit
@@ -122,7 +123,7 @@ public struct SliceGenerator: Sendable {
             INSERT INTO revenue_schedules (cutover_date, charge_id, migration_id, recognition_rule, accounting_code, amount,
                 recognized_amount, open_amount, service_start_date, service_end_date, lines, generated_at)
             SELECT \(bind: cutover.description), e ->> 0, \(bind: migrationId), e ->> 1, e ->> 2, e ->> 3, e ->> 4, e ->> 5,
-                e ->> 6, e ->> 7, CAST(e -> 8 AS TEXT), \(bind: epochMilliseconds())
+                e ->> 6, e ->> 7, CAST(e -> 8 AS TEXT), \(bind: Date().epochMilliseconds)
             FROM \(JSONRows.source(json, flavor: flavor)) WHERE true
             ON CONFLICT (cutover_date, charge_id) DO UPDATE SET migration_id = excluded.migration_id,
                 recognition_rule = excluded.recognition_rule, accounting_code = excluded.accounting_code,

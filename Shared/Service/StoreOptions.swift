@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import JobstreamBackfill
+import JobstreamFiles
 import JobstreamStore
 import Logging
 import ServiceLifecycle

@@ -4,7 +4,7 @@ import Synchronization
 ///
 /// The store has one connection per process; transactions on it must not interleave, and an actor
 /// cannot guarantee that because it is re-entered at every `await`.
-public final class AsyncMutex: Sendable {
+package final class AsyncMutex: Sendable {
     private struct State {
         var locked = false
         var waiters: [CheckedContinuation<Void, Never>] = []
@@ -12,9 +12,9 @@ public final class AsyncMutex: Sendable {
 
     private let state = Mutex(State())
 
-    public init() {}
+    package init() {}
 
-    public func withLock<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+    package func withLock<T: Sendable>(_ body: () async throws -> T) async throws -> T {
         await lock()
         defer { unlock() }
         return try await body()

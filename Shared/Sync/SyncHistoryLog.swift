@@ -32,7 +32,7 @@ public struct SyncHistoryLog: Sendable {
         guard !batch.isEmpty else { return Applied(sessions: [], ended: [], outcomesRecorded: 0) }
         let flavor = store.flavor
         let sessionIds = batch.facts.keys.sorted()  // one lock order for every recorder: no deadlock
-        let changedAt = epochMilliseconds(now)
+        let changedAt = now.epochMilliseconds
         return try await store.transaction { database in
             try await Self.mergeFacts(batch, sessionIds: sessionIds, changedAt: changedAt, flavor: flavor, in: database)
             var increments = try await Self.insertOutcomes(batch.outcomes, flavor: flavor, in: database)
@@ -63,10 +63,10 @@ public struct SyncHistoryLog: Sendable {
             rows.startRow()
             rows.add(id)
             rows.add(facts.operation?.rawValue)
-            rows.add(facts.startedAt.map { epochMilliseconds($0) })
-            rows.add(facts.finishReportedAt.map { epochMilliseconds($0) })
+            rows.add(facts.startedAt.map { $0.epochMilliseconds })
+            rows.add(facts.finishReportedAt.map { $0.epochMilliseconds })
             rows.add(facts.recordsExpected)
-            rows.add(facts.failedAt.map { epochMilliseconds($0) })
+            rows.add(facts.failedAt.map { $0.epochMilliseconds })
             rows.add(facts.failure?.rawValue)
             rows.add(facts.failureReason)
         }
@@ -190,7 +190,7 @@ public struct SyncHistoryLog: Sendable {
             rows.startRow()
             rows.add(session.sessionId)
             rows.add(status.rawValue)
-            rows.add(session.facts.finishedAt.map { epochMilliseconds($0) })
+            rows.add(session.facts.finishedAt.map { $0.epochMilliseconds })
             rows.add(endedNow && status.needsRetry(recordsToRetry: session.recordsToRetry))
         }
         try await database.raw("""

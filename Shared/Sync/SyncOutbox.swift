@@ -41,7 +41,7 @@ public struct SyncOutbox: Sendable {
                 query += " AND session_id IN \(JSONRows.list(sessionIds, flavor: flavor))"
             }
             if let changedBefore {
-                query += " AND changed_at < \(bind: epochMilliseconds(changedBefore))"
+                query += " AND changed_at < \(bind: changedBefore.epochMilliseconds)"
             }
             query += " ORDER BY changed_at LIMIT \(bind: limit)"
             return try await database.raw(query).all().map(SyncSessionRecord.init(row:))

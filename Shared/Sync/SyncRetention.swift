@@ -34,7 +34,7 @@ public struct SyncRetention: Sendable {
 
     /// Up to `limit` sessions to delete as of `now`.
     public func expiredSessions(now: Date, limit: Int = 1000) async throws -> [String] {
-        let (finished, abandoned) = Self.expired(cutoff: epochMilliseconds(cutoff(now: now)))
+        let (finished, abandoned) = Self.expired(cutoff: cutoff(now: now).epochMilliseconds)
         return try await store.withDatabase { database in
             let ended = try await database.raw("SELECT session_id FROM sync_sessions WHERE \(finished) LIMIT \(bind: limit)").all()
             let left = try await database.raw("SELECT session_id FROM sync_sessions WHERE \(abandoned) LIMIT \(bind: limit)").all()
@@ -61,7 +61,7 @@ public struct SyncRetention: Sendable {
     public func delete(_ sessionIds: [String], now: Date = Date()) async throws -> Deleted {
         guard !sessionIds.isEmpty else { return Deleted() }
         let flavor = store.flavor
-        let (finished, abandoned) = Self.expired(cutoff: epochMilliseconds(cutoff(now: now)))
+        let (finished, abandoned) = Self.expired(cutoff: cutoff(now: now).epochMilliseconds)
         return try await store.transaction { database in
             let chosen: SQLQueryString = "session_id IN \(JSONRows.list(sessionIds, flavor: flavor))"
             let gone = try await database.raw("""

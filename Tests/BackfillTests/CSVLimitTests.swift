@@ -1,4 +1,6 @@
 import Foundation
+@testable import JobstreamFiles
+import JobstreamTestSupport
 import Testing
 @testable import JobstreamBackfill
 @testable import JobstreamCSV

@@ -1,5 +1,6 @@
 import Foundation
 
+import JobstreamTestSupport
 import Testing
 @testable import JobstreamBackfill
 @testable import JobstreamCSV

@@ -1,5 +1,7 @@
 import Crypto
 import Foundation
+@testable import JobstreamFiles
+import JobstreamTestSupport
 import Synchronization
 import Testing
 import ZIPFoundation

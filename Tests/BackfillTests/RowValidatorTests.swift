@@ -1,3 +1,4 @@
+import JobstreamFiles
 import JobstreamMessages
 import Testing
 @testable import JobstreamBackfill

@@ -1,4 +1,5 @@
 import Foundation
+import JobstreamTestSupport
 import Logging
 import SQLKit
 import Synchronization

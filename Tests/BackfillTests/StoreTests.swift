@@ -1,25 +1,16 @@
 import Foundation
 import JobstreamMessages
+import JobstreamTestSupport
 import Logging
 import SQLKit
 import Testing
 @testable import JobstreamBackfill
 @testable import JobstreamStore
 
-/// The databases every store test runs on: a fresh SQLite file each time, and the PostgreSQL server
-/// named by JOBSTREAM_TEST_POSTGRES_URL (`make test` and CI start one and set it).
-enum TestStores {
-    static let postgresURL = ProcessInfo.processInfo.environment["JOBSTREAM_TEST_POSTGRES_URL"]
-    static let kinds: [SQLFlavor] = postgresURL == nil ? [.sqlite] : [.sqlite, .postgres]
-
-    static func open(_ flavor: SQLFlavor) async throws -> (Store, TemporaryFolder) {
-        let folder = try TemporaryFolder()
-        let location: StoreLocation = switch flavor {
-        case .sqlite: .sqlite(path: folder.url.appendingPathComponent("store.sqlite").path)
-        case .postgres: .postgres(url: postgresURL!)
-        }
-        return (try await Store.open(location, logger: Logger(label: "test")), folder)
-    }
+extension TestStores {
+    /// The backfill store tests use the database of JOBSTREAM_TEST_POSTGRES_URL itself.
+    static let postgresURL = postgresURL()
+    static let kinds = flavors()
 }
 
 @Suite("Record store and backfill ledger", .serialized)
@@ -87,7 +78,7 @@ struct StoreTests {
                    lease: Int = 3_600_000) async throws -> String {
         let jobId = UUID().uuidString
         let job = BackfillJobRecord(jobId: jobId, action: action.name, uploadedFile: "f.csv", filePath: nil, fileSize: nil, md5: nil,
-                                    generatedBy: "test", retryOf: nil, status: status, submittedAt: epochMilliseconds(),
+                                    generatedBy: "test", retryOf: nil, status: status, submittedAt: Date().epochMilliseconds,
                                     chunkSize: 100, owner: owner, leaseUntil: 0)
         #expect(try await log.insert(job, leaseMilliseconds: lease))
         return jobId

@@ -1,4 +1,6 @@
 import Foundation
+@testable import JobstreamFiles
+import JobstreamTestSupport
 import Synchronization
 import Testing
 import ZIPFoundation

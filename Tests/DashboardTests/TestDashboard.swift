@@ -1,10 +1,11 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
-import JobstreamBackfill
 import JobstreamDashboard
+import JobstreamFiles
 import JobstreamMessages
 import JobstreamStore
+import JobstreamTestSupport
 import Logging
 import NIOCore
 
@@ -31,11 +32,9 @@ struct TestDashboard: Sendable {
 
     static func with(operatorToken: String? = operatorToken, viewerToken: String? = nil,
                      _ body: @escaping @Sendable (TestDashboard, any TestClientProtocol) async throws -> Void) async throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("jobstream-dashboard-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let store = try await Store.open(.sqlite(path: folder.appendingPathComponent("store.sqlite").path), logger: Logger(label: "test"))
-        let files = FileStore(root: folder.appendingPathComponent("files").path)
+        let (store, folder) = try await TestStores.open(.sqlite)
+        defer { folder.remove() }
+        let files = FileStore(root: folder.url.appendingPathComponent("files").path)
         let test = try TestDashboard(store: store, files: files,
                                      access: DashboardAccess(operatorToken: operatorToken, viewerToken: viewerToken))
         do {

@@ -1,5 +1,6 @@
 import Foundation
 import JobstreamMessages
+import JobstreamTestSupport
 import Logging
 import SQLKit
 import Testing
@@ -12,36 +13,13 @@ import Testing
 /// (`make test` creates it), so these tests never share tables with the backfill tests running at
 /// the same time.
 enum MigrationTestStores {
-    static let postgresURL = ProcessInfo.processInfo.environment["JOBSTREAM_TEST_POSTGRES_URL"].map { $0 + "_migration" }
-    static let kinds: [SQLFlavor] = postgresURL == nil ? [.sqlite] : [.sqlite, .postgres]
+    static let postgresURL = TestStores.postgresURL("_migration")
+    static let kinds = TestStores.flavors("_migration")
 
     /// Runs `body` on a store emptied of migrations, and closes it however `body` ends.
     static func with(_ flavor: SQLFlavor, _ body: (Store) async throws -> Void) async throws {
-        let (store, folder) = try await open(flavor)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        do {
-            try await body(store)
-        } catch {
-            await store.close()
-            throw error
-        }
-        await store.close()
-    }
-
-    private static func open(_ flavor: SQLFlavor) async throws -> (Store, URL) {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("jobstream-migration-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let location: StoreLocation = switch flavor {
-        case .sqlite: .sqlite(path: folder.appendingPathComponent("store.sqlite").path)
-        case .postgres: .postgres(url: postgresURL!)
-        }
-        let store = try await Store.open(location, logger: Logger(label: "test"))
-        try await store.withDatabase { database in
-            for table in ["migrations", "migration_slices", "migration_warnings", "revenue_schedules"] {
-                try await database.raw("DELETE FROM \(ident: table)").run()
-            }
-        }
-        return (store, folder)
+        try await TestStores.with(flavor, database: "_migration",
+                                  emptying: ["migrations", "migration_slices", "migration_warnings", "revenue_schedules"], body)
     }
 }
 
@@ -60,7 +38,7 @@ struct SliceTests {
 
     func newMigration(_ log: MigrationLog, sliceSize: Int = 1000, status: MigrationStatus = .inProgress) async throws -> MigrationRecord {
         var migration = MigrationRecord(migrationId: UUID().uuidString, cutoverDate: cutover, generatedBy: "test", status: .accepted,
-                                        submittedAt: epochMilliseconds(), sliceSize: sliceSize, owner: "me", leaseUntil: 0)
+                                        submittedAt: Date().epochMilliseconds, sliceSize: sliceSize, owner: "me", leaseUntil: 0)
         #expect(try await log.insert(migration, leaseMilliseconds: 3_600_000) == .inserted)
         migration.status = status
         return migration
@@ -177,7 +155,7 @@ struct SliceTests {
                                                      status: .accepted, submittedAt: 1, sliceSize: 1, owner: nil, leaseUntil: 0),
                                      leaseMilliseconds: 1000) == .repeated)
         let second = MigrationRecord(migrationId: "second", cutoverDate: cutover, generatedBy: "test", status: .accepted,
-                                     submittedAt: epochMilliseconds(), sliceSize: 10, owner: "me", leaseUntil: 0)
+                                     submittedAt: Date().epochMilliseconds, sliceSize: 10, owner: "me", leaseUntil: 0)
         #expect(try await log.insert(second, leaseMilliseconds: 3_600_000) == .refused(activeId: active.migrationId))
         let refused = try #require(try await log.migration("second"))
         #expect(refused.status == .error)
@@ -202,7 +180,7 @@ struct SliceTests {
         #expect(try await log.save(ended, claim: other, leaseMilliseconds: 0) == ended.sequence + 1, "each save numbers a new state")
         #expect(try await log.active() == nil)
         #expect(try await log.insert(MigrationRecord(migrationId: "third", cutoverDate: cutover, generatedBy: "test", status: .accepted,
-                                                     submittedAt: epochMilliseconds(), sliceSize: 10, owner: "me", leaseUntil: 0),
+                                                     submittedAt: Date().epochMilliseconds, sliceSize: 10, owner: "me", leaseUntil: 0),
                                      leaseMilliseconds: 1000) == .inserted)
         #expect(try await log.list(limit: 10).map(\.migrationId).first == "third", "newest first")
         }

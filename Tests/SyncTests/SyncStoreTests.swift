@@ -1,5 +1,6 @@
 import Foundation
 import JobstreamMessages
+import JobstreamTestSupport
 import Logging
 import SQLKit
 import Testing
@@ -11,34 +12,13 @@ import Testing
 /// PostgreSQL: the database of JOBSTREAM_TEST_POSTGRES_URL with `_sync` appended to its name
 /// (`make test` creates it), so these tests never share tables with the other suites running at once.
 enum SyncTestStores {
-    static let postgresURL = ProcessInfo.processInfo.environment["JOBSTREAM_TEST_POSTGRES_URL"].map { $0 + "_sync" }
-    static let kinds: [SQLFlavor] = postgresURL == nil ? [.sqlite] : [.sqlite, .postgres]
+    static let postgresURL = TestStores.postgresURL("_sync")
+    static let kinds = TestStores.flavors("_sync")
+    static let tables = ["sync_sessions", "sync_records", "sync_crm_id_changes"]
 
     /// Runs `body` on an emptied store, and closes it however `body` ends.
     static func with(_ flavor: SQLFlavor, _ body: (Store) async throws -> Void) async throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("jobstream-sync-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let store = try await open(flavor, folder: folder)
-        try await store.withDatabase { database in
-            for table in ["sync_sessions", "sync_records", "sync_crm_id_changes"] {
-                try await database.raw("DELETE FROM \(ident: table)").run()
-            }
-        }
-        do {
-            try await body(store)
-        } catch {
-            await store.close()
-            throw error
-        }
-        await store.close()
-    }
-
-    static func open(_ flavor: SQLFlavor, folder: URL) async throws -> Store {
-        let location: StoreLocation = switch flavor {
-        case .sqlite: .sqlite(path: folder.appendingPathComponent("store.sqlite").path)
-        case .postgres: .postgres(url: postgresURL!)
-        }
-        return try await Store.open(location, logger: Logger(label: "test"))
+        try await TestStores.with(flavor, database: "_sync", emptying: tables, body)
     }
 }
 
@@ -288,8 +268,8 @@ struct SyncStoreTests {
         _ = url
         let sessions = Self.simulation(sessions: 12, seed: 5, duplicates: 0.2, shuffle: true)
         try await SyncTestStores.with(.postgres) { first in
-            let folder = FileManager.default.temporaryDirectory
-            let second = try await SyncTestStores.open(.postgres, folder: folder)
+            let (second, folder) = try await TestStores.open(.postgres, database: "_sync")
+            defer { folder.remove() }
             // Both get every event (as around a rebalance), in different batch sizes, at the same time.
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await Self.record(sessions, in: SyncHistoryLog(store: first), batchSize: 13) }

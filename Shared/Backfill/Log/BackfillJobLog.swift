@@ -1,4 +1,6 @@
+import Foundation
 import JobstreamMessages
+import JobstreamStore
 import SQLKit
 
 /// The backfill log in the database: the jobs, who runs each, and cancel requests.
@@ -142,7 +144,7 @@ public struct BackfillJobLog: Sendable {
                 """).first(decoding: BackfillJobRecord.self, keyDecodingStrategy: .convertFromSnakeCase) else { return nil }
             if !job.status.isTerminal && job.cancelRequestedBy == nil {
                 try await database.raw("""
-                    UPDATE backfill_jobs SET cancel_requested_by = \(bind: user), updated_at = \(bind: epochMilliseconds())
+                    UPDATE backfill_jobs SET cancel_requested_by = \(bind: user), updated_at = \(bind: Date().epochMilliseconds)
                     WHERE job_id = \(bind: jobId)
                     """).run()
             }

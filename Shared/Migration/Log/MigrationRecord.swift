@@ -1,5 +1,7 @@
 import Foundation
 import JobstreamMessages
+import JobstreamStore
+import SQLKit
 
 /// One migration as the log keeps it: every field of the Migration Logs page and its details
 /// window, plus what the runners need to own and resume it.
@@ -28,7 +30,7 @@ public struct MigrationRecord: Codable, Sendable, Hashable {
     public var leaseUntil: Int
     public var updatedAt: Int
     /// The claim's epoch, takeovers since the migration last moved on, the number of this state and
-    /// the newest one on the status topic (as in ``BackfillJobRecord``).
+    /// the newest one on the status topic (as for a backfill job).
     public var epoch: Int
     public var takeovers: Int
     public var sequence: Int
@@ -65,7 +67,7 @@ public struct MigrationRecord: Codable, Sendable, Hashable {
     /// The event announcing this state on the status topic.
     public var statusEvent: MigrationStatusEvent {
         MigrationStatusEvent(
-            startTime: startTime.map(BackfillJobRecord.date), endTime: endTime.map(BackfillJobRecord.date),
+            startTime: startTime.map(Date.init(epochMilliseconds:)), endTime: endTime.map(Date.init(epochMilliseconds:)),
             generatedBy: generatedBy, cutoverDate: cutover, progress: progress, status: status, error: error,
             chargesInScope: chargesInScope, schedulesGenerated: schedulesGenerated, warnings: warnings, sequence: sequence)
     }

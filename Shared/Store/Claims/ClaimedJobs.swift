@@ -1,5 +1,5 @@
+import JobstreamMessages
 import Logging
-import ServiceLifecycle
 import Synchronization
 
 /// The jobs one instance runs, one task each, with the loop that takes over jobs whose owner
@@ -24,22 +24,26 @@ public final class ClaimedJobs: Sendable {
         }
     }
 
-    /// Until graceful shutdown, claims the jobs whose claim lapsed every `interval` and starts them;
-    /// then cancels every job's work and waits for it, so each can let go of its claim.
-    public func takeOverOrphans(every interval: Duration, kind: String, logger: Logger,
+    /// The jobs running here now.
+    public var runningIds: Set<String> {
+        running.withLock { Set($0.keys) }
+    }
+
+    /// Until this task is cancelled (a service cancels it at graceful shutdown), claims the jobs whose
+    /// claim lapsed every `interval` and starts them; then cancels every job's work and waits for it,
+    /// so each can let go of its claim.
+    public func takeOverOrphans(every interval: Duration, kind: JobKind, logger: Logger, sleep: any JobClock = SystemJobClock(),
                                 claim: @escaping @Sendable () async throws -> [String]) async {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    for id in try await claim() {
-                        logger.notice("taking over \(kind) \(id): its owner stopped renewing its claim")
-                        self.start(id)
-                    }
-                } catch {
-                    logger.error("looking for orphaned \(kind)s failed: \(error)")
+        while !Task.isCancelled {
+            do {
+                for id in try await claim() {
+                    logger.notice("taking over \(kind.noun) \(id): its owner stopped renewing its claim")
+                    start(id)
                 }
-                try? await Task.sleep(for: interval)
+            } catch {
+                logger.error("looking for orphaned \(kind.noun)s failed: \(error)")
             }
+            try? await sleep.sleep(for: interval)
         }
         let tasks = running.withLock { Array($0.values) }
         for task in tasks { task.cancel() }

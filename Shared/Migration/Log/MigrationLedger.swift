@@ -1,4 +1,6 @@
+import Foundation
 import JobstreamMessages
+import JobstreamStore
 import SQLKit
 
 /// What a migration's slices did, durably: which are done, by whom, with what counts, and the
@@ -105,7 +107,7 @@ public struct MigrationLedger: Sendable {
     public static func markDone(_ migrationId: String, index: Int, charges: Int, schedules: Int, warnings: Int,
                                 by instance: String, in database: any SQLDatabase) async throws -> Bool {
         try await !database.raw("""
-            UPDATE migration_slices SET done_at = \(bind: epochMilliseconds()), charges = \(bind: charges),
+            UPDATE migration_slices SET done_at = \(bind: Date().epochMilliseconds), charges = \(bind: charges),
                 schedules = \(bind: schedules), warnings = \(bind: warnings), applied_by = \(bind: instance)
             WHERE migration_id = \(bind: migrationId) AND slice_index = \(bind: index) AND done_at IS NULL
             RETURNING slice_index

@@ -1,5 +1,4 @@
 import Foundation
-import JobstreamStore
 
 /// A claim on a job in the database: the instance holding it renews it before it lapses, and any
 /// instance may take over a job whose claim lapsed (its owner died or let go). Lapsing is reckoned

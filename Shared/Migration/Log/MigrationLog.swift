@@ -1,10 +1,12 @@
+import Foundation
 import JobstreamMessages
+import JobstreamStore
 import SQLKit
 
 /// The migration log in the database: the migrations, who coordinates each, and their plans.
 ///
 /// At most one migration is active (Accepted or In progress) at a time. Writes that belong to a
-/// migration's coordinator are conditional on still owning it, as in ``BackfillJobLog``.
+/// migration's coordinator are conditional on still owning it, as for a backfill job.
 public struct MigrationLog: Sendable {
     public let store: Store
 

@@ -29,19 +29,29 @@ public struct ClaimedOrphans: Sendable, Hashable {
 ///
 /// Leases are reckoned by the database's clock, never an instance's, so instances whose clocks
 /// disagree still agree on when a claim lapsed.
-struct JobClaims: Sendable {
-    let table: String
-    let idColumn: String
+package struct JobClaims: Sendable {
+    package let table: String
+    package let idColumn: String
     /// The statuses of jobs that have not ended.
-    let activeStatuses: [String]
+    package let activeStatuses: [String]
     /// The columns a renewal returns.
-    let columns: String
+    package let columns: String
     /// The status, the end-time column, and the reason of a job given up on after too many takeovers.
-    let givenUpStatus: String
-    let endColumn: String
+    package let givenUpStatus: String
+    package let endColumn: String
+
+    package init(table: String, idColumn: String, activeStatuses: [String], columns: String, givenUpStatus: String,
+                 endColumn: String) {
+        self.table = table
+        self.idColumn = idColumn
+        self.activeStatuses = activeStatuses
+        self.columns = columns
+        self.givenUpStatus = givenUpStatus
+        self.endColumn = endColumn
+    }
 
     /// The database's clock, in epoch milliseconds.
-    static func now(_ flavor: SQLFlavor) -> SQLQueryString {
+    package static func now(_ flavor: SQLFlavor) -> SQLQueryString {
         switch flavor {
         case .sqlite: "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)"
         case .postgres: "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)"
@@ -49,12 +59,12 @@ struct JobClaims: Sendable {
     }
 
     /// The condition that `claim` is still the job's.
-    func held(_ id: String, by claim: JobClaim) -> SQLQueryString {
+    package func held(_ id: String, by claim: JobClaim) -> SQLQueryString {
         "\(ident: idColumn) = \(bind: id) AND owner = \(bind: claim.owner) AND epoch = \(bind: claim.epoch)"
     }
 
     /// Extends the claim to `lease` from now and returns the row as it is now, or nil if the claim is lost.
-    func renew<Row: Decodable>(_ id: String, claim: JobClaim, leaseMilliseconds: Int, as: Row.Type,
+    package func renew<Row: Decodable>(_ id: String, claim: JobClaim, leaseMilliseconds: Int, as: Row.Type,
                                flavor: SQLFlavor, in database: any SQLDatabase) async throws -> Row? {
         try await database.raw("""
             UPDATE \(ident: table) SET lease_until = \(Self.now(flavor)) + \(bind: leaseMilliseconds)
@@ -64,7 +74,7 @@ struct JobClaims: Sendable {
 
     /// Gives up a claim so another instance can take the job over at once. The takeover that follows
     /// a deliberate release (a graceful shutdown) is not one that counts against the job.
-    func release(_ id: String, claim: JobClaim, in database: any SQLDatabase) async throws {
+    package func release(_ id: String, claim: JobClaim, in database: any SQLDatabase) async throws {
         try await database.raw("""
             UPDATE \(ident: table) SET lease_until = 0, takeovers = CASE WHEN takeovers > 0 THEN takeovers - 1 ELSE 0 END
             WHERE \(held(id, by: claim))
@@ -73,7 +83,7 @@ struct JobClaims: Sendable {
 
     /// Claims every unfinished job whose claim has lapsed, taking a new epoch; a job already taken
     /// over `maxTakeovers` times in a row without progress is ended as ``givenUpStatus`` instead.
-    func claimOrphans(owner: String, leaseMilliseconds: Int, maxTakeovers: Int, flavor: SQLFlavor,
+    package func claimOrphans(owner: String, leaseMilliseconds: Int, maxTakeovers: Int, flavor: SQLFlavor,
                       in database: any SQLDatabase) async throws -> ClaimedOrphans {
         let now = Self.now(flavor)
         let lapsed: SQLQueryString = "status IN (\(binds: activeStatuses)) AND lease_until < \(now)"
@@ -96,7 +106,7 @@ struct JobClaims: Sendable {
     }
 
     /// Notes that the event of `sequence` is on the status topic (a later one may be already).
-    func published(_ id: String, sequence: Int, in database: any SQLDatabase) async throws {
+    package func published(_ id: String, sequence: Int, in database: any SQLDatabase) async throws {
         try await database.raw("""
             UPDATE \(ident: table) SET published_sequence = \(bind: sequence)
             WHERE \(ident: idColumn) = \(bind: id) AND published_sequence < \(bind: sequence)
@@ -105,7 +115,7 @@ struct JobClaims: Sendable {
 
     /// Rows whose latest state is not on the status topic yet and that have not changed for
     /// `quietMilliseconds` (their owner is not about to publish them).
-    func unpublished<Row: Decodable>(quietMilliseconds: Int, limit: Int, as: Row.Type, flavor: SQLFlavor,
+    package func unpublished<Row: Decodable>(quietMilliseconds: Int, limit: Int, as: Row.Type, flavor: SQLFlavor,
                                      in database: any SQLDatabase) async throws -> [Row] {
         try await database.raw("""
             SELECT \(unsafeRaw: columns) FROM \(ident: table)

@@ -1,5 +1,7 @@
 import Foundation
 import JobstreamMessages
+import JobstreamStore
+import SQLKit
 
 /// One backfill job as the log keeps it: every field of the Backfill Logs page and its details view,
 /// plus what the validators need to own and resume it.
@@ -78,19 +80,10 @@ public struct BackfillJobRecord: Codable, Sendable, Hashable {
     public var statusEvent: BackfillStatusEvent {
         BackfillStatusEvent(
             action: action, uploadedFile: uploadedFile,
-            startDate: startDate.map(Self.date), endDate: endDate.map(Self.date),
+            startDate: startDate.map(Date.init(epochMilliseconds:)), endDate: endDate.map(Date.init(epochMilliseconds:)),
             generatedBy: generatedBy, recordsProcessed: recordsProcessed, recordsFailed: recordsFailed,
             status: status, error: error,
             resultFile: resultPath.map { FileReference(path: $0, name: ($0 as NSString).lastPathComponent) },
             sequence: sequence)
     }
-
-    static func date(_ milliseconds: Int) -> Date {
-        Date(timeIntervalSince1970: Double(milliseconds) / 1000)
-    }
-}
-
-/// Milliseconds since 1970, the unit of every instant in the store.
-public func epochMilliseconds(_ date: Date = Date()) -> Int {
-    Int((date.timeIntervalSince1970 * 1000).rounded())
 }

@@ -1,4 +1,5 @@
 import Foundation
+import JobstreamStore
 import SQLKit
 
 /// What happened to each row of a backfill, durably: the chunks processors applied (with the rows
@@ -51,7 +52,7 @@ public struct BackfillLedger: Sendable {
         try await database.raw("""
             INSERT INTO backfill_chunks (job_id, chunk_index, first_row, last_row, row_count, failed_count, failures, applied_at)
             VALUES (\(bind: jobId), \(bind: chunk.index), \(bind: chunk.firstRow), \(bind: chunk.lastRow),
-                    \(bind: chunk.rowCount), \(bind: chunk.failures.count), \(bind: json), \(bind: epochMilliseconds()))
+                    \(bind: chunk.rowCount), \(bind: chunk.failures.count), \(bind: json), \(bind: Date().epochMilliseconds))
             """).run()
     }
 
