@@ -74,7 +74,8 @@ final class JobSupervisor: Service, Sendable {
     /// lets go of their claims so that another instance can continue them at once.
     func run() async throws {
         let environment = self.environment
-        await jobs.takeOverOrphans(every: environment.lease.duration / 3, kind: .backfill, logger: environment.logger) {
+        // Cancelled at graceful shutdown: the loop then stops every job and waits for it.
+        await cancelWhenGracefulShutdown { await jobs.takeOverOrphans(every: environment.lease.duration / 3, kind: .backfill, logger: environment.logger) {
             let found = try await environment.log.claimOrphans(owner: environment.instance,
                                                                leaseMilliseconds: environment.lease.milliseconds,
                                                                maxTakeovers: environment.lease.maxTakeovers)
@@ -85,7 +86,7 @@ final class JobSupervisor: Service, Sendable {
             try await environment.publishUnpublished()
             await self.sweepFilesIfDue()
             return found.claimed
-        }
+        } }
     }
 
     /// Once an hour: removes files of the store that nothing needs any more (``FileStore/sweep(before:presence:)``).

@@ -79,7 +79,8 @@ final class MigrationSupervisor: Service, Sendable {
     /// coordinators and lets go of their claims so another instance continues at once.
     func run() async throws {
         let environment = self.environment
-        await migrations.takeOverOrphans(every: environment.lease.duration / 3, kind: .migration, logger: environment.logger) {
+        // Cancelled at graceful shutdown: the loop then stops every job and waits for it.
+        await cancelWhenGracefulShutdown { await migrations.takeOverOrphans(every: environment.lease.duration / 3, kind: .migration, logger: environment.logger) {
             let found = try await environment.log.claimOrphans(owner: environment.instance,
                                                                leaseMilliseconds: environment.lease.milliseconds,
                                                                maxTakeovers: environment.lease.maxTakeovers)
@@ -90,7 +91,7 @@ final class MigrationSupervisor: Service, Sendable {
                 await environment.publish(migration)
             }
             return found.claimed
-        }
+        } }
     }
 }
 
