@@ -75,7 +75,7 @@ final class JobSupervisor: Service, Sendable {
     func run() async throws {
         let environment = self.environment
         // Cancelled at graceful shutdown: the loop then stops every job and waits for it.
-        await cancelWhenGracefulShutdown { await jobs.takeOverOrphans(every: environment.lease.duration / 3, kind: .backfill, logger: environment.logger) {
+        await cancelWhenGracefulShutdown { await self.jobs.takeOverOrphans(every: environment.lease.duration / 3, kind: .backfill, logger: environment.logger) {
             let found = try await environment.log.claimOrphans(owner: environment.instance,
                                                                leaseMilliseconds: environment.lease.milliseconds,
                                                                maxTakeovers: environment.lease.maxTakeovers)

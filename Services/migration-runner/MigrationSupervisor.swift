@@ -80,7 +80,7 @@ final class MigrationSupervisor: Service, Sendable {
     func run() async throws {
         let environment = self.environment
         // Cancelled at graceful shutdown: the loop then stops every job and waits for it.
-        await cancelWhenGracefulShutdown { await migrations.takeOverOrphans(every: environment.lease.duration / 3, kind: .migration, logger: environment.logger) {
+        await cancelWhenGracefulShutdown { await self.migrations.takeOverOrphans(every: environment.lease.duration / 3, kind: .migration, logger: environment.logger) {
             let found = try await environment.log.claimOrphans(owner: environment.instance,
                                                                leaseMilliseconds: environment.lease.milliseconds,
                                                                maxTakeovers: environment.lease.maxTakeovers)
