@@ -231,7 +231,7 @@ let package = Package(
         // What the store tests share: temporary folders, and temporary stores on SQLite and PostgreSQL.
         .target(
             name: "JobstreamTestSupport",
-            dependencies: ["JobstreamStore", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["JobstreamMessages", "JobstreamStore", .product(name: "Logging", package: "swift-log")],
             path: "Tests/Support",
             swiftSettings: swiftSettings
         ),
@@ -258,6 +258,17 @@ let package = Package(
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ],
             path: "Tests/BackfillTests",
+            swiftSettings: swiftSettings
+        ),
+        // The backfill job's state machine with a recording messenger and a fast clock: no broker.
+        .testTarget(
+            name: "BackfillJobTests",
+            dependencies: [
+                "JobstreamBackfill", "JobstreamFiles", "JobstreamMessages", "JobstreamStore", "JobstreamTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SQLKit", package: "sql-kit"),
+            ],
+            path: "Tests/BackfillJobTests",
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,4 +1,5 @@
 import ArgumentParser
+import JobstreamBackfill
 import JobstreamMessages
 import JobstreamService
 import JobstreamStore
@@ -50,11 +51,16 @@ struct BackfillValidator: AsyncParsableCommand {
             operations: operations
         ) { context in
             let store = try await storeOptions.openStore(logger: context.logger)
-            let supervisor = JobSupervisor(store: store, files: storeOptions.files, producer: context.producer,
-                                           logger: context.logger, metrics: context.metrics, chunkSize: chunkSize,
-                                           lease: Lease(duration: .seconds(lease), maxTakeovers: maxTakeovers),
-                                           fileLimits: fileLimits.limits, sweepAge: .seconds(orphanFileHours * 3600))
-            return ServiceStage(services: [StoreLifetime(store: store), supervisor], handler: supervisor.handle)
+            let supervisor = BackfillJobSupervisor(
+                environment: BackfillJobEnvironment(
+                    store: store, files: storeOptions.files,
+                    messenger: KafkaBackfillMessenger(producer: context.producer, metrics: context.metrics),
+                    logger: context.logger, chunkSize: chunkSize, lease: Lease(duration: .seconds(lease), maxTakeovers: maxTakeovers),
+                    fileLimits: fileLimits.limits),
+                sweepAge: .seconds(orphanFileHours * 3600))
+            return ServiceStage(services: [StoreLifetime(store: store), JobLoop(run: supervisor.run)]) { envelope, _, logger in
+                try await supervisor.handle(envelope, logger: logger)
+            }
         }
     }
 }

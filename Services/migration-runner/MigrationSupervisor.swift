@@ -133,7 +133,7 @@ struct MigrationEnvironment: Sendable {
         do {
             _ = try await producer.send(KafkaProducerMessage(
                 topic: Topics.migrationStatus, envelope: Envelope(jobId: migration.migrationId, payload: migration.statusEvent)))
-            metrics.statusPublished(kind: "migration", status: migration.status.rawValue)
+            metrics.statusPublished(kind: .migration, status: migration.status.rawValue)
             if markPublished { try await log.published(migration.migrationId, sequence: migration.sequence) }
         } catch {
             logger.warning("migration \(migration.migrationId): announcing \(migration.status.rawValue) failed (\(error)); it is sent again later",

@@ -49,7 +49,7 @@ final class SyncPublisher: Sendable {
                 })
                 try await outbox.summariesPublished(waiting)
                 for summary in waiting.compactMap(\.summary) {
-                    metrics.statusPublished(kind: "sync", status: summary.status.rawValue)
+                    metrics.statusPublished(kind: .sync, status: summary.status.rawValue)
                 }
                 published.summaries += waiting.count
                 if waiting.count < pageSize { break }

@@ -97,6 +97,19 @@ public final class KafkaProducer: Service, Sendable {
         }
     }
 
+    /// Sends every message at once and returns when the broker acknowledged all of them; throws the
+    /// first failure (the others may have been delivered: callers send again, and what consumes them
+    /// skips what it has).
+    public func sendAll(_ messages: [KafkaProducerMessage]) async throws {
+        guard !messages.isEmpty else { return }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for message in messages {
+                group.addTask { _ = try await self.send(message) }
+            }
+            try await group.waitForAll()
+        }
+    }
+
     /// Queues `message` and returns without waiting for the broker. When librdkafka's queue is full
     /// it waits for room (backpressure) rather than failing.
     @inlinable  // inlined into the caller's loop: a non-suspending async call still costs a frame per message

@@ -1,3 +1,4 @@
+import JobstreamMessages
 import JobstreamStore
 import Kafka
 import Logging

@@ -6,18 +6,6 @@ import Logging
 import ServiceLifecycle
 import Synchronization
 
-/// Thrown by a handler for a message that can never be handled (it is well-formed but makes no
-/// sense, e.g. refers to something that cannot exist). The message goes to the dead-letter topic.
-public struct UnprocessableMessage: Error, CustomStringConvertible {
-    public let reason: String
-
-    public init(_ reason: String) {
-        self.reason = reason
-    }
-
-    public var description: String { reason }
-}
-
 /// Handles one decoded message; `logger` carries the topic, partition, offset and job id. Return to
 /// mark it processed; throw ``UnprocessableMessage`` to dead-letter it; throw anything else to have it retried.
 public typealias MessageHandler = @Sendable (_ envelope: AnyEnvelope, _ message: KafkaConsumerMessage,

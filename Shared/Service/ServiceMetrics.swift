@@ -1,3 +1,4 @@
+import JobstreamMessages
 import Kafka
 import Prometheus
 import Synchronization
@@ -71,9 +72,9 @@ public final class ServiceMetrics: Sendable {
                              help: "Messages moved to the dead-letter topic, by the topic they came from.").increment()
     }
 
-    /// Counts a status event this instance announced (`kind`: backfill, migration or sync).
-    public func statusPublished(kind: String, status: String) {
-        registry.counter("jobstream_job_status_events_total", labels: [("kind", kind), ("status", status)],
+    /// Counts a status event this instance announced.
+    public func statusPublished(kind: JobKind, status: String) {
+        registry.counter("jobstream_job_status_events_total", labels: [("kind", kind.rawValue), ("status", status)],
                              help: "Job status events announced by this instance, by kind of job and the status announced.").increment()
     }
 

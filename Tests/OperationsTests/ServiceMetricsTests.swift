@@ -15,7 +15,7 @@ struct ServiceMetricsTests {
         metrics.consumed(2, from: "jobstream.backfill.chunks")
         metrics.processed(messageFrom: "jobstream.backfill.chunks", in: .milliseconds(30))
         metrics.deadLettered(from: "jobstream.backfill.chunks")
-        metrics.statusPublished(kind: "backfill", status: "Completed")
+        metrics.statusPublished(kind: .backfill, status: "Completed")
         let text = await rendered(metrics)
         #expect(text.contains(#"jobstream_messages_consumed_total{topic="jobstream.backfill.chunks"} 3"#))
         #expect(text.contains(#"jobstream_message_processing_seconds_count{topic="jobstream.backfill.chunks"} 1"#))

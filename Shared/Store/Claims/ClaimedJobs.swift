@@ -40,8 +40,10 @@ public final class ClaimedJobs: Sendable {
                     logger.notice("taking over \(kind.noun) \(id): its owner stopped renewing its claim")
                     start(id)
                 }
-            } catch {
+            } catch where !Task.isCancelled {
                 logger.error("looking for orphaned \(kind.noun)s failed: \(error)")
+            } catch {
+                break  // shutdown
             }
             try? await sleep.sleep(for: interval)
         }

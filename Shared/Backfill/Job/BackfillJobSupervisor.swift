@@ -1,34 +1,32 @@
 import Foundation
-import JobstreamBackfill
 import JobstreamFiles
 import JobstreamMessages
-import JobstreamService
 import JobstreamStore
-import Kafka
 import Logging
-import ServiceLifecycle
 import Synchronization
 
 /// Owns the backfill jobs of this validator instance: takes new requests and cancel requests,
 /// runs each job it owns, and takes over unfinished jobs whose owner stopped renewing its claim.
-final class JobSupervisor: Service, Sendable {
-    let environment: JobEnvironment
+public final class BackfillJobSupervisor: Sendable {
+    public let environment: BackfillJobEnvironment
     private let jobs: ClaimedJobs
     /// How old a file nothing refers to must be before a sweep removes it, and when the next sweep is.
     private let sweepAge: Duration
-    private let nextSweep = Mutex(ContinuousClock.now)
+    private let nextSweep: Mutex<ContinuousClock.Instant>
 
-    init(store: Store, files: FileStore, producer: KafkaProducer, logger: Logger, metrics: ServiceMetrics, chunkSize: Int,
-         lease: Lease, fileLimits: FileLimits, sweepAge: Duration) {
+    /// - Parameter sweepAge: how old a file nothing refers to must be before a sweep removes it.
+    public init(environment: BackfillJobEnvironment, sweepAge: Duration = .seconds(24 * 3600)) {
         self.sweepAge = sweepAge
-        environment = JobEnvironment(instance: Lease.instanceName(), log: BackfillJobLog(store: store), ledger: BackfillLedger(store: store),
-                                     files: files, producer: producer, logger: logger, chunkSize: chunkSize, lease: lease,
-                                     metrics: metrics, fileLimits: fileLimits)
-        jobs = ClaimedJobs { [environment] jobId in await JobRunner(jobId: jobId, environment: environment).run() }
+        self.environment = environment
+        nextSweep = Mutex(environment.clock.now())
+        jobs = ClaimedJobs { [environment] jobId in await BackfillJobRunner(jobId: jobId, environment: environment).run() }
     }
 
-    /// Handles a message from the request or control topic.
-    @Sendable func handle(_ envelope: AnyEnvelope, _ message: KafkaConsumerMessage, _ logger: Logger) async throws {
+    /// The jobs running on this instance now.
+    public var runningJobs: Set<String> { jobs.runningIds }
+
+    /// Handles a message from the request or control topic; other messages are not for it.
+    @Sendable public func handle(_ envelope: AnyEnvelope, logger: Logger) async throws {
         if let request = envelope.payload(as: BackfillRequest.self) {
             try await accept(request, jobId: envelope.jobId, logger: logger)
         } else if let cancel = envelope.payload(as: BackfillCancel.self) {
@@ -37,8 +35,8 @@ final class JobSupervisor: Service, Sendable {
     }
 
     /// Records the job as Accepted and starts it; a repeated request (same job id) changes nothing.
-    func accept(_ request: BackfillRequest, jobId: String, logger: Logger) async throws {
-        let now = Date().epochMilliseconds
+    public func accept(_ request: BackfillRequest, jobId: String, logger: Logger) async throws {
+        let now = environment.clock.epochMilliseconds()
         let job = BackfillJobRecord(
             jobId: jobId, action: request.action, uploadedFile: request.file?.name, filePath: request.file?.path,
             fileSize: request.file?.sizeBytes.map(Int.init), md5: request.md5, generatedBy: request.generatedBy,
@@ -58,7 +56,7 @@ final class JobSupervisor: Service, Sendable {
 
     /// Records a cancel request; the job's owner ends the job as Canceled at its next check. A cancel
     /// for a job that is not in the log, or has ended, is dead-lettered saying so (not dropped).
-    func requestCancel(jobId: String, by user: String, logger: Logger) async throws {
+    public func requestCancel(jobId: String, by user: String, logger: Logger) async throws {
         guard let job = try await environment.log.requestCancel(jobId, by: user) else {
             throw UnprocessableMessage("a cancel request for backfill \(jobId), which is not in the job log")
         }
@@ -69,13 +67,14 @@ final class JobSupervisor: Service, Sendable {
         }
     }
 
-    /// Every third of a lease until shutdown: takes over orphaned jobs (or gives up on one taken over
-    /// too many times in a row) and announces states left unpublished; then stops the running jobs and
-    /// lets go of their claims so that another instance can continue them at once.
-    func run() async throws {
+    /// Every third of a lease until this task is cancelled (the service cancels it at graceful
+    /// shutdown): takes over orphaned jobs (or gives up on one taken over too many times in a row) and
+    /// announces states left unpublished; then stops the running jobs and lets go of their claims so
+    /// that another instance can continue them at once.
+    public func run() async {
         let environment = self.environment
-        // Cancelled at graceful shutdown: the loop then stops every job and waits for it.
-        await cancelWhenGracefulShutdown { await self.jobs.takeOverOrphans(every: environment.lease.duration / 3, kind: .backfill, logger: environment.logger) {
+        await jobs.takeOverOrphans(every: environment.lease.duration / 3, kind: .backfill, logger: environment.logger,
+                                   sleep: environment.clock) {
             let found = try await environment.log.claimOrphans(owner: environment.instance,
                                                                leaseMilliseconds: environment.lease.milliseconds,
                                                                maxTakeovers: environment.lease.maxTakeovers)
@@ -86,14 +85,14 @@ final class JobSupervisor: Service, Sendable {
             try await environment.publishUnpublished()
             await self.sweepFilesIfDue()
             return found.claimed
-        } }
+        }
     }
 
     /// Once an hour: removes files of the store that nothing needs any more (``FileStore/sweep(before:presence:)``).
     private func sweepFilesIfDue() async {
         let due = nextSweep.withLock { next in
-            guard ContinuousClock.now >= next else { return false }
-            next = ContinuousClock.now + .seconds(3600)
+            guard environment.clock.now() >= next else { return false }
+            next = environment.clock.now() + .seconds(3600)
             return true
         }
         guard due else { return }

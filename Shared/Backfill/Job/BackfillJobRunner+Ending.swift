@@ -1,0 +1,76 @@
+import Foundation
+import JobstreamFiles
+import JobstreamMessages
+import JobstreamStore
+import Logging
+import Synchronization
+
+/// Ending a job: the result file, the last counts, the claim checked in the same transaction.
+extension BackfillJobRunner {
+    /// Writes the result file under a name of this run's own, then ends the job and moves the file
+    /// into place in one transaction that first checks the claim: a validator that lost the job
+    /// meanwhile leaves the new owner's result file alone.
+    func finishWithResult(_ file: ValidatedFile, shared: RunState, status: BackfillStatus, logger: Logger) async throws {
+        let job = shared.withLock { $0.job }
+        let result = try environment.files.resultFile(jobId: jobId, uploadedName: job.uploadedFile)
+        let partial = result.url.deletingLastPathComponent()
+            .appendingPathComponent(".\(result.url.lastPathComponent).\(shared.claim.epoch)-\(UUID().uuidString.prefix(8)).partial")
+        defer { try? FileManager.default.removeItem(at: partial) }
+        let counts = try await ResultFileWriter(ledger: environment.ledger, jobId: jobId).write(file, to: partial)
+        try checkClaim(shared)
+        let progress = try await environment.ledger.progress(jobId)
+        let refused = shared.withLock { $0.refused }
+        logger.info("backfill \(jobId) \(status.rawValue): \(counts.succeeded) rows applied, \(counts.failed) not")
+        try await finish(shared, status: status, error: nil, moving: (partial, result.url)) {
+            $0.resultPath = result.relative
+            $0.recordsProcessed = refused + progress.rows
+            $0.recordsFailed = refused + progress.failed
+        }
+    }
+
+    func finishCounting(_ shared: RunState, status: BackfillStatus) async throws {
+        let progress = try await environment.ledger.progress(jobId)
+        try await finish(shared, status: status, error: nil) {
+            $0.recordsProcessed = progress.rows
+            $0.recordsFailed = progress.failed
+        }
+    }
+
+    /// Ends the job as `status` if the claim still holds it (moving `moving.from` onto `moving.to` in
+    /// the same transaction), announces it, and clears its working files.
+    func finish(_ shared: RunState, status: BackfillStatus, error: String?, moving: (from: URL, to: URL)? = nil,
+                        _ change: (inout BackfillJobRecord) -> Void = { _ in }) async throws {
+        var job = shared.withLock { $0.job }
+        job.status = try job.status.transition(to: status)
+        change(&job)
+        job.error = error
+        job.endDate = environment.clock.epochMilliseconds()
+        if job.startDate == nil { job.startDate = job.endDate }
+        guard let sequence = try await environment.log.finish(job, claim: shared.claim, whileHeld: {
+            if let moving { try FileStore.moveReplacing(moving.from, onto: moving.to) }
+        }) else { throw LostClaim() }
+        job.sequence = sequence
+        let ended = job
+        shared.withLock { $0.job = ended }
+        await environment.publish(job)
+        environment.files.cleanUp(jobId: jobId)
+        environment.logger.info("backfill \(jobId) is \(status.rawValue)", metadata: ["job.id": "\(jobId)"])
+    }
+
+    /// Fails a job outside the normal flow (an unexpected error), if this run's claim still holds it.
+    func fail(claim: JobClaim, reason: String, logger: Logger) async {
+        do {
+            guard var job = try await environment.log.job(jobId), !job.status.isTerminal, job.claim == claim else { return }
+            job.status = .failed
+            job.error = TextRule.cut(reason, toBytes: InputLimits.reasonBytes)
+            job.endDate = environment.clock.epochMilliseconds()
+            if let sequence = try await environment.log.save(job, claim: claim, leaseMilliseconds: 0) {
+                job.sequence = sequence
+                await environment.publish(job)
+                environment.files.cleanUp(jobId: jobId)
+            }
+        } catch {
+            logger.error("backfill \(jobId) could not be marked Failed: \(error); a takeover will retry it")
+        }
+    }
+}

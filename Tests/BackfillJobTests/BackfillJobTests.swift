@@ -1,0 +1,160 @@
+import Foundation
+import JobstreamBackfill
+import JobstreamMessages
+import JobstreamStore
+import JobstreamTestSupport
+import Testing
+
+/// The backfill job's state machine, without a broker: statuses, cancels, fencing, takeovers and
+/// failures, each in milliseconds (``BackfillJobHarness``). The end-to-end tests in Tests/python run
+/// the same jobs through Kafka and real processes.
+@Suite("Backfill job logic")
+struct BackfillJobTests {
+    /// Five rows: three apply, one names a charge that does not exist (the processor fails it), one
+    /// has an amount that is not a number (the validator refuses it).
+    static let csv = """
+        Charge Id,Amount
+        RPC-00000001,10.00
+        RPC-00000002,11.50
+        RPC-09999999,12.00
+        RPC-00000004,abc
+        RPC-00000005,13.00
+
+        """
+
+    @Test("a job goes Accepted → Pending → Processing → Completed, counting every row, its result file in place")
+    func completes() async throws {
+        try await BackfillJobHarness.with { harness in
+            let supervisor = BackfillJobSupervisor(environment: harness.environment)
+            let id = UUID().uuidString
+            try await supervisor.accept(try harness.request(csv: Self.csv), jobId: id, logger: harness.environment.logger)
+            try await eventually("the job to end") { harness.messenger.statuses.last?.isTerminal == true }
+            #expect(harness.messenger.statuses.first == .accepted)
+            #expect(harness.messenger.statuses.contains(.pending))
+            #expect(harness.messenger.statuses.last == .completed)
+            let job = try #require(try await harness.job(id))
+            #expect(job.status == .completed)
+            #expect(job.recordsTotal == 5 && job.recordsProcessed == 5 && job.recordsFailed == 2)
+            #expect(harness.messenger.chunks.count == 2, "four valid rows in chunks of two")
+            let result = try #require(job.resultPath)
+            let text = try String(contentsOf: harness.files.resolve(result), encoding: .utf8)
+            #expect(text.split(whereSeparator: \.isNewline).count == 6, "the header and one line per row: \(text)")
+            try await eventually("the runner to end") { supervisor.runningJobs.isEmpty }
+        }
+    }
+
+    @Test("Records Processed never falls, and statuses never move backwards")
+    func progressNeverFalls() async throws {
+        let rows = (1...20).map { "RPC-\(String(format: "%08d", $0)),\($0).00" }.joined(separator: "\n")
+        try await BackfillJobHarness.with(chunkSize: 1) { harness in
+            let id = try await harness.insert(try harness.request(csv: "Charge Id,Amount\n\(rows)\n"))
+            try await harness.run(id)
+            let events = harness.messenger.events
+            #expect(events.last?.status == .completed && events.last?.recordsProcessed == 20)
+            for (before, after) in zip(events, events.dropFirst()) {
+                #expect(after.recordsProcessed >= before.recordsProcessed, "\(before) then \(after)")
+                #expect(before.status == after.status || before.status.canTransition(to: after.status), "\(before.status) then \(after.status)")
+            }
+        }
+    }
+
+    @Test("a cancel requested before the fan-out ends the job Canceled, whatever status it was found in, with no chunk sent",
+          arguments: [BackfillStatus.accepted, .pending, .processing])
+    func cancelBeforeFanOut(status: BackfillStatus) async throws {
+        try await BackfillJobHarness.with { harness in
+            let id = try await harness.insert(try harness.request(csv: Self.csv), status: status)
+            _ = try await harness.log.requestCancel(id, by: "ops@example.com")
+            try await harness.run(id)
+            #expect(try await harness.job(id)?.status == .canceled)
+            #expect(harness.messenger.statuses.last == .canceled)
+            #expect(harness.messenger.chunks.isEmpty)
+        }
+    }
+
+    @Test("a cancel while Processing ends the job Canceled with the rows applied so far")
+    func cancelWhileProcessing() async throws {
+        try await BackfillJobHarness.with { harness in
+            harness.messenger.state.withLock { $0.applies = false }
+            let id = try await harness.insert(try harness.request(csv: Self.csv))
+            async let run: Void = harness.run(id)
+            try await eventually("the chunks to go out") { harness.messenger.chunks.count == 2 }
+            _ = try await harness.log.requestCancel(id, by: "ops@example.com")
+            try await run
+            let job = try #require(try await harness.job(id))
+            #expect(job.status == .canceled)
+            #expect(job.recordsProcessed == 1 && job.recordsFailed == 1, "only the refused row was dealt with")
+            #expect(job.resultPath != nil, "a canceled job has a result file too")
+        }
+    }
+
+    @Test("a cancel for a job that ended, or is not in the log, is refused as unprocessable")
+    func cancelOfEndedJob() async throws {
+        try await BackfillJobHarness.with { harness in
+            let supervisor = BackfillJobSupervisor(environment: harness.environment)
+            let logger = harness.environment.logger
+            await #expect(throws: UnprocessableMessage.self) { try await supervisor.requestCancel(jobId: "nope", by: "ops", logger: logger) }
+            let id = try await harness.insert(try harness.request(csv: Self.csv))
+            try await harness.run(id)
+            await #expect(throws: UnprocessableMessage.self) { try await supervisor.requestCancel(jobId: id, by: "ops", logger: logger) }
+        }
+    }
+
+    @Test("a validator that lost its claim mid-job saves nothing, announces nothing more and leaves no result file")
+    func fencedAfterTakeover() async throws {
+        let id = UUID().uuidString
+        try await BackfillJobHarness.with(onChunks: { harness, chunks in
+            // The moment the first chunks go out, another validator takes the job over.
+            if chunks.first?.chunkIndex == 0 { try await harness.takeOver(id, by: "validator-b") }
+        }) { harness in
+            _ = try await harness.insert(try harness.request(csv: Self.csv), id: id)
+            try await harness.run(id)
+            let job = try #require(try await harness.job(id))
+            #expect(job.owner == "validator-b")
+            #expect(job.status == .processing, "the old owner must not end the job it lost")
+            #expect(job.resultPath == nil)
+            #expect(!harness.messenger.statuses.contains(.completed))
+            let result = try harness.files.resultFile(jobId: id, uploadedName: job.uploadedFile)
+            #expect(!FileManager.default.fileExists(atPath: result.url.path), "no result file may be moved into place")
+        }
+    }
+
+    @Test("a job whose owner stopped renewing is taken over by the orphan loop and completed")
+    func takeover() async throws {
+        try await BackfillJobHarness.with { harness in
+            let id = try await harness.insert(try harness.request(csv: Self.csv), status: .pending, owner: "dead-validator")
+            try await harness.store.withDatabase { try await $0.raw("UPDATE backfill_jobs SET lease_until = 0").run() }
+            let supervisor = BackfillJobSupervisor(environment: harness.environment)
+            let loop = Task { await supervisor.run() }
+            try await eventually("the job to complete") { try await harness.job(id)?.status == .completed }
+            loop.cancel()
+            await loop.value
+            let job = try #require(try await harness.job(id))
+            #expect(job.owner == BackfillJobHarness.instance && job.recordsProcessed == 5)
+        }
+    }
+
+    @Test("chunks that cannot reach the broker fail the job, saying why")
+    func brokerAway() async throws {
+        struct BrokerAway: Error, CustomStringConvertible { var description: String { "the broker is away" } }
+        try await BackfillJobHarness.with { harness in
+            harness.messenger.state.withLock { $0.failSending = BrokerAway() }
+            let id = try await harness.insert(try harness.request(csv: Self.csv))
+            try await harness.run(id)
+            let job = try #require(try await harness.job(id))
+            #expect(job.status == .failed)
+            #expect(job.error?.contains("the broker is away") == true, "\(job.error ?? "no reason")")
+        }
+    }
+
+    @Test("a file that is not a CSV for the action fails the job with the reason, before any chunk")
+    func wrongFile() async throws {
+        try await BackfillJobHarness.with { harness in
+            let id = try await harness.insert(try harness.request(csv: "Invoice Item Id,Amount\nII-1,2.00\n"))
+            try await harness.run(id)
+            let job = try #require(try await harness.job(id))
+            #expect(job.status == .failed)
+            #expect(job.error?.isEmpty == false)
+            #expect(harness.messenger.chunks.isEmpty)
+        }
+    }
+}
