@@ -281,6 +281,17 @@ let package = Package(
             path: "Tests/MigrationTests",
             swiftSettings: swiftSettings
         ),
+        // The migration's state machine with a recording messenger and a fast clock: no broker.
+        .testTarget(
+            name: "MigrationJobTests",
+            dependencies: [
+                "JobstreamMigration", "JobstreamMessages", "JobstreamStore", "JobstreamTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SQLKit", package: "sql-kit"),
+            ],
+            path: "Tests/MigrationJobTests",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "SyncTests",
             dependencies: [

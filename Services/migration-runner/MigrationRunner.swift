@@ -1,5 +1,6 @@
 import ArgumentParser
 import JobstreamMessages
+import JobstreamMigration
 import JobstreamService
 import JobstreamStore
 
@@ -58,10 +59,12 @@ struct MigrationRunner: AsyncParsableCommand {
         ) { context in
             let store = try await storeOptions.openStore(logger: context.logger)
             let supervisor = MigrationSupervisor(environment: MigrationEnvironment(
-                store: store, producer: context.producer, logger: context.logger, metrics: context.metrics, sliceSize: sliceSize,
-                lease: Lease(duration: .seconds(lease), maxTakeovers: maxTakeovers), errorAfter: .seconds(errorAfter),
-                pacer: Pacer(perSecond: maxSlicesPerSecond)))
-            return ServiceStage(services: [StoreLifetime(store: store), supervisor], handler: supervisor.handle)
+                store: store, messenger: KafkaMigrationMessenger(producer: context.producer, metrics: context.metrics),
+                logger: context.logger, sliceSize: sliceSize, lease: Lease(duration: .seconds(lease), maxTakeovers: maxTakeovers),
+                errorAfter: .seconds(errorAfter), waitForTurn: Pacer(perSecond: maxSlicesPerSecond).waitForTurn))
+            return ServiceStage(services: [StoreLifetime(store: store), JobLoop(run: supervisor.run)]) { envelope, _, logger in
+                try await supervisor.handle(envelope, logger: logger)
+            }
         }
     }
 }

@@ -1,9 +1,6 @@
 import Foundation
 import JobstreamMessages
-import JobstreamMigration
-import JobstreamService
 import JobstreamStore
-import Kafka
 import Logging
 
 /// Coordinates one migration from where its log says it is to its end: Accepted → In progress
@@ -16,12 +13,17 @@ import Logging
 ///
 /// Its saves are fenced by its claim (``JobClaim``), so a coordinator that was paused cannot
 /// overwrite, or announce over, the one that took the migration over.
-struct MigrationCoordinator: Sendable {
-    let migrationId: String
-    let environment: MigrationEnvironment
+public struct MigrationCoordinator: Sendable {
+    public let migrationId: String
+    public let environment: MigrationEnvironment
+
+    public init(migrationId: String, environment: MigrationEnvironment) {
+        self.migrationId = migrationId
+        self.environment = environment
+    }
 
     /// How long no slice may be done before the slices not done are published again.
-    static let stallAfter = Duration.seconds(120)
+    public static let stallAfter = Duration.seconds(120)
 
     private struct LostClaim: Error {}
     /// The store failed for longer than `errorAfter`.
@@ -29,7 +31,8 @@ struct MigrationCoordinator: Sendable {
         let description: String
     }
 
-    func run() async {
+    /// Coordinates the migration to its end, or until its claim is lost or the task is cancelled.
+    public func run() async {
         var logger = environment.logger
         logger[metadataKey: "job.id"] = "\(migrationId)"
         var current: MigrationRecord?
@@ -76,7 +79,7 @@ struct MigrationCoordinator: Sendable {
         }
         var planned = migration
         planned.status = try migration.status.transition(to: .inProgress)
-        planned.startTime = Date().epochMilliseconds
+        planned.startTime = environment.clock.epochMilliseconds()
         planned.sliceCount = slices.count
         planned.chargesInScope = slices.reduce(0) { $0 + $1.plannedCharges }
         let saved = try await persistently("saving the plan", logger: logger) {
@@ -95,15 +98,14 @@ struct MigrationCoordinator: Sendable {
         let pending = try await persistently("reading the slices not done", logger: logger) {
             try await environment.ledger.pendingSlices(migrationId)
         }
-        let failedBefore = environment.producer.failedCount
+        var slices: [MigrationSlice] = []
         for index in pending {
-            try Task.checkCancellation()
-            let slice = MigrationSlice(sliceIndex: index, sliceCount: migration.sliceCount ?? pending.count, cutoverDate: migration.cutover)
-            try await environment.producer.enqueue(KafkaProducerMessage(
-                topic: Topics.migrationSlices, envelope: Envelope(jobId: migrationId, payload: slice), key: "\(migrationId)/\(index)"))
+            slices.append(MigrationSlice(sliceIndex: index, sliceCount: migration.sliceCount ?? pending.count, cutoverDate: migration.cutover))
         }
-        guard await environment.producer.flush(timeout: .seconds(120)), environment.producer.failedCount == failedBefore else {
-            throw KafkaError(.timedOut, "not every slice of migration \(migrationId) reached the broker")
+        // In groups, so a migration of many slices never holds every one in flight at once.
+        for group in stride(from: 0, to: slices.count, by: 256).map({ slices[$0..<min($0 + 256, slices.count)] }) {
+            try Task.checkCancellation()
+            try await environment.messenger.sendSlices(Array(group), of: migrationId)
         }
         logger.info("migration \(migrationId): \(pending.count) slices sent")
     }
@@ -112,8 +114,8 @@ struct MigrationCoordinator: Sendable {
     /// slice is done for `stallAfter` (a slice message lost or dead-lettered), the slices not done are
     /// published again; runners skip any that was done meanwhile.
     private func follow(_ migration: inout MigrationRecord, claim: JobClaim, logger: Logger) async throws {
-        var lastAnnounced = ContinuousClock.now
-        var lastMoved = (ContinuousClock.now, -1)
+        var lastAnnounced = environment.clock.now()
+        var lastMoved = (environment.clock.now(), -1)
         while true {
             try Task.checkCancellation()
             let (renewed, progress) = try await persistently("following the slices", logger: logger) {
@@ -125,21 +127,21 @@ struct MigrationCoordinator: Sendable {
                 return try await finish(&migration, claim: claim, progress: progress, logger: logger)
             }
             if progress.slicesDone != lastMoved.1 {
-                lastMoved = (ContinuousClock.now, progress.slicesDone)
-            } else if ContinuousClock.now - lastMoved.0 >= Self.stallAfter {
+                lastMoved = (environment.clock.now(), progress.slicesDone)
+            } else if environment.clock.now() - lastMoved.0 >= Self.stallAfter {
                 logger.warning("migration \(migrationId): no slice done for \(Self.stallAfter); publishing the slices not done again")
                 try await publishPendingSlices(migration, logger: logger)
-                lastMoved.0 = ContinuousClock.now
+                lastMoved.0 = environment.clock.now()
             }
             let percent = max(progress.percent, migration.progress)
             let countsMoved = progress.schedulesGenerated != migration.schedulesGenerated || progress.warnings != migration.warnings
-            if percent != migration.progress || (countsMoved && ContinuousClock.now - lastAnnounced >= .seconds(1)) {
+            if percent != migration.progress || (countsMoved && environment.clock.now() - lastAnnounced >= .seconds(1)) {
                 migration.progress = percent
                 migration.takeCounts(of: progress)
                 try await save(&migration, claim: claim, leaseMilliseconds: environment.lease.milliseconds, logger: logger)
-                lastAnnounced = ContinuousClock.now
+                lastAnnounced = environment.clock.now()
             }
-            try await Task.sleep(for: .milliseconds(250))
+            try await environment.clock.sleep(for: .milliseconds(250))
         }
     }
 
@@ -147,7 +149,7 @@ struct MigrationCoordinator: Sendable {
                         logger: Logger) async throws {
         migration.status = try migration.status.transition(to: progress.warnings > 0 ? .completedWarning : .completed)
         migration.progress = 100
-        migration.endTime = Date().epochMilliseconds
+        migration.endTime = environment.clock.epochMilliseconds()
         migration.takeCounts(of: progress)
         try await save(&migration, claim: claim, leaseMilliseconds: 0, logger: logger)
         logger.info("migration \(migrationId) is \(migration.status.rawValue): \(progress.schedulesGenerated) schedules, \(progress.warnings) warnings")
@@ -173,7 +175,7 @@ struct MigrationCoordinator: Sendable {
         var failed = migration
         failed.status = .error
         failed.error = TextRule.cut(reason, toBytes: InputLimits.reasonBytes)
-        failed.endTime = Date().epochMilliseconds
+        failed.endTime = environment.clock.epochMilliseconds()
         failed.sequence = migration.sequence + 1
         await environment.publish(failed, markPublished: false)
         var delay = Duration.seconds(1)
@@ -188,7 +190,7 @@ struct MigrationCoordinator: Sendable {
                 return
             } catch {
                 logger.warning("migration \(migrationId): logging Error failed, retrying in \(delay): \(error)")
-                try? await Task.sleep(for: delay)
+                try? await environment.clock.sleep(for: delay)
                 delay = min(delay * 2, .seconds(30))
             }
         }
@@ -196,18 +198,18 @@ struct MigrationCoordinator: Sendable {
 
     /// Runs a store operation, retrying it each second while it fails, for up to `errorAfter`.
     private func persistently<T: Sendable>(_ what: String, logger: Logger, _ operation: () async throws -> T) async throws -> T {
-        let started = ContinuousClock.now
+        let started = environment.clock.now()
         while true {
             do {
                 return try await operation()
             } catch {
                 try Task.checkCancellation()
-                let failingFor = ContinuousClock.now - started
+                let failingFor = environment.clock.now() - started
                 guard failingFor < environment.errorAfter else {
                     throw StoreUnavailable(description: "the store failed for \(failingFor.components.seconds) s while \(what): \(error)")
                 }
                 logger.warning("migration \(migrationId): \(what) failed, retrying: \(error)")
-                try await Task.sleep(for: .seconds(1))
+                try await environment.clock.sleep(for: .seconds(1))
             }
         }
     }
@@ -215,7 +217,7 @@ struct MigrationCoordinator: Sendable {
 
 extension MigrationRecord {
     /// Takes the counts the ledger adds up over the slices.
-    mutating func takeCounts(of progress: MigrationLedger.Progress) {
+    public mutating func takeCounts(of progress: MigrationLedger.Progress) {
         chargesInScope = progress.chargesInScope
         schedulesGenerated = progress.schedulesGenerated
         warnings = progress.warnings
