@@ -1,8 +1,6 @@
 import Foundation
 import JobstreamMessages
-import JobstreamService
 import JobstreamStore
-import JobstreamSync
 import Logging
 
 /// Records each consumed batch of sync events and publishes what changed.
@@ -10,15 +8,22 @@ import Logging
 /// Per batch: one transaction records it (``SyncHistoryLog``); then the touched sessions' summaries
 /// and any retry requests go out; when a session ended — a sync cycle — retention runs. Only then is
 /// the batch marked processed, so a crash at any point replays it, and replaying changes nothing.
-struct SyncRecorder: Sendable {
-    let log: SyncHistoryLog
-    let publisher: SyncPublisher
-    let retention: SyncRetention
+public struct SyncRecorder: Sendable {
+    public let log: SyncHistoryLog
+    public let publisher: SyncPublisher
+    public let retention: SyncRetention
 
-    @Sendable func handle(_ batch: [ReceivedMessage], _ logger: Logger) async throws {
+    public init(log: SyncHistoryLog, publisher: SyncPublisher, retention: SyncRetention) {
+        self.log = log
+        self.publisher = publisher
+        self.retention = retention
+    }
+
+    /// Records one batch of sync events (any order, repeats allowed) and publishes what changed.
+    @Sendable public func record(_ batch: [AnyEnvelope], logger: Logger) async throws {
         var events = SyncEventBatch()
-        for received in batch {
-            events.add(received.envelope.payload, sessionId: received.envelope.jobId)
+        for envelope in batch {
+            events.add(envelope.payload, sessionId: envelope.jobId)
         }
         let applied = try await log.apply(events)
         try await publisher.publishPending(of: applied.sessions)
