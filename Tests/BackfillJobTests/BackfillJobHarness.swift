@@ -23,10 +23,13 @@ final class RecordingBackfillMessenger: BackfillMessenger {
     let state = Mutex(State())
     let applier: ChunkApplier
     let onChunks: @Sendable ([BackfillChunk]) async throws -> Void
+    let onAnnounce: @Sendable (BackfillStatusEvent) async -> Void
 
-    init(store: Store, onChunks: @escaping @Sendable ([BackfillChunk]) async throws -> Void = { _ in }) {
+    init(store: Store, onChunks: @escaping @Sendable ([BackfillChunk]) async throws -> Void = { _ in },
+         onAnnounce: @escaping @Sendable (BackfillStatusEvent) async -> Void = { _ in }) {
         applier = ChunkApplier(store: store)
         self.onChunks = onChunks
+        self.onAnnounce = onAnnounce
     }
 
     func sendChunks(_ chunks: [BackfillChunk], of jobId: String) async throws {
@@ -42,6 +45,7 @@ final class RecordingBackfillMessenger: BackfillMessenger {
     }
 
     func announce(_ event: BackfillStatusEvent, of jobId: String) async throws {
+        await onAnnounce(event)
         state.withLock { $0.events.append(event) }
     }
 
@@ -65,15 +69,18 @@ struct BackfillJobHarness {
     /// Runs `body` with a harness whose charges RPC-00000001…RPC-00000020 exist.
     static func with(chunkSize: Int = 2,
                      onChunks: @escaping @Sendable (_ harness: BackfillJobHarness, [BackfillChunk]) async throws -> Void = { _, _ in },
+                     onAnnounce: @escaping @Sendable (_ harness: BackfillJobHarness, BackfillStatusEvent) async -> Void = { _, _ in },
                      _ body: (BackfillJobHarness) async throws -> Void) async throws {
         let (store, folder) = try await TestStores.open(.sqlite)
         defer { folder.remove() }
         try await StoreSeeder(charges: 20, invoiceItems: 0).seed(store)
         let files = FileStore(root: folder.url.appendingPathComponent("files").path)
         let late = Mutex<BackfillJobHarness?>(nil)
-        let messenger = RecordingBackfillMessenger(store: store) { chunks in
+        let messenger = RecordingBackfillMessenger(store: store, onChunks: { chunks in
             if let harness = late.withLock({ $0 }) { try await onChunks(harness, chunks) }
-        }
+        }, onAnnounce: { event in
+            if let harness = late.withLock({ $0 }) { await onAnnounce(harness, event) }
+        })
         let environment = BackfillJobEnvironment(
             instance: instance, store: store, files: files, messenger: messenger, logger: Logger(label: "test"),
             chunkSize: chunkSize, lease: Lease(duration: .seconds(15), maxTakeovers: 3), clock: FastJobClock())

@@ -3,6 +3,7 @@ import JobstreamBackfill
 import JobstreamMessages
 import JobstreamStore
 import JobstreamTestSupport
+import Synchronization
 import Testing
 
 /// The backfill job's state machine, without a broker: statuses, cancels, fencing, takeovers and
@@ -55,6 +56,31 @@ struct BackfillJobTests {
                 #expect(after.recordsProcessed >= before.recordsProcessed, "\(before) then \(after)")
                 #expect(before.status == after.status || before.status.canTransition(to: after.status), "\(before.status) then \(after.status)")
             }
+        }
+    }
+
+    @Test("a progress update saved just before the end is never announced after it")
+    func noProgressAfterTheEnd() async throws {
+        let id = UUID().uuidString
+        let holding = Atomic<Bool>(false)
+        try await BackfillJobHarness.with(onAnnounce: { harness, event in
+            // The keeper's first progress update (one chunk applied) is held until the job is Completed
+            // in the log, or for a second: the end must wait for it, not overtake it.
+            guard event.status == .processing, event.recordsProcessed > 1, !holding.exchange(true, ordering: .sequentiallyConsistent) else {
+                return
+            }
+            try? await eventually(within: .seconds(1), "the job to be Completed") { try await harness.job(id)?.status == .completed }
+        }) { harness in
+            harness.messenger.state.withLock { $0.applies = false }
+            _ = try await harness.insert(try harness.request(csv: Self.csv), id: id)
+            let runner = Task { try await harness.run(id) }
+            try await eventually("the chunks to go out") { harness.messenger.chunks.count == 2 }
+            let chunks = harness.messenger.chunks
+            _ = try await harness.messenger.applier.apply(chunks[0], jobId: id)
+            try await eventually("the keeper to announce progress") { holding.load(ordering: .sequentiallyConsistent) }
+            _ = try await harness.messenger.applier.apply(chunks[1], jobId: id)
+            try await runner.value
+            #expect(harness.messenger.statuses.last == .completed, "announced in this order: \(harness.messenger.statuses)")
         }
     }
 
@@ -155,6 +181,32 @@ struct BackfillJobTests {
             #expect(job.status == .failed)
             #expect(job.error?.isEmpty == false)
             #expect(harness.messenger.chunks.isEmpty)
+        }
+    }
+
+    @Test("a chunk the store refuses every time is tried three times, then recorded with every row failed and the reason")
+    func refusedChunk() async throws {
+        try await BackfillJobHarness.with { harness in
+            harness.messenger.state.withLock { $0.applies = false }
+            let id = try await harness.insert(try harness.request(csv: Self.csv))
+            let runner = Task { try await harness.run(id) }
+            try await eventually("the chunks to go out") { harness.messenger.chunks.count == 2 }
+            try await harness.store.withDatabase { database in
+                try await database.raw("""
+                    CREATE TRIGGER refuse_charges BEFORE UPDATE ON rate_plan_charges BEGIN SELECT RAISE(ABORT, 'refused by a rule'); END
+                    """).run()
+            }
+            let applier = ChunkApplier(store: harness.store)
+            for chunk in harness.messenger.chunks {
+                let outcome = try await applier.applyOrRecordRefusal(chunk, jobId: id, logger: harness.environment.logger,
+                                                                     clock: FastJobClock())
+                guard case .applied(let entry) = outcome else { Issue.record("chunk \(chunk.chunkIndex): \(outcome)"); continue }
+                #expect(entry.failures.count == chunk.rows.count)
+                #expect(entry.failures.values.allSatisfy { $0.contains("refused by a rule") })
+            }
+            try await runner.value
+            let job = try #require(try await harness.job(id))
+            #expect(job.status == .completed && job.recordsFailed == 5, "every row failed: one refused by the validator, four by the store")
         }
     }
 }

@@ -18,18 +18,20 @@ extension BackfillJobRunner {
     /// claim still holds it, and announces it.
     func transition(_ shared: RunState, to status: BackfillStatus,
                             _ change: (inout BackfillJobRecord) -> Void = { _ in }) async throws {
-        var job = shared.withLock { $0.job }
-        job.status = try job.status.transition(to: status)
-        change(&job)
-        try checkClaim(shared)
-        guard let sequence = try await environment.log.save(job, claim: shared.claim,
-                                                            leaseMilliseconds: environment.lease.milliseconds) else {
-            throw LostClaim()
+        try await shared.saving.withLock {
+            var job = shared.withLock { $0.job }
+            job.status = try job.status.transition(to: status)
+            change(&job)
+            try checkClaim(shared)
+            guard let sequence = try await environment.log.save(job, claim: shared.claim,
+                                                                leaseMilliseconds: environment.lease.milliseconds) else {
+                throw LostClaim()
+            }
+            job.sequence = sequence
+            let saved = job
+            shared.withLock { $0.job = saved }
+            await environment.publish(job)
         }
-        job.sequence = sequence
-        let saved = job
-        shared.withLock { $0.job = saved }
-        await environment.publish(job)
         environment.logger.info("backfill \(jobId) is \(status.rawValue)", metadata: ["job.id": "\(jobId)"])
     }
 
@@ -69,23 +71,25 @@ extension BackfillJobRunner {
 
     /// Saves and announces Records Processed when it changed since last announced.
     func publishProgress(_ progress: BackfillLedger.Progress, shared: RunState) async throws {
-        let update: BackfillJobRecord? = shared.withLock { state in
-            let processed = state.refused + progress.rows, failed = state.refused + progress.failed
-            guard state.lastPublished != (processed, failed), state.job.status == .processing else { return nil }
-            state.lastPublished = (processed, failed)
-            state.job.recordsProcessed = processed
-            state.job.recordsFailed = failed
-            return state.job
+        try await shared.saving.withLock {
+            let update: BackfillJobRecord? = shared.withLock { state in
+                let processed = state.refused + progress.rows, failed = state.refused + progress.failed
+                guard state.lastPublished != (processed, failed), state.job.status == .processing else { return nil }
+                state.lastPublished = (processed, failed)
+                state.job.recordsProcessed = processed
+                state.job.recordsFailed = failed
+                return state.job
+            }
+            guard var update else { return }
+            guard let sequence = try await environment.log.saveProgress(jobId, claim: shared.claim, processed: update.recordsProcessed,
+                                                                        failed: update.recordsFailed) else {
+                shared.withLock { $0.lostClaim = true }
+                return
+            }
+            update.sequence = sequence
+            let saved = update
+            shared.withLock { if $0.job.sequence < sequence { $0.job.sequence = sequence } }
+            await environment.publish(saved)
         }
-        guard var update else { return }
-        guard let sequence = try await environment.log.saveProgress(jobId, claim: shared.claim, processed: update.recordsProcessed,
-                                                                    failed: update.recordsFailed) else {
-            shared.withLock { $0.lostClaim = true }
-            return
-        }
-        update.sequence = sequence
-        let saved = update
-        shared.withLock { if $0.job.sequence < sequence { $0.job.sequence = sequence } }
-        await environment.publish(saved)
     }
 }

@@ -40,19 +40,21 @@ extension BackfillJobRunner {
     /// the same transaction), announces it, and clears its working files.
     func finish(_ shared: RunState, status: BackfillStatus, error: String?, moving: (from: URL, to: URL)? = nil,
                         _ change: (inout BackfillJobRecord) -> Void = { _ in }) async throws {
-        var job = shared.withLock { $0.job }
-        job.status = try job.status.transition(to: status)
-        change(&job)
-        job.error = error
-        job.endDate = environment.clock.epochMilliseconds()
-        if job.startDate == nil { job.startDate = job.endDate }
-        guard let sequence = try await environment.log.finish(job, claim: shared.claim, whileHeld: {
-            if let moving { try FileStore.moveReplacing(moving.from, onto: moving.to) }
-        }) else { throw LostClaim() }
-        job.sequence = sequence
-        let ended = job
-        shared.withLock { $0.job = ended }
-        await environment.publish(job)
+        try await shared.saving.withLock {
+            var job = shared.withLock { $0.job }
+            job.status = try job.status.transition(to: status)
+            change(&job)
+            job.error = error
+            job.endDate = environment.clock.epochMilliseconds()
+            if job.startDate == nil { job.startDate = job.endDate }
+            guard let sequence = try await environment.log.finish(job, claim: shared.claim, whileHeld: {
+                if let moving { try FileStore.moveReplacing(moving.from, onto: moving.to) }
+            }) else { throw LostClaim() }
+            job.sequence = sequence
+            let ended = job
+            shared.withLock { $0.job = ended }
+            await environment.publish(job)
+        }
         environment.files.cleanUp(jobId: jobId)
         environment.logger.info("backfill \(jobId) is \(status.rawValue)", metadata: ["job.id": "\(jobId)"])
     }

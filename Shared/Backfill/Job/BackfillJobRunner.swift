@@ -34,6 +34,9 @@ public struct BackfillJobRunner: Sendable {
         let claim: JobClaim
         /// Set when the job's task is cancelled: read by work done off the task (an unpacking).
         let cancelled = Atomic<Bool>(false)
+        /// Held while a state is saved and announced, so announcements leave in the order the saves
+        /// were made: a progress update the keeper saved just before the end is never announced after it.
+        let saving = AsyncMutex()
 
         init(_ initial: Shared, claim: JobClaim) {
             mutex = Mutex(initial)
