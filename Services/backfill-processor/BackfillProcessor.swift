@@ -35,7 +35,6 @@ struct BackfillProcessor: AsyncParsableCommand {
         try await ServiceRunner.run(
             name: "backfill-processor",
             topics: [Topics.backfillChunks],
-            accepting: [.backfillChunk],
             options: options,
             operations: operations
         ) { context in

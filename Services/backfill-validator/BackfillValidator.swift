@@ -45,8 +45,7 @@ struct BackfillValidator: AsyncParsableCommand {
     func run() async throws {
         try await ServiceRunner.run(
             name: "backfill-validator",
-            topics: [Topics.backfillRequests, Topics.backfillControl],
-            accepting: [.backfillRequest, .backfillCancel],
+            topics: [Topics.backfillRequests],
             options: options,
             operations: operations
         ) { context in

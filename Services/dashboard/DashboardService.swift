@@ -78,7 +78,7 @@ struct DashboardService: AsyncParsableCommand {
         }
         let access = try access()
         let dashboard = Dashboard(board: board, access: access, store: store, files: storeOptions.files,
-                                  canceller: KafkaCancelRequester(producer: producer))
+                                  canceller: JobLogCancelRequester(store: store))
         let host = host, port = port
         let app = Application(
             router: dashboard.router(),

@@ -47,14 +47,3 @@ struct StatusFollower: Service {
         }
     }
 }
-
-/// Publishes a dashboard's cancel requests on `jobstream.backfill.control`, where the job's
-/// validator picks them up, and waits for the broker's acknowledgement.
-struct KafkaCancelRequester: BackfillCancelRequester {
-    let producer: KafkaProducer
-
-    func requestCancel(jobId: String, requestedBy: String) async throws {
-        let envelope = Envelope(jobId: jobId, payload: BackfillCancel(requestedBy: requestedBy))
-        _ = try await producer.send(KafkaProducerMessage(topic: Topics.backfillControl, envelope: envelope))
-    }
-}

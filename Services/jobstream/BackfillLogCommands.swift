@@ -129,16 +129,19 @@ struct BackfillWait: AsyncParsableCommand {
     }
 
     static func follow(_ jobId: String, storeOptions: StoreOptions, timeout: Duration) async throws {
-        try await followUntilEnd("backfill \(jobId)", timeout: timeout) {
-            guard let job = try await withJobLog(storeOptions, { try await $0.job(jobId) }) else { return nil }
-            var line = job.status.rawValue
-            if job.status == .processing || job.status.isTerminal {
-                line += "  records processed: \(job.recordsProcessed)"
-                if let total = job.recordsTotal { line += " of \(total)" }
-                if job.recordsFailed > 0 { line += " (\(job.recordsFailed) failed)" }
+        // One store for the whole wait: the job log is the one source of a job's state.
+        try await withJobLog(storeOptions) { log in
+            try await followUntilEnd("backfill \(jobId)", timeout: timeout) {
+                guard let job = try await log.job(jobId) else { return nil }
+                var line = job.status.rawValue
+                if job.status == .processing || job.status.isTerminal {
+                    line += "  records processed: \(job.recordsProcessed)"
+                    if let total = job.recordsTotal { line += " of \(total)" }
+                    if job.recordsFailed > 0 { line += " (\(job.recordsFailed) failed)" }
+                }
+                if let error = job.error { line += "  error: \(error)" }
+                return JobState(id: jobId, line: line, ended: job.status.isTerminal, succeeded: job.status == .completed)
             }
-            if let error = job.error { line += "  error: \(error)" }
-            return JobState(id: jobId, line: line, ended: job.status.isTerminal, succeeded: job.status == .completed)
         }
     }
 }
@@ -221,13 +224,13 @@ struct BackfillDownload: AsyncParsableCommand {
     }
 }
 
-/// `jobstream backfill cancel`: asks the job's validator to stop it.
+/// `jobstream backfill cancel`: writes a cancel request into the job log, where the job's validator
+/// notices it.
 struct BackfillCancel: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cancel",
         abstract: "Cancel a Pending or Processing backfill: no further chunk is applied and it ends Canceled.")
 
-    @OptionGroup var options: ServiceOptions
     @OptionGroup var storeOptions: StoreOptions
     @Argument(help: "The job id.") var job: String
     @Option(name: .customLong("requested-by"), help: "Who cancels (default: $USER).")
@@ -235,13 +238,14 @@ struct BackfillCancel: AsyncParsableCommand {
     @Flag(help: "Follow the job until it ends.") var wait = false
 
     func run() async throws {
-        let record = try await requireJob(job, storeOptions)
-        guard !record.status.isTerminal else {
-            throw ValidationError("backfill \(job) is \(record.status.rawValue) already; only a Pending or Processing job can be canceled")
+        switch try await withJobLog(storeOptions, { try await $0.cancel(job, by: requestedBy) }) {
+        case .requested(let status):
+            print("cancel requested for backfill \(job) (\(status.rawValue)); its validator ends it Canceled within a second or two")
+        case .notFound:
+            throw ValidationError("no backfill \(job) in the log at \(storeOptions.store)")
+        case .ended(let status):
+            throw ValidationError("backfill \(job) is \(status.rawValue) already; only a Pending or Processing job can be canceled")
         }
-        try await publish(Envelope(jobId: job, payload: JobstreamMessages.BackfillCancel(requestedBy: requestedBy)),
-                          to: Topics.backfillControl, options: options)
-        print("cancel requested for backfill \(job) (\(record.status.rawValue))")
         if wait {
             do {
                 try await BackfillWait.follow(job, storeOptions: storeOptions, timeout: .seconds(600))

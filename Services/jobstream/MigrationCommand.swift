@@ -148,19 +148,23 @@ struct MigrationWait: AsyncParsableCommand {
     }
 
     static func follow(_ id: String, storeOptions: StoreOptions, timeout: Duration) async throws {
-        try await followUntilEnd("migration \(id)", timeout: timeout) {
-            guard let migration = try await withStore(storeOptions, { try await MigrationLog(store: $0).migration(id) }) else {
-                return nil
+        // One store for the whole wait: the migration log is the one source of its state.
+        try await withStore(storeOptions) { store in
+            let log = MigrationLog(store: store)
+            try await followUntilEnd("migration \(id)", timeout: timeout) {
+                guard let migration = try await log.migration(id) else {
+                    return nil
+                }
+                var line = migration.status.rawValue
+                if migration.status != .accepted {
+                    line += "  progress: \(migration.progress)%"
+                    line += "  schedules: \(migration.schedulesGenerated)"
+                    if let scope = migration.chargesInScope { line += " of \(scope) charges" }
+                    if migration.warnings > 0 { line += "  warnings: \(migration.warnings)" }
+                }
+                if let error = migration.error { line += "  error: \(error)" }
+                return JobState(id: id, line: line, ended: migration.status.isTerminal, succeeded: migration.status != .error)
             }
-            var line = migration.status.rawValue
-            if migration.status != .accepted {
-                line += "  progress: \(migration.progress)%"
-                line += "  schedules: \(migration.schedulesGenerated)"
-                if let scope = migration.chargesInScope { line += " of \(scope) charges" }
-                if migration.warnings > 0 { line += "  warnings: \(migration.warnings)" }
-            }
-            if let error = migration.error { line += "  error: \(error)" }
-            return JobState(id: id, line: line, ended: migration.status.isTerminal, succeeded: migration.status != .error)
         }
     }
 }

@@ -53,7 +53,6 @@ struct MigrationRunner: AsyncParsableCommand {
         try await ServiceRunner.run(
             name: "migration-runner",
             topics: [Topics.migrationRequests, Topics.migrationSlices],
-            accepting: [.migrationRequest, .migrationSlice],
             options: options,
             operations: operations
         ) { context in

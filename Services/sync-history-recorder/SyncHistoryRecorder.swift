@@ -45,7 +45,6 @@ struct SyncHistoryRecorder: AsyncParsableCommand {
         try await ServiceRunner.run(
             name: "sync-history-recorder",
             topics: [Topics.syncEvents],
-            accepting: [.syncSessionStarted, .syncRecordOutcome, .syncSessionFinished, .syncSessionFailed],
             options: options,
             operations: operations
         ) { context in

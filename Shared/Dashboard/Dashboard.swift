@@ -1,13 +1,37 @@
 import HTTPTypes
 import Hummingbird
+import JobstreamBackfill
 import JobstreamFiles
 import JobstreamStore
 import Logging
 
-/// Sends a backfill's cancel request to the job's validator (the dashboard service publishes it on
-/// `jobstream.backfill.control`).
+/// Records a backfill's cancel request (``JobLogCancelRequester``: in the job log, where the job's
+/// validator notices it); a seam so the routes can be tested alone.
 public protocol BackfillCancelRequester: Sendable {
     func requestCancel(jobId: String, requestedBy: String) async throws
+}
+
+/// Writes cancel requests into the backfill job log (``BackfillJobLog/cancel(_:by:)``).
+public struct JobLogCancelRequester: BackfillCancelRequester {
+    let log: BackfillJobLog
+
+    public init(store: Store) {
+        log = BackfillJobLog(store: store)
+    }
+
+    public func requestCancel(jobId: String, requestedBy: String) async throws {
+        switch try await log.cancel(jobId, by: requestedBy) {
+        case .requested: return
+        case .notFound: throw CancelRefused(reason: "backfill \(jobId) is not in the job log")
+        case .ended(let status): throw CancelRefused(reason: "backfill \(jobId) is \(status.rawValue) already")
+        }
+    }
+}
+
+/// Why the job log did not take a cancel request.
+public struct CancelRefused: Error, CustomStringConvertible {
+    public let reason: String
+    public var description: String { reason }
 }
 
 /// The web dashboard of the three logs: pages, live updates, downloads and the JSON API over one

@@ -177,7 +177,7 @@ extension Dashboard {
         case refused(HTTPResponse.Status, String)
     }
 
-    /// Checks that the job can be canceled and publishes the request.
+    /// Checks that the job can be canceled and records the request.
     func requestCancel(_ jobId: String, requestedBy: String) async -> CancelOutcome {
         guard let job = await board.backfill(jobId) else { return .refused(.notFound, "no backfill \(jobId) on the status topic") }
         guard job.cancelable else {
@@ -186,8 +186,10 @@ extension Dashboard {
         do {
             try await canceller.requestCancel(jobId: jobId, requestedBy: requestedBy)
             return .requested
+        } catch let refused as CancelRefused {
+            return .refused(.conflict, "the cancel request was not taken: \(refused.reason)")
         } catch {
-            return .refused(.serviceUnavailable, "the cancel request for backfill \(jobId) could not be published: \(error)")
+            return .refused(.serviceUnavailable, "the cancel request for backfill \(jobId) could not be recorded: \(error)")
         }
     }
 

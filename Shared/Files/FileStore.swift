@@ -21,11 +21,6 @@ public struct FileStore: Sendable {
         self.root = URL(fileURLWithPath: root, isDirectory: true).standardizedFileURL
     }
 
-    /// `$JOBSTREAM_FILE_STORE` if set, else the default folder.
-    public static var fromEnvironment: FileStore {
-        FileStore(root: ProcessInfo.processInfo.environment["JOBSTREAM_FILE_STORE"] ?? defaultRoot)
-    }
-
     /// The file a relative path names, checked to be inside the store.
     public func resolve(_ relativePath: String) throws(FileProblem) -> URL {
         guard !relativePath.isEmpty, !relativePath.hasPrefix("/"), !relativePath.contains("\0") else {

@@ -87,18 +87,6 @@ public struct BackfillStatusEvent: JobstreamMessage {
     }
 }
 
-/// A request to cancel a Pending or Processing backfill (topic `jobstream.backfill.control`).
-public struct BackfillCancel: JobstreamMessage {
-    public static let messageType = MessageType.backfillCancel
-
-    /// Who asked.
-    public var requestedBy: String
-
-    public init(requestedBy: String) {
-        self.requestedBy = requestedBy
-    }
-}
-
 /// One row of a backfill file: its position in the file and its values by column name.
 public struct BackfillRow: Codable, Sendable, Hashable {
     /// 1-based data row number (the header is row 0).
@@ -171,39 +159,5 @@ public struct BackfillChunk: JobstreamMessage {
             try values.encode(row.rowNumber)
             for column in columns { try values.encode(row.fields[column]) }
         }
-    }
-}
-
-/// What happened to one row.
-public struct RowOutcome: Codable, Sendable, Hashable {
-    public var rowNumber: Int
-    public var success: Bool
-    /// Why the row was not applied, e.g. "rate plan charge C-00042 does not exist".
-    public var error: String?
-
-    public init(rowNumber: Int, success: Bool, error: String? = nil) {
-        self.rowNumber = rowNumber
-        self.success = success
-        self.error = error
-    }
-}
-
-/// A chunk a processor applied (topic `jobstream.backfill.results`, keyed by job id): a live event
-/// for dashboards; the ledger in the database is the record the result file is written from.
-public struct BackfillChunkResult: JobstreamMessage {
-    public static let messageType = MessageType.backfillChunkResult
-
-    public var chunkIndex: Int
-    /// The outcome of each row that failed; a row of the chunk not listed here succeeded.
-    public var outcomes: [RowOutcome]
-    /// Rows in the chunk, and how many of them failed.
-    public var rowCount: Int?
-    public var failedCount: Int?
-
-    public init(chunkIndex: Int, outcomes: [RowOutcome], rowCount: Int? = nil, failedCount: Int? = nil) {
-        self.chunkIndex = chunkIndex
-        self.outcomes = outcomes
-        self.rowCount = rowCount
-        self.failedCount = failedCount
     }
 }

@@ -30,12 +30,6 @@ extension BackfillStatusEvent {
     }
 }
 
-extension BackfillCancel {
-    public var boundsProblem: String? {
-        TextRule.problem(requestedBy, named: "requestedBy", maxBytes: InputLimits.nameBytes, allowEmpty: true)
-    }
-}
-
 extension BackfillChunk {
     /// The most rows a chunk may hold (the validator's largest `--chunk-size`).
     public static let maxRows = 50_000

@@ -22,22 +22,15 @@ public enum MessageExamples {
                                     status: .completed,
                                     resultFile: FileReference(path: "results/bf-7f3c2a/charges.result.csv",
                                                               name: "charges.result.csv")), jobId: backfill)
-        try add(BackfillCancel(requestedBy: "ana.lima"), jobId: backfill)
         try add(BackfillChunk(chunkIndex: 4, action: "update-rate-plan-charge",
                               rows: [BackfillRow(rowNumber: 2001, fields: ["Charge Id": "RPC-00000042", "Booking Date": "2026-03-01"])]),
                 jobId: backfill)
-        try add(BackfillChunkResult(chunkIndex: 4, outcomes: [
-            RowOutcome(rowNumber: 4017, success: false, error: "rate plan charge RPC-09999999 does not exist"),
-        ], rowCount: 1000, failedCount: 1), jobId: backfill)
         let migration = "mig-20260101-1"
         try add(MigrationRequest(cutoverDate: cutover, generatedBy: "revops"), jobId: migration)
         try add(MigrationStatusEvent(startTime: time, generatedBy: "revops", cutoverDate: cutover, progress: 42,
                                      status: .inProgress, chargesInScope: 100_000, schedulesGenerated: 41_870, warnings: 130),
                 jobId: migration)
         try add(MigrationSlice(sliceIndex: 7, sliceCount: 64, cutoverDate: cutover), jobId: migration)
-        try add(MigrationSliceResult(sliceIndex: 7, chargesInSlice: 1563, schedulesGenerated: 1560, warnings: [
-            MigrationWarning(chargeId: "C-00077", reason: "no booking date"),
-        ]), jobId: migration)
         let session = "sync-2026-11-22-0001"
         try add(SyncSessionStarted(operation: .scheduled, startedAt: time), jobId: session)
         try add(SyncRecordOutcome(objectType: "Account", objectId: "A-00012", crmId: "001XX000003DHP0", success: false,

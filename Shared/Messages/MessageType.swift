@@ -2,13 +2,10 @@
 public enum MessageType: String, CaseIterable, Codable, Sendable {
     case backfillRequest = "backfill.request"
     case backfillStatus = "backfill.status"
-    case backfillCancel = "backfill.cancel"
     case backfillChunk = "backfill.chunk"
-    case backfillChunkResult = "backfill.chunk-result"
     case migrationRequest = "migration.request"
     case migrationStatus = "migration.status"
     case migrationSlice = "migration.slice"
-    case migrationSliceResult = "migration.slice-result"
     case syncSessionStarted = "sync.session-started"
     case syncRecordOutcome = "sync.record-outcome"
     case syncSessionFinished = "sync.session-finished"
@@ -21,13 +18,10 @@ public enum MessageType: String, CaseIterable, Codable, Sendable {
         switch self {
         case .backfillRequest: BackfillRequest.self
         case .backfillStatus: BackfillStatusEvent.self
-        case .backfillCancel: BackfillCancel.self
         case .backfillChunk: BackfillChunk.self
-        case .backfillChunkResult: BackfillChunkResult.self
         case .migrationRequest: MigrationRequest.self
         case .migrationStatus: MigrationStatusEvent.self
         case .migrationSlice: MigrationSlice.self
-        case .migrationSliceResult: MigrationSliceResult.self
         case .syncSessionStarted: SyncSessionStarted.self
         case .syncRecordOutcome: SyncRecordOutcome.self
         case .syncSessionFinished: SyncSessionFinished.self

@@ -87,20 +87,3 @@ public struct MigrationWarning: Codable, Sendable, Hashable {
         self.reason = reason
     }
 }
-
-/// What one slice produced (topic `jobstream.migration.results`, keyed by migration id).
-public struct MigrationSliceResult: JobstreamMessage {
-    public static let messageType = MessageType.migrationSliceResult
-
-    public var sliceIndex: Int
-    public var chargesInSlice: Int
-    public var schedulesGenerated: Int
-    public var warnings: [MigrationWarning]
-
-    public init(sliceIndex: Int, chargesInSlice: Int, schedulesGenerated: Int, warnings: [MigrationWarning]) {
-        self.sliceIndex = sliceIndex
-        self.chargesInSlice = chargesInSlice
-        self.schedulesGenerated = schedulesGenerated
-        self.warnings = warnings
-    }
-}

@@ -18,13 +18,10 @@ public enum Topics {
     private static let latestPerJob = ["cleanup.policy": "compact", "min.compaction.lag.ms": "60000"]
 
     public static let backfillRequests = "jobstream.backfill.requests"
-    public static let backfillControl = "jobstream.backfill.control"
     public static let backfillChunks = "jobstream.backfill.chunks"
-    public static let backfillResults = "jobstream.backfill.results"
     public static let backfillStatus = "jobstream.backfill.status"
     public static let migrationRequests = "jobstream.migration.requests"
     public static let migrationSlices = "jobstream.migration.slices"
-    public static let migrationResults = "jobstream.migration.results"
     public static let migrationStatus = "jobstream.migration.status"
     public static let syncEvents = "jobstream.sync.events"
     public static let syncHistory = "jobstream.sync.history"
@@ -36,20 +33,14 @@ public enum Topics {
     public static let all: [TopicDefinition] = [
         TopicDefinition(name: backfillRequests, partitions: 6, configs: work, messageTypes: [.backfillRequest],
                         purpose: "backfill requests, for the validators"),
-        TopicDefinition(name: backfillControl, partitions: 6, configs: work, messageTypes: [.backfillCancel],
-                        purpose: "cancel requests for running backfills"),
         TopicDefinition(name: backfillChunks, partitions: 12, configs: work, messageTypes: [.backfillChunk],
                         purpose: "validated rows, for the processors"),
-        TopicDefinition(name: backfillResults, partitions: 6, configs: work, messageTypes: [.backfillChunkResult],
-                        purpose: "row outcomes of each applied chunk, live (the database ledger is the record)"),
         TopicDefinition(name: backfillStatus, partitions: 6, configs: latestPerJob, messageTypes: [.backfillStatus],
                         purpose: "every change of every backfill job"),
         TopicDefinition(name: migrationRequests, partitions: 3, configs: work, messageTypes: [.migrationRequest],
                         purpose: "migration requests"),
         TopicDefinition(name: migrationSlices, partitions: 12, configs: work, messageTypes: [.migrationSlice],
                         purpose: "slices of a migration, for any runner"),
-        TopicDefinition(name: migrationResults, partitions: 3, configs: work, messageTypes: [.migrationSliceResult],
-                        purpose: "what each slice generated"),
         TopicDefinition(name: migrationStatus, partitions: 3, configs: latestPerJob, messageTypes: [.migrationStatus],
                         purpose: "every change and progress step of every migration"),
         TopicDefinition(name: syncEvents, partitions: 6, configs: work,

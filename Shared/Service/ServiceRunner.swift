@@ -43,22 +43,21 @@ public struct ServiceStage: Sendable {
 /// asked to, and shuts down cleanly on SIGTERM or SIGINT (the consumer commits finished work and
 /// leaves the group, then the producer flushes).
 public enum ServiceRunner {
-    /// - Parameters:
-    ///   - accepting: the message types this service handles; any other type is dead-lettered.
-    ///   - makeHandler: builds the handler once the producer exists.
-    public static func run(name: String, topics: [String], accepting: Set<MessageType>, options: ServiceOptions,
-                           operations: OperationsOptions,
+    /// The service handles the message types ``Topics`` says its topics carry; any other type found
+    /// on them is dead-lettered.
+    /// - Parameter makeHandler: builds the handler once the producer exists.
+    public static func run(name: String, topics: [String], options: ServiceOptions, operations: OperationsOptions,
                            makeHandler: (ServiceContext) throws -> MessageHandler) async throws {
-        try await run(name: name, topics: topics, accepting: accepting, options: options, operations: operations) { context in
+        try await run(name: name, topics: topics, options: options, operations: operations) { context in
             ServiceStage(handler: try makeHandler(context))
         }
     }
 
     /// Runs a service whose stage has companion services; `makeStage` may open the store. A
     /// companion that is a ``ReadinessCheck`` (such as ``StoreLifetime``) is checked by `/ready`.
-    public static func run(name: String, topics: [String], accepting: Set<MessageType>, options: ServiceOptions,
-                           operations: OperationsOptions,
+    public static func run(name: String, topics: [String], options: ServiceOptions, operations: OperationsOptions,
                            makeStage: (ServiceContext) async throws -> ServiceStage) async throws {
+        let accepting = Set(topics.flatMap { Topics.definition(named: $0)?.messageTypes ?? [] })
         let logger = LoggingSetup.bootstrap(label: "jobstream.\(name)", level: options.logLevel, format: operations.logFormat)
         let kafka = try options.kafkaConfiguration(defaultClientID: name)
         let group = options.group ?? "jobstream.\(name)"
@@ -84,8 +83,8 @@ public enum ServiceRunner {
         let triage = FailureTriage(store: store)
         let loop: any Service = switch stage.consumption {
         case .oneByOne(let handler):
-            MessageLoop(consumer: consumer, deadLetters: deadLetters, logger: logger, metrics: metrics, triage: triage,
-                        maxMessageBytes: options.maxMessageBytes, handler: acceptingOnly(accepting, name: name, handler))
+            MessageLoop(consumer: consumer, deadLetters: deadLetters, accepting: accepting, logger: logger, metrics: metrics,
+                        triage: triage, maxMessageBytes: options.maxMessageBytes, handler: handler)
         case .batches(let maxSize, let check, let handler):
             BatchMessageLoop(consumer: consumer, deadLetters: deadLetters, accepting: accepting, maxBatchSize: maxSize,
                              logger: logger, metrics: metrics, triage: triage, maxMessageBytes: options.maxMessageBytes,
@@ -110,25 +109,5 @@ public enum ServiceRunner {
             throw error
         }
         logger.info("\(name) stopped")
-    }
-}
-
-extension ServiceRunner {
-    /// A handler that logs each message and marks it processed: the stage of a service whose work is
-    /// not built yet still joins its group, decodes and acknowledges its input.
-    public static func logReceipt(_ context: ServiceContext) -> MessageHandler {
-        { envelope, _, logger in
-            logger.info("received \(envelope.type.rawValue)")
-        }
-    }
-}
-
-/// Dead-letters message types the service does not handle before they reach its handler.
-func acceptingOnly(_ types: Set<MessageType>, name: String, _ handler: @escaping MessageHandler) -> MessageHandler {
-    { envelope, message, logger in
-        guard types.contains(envelope.type) else {
-            throw UnprocessableMessage("\(name) does not handle \(envelope.type.rawValue) messages (found on \(message.topic))")
-        }
-        try await handler(envelope, message, logger)
     }
 }

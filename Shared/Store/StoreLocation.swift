@@ -11,13 +11,6 @@ public enum StoreLocation: Sendable, Hashable, CustomStringConvertible {
     /// The SQLite file used when nothing else is given, under the project-local data folder.
     public static let defaultSQLitePath = ".local/data/jobstream.sqlite"
 
-    /// `$JOBSTREAM_STORE` if set, else the default SQLite file.
-    public static var fromEnvironment: StoreLocation {
-        get throws(StoreError) {
-            try StoreLocation(parsing: ProcessInfo.processInfo.environment["JOBSTREAM_STORE"] ?? defaultSQLitePath)
-        }
-    }
-
     public init(parsing text: String) throws(StoreError) {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         if trimmed.hasPrefix("postgres://") || trimmed.hasPrefix("postgresql://") {

@@ -113,15 +113,15 @@ struct BackfillJobTests {
         }
     }
 
-    @Test("a cancel for a job that ended, or is not in the log, is refused as unprocessable")
+    @Test("a cancel for a job that is not in the log, or ended, is refused saying so")
     func cancelOfEndedJob() async throws {
         try await BackfillJobHarness.with { harness in
-            let supervisor = BackfillJobSupervisor(environment: harness.environment)
-            let logger = harness.environment.logger
-            await #expect(throws: UnprocessableMessage.self) { try await supervisor.requestCancel(jobId: "nope", by: "ops", logger: logger) }
+            #expect(try await harness.log.cancel("nope", by: "ops") == .notFound)
             let id = try await harness.insert(try harness.request(csv: Self.csv))
+            #expect(try await harness.log.cancel(id, by: "ops") == .requested(.accepted))
             try await harness.run(id)
-            await #expect(throws: UnprocessableMessage.self) { try await supervisor.requestCancel(jobId: id, by: "ops", logger: logger) }
+            #expect(try await harness.log.cancel(id, by: "ops") == .ended(.canceled))
+            #expect(try await harness.job(id)?.cancelRequestedBy == "ops", "the first request is the one kept")
         }
     }
 

@@ -126,7 +126,7 @@ struct DashboardUnitTests {
         second.status = .processing
         await board.apply(AnyEnvelope(Envelope(jobId: "j", payload: first)))
         await board.apply(AnyEnvelope(Envelope(jobId: "j", payload: second)))
-        let ignored = await board.apply(AnyEnvelope(Envelope(jobId: "j", payload: BackfillCancel(requestedBy: "x"))))
+        let ignored = await board.apply(AnyEnvelope(Envelope(jobId: "j", payload: BackfillRequest(action: "x", generatedBy: "x"))))
         #expect(ignored == nil)
         #expect(await board.backfillList().map(\.status) == [.processing])
         await board.close()

@@ -9,8 +9,8 @@ import JobstreamTestSupport
 import Logging
 import NIOCore
 
-/// Records the cancel requests the dashboard makes: the seam between the dashboard and its Kafka
-/// producer (the producer itself is exercised against the real broker by the browser tests).
+/// Records the cancel requests the dashboard makes: the seam between the routes and the job log
+/// (``JobLogCancelRequester``, exercised with real validators by the browser tests).
 actor RecordedCancels: BackfillCancelRequester {
     private(set) var requests: [(jobId: String, requestedBy: String)] = []
 

@@ -12,14 +12,14 @@ struct BoundsTests {
           arguments: ["../x", "a/b", ".hidden", "", String(repeating: "a", count: 101), "a\\u0000b", "e\\u0301", "-lead"])
     func badJobIds(id: String) throws {
         let error = #expect(throws: MessageDecodingError.self) {
-            try decode("backfill.cancel", jobId: id, payload: #"{"requestedBy":"ops"}"#)
+            try decode("migration.request", jobId: id, payload: #"{"cutoverDate":"2024-01-01","generatedBy":"ops"}"#)
         }
         #expect(error?.description.hasPrefix("invalid envelope: jobId: the job id") == true, "\(String(describing: error))")
     }
 
     @Test("good job ids pass", arguments: ["bf-7f3c2a", "2b8f0c6e-1d2a-4f3b-9c1e-7a6b5c4d3e2f", "mig:2026.11_01", String(repeating: "a", count: 100)])
     func goodJobIds(id: String) throws {
-        #expect(try decode("backfill.cancel", jobId: id, payload: #"{"requestedBy":"ops"}"#).jobId == id)
+        #expect(try decode("migration.request", jobId: id, payload: #"{"cutoverDate":"2024-01-01","generatedBy":"ops"}"#).jobId == id)
     }
 
     @Test("a sync session id may be any text of 200 bytes without control characters")
@@ -36,8 +36,8 @@ struct BoundsTests {
     func fields() throws {
         let long = String(repeating: "n", count: 201)
         #expect((#expect(throws: MessageDecodingError.self) {
-            try decode("backfill.cancel", jobId: "j", payload: #"{"requestedBy":"\#(long)"}"#)
-        })?.description.contains("requestedBy is 201 bytes long; at most 200") == true)
+            try decode("migration.request", jobId: "j", payload: #"{"cutoverDate":"2024-01-01","generatedBy":"\#(long)"}"#)
+        })?.description.contains("generatedBy is 201 bytes long; at most 200") == true)
         #expect((#expect(throws: MessageDecodingError.self) {
             try decode("backfill.request", jobId: "j", payload: #"{"action":"a","generatedBy":"x","file":{"path":"p\u0001","name":"n"}}"#)
         })?.description.contains("file.path") == true)

@@ -35,8 +35,8 @@ struct MessageCodecTests {
 
     @Test("a typed decode of another type names both")
     func typedDecodeOfWrongType() throws {
-        let bytes = try MessageCodec.encode(BackfillCancel(requestedBy: "ops"), jobId: "bf-1")
-        #expect(throws: MessageDecodingError.unexpectedType(expected: .backfillRequest, found: .backfillCancel)) {
+        let bytes = try MessageCodec.encode(MigrationRequest(cutoverDate: CalendarDate("2024-01-01")!, generatedBy: "ops"), jobId: "bf-1")
+        #expect(throws: MessageDecodingError.unexpectedType(expected: .backfillRequest, found: .migrationRequest)) {
             try MessageCodec.decode(bytes, as: BackfillRequest.self)
         }
     }
@@ -63,13 +63,13 @@ struct MessageCodecTests {
     @Test("a newer major version is refused; a newer minor version is read")
     func versions() throws {
         func message(_ version: String) -> [UInt8] {
-            Array(#"{"type":"backfill.cancel","version":"\#(version)","jobId":"x","time":"2026-11-22T10:00:00Z","payload":{"requestedBy":"a"}}"#.utf8)
+            Array(#"{"type":"migration.request","version":"\#(version)","jobId":"x","time":"2026-11-22T10:00:00Z","payload":{"cutoverDate":"2024-01-01","generatedBy":"a"}}"#.utf8)
         }
-        #expect(throws: MessageDecodingError.unsupportedVersion(type: .backfillCancel, version: SchemaVersion(major: 2, minor: 0),
+        #expect(throws: MessageDecodingError.unsupportedVersion(type: .migrationRequest, version: SchemaVersion(major: 2, minor: 0),
                                                                   newestSupported: .current)) {
             try MessageCodec.decode(message("2.0"))
         }
-        #expect(try MessageCodec.decode(message("1.9")).payload(as: BackfillCancel.self)?.requestedBy == "a")
+        #expect(try MessageCodec.decode(message("1.9")).payload(as: MigrationRequest.self)?.generatedBy == "a")
         #expect(throws: MessageDecodingError.invalidEnvelope(#"version "one" is not MAJOR.MINOR"#)) {
             try MessageCodec.decode(message("one"))
         }
@@ -121,7 +121,7 @@ struct MessageCodecTests {
 
     @Test("times carry milliseconds in UTC")
     func timeFormat() throws {
-        let bytes = try MessageCodec.encode(BackfillCancel(requestedBy: "a"), jobId: "x",
+        let bytes = try MessageCodec.encode(MigrationRequest(cutoverDate: CalendarDate("2024-01-01")!, generatedBy: "a"), jobId: "x",
                                             time: Date(timeIntervalSince1970: 1_800_000_000.25))
         #expect(String(decoding: bytes, as: UTF8.self).contains(#""time":"2027-01-15T08:00:00.250Z""#))
     }

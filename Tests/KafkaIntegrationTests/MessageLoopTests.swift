@@ -37,15 +37,16 @@ struct MessageLoopTests {
         }
     }
 
-    private func cancel(jobId: String) throws -> [UInt8] {
-        try MessageCodec.encode(BackfillCancel(requestedBy: "ops"), jobId: jobId)
+    /// A small well-formed message for job `jobId`.
+    private func message(jobId: String) throws -> [UInt8] {
+        try MessageCodec.encode(MigrationRequest(cutoverDate: CalendarDate("2024-01-01")!, generatedBy: "ops"), jobId: jobId)
     }
 
     @Test("a message that cannot be decoded goes to the dead-letter topic with its origin, and the next is still handled")
     func poisonMessageIsDeadLettered() async throws {
         let handled = JobIDs()
         let fixture = try await fixture { envelope, _, _ in await handled.add(envelope.jobId) }
-        try await send([Array("{\"type\": 42".utf8), try cancel(jobId: "after-poison")], to: fixture.input, with: fixture.producer)
+        try await send([Array("{\"type\": 42".utf8), try message(jobId: "after-poison")], to: fixture.input, with: fixture.producer)
         let running = Task { try await fixture.loop.run() }
         try await withTimeLimit(.seconds(30), "handling the valid message") {
             while await handled.ids.isEmpty { try await Task.sleep(for: .milliseconds(100)) }
@@ -78,7 +79,7 @@ struct MessageLoopTests {
         let fixture = try await fixture { envelope, _, _ in
             if envelope.jobId == "bad" { throw UnprocessableMessage("job bad refers to nothing") }
         }
-        try await send([try cancel(jobId: "bad"), try cancel(jobId: "good")], to: fixture.input, with: fixture.producer)
+        try await send([try message(jobId: "bad"), try message(jobId: "good")], to: fixture.input, with: fixture.producer)
         let running = Task { try await fixture.loop.run() }
         let reader = try KafkaConsumer(configuration: TestBroker.consumerConfiguration(group: "r-\(fixture.deadLetters)",
                                                                                        topics: [fixture.deadLetters]),
@@ -99,7 +100,7 @@ struct MessageLoopTests {
             await attempts.add(envelope.jobId)
             if await attempts.ids.count < 3 { throw TestFailure("the store is down") }
         }
-        try await send([try cancel(jobId: "flaky")], to: fixture.input, with: fixture.producer)
+        try await send([try message(jobId: "flaky")], to: fixture.input, with: fixture.producer)
         let running = Task { try await fixture.loop.run() }
         try await withTimeLimit(.seconds(30), "three attempts") {
             while await attempts.ids.count < 3 { try await Task.sleep(for: .milliseconds(100)) }
@@ -135,7 +136,7 @@ struct MessageLoopTests {
     func gracefulShutdownCommits() async throws {
         let handled = JobIDs()
         let fixture = try await fixture(commitInterval: .seconds(600)) { envelope, _, _ in await handled.add(envelope.jobId) }
-        try await send(try (0..<5).map { try cancel(jobId: "job-\($0)") }, to: fixture.input, with: fixture.producer)
+        try await send(try (0..<5).map { try message(jobId: "job-\($0)") }, to: fixture.input, with: fixture.producer)
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
             services: [.init(service: fixture.producer), .init(service: fixture.loop)], logger: testLogger))
         let running = Task { try await group.run() }

@@ -72,8 +72,8 @@ REQUESTS = {
 
 
 # The other consumed topics: work between jobstream's own stages (a poison of theirs is a chunk or
-# slice refused at once, as test_operations and the unit tests show) and cancels.
-OTHER_TOPICS = ["jobstream.backfill.control", "jobstream.backfill.chunks", "jobstream.migration.slices"]
+# slice refused at once, as test_operations and the unit tests show).
+OTHER_TOPICS = ["jobstream.backfill.chunks", "jobstream.migration.slices"]
 
 
 def test_oversized_undecodable_and_always_failing_messages_are_dead_lettered_and_the_next_is_handled(stage):
@@ -135,10 +135,10 @@ def test_job_ids_that_climb_out_of_the_file_store_are_refused_and_nothing_is_wri
     assert stage.query("SELECT COUNT(*) FROM backfill_jobs WHERE job_id LIKE '%/%' OR job_id LIKE '.%'") == [("0",)]
 
 
-def test_a_cancel_for_an_unknown_or_finished_job_is_dead_lettered_saying_so(stage):
+def test_a_cancel_for_an_unknown_job_is_refused_saying_so(stage):
     unknown = faults.unique("never-submitted")
-    faults.produce_raw("jobstream.backfill.control", unknown, faults.envelope("backfill.cancel", unknown, {"requestedBy": "ops"}))
-    assert "which is not in the job log" in dead_letter_errors(unknown, timeout=30)[0]
+    refused = stage.cli("backfill", "cancel", unknown, check=False)
+    assert refused.returncode != 0 and "no backfill" in refused.stderr and unknown in refused.stderr
 
 
 # Ownership

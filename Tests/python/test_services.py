@@ -12,7 +12,7 @@ import pytest
 from conftest import ROOT, broker
 
 SERVICES = {
-    "backfill-validator": ["jobstream.backfill.requests", "jobstream.backfill.control"],
+    "backfill-validator": ["jobstream.backfill.requests"],
     "backfill-processor": ["jobstream.backfill.chunks"],
     "migration-runner": ["jobstream.migration.requests", "jobstream.migration.slices"],
     "sync-history-recorder": ["jobstream.sync.events"],

@@ -70,19 +70,12 @@ PAYLOADS = {
          "resultFile": FILE,
          "sequence": SEQUENCE},
         "every field of the Backfill Logs page; the latest event per job is the job's log line"),
-    "backfill.cancel": obj({"requestedBy": NAME}, None, "cancel a Pending or Processing backfill"),
     "backfill.chunk": obj(
         {"chunkIndex": COUNT, "action": ACTION,
          "columns": array(STRING),
          "rows": array({"type": "array", "prefixItems": [COUNT], "items": {"type": ["string", "null"]}, "minItems": 1})},
         None, "validated rows of a backfill file, for the processors: each row is its row number followed by "
               "one value per column (null: the row leaves that column unset)"),
-    "backfill.chunk-result": obj(
-        {"chunkIndex": COUNT,
-         "outcomes": array(obj({"rowNumber": COUNT, "success": BOOL}, {"error": STRING}))},
-        {"rowCount": COUNT, "failedCount": COUNT},
-        "an applied chunk: how many rows it had and failed, and the outcome of each row that failed "
-        "(a row not listed succeeded)"),
     "migration.request": obj({"cutoverDate": DATE, "generatedBy": NAME}, None, "a request to run a migration"),
     "migration.status": obj(
         {"generatedBy": NAME, "cutoverDate": DATE, "progress": {"type": "integer", "minimum": 0, "maximum": 100},
@@ -92,10 +85,6 @@ PAYLOADS = {
         "every field of the Migration Logs page"),
     "migration.slice": obj({"sliceIndex": COUNT, "sliceCount": {"type": "integer", "minimum": 1}, "cutoverDate": DATE},
                            None, "a share of a migration for any runner"),
-    "migration.slice-result": obj(
-        {"sliceIndex": COUNT, "chargesInSlice": COUNT, "schedulesGenerated": COUNT,
-         "warnings": array(obj({"chargeId": NONEMPTY, "reason": STRING}))},
-        None, "what one slice generated"),
     "sync.session-started": obj({"operation": SYNC_OPERATION, "startedAt": TIME}, None, "a sync session opened"),
     "sync.record-outcome": obj(
         {"objectType": KEY, "objectId": KEY, "success": BOOL, "retryable": BOOL},
@@ -123,13 +112,10 @@ PAYLOADS = {
 
 TOPICS = {
     "jobstream.backfill.requests": ["backfill.request"],
-    "jobstream.backfill.control": ["backfill.cancel"],
     "jobstream.backfill.chunks": ["backfill.chunk"],
-    "jobstream.backfill.results": ["backfill.chunk-result"],
     "jobstream.backfill.status": ["backfill.status"],
     "jobstream.migration.requests": ["migration.request"],
     "jobstream.migration.slices": ["migration.slice"],
-    "jobstream.migration.results": ["migration.slice-result"],
     "jobstream.migration.status": ["migration.status"],
     "jobstream.sync.events": ["sync.session-started", "sync.record-outcome", "sync.session-finished",
                               "sync.session-failed"],

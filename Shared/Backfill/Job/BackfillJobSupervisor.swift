@@ -5,8 +5,8 @@ import JobstreamStore
 import Logging
 import Synchronization
 
-/// Owns the backfill jobs of this validator instance: takes new requests and cancel requests,
-/// runs each job it owns, and takes over unfinished jobs whose owner stopped renewing its claim.
+/// Owns the backfill jobs of this validator instance: takes new requests, runs each job it owns
+/// (noticing cancel requests in the log as it renews its claim), and takes over unfinished jobs whose owner stopped renewing its claim.
 public final class BackfillJobSupervisor: Sendable {
     public let environment: BackfillJobEnvironment
     private let jobs: ClaimedJobs
@@ -25,12 +25,10 @@ public final class BackfillJobSupervisor: Sendable {
     /// The jobs running on this instance now.
     public var runningJobs: Set<String> { jobs.runningIds }
 
-    /// Handles a message from the request or control topic; other messages are not for it.
+    /// Handles a message from the request topic; other messages are not for it.
     @Sendable public func handle(_ envelope: AnyEnvelope, logger: Logger) async throws {
         if let request = envelope.payload(as: BackfillRequest.self) {
             try await accept(request, jobId: envelope.jobId, logger: logger)
-        } else if let cancel = envelope.payload(as: BackfillCancel.self) {
-            try await requestCancel(jobId: envelope.jobId, by: cancel.requestedBy, logger: logger)
         }
     }
 
@@ -52,19 +50,6 @@ public final class BackfillJobSupervisor: Sendable {
         await environment.publish(job)
         logger.info("backfill \(jobId) accepted", metadata: ["action": "\(request.action)"])
         jobs.start(jobId)
-    }
-
-    /// Records a cancel request; the job's owner ends the job as Canceled at its next check. A cancel
-    /// for a job that is not in the log, or has ended, is dead-lettered saying so (not dropped).
-    public func requestCancel(jobId: String, by user: String, logger: Logger) async throws {
-        guard let job = try await environment.log.requestCancel(jobId, by: user) else {
-            throw UnprocessableMessage("a cancel request for backfill \(jobId), which is not in the job log")
-        }
-        if job.status.isTerminal {
-            throw UnprocessableMessage("a cancel request for backfill \(jobId), which is \(job.status.rawValue) already")
-        } else {
-            logger.info("backfill \(jobId) cancel requested by \(user)")
-        }
     }
 
     /// Every third of a lease until this task is cancelled (the service cancels it at graceful
