@@ -329,10 +329,10 @@ let package = Package(
             path: "Tests/OperationsTests",
             swiftSettings: swiftSettings
         ),
-        // Pure logic of the Kafka layer (offset tracking): no broker.
+        // The Kafka layer without a broker: offset tracking, and a send honouring cancellation.
         .testTarget(
             name: "KafkaTests",
-            dependencies: ["Kafka"],
+            dependencies: ["Kafka", .product(name: "Logging", package: "swift-log")],
             path: "Tests/KafkaTests",
             swiftSettings: swiftSettings
         ),

@@ -55,10 +55,6 @@ public final class KafkaAdmin: Sendable {
     private func blocking<T: Sendable>(_ body: @escaping @Sendable (RDKafkaClient, Int32) throws -> T) async throws -> T {
         let client = self.client
         let milliseconds = Int32(clamping: timeout.milliseconds)
-        return try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(with: Result { try body(client, milliseconds) })
-            }
-        }
+        return try await Kafka.blocking { try body(client, milliseconds) }
     }
 }

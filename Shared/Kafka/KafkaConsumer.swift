@@ -1,4 +1,3 @@
-import CRDKafka
 import DequeModule
 import Dispatch
 import Logging
@@ -57,19 +56,14 @@ public final class KafkaConsumer: Sendable {
 
     /// Marks a message finished: its offset (and that of every finished message before it) will be committed.
     public func markProcessed(_ message: KafkaConsumerMessage) {
-        guard let progress = message.progress else { return }
-        state.tracker.withLock { _ in progress.finished(offset: message.offset) }
+        message.progress?.finished(offset: message.offset)
     }
 
     /// Stores and commits finished offsets now, waiting for the broker.
     public func commitProcessed() async throws {
-        let result = await onPollQueue { consumer in
-            consumer.storeFinishedOffsets()
-            return consumer.client.commitStoredOffsets()
-        }
-        guard result == RD_KAFKA_RESP_ERR_NO_ERROR || result == RD_KAFKA_RESP_ERR__NO_OFFSET else {
-            throw KafkaError(.consume, "commit failed: \(RDKafkaClient.describe(result))", librdkafkaCode: result.rawValue,
-                             isRetriable: true)
+        try await blocking(on: pollQueue) { [self] in
+            storeFinishedOffsets()
+            try client.commitStoredOffsets()
         }
     }
 
@@ -100,25 +94,20 @@ public final class KafkaConsumer: Sendable {
 
     /// The group's committed offsets for `partitions` (the next offset to read; negative where none).
     public func committedOffsets(for partitions: [TopicPartition]) async throws -> [TopicPartition: Int64] {
-        let client = self.client
-        return try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(with: Result { try client.committedOffsets(for: partitions, timeoutMilliseconds: 10_000) })
-            }
-        }
+        try await blocking { [client] in try client.committedOffsets(for: partitions, timeoutMilliseconds: 10_000) }
     }
 
     /// Commits finished work and leaves the group. Further iteration ends. Idempotent.
     public func close() async {
         guard !state.closed.exchange(true, ordering: .relaxed) else { return }
-        let result = await onPollQueue { consumer in
-            consumer.storeFinishedOffsets()
-            return consumer.client.closeConsumer()
-        }
-        if result != RD_KAFKA_RESP_ERR_NO_ERROR {
-            logger.warning("leaving the group failed: \(RDKafkaClient.describe(result))")
-        } else {
+        do {
+            try await blocking(on: pollQueue) { [self] in
+                storeFinishedOffsets()
+                try client.closeConsumer()
+            }
             logger.debug("left the consumer group")
+        } catch {
+            logger.warning("\(error)")
         }
     }
 
@@ -144,8 +133,8 @@ public final class KafkaConsumer: Sendable {
 
     /// Polls up to a batch of messages, waiting at most 100 ms, with the rebalance count after the poll.
     func pollBatch() async -> (Deque<KafkaConsumerMessage>, Int) {
-        await onPollQueue { consumer in
-            (consumer.pollBatchBlocking(timeoutMilliseconds: 100, maximum: consumer.batchSize), consumer.rebalanceCount)
+        await blocking(on: pollQueue) { [self] in
+            (pollBatchBlocking(timeoutMilliseconds: 100, maximum: batchSize), rebalanceCount)
         }
     }
 
@@ -159,8 +148,8 @@ public final class KafkaConsumer: Sendable {
     /// one paused for good in librdkafka (an assignment lost while a processor was stopped, then
     /// given back, fetched nothing for minutes).
     func keepAlivePoll() async -> (Deque<KafkaConsumerMessage>, Int) {
-        await onPollQueue { consumer in
-            (consumer.pollBatchBlocking(timeoutMilliseconds: 0, maximum: 1), consumer.rebalanceCount)
+        await blocking(on: pollQueue) { [self] in
+            (pollBatchBlocking(timeoutMilliseconds: 0, maximum: 1), rebalanceCount)
         }
     }
 
@@ -170,7 +159,7 @@ public final class KafkaConsumer: Sendable {
     /// Whether a handed-out message still belongs to its partition's current assignment.
     func isCurrent(_ message: KafkaConsumerMessage) -> Bool {
         guard let progress = message.progress else { return false }
-        return state.tracker.withLock { _ in !progress.revoked }
+        return !progress.isRevoked
     }
 
     private func pollBatchBlocking(timeoutMilliseconds: Int32, maximum: Int) -> Deque<KafkaConsumerMessage> {
@@ -184,15 +173,15 @@ public final class KafkaConsumer: Sendable {
             switch result {
             case .message(let message):
                 batch.append(message)
-            case .error(let topic, let partition, let code, let reason):
-                if code == RD_KAFKA_RESP_ERR_INCONSISTENT_GROUP_PROTOCOL.rawValue {
-                    logger.error("""
-                        the group cannot use the \(assignmentStrategy) assignment strategy (\(reason)); \
-                        all members must agree: run every member with -X partition.assignment.strategy=range
-                        """)
-                } else if code != RD_KAFKA_RESP_ERR__PARTITION_EOF.rawValue {
-                    logger.warning("consumer error on \(topic)[\(partition)]: \(reason)", metadata: ["librdkafka.code": "\(code)"])
-                }
+            case .error(_, _, .endOfPartition):
+                break
+            case .error(_, _, .inconsistentGroupProtocol(let reason)):
+                logger.error("""
+                    the group cannot use the \(assignmentStrategy) assignment strategy (\(reason)); \
+                    all members must agree: run every member with -X partition.assignment.strategy=range
+                    """)
+            case .error(let topic, let partition, .other(let code, let reason)):
+                logger.warning("consumer error on \(topic)[\(partition)]: \(reason)", metadata: ["librdkafka.code": "\(code)"])
             }
         }
         let allAssigned = state.tracker.withLock { tracker in
@@ -225,15 +214,10 @@ public final class KafkaConsumer: Sendable {
 
     private func storeFinishedOffsets() {
         let offsets = state.tracker.withLock { $0.takeOffsetsToStore() }
-        let result = client.storeOffsets(offsets)
-        if result != RD_KAFKA_RESP_ERR_NO_ERROR {
-            logger.warning("storing offsets failed: \(RDKafkaClient.describe(result))")
-        }
-    }
-
-    private func onPollQueue<T: Sendable>(_ body: @escaping @Sendable (KafkaConsumer) -> T) async -> T {
-        await withCheckedContinuation { continuation in
-            pollQueue.async { continuation.resume(returning: body(self)) }
+        do {
+            try client.storeOffsets(offsets)
+        } catch {
+            logger.warning("\(error)")
         }
     }
 }
@@ -264,10 +248,11 @@ private final class ConsumerState: Sendable {
                 defer { tracker.revoke(partitions) }
                 return tracker.takeOffsetsToStore()
             }
-            _ = client.storeOffsets(offsets)
-            let result = client.commitStoredOffsets()
-            if result != RD_KAFKA_RESP_ERR_NO_ERROR, result != RD_KAFKA_RESP_ERR__NO_OFFSET {
-                logger.warning("commit before revocation failed: \(RDKafkaClient.describe(result))")
+            do {
+                try client.storeOffsets(offsets)
+                try client.commitStoredOffsets()
+            } catch {
+                logger.warning("committing before revocation failed: \(error)")
             }
             logger.info("partitions revoked: \(partitions.map(\.description).sorted().joined(separator: ", "))")
         }

@@ -1,4 +1,3 @@
-import CRDKafka
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -40,8 +39,7 @@ public final class KafkaProducer: Service, Sendable {
                 }
             }
             if waiter != 0, let result {
-                let continuation = state.waiters.withLock { $0.waiters.removeValue(forKey: waiter) }
-                continuation?.resume(with: result)
+                state.unregister(waiter)?.resume(with: result.map { $0 })
             }
         }, statisticsHandler: statisticsDecoder(statistics, logger: logger))
         self.client = try RDKafkaClient(kind: .producer, properties: configuration.librdkafkaProperties(), context: context)
@@ -68,32 +66,38 @@ public final class KafkaProducer: Service, Sendable {
     /// Messages whose delivery failed so far, by topic.
     public var failedByTopic: [String: Int] { state.failedByTopic.withLock { $0 } }
 
-    /// Sends `message` and returns where the broker wrote it. Throws if it was not delivered.
+    /// Sends `message` and returns where the broker wrote it. Throws if it was not delivered. When
+    /// librdkafka's queue is full it waits for room. A cancelled task stops waiting at once and gets
+    /// `CancellationError` (a message already queued may still be delivered).
     public func send(_ message: KafkaProducerMessage) async throws -> DeliveryReport {
         while true {
-            do {
-                return try await withCheckedThrowingContinuation { continuation in
-                    let waiter = state.waiters.withLock { state -> UInt? in
-                        guard !state.closed else { return nil }
-                        state.nextWaiter += 1
-                        state.waiters[state.nextWaiter] = continuation
-                        return state.nextWaiter
+            try Task.checkCancellation()
+            let waiter = state.waiters.withLock { state in
+                state.nextWaiter += 1
+                return state.nextWaiter
+            }
+            let queued = try await withTaskCancellationHandler {
+                try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<DeliveryReport?, any Error>) in
+                    switch state.register(waiter, continuation) {
+                    case .closed: return continuation.resume(throwing: KafkaError(.closed, "the producer is shut down"))
+                    case .cancelled: return continuation.resume(throwing: CancellationError())
+                    case .registered: break
                     }
-                    guard let waiter else {
-                        continuation.resume(throwing: KafkaError(.closed, "the producer is shut down"))
-                        return
-                    }
-                    let result = client.produce(message, waiter: waiter)
-                    if result == RD_KAFKA_RESP_ERR_NO_ERROR {
-                        state.countQueued(message.topic)
-                    } else {
-                        state.waiters.withLock { _ = $0.waiters.removeValue(forKey: waiter) }
-                        continuation.resume(throwing: Self.produceError(result, topic: message.topic))
+                    do {
+                        if try client.produce(message, waiter: waiter) {
+                            state.countQueued(message.topic)
+                        } else {
+                            state.unregister(waiter)?.resume(returning: nil)  // queue full: try again shortly
+                        }
+                    } catch {
+                        state.unregister(waiter)?.resume(throwing: error)
                     }
                 }
-            } catch let error as KafkaError where error.librdkafkaCode == RD_KAFKA_RESP_ERR__QUEUE_FULL.rawValue {
-                try await Task.sleep(for: .milliseconds(1))
+            } onCancel: {
+                state.cancel(waiter)
             }
+            if let queued { return queued }
+            try await Task.sleep(for: .milliseconds(1))
         }
     }
 
@@ -122,8 +126,7 @@ public final class KafkaProducer: Service, Sendable {
     /// Queues `message` without waiting: returns false, queuing nothing, when librdkafka's queue is
     /// full. For tight loops that handle backpressure themselves; it skips the cost of an async call.
     public func enqueueIfRoom(_ message: KafkaProducerMessage) throws -> Bool {
-        let result = client.produce(message, waiter: 0)
-        if result == RD_KAFKA_RESP_ERR_NO_ERROR {
+        if try client.produce(message, waiter: 0) {
             state.countQueued(message.topic)
             // Serve ready delivery reports here too, as rdkafka_performance does: it spares the polling
             // thread a wake-up per message (three alternating runs of 2,000,000 × 100 B: 0.82–0.96 M
@@ -131,7 +134,6 @@ public final class KafkaProducer: Service, Sendable {
             client.poll(timeoutMilliseconds: 0)
             return true
         }
-        guard result == RD_KAFKA_RESP_ERR__QUEUE_FULL else { throw Self.produceError(result, topic: message.topic) }
         return false
     }
 
@@ -139,12 +141,7 @@ public final class KafkaProducer: Service, Sendable {
     /// Returns whether the queue drained.
     @discardableResult
     public func flush(timeout: Duration = .seconds(30)) async -> Bool {
-        let client = self.client
-        return await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(returning: client.flush(timeoutMilliseconds: Int32(clamping: timeout.milliseconds)))
-            }
-        }
+        await blocking { [client] in client.flush(timeoutMilliseconds: Int32(clamping: timeout.milliseconds)) }
     }
 
     /// Flushes, stops the polling thread and fails any send still waiting. Idempotent.
@@ -170,22 +167,42 @@ public final class KafkaProducer: Service, Sendable {
         try? await gracefulShutdown()
         await shutdown()
     }
-
-    private static func produceError(_ code: rd_kafka_resp_err_t, topic: String) -> KafkaError {
-        KafkaError(.produce, "producing to \(topic) failed: \(RDKafkaClient.describe(code))", librdkafkaCode: code.rawValue,
-                   isRetriable: code == RD_KAFKA_RESP_ERR__QUEUE_FULL)
-    }
 }
 
 /// What the producer shares with its delivery callback: who waits for which message, and counts.
 private final class ProducerState: Sendable {
     struct Waiters {
         var nextWaiter: UInt = 0
-        var waiters: [UInt: CheckedContinuation<DeliveryReport, any Error>] = [:]
+        /// The sends waiting for their delivery report; nil resumes one whose message found the queue full.
+        var waiters: [UInt: CheckedContinuation<DeliveryReport?, any Error>] = [:]
         var closed = false
     }
 
+    enum Registration { case registered, cancelled, closed }
+
     let waiters = Mutex(Waiters())
+
+    /// Registers a send's continuation, unless the producer closed or the send's task was cancelled
+    /// first. Checked under the lock ``cancel(_:)`` takes after the task is marked cancelled, so a
+    /// cancellation either finds the continuation registered or is seen here.
+    func register(_ waiter: UInt, _ continuation: CheckedContinuation<DeliveryReport?, any Error>) -> Registration {
+        waiters.withLock { state in
+            if Task.isCancelled { return .cancelled }
+            guard !state.closed else { return .closed }
+            state.waiters[waiter] = continuation
+            return .registered
+        }
+    }
+
+    /// Takes a send's continuation out, to resume it.
+    func unregister(_ waiter: UInt) -> CheckedContinuation<DeliveryReport?, any Error>? {
+        waiters.withLock { $0.waiters.removeValue(forKey: waiter) }
+    }
+
+    /// A send's task was cancelled: it stops waiting (its delivery report, if it comes, is counted only).
+    func cancel(_ waiter: UInt) {
+        unregister(waiter)?.resume(throwing: CancellationError())
+    }
     let delivered = Atomic<Int>(0)
     let failed = Atomic<Int>(0)
     /// Per-topic counts of queued messages, searched linearly: a producer writes to a handful of

@@ -1,5 +1,3 @@
-import CRDKafka
-
 /// The librdkafka linked into this process, and the oldest one jobstream runs on.
 public enum LibrdkafkaVersion {
     /// 2.2.0 in librdkafka's `0xMMmmrrxx` form. Older versions (Debian 12 ships 2.0.2) mis-parse the
@@ -7,10 +5,10 @@ public enum LibrdkafkaVersion {
     public static let minimum: Int32 = 0x0202_00FF
 
     /// The linked library's version number, `0xMMmmrrxx`.
-    public static var linked: Int32 { rd_kafka_version() }
+    public static var linked: Int32 { RDKafkaClient.linkedVersion.number }
 
     /// The linked library's version text, e.g. "2.8.0".
-    public static var linkedText: String { String(cString: rd_kafka_version_str()) }
+    public static var linkedText: String { RDKafkaClient.linkedVersion.text }
 
     /// Whether a version number (`0xMMmmrrxx`) is new enough. Pre-releases of 2.2.0 are not.
     public static func isSupported(_ version: Int32) -> Bool {

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Checks that every module a target imports is one it declares (or the toolchain's own).
+"""Checks that every module a target imports is one it declares (or the toolchain's own), and that
+CRDKafka is imported only by the RDKafka layer.
 
 `swift build --explicit-target-dependency-import-check error` catches a target importing another
 target of this package undeclared; this catches the rest: a product of a dependency (SQLKit, NIOCore…)
@@ -14,6 +15,8 @@ import sys
 
 TOOLCHAIN = {"Foundation", "FoundationEssentials", "Synchronization", "Dispatch", "Glibc", "Musl",
              "XCTest", "Testing", "_Concurrency"}
+# Modules only one folder may import: the C interop stays in the RDKafka layer.
+ONLY_UNDER = {"CRDKafka": "Shared/Kafka/RDKafka/"}
 IMPORT = re.compile(r"^\s*(?:@\w+(?:\(\w+\))?\s+)*import\s+(?:(?:struct|class|enum|protocol|func|var|typealias)\s+)?(\w+)", re.M)
 
 swift = os.environ.get("SWIFT", "swift")
@@ -32,10 +35,12 @@ for target in package["targets"]:
                 continue
             file = os.path.join(folder, name)
             for module in set(IMPORT.findall(open(file, encoding="utf-8").read())):
+                if module in ONLY_UNDER and not file.startswith(ONLY_UNDER[module]):
+                    problems.append(f"{file}: imports {module}, which only {ONLY_UNDER[module]} may import")
                 if module not in declared and module not in TOOLCHAIN and module != target["name"]:
                     problems.append(f"{file}: imports {module}, which target {target['name']} does not declare")
 for problem in sorted(problems):
     print(problem)
 if problems:
-    sys.exit(f"check-imports: {len(problems)} undeclared import(s)")
+    sys.exit(f"check-imports: {len(problems)} import problem(s)")
 print(f"check-imports: every import of {len(package['targets'])} targets is declared")

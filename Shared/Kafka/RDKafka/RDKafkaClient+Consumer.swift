@@ -49,7 +49,12 @@ extension RDKafkaClient {
         guard record.err == RD_KAFKA_RESP_ERR_NO_ERROR else {
             let text = record.payload.map { String(cString: $0.assumingMemoryBound(to: CChar.self)) }
                 ?? Self.describe(record.err)
-            return .error(topic: topic, partition: record.partition, code: record.err.rawValue, reason: text)
+            let issue: ConsumerIssue = switch record.err {
+            case RD_KAFKA_RESP_ERR__PARTITION_EOF: .endOfPartition
+            case RD_KAFKA_RESP_ERR_INCONSISTENT_GROUP_PROTOCOL: .inconsistentGroupProtocol(text)
+            default: .other(code: record.err.rawValue, reason: text)
+            }
+            return .error(topic: topic, partition: record.partition, issue)
         }
         let value = record.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: record.len)) } ?? []
         let key = record.key.map { Array(UnsafeRawBufferPointer(start: $0, count: record.key_len)) }
@@ -79,14 +84,21 @@ extension RDKafkaClient {
     }
 
     /// Stores `offsets` (the next offset to read, per partition) for librdkafka's next commit.
-    func storeOffsets(_ offsets: [(TopicPartition, Int64)]) -> rd_kafka_resp_err_t {
-        guard !offsets.isEmpty else { return RD_KAFKA_RESP_ERR_NO_ERROR }
-        return withHandle { handle in RDKafkaTopicPartitionList.withList(offsets) { rd_kafka_offsets_store(handle, $0) } }
+    func storeOffsets(_ offsets: [(TopicPartition, Int64)]) throws(KafkaError) {
+        guard !offsets.isEmpty else { return }
+        let result = withHandle { handle in RDKafkaTopicPartitionList.withList(offsets) { rd_kafka_offsets_store(handle, $0) } }
+        guard result == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            throw KafkaError(.consume, "storing offsets failed: \(Self.describe(result))", librdkafkaCode: result.rawValue)
+        }
     }
 
     /// Commits the stored offsets of the current assignment and waits for the broker's answer. Blocks.
-    func commitStoredOffsets() -> rd_kafka_resp_err_t {
-        withHandle { rd_kafka_commit($0, nil, 0) }
+    /// Nothing stored to commit is not a failure.
+    func commitStoredOffsets() throws(KafkaError) {
+        let result = withHandle { rd_kafka_commit($0, nil, 0) }
+        guard result == RD_KAFKA_RESP_ERR_NO_ERROR || result == RD_KAFKA_RESP_ERR__NO_OFFSET else {
+            throw KafkaError(.consume, "commit failed: \(Self.describe(result))", librdkafkaCode: result.rawValue, isRetriable: true)
+        }
     }
 
     /// The committed offsets of `partitions` in the group (-1001 where none). Blocks.
@@ -130,8 +142,11 @@ extension RDKafkaClient {
 
     /// Leaves the group: revokes the assignment (committing through the rebalance callback) and
     /// stops fetching. Blocks; call from the consumer's poll queue only.
-    func closeConsumer() -> rd_kafka_resp_err_t {
-        withHandle { rd_kafka_consumer_close($0) }
+    func closeConsumer() throws(KafkaError) {
+        let result = withHandle { rd_kafka_consumer_close($0) }
+        guard result == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            throw KafkaError(.consume, "leaving the group failed: \(Self.describe(result))", librdkafkaCode: result.rawValue)
+        }
     }
 }
 
@@ -153,5 +168,14 @@ struct RDKafkaTopicNameCache {
 /// A message or an error event taken from the consumer queue.
 enum ConsumedRecord {
     case message(KafkaConsumerMessage)
-    case error(topic: String, partition: Int32, code: Int32, reason: String)
+    case error(topic: String, partition: Int32, ConsumerIssue)
+}
+
+/// An error event a poll returned in place of a message.
+enum ConsumerIssue {
+    /// The end of a partition was reached (informational).
+    case endOfPartition
+    /// The group's members disagree on the assignment strategy.
+    case inconsistentGroupProtocol(String)
+    case other(code: Int32, reason: String)
 }

@@ -87,8 +87,9 @@ final class RDKafkaClient: @unchecked Sendable {
         rd_kafka_flush(handle, timeoutMilliseconds) == RD_KAFKA_RESP_ERR_NO_ERROR
     }
 
-    /// Queues `message` for sending; `waiter` comes back in the delivery callback.
-    func produce(_ message: KafkaProducerMessage, waiter: UInt) -> rd_kafka_resp_err_t {
+    /// Queues `message` for sending; `waiter` comes back in the delivery callback. Returns false,
+    /// queuing nothing, when librdkafka's queue is full; throws when the message is refused.
+    func produce(_ message: KafkaProducerMessage, waiter: UInt) throws(KafkaError) -> Bool {
         // Headers: on success librdkafka takes ownership; on failure we destroy them.
         var headers: OpaquePointer? = nil
         if !message.headers.isEmpty {
@@ -111,7 +112,13 @@ final class RDKafkaClient: @unchecked Sendable {
         if result != RD_KAFKA_RESP_ERR_NO_ERROR, let headers {
             rd_kafka_headers_destroy(headers)
         }
-        return result
+        switch result {
+        case RD_KAFKA_RESP_ERR_NO_ERROR: return true
+        case RD_KAFKA_RESP_ERR__QUEUE_FULL: return false
+        default:
+            throw KafkaError(.produce, "producing to \(message.topic) failed: \(Self.describe(result))", librdkafkaCode: result.rawValue,
+                             topic: message.topic)
+        }
     }
 
     /// The NUL-terminated text librdkafka wrote into an error buffer.
@@ -122,6 +129,11 @@ final class RDKafkaClient: @unchecked Sendable {
     /// The text librdkafka gives for an error code.
     static func describe(_ code: rd_kafka_resp_err_t) -> String {
         String(cString: rd_kafka_err2str(code))
+    }
+
+    /// The linked librdkafka's version number (`0xMMmmrrxx`) and text ("2.8.0").
+    static var linkedVersion: (number: Int32, text: String) {
+        (rd_kafka_version(), String(cString: rd_kafka_version_str()))
     }
 }
 
