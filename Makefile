@@ -44,7 +44,7 @@ export DASHBOARD_PORT
 BIN := $(ROOT)/.build/debug
 
 .PHONY: help build librdkafka broker-install broker-start broker-stop broker-status topics run stop test \
-        test-swift test-python fuzz browser-install systemd-install bench-kafka bench-backfill bench-migration bench-sync bench-dashboard bench-produce-ab postgres-start clean
+        test-swift test-python lint fuzz browser-install systemd-install bench-kafka bench-backfill bench-migration bench-sync bench-dashboard bench-produce-ab bench-build postgres-start clean
 
 help:
 	@echo "make run           build, start the embedded broker, the four services and the dashboard (make stop ends them)"
@@ -143,25 +143,28 @@ test-python: broker-install browser-install systemd-install
 	JOBSTREAM_CLI=$(BIN)/jobstream JOBSTREAM_E2E_POSTGRES_URL=$(PG_URL)/jobstream_e2e \
 	  $(VENV)/bin/python -m pytest -q -p no:cacheprovider Tests/python
 
-bench-backfill: librdkafka broker-install postgres-start
-	$(SWIFT) build -c release --scratch-path $(BENCH_BUILD)
+bench-backfill: bench-build broker-install postgres-start
 	PG_URL=$(PG_URL)/jobstream deploy/local/bench-backfill.sh $(BENCH_BUILD)/release
 
-bench-migration: librdkafka broker-install postgres-start
-	$(SWIFT) build -c release --scratch-path $(BENCH_BUILD)
+bench-migration: bench-build broker-install postgres-start
 	PG_URL=$(PG_URL)/jobstream deploy/local/bench-migration.sh $(BENCH_BUILD)/release
 
-bench-sync: librdkafka broker-install postgres-start
-	$(SWIFT) build -c release --scratch-path $(BENCH_BUILD)
+bench-sync: bench-build broker-install postgres-start
 	PG_URL=$(PG_URL)/jobstream deploy/local/bench-sync.sh $(BENCH_BUILD)/release
 
-bench-dashboard: librdkafka broker-install
-	$(SWIFT) build -c release --scratch-path $(BENCH_BUILD)
+bench-dashboard: bench-build broker-install
 	deploy/local/bench-dashboard.sh $(BENCH_BUILD)/release
 
-bench-kafka: librdkafka broker-install
-	$(SWIFT) build -c release --product kafka-bench --scratch-path $(BENCH_BUILD)
+bench-kafka: bench-build broker-install
 	deploy/local/bench-kafka.sh $(BENCH_BUILD)/release/kafka-bench $(RDKAFKA_PREFIX)/bin/rdkafka_performance
+
+# The benchmark tools live in a package of their own (Benchmarks/), which also builds the product's
+# executables in release beside them, so one folder holds everything a benchmark runs.
+BENCH_PRODUCTS := backfill-validator backfill-processor migration-runner sync-history-recorder dashboard jobstream
+bench-build: librdkafka
+	$(SWIFT) build -c release --package-path Benchmarks --scratch-path $(BENCH_BUILD)
+	for product in $(BENCH_PRODUCTS); do \
+	  $(SWIFT) build -c release --package-path Benchmarks --scratch-path $(BENCH_BUILD) --product $$product || exit 1; done
 
 bench-produce-ab: librdkafka broker-install
 	deploy/local/bench-produce-ab.sh $(BASE) $(or $(ROUNDS),7)

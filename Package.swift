@@ -35,12 +35,16 @@ let package = Package(
         .executable(name: "sync-history-recorder", targets: ["sync-history-recorder"]),
         .executable(name: "jobstream", targets: ["jobstream"]),
         .executable(name: "dashboard", targets: ["dashboard"]),
-        .executable(name: "kafka-bench", targets: ["kafka-bench"]),
-        .executable(name: "backfill-bench", targets: ["backfill-bench"]),
-        .executable(name: "migration-bench", targets: ["migration-bench"]),
-        .executable(name: "sync-bench", targets: ["sync-bench"]),
         .executable(name: "fuzz-csv", targets: ["fuzz-csv"]),
         .executable(name: "fuzz-envelope", targets: ["fuzz-envelope"]),
+        // The libraries, for the benchmark tools in Benchmarks/ (a package of their own).
+        .library(name: "Kafka", targets: ["Kafka"]),
+        .library(name: "JobstreamMessages", targets: ["JobstreamMessages"]),
+        .library(name: "JobstreamStore", targets: ["JobstreamStore"]),
+        .library(name: "JobstreamService", targets: ["JobstreamService"]),
+        .library(name: "JobstreamBackfill", targets: ["JobstreamBackfill"]),
+        .library(name: "JobstreamMigration", targets: ["JobstreamMigration"]),
+        .library(name: "JobstreamSync", targets: ["JobstreamSync"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -212,10 +216,6 @@ let package = Package(
         service("jobstream", extra: [
             "JobstreamStore", "JobstreamBackfill", "JobstreamCSV", "JobstreamFiles", "JobstreamMigration", "JobstreamSync",
         ]),
-        service("kafka-bench"),
-        service("backfill-bench", extra: ["JobstreamStore", "JobstreamBackfill"]),
-        service("migration-bench", extra: ["JobstreamStore", "JobstreamMigration"]),
-        service("sync-bench", extra: ["JobstreamStore", "JobstreamSync", .product(name: "SQLKit", package: "sql-kit")]),
         // What the fuzzers check on one input, and the two fuzzers (`make fuzz`); built without the
         // fuzzer, each replays the files it is given. They need only the CSV reader and the codec.
         .target(

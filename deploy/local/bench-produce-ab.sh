@@ -11,8 +11,15 @@ worktree=$(mktemp -d)/base
 cd "$root"
 git worktree add -q --detach "$worktree" "$base"
 trap 'git -C "$root" worktree remove --force "$worktree"; "$root/deploy/local/broker.sh" stop >/dev/null || true' EXIT
-swift build -c release --product kafka-bench --scratch-path "$root/.build-bench" | tail -1
-(cd "$worktree" && swift build -c release --product kafka-bench --scratch-path "$root/.build-bench-base" | tail -1)
+# kafka-bench lives in Benchmarks/ (its own package) since it left the product's package; older
+# revisions have it at the root.
+build_kafka_bench() {  # DIR SCRATCH
+  local package=.
+  [ -f "$1/Benchmarks/Package.swift" ] && package=Benchmarks
+  (cd "$1" && swift build -c release --package-path "$package" --product kafka-bench --scratch-path "$2" | tail -1)
+}
+build_kafka_bench "$root" "$root/.build-bench"
+build_kafka_bench "$worktree" "$root/.build-bench-base"
 for round in $(seq 1 "$rounds"); do
   for side in base change; do
     bin=$root/.build-bench/release/kafka-bench
