@@ -44,11 +44,12 @@ export DASHBOARD_PORT
 BIN := $(ROOT)/.build/debug
 
 .PHONY: help build librdkafka broker-install broker-start broker-stop broker-status topics run stop test \
-        test-swift test-python lint fuzz browser-install systemd-install bench-kafka bench-backfill bench-migration bench-sync bench-dashboard bench-produce-ab bench-build postgres-start clean
+        test-swift test-python lint format fuzz browser-install systemd-install bench-kafka bench-backfill bench-migration bench-sync bench-dashboard bench-produce-ab bench-build postgres-start clean
 
 help:
 	@echo "make run           build, start the embedded broker, the four services and the dashboard (make stop ends them)"
-	@echo "make test          build and run every test against the broker"
+	@echo "make test          check format and imports, build and run every test against the broker"
+	@echo "make format        format the Swift sources as .swift-format says"
 	@echo "make build         build librdkafka (if needed) and the Swift executables"
 	@echo "make bench-kafka   Swift Kafka layer against raw librdkafka, written to BENCHMARKS.md figures"
 	@echo "make bench-backfill 1,000,000-row backfill end to end vs the store's ceiling; validator memory on 2 GB"
@@ -114,9 +115,20 @@ stop:
 	-SERVICES="$(SERVICES)" BIN="$(BIN)" RUN_DIR="$(RUN_DIR)" deploy/local/services.sh stop
 	-deploy/local/broker.sh stop
 
-test: build broker-start postgres-start
-	$(SWIFT) build --build-tests $(SWIFT_BUILD_FLAGS)
+test: lint build broker-start postgres-start
+	$(SWIFT) build --build-tests --explicit-target-dependency-import-check error $(SWIFT_BUILD_FLAGS)
 	$(MAKE) --no-print-directory test-swift test-python
+
+# The tree is formatted as .swift-format says (swift-format, part of the toolchain; `make format`
+# fixes it), and every import is declared (the build's own check covers imports between targets).
+# Warnings fail the build itself (Package.swift: treatAllWarnings).
+SWIFT_SOURCES := Package.swift Benchmarks/Package.swift Shared Services Tests Benchmarks/Sources
+lint:
+	$(dir $(SWIFT))swift-format lint --strict --recursive $(SWIFT_SOURCES)
+	SWIFT=$(SWIFT) python3 deploy/local/check-imports.py
+
+format:
+	$(dir $(SWIFT))swift-format format --in-place --recursive $(SWIFT_SOURCES)
 
 # The fuzzers (libFuzzer, -sanitize=fuzzer,address); a crash is kept in Tests/Fuzz/regressions/.
 FUZZ_SECONDS ?= 60

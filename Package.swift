@@ -184,10 +184,21 @@ let package = Package(
             path: "Shared/Sync",
             swiftSettings: swiftSettings
         ),
-        service("backfill-validator", extra: ["JobstreamStore", "JobstreamBackfill", "JobstreamCSV", "JobstreamFiles", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
+        service(
+            "backfill-validator",
+            extra: [
+                "JobstreamStore", "JobstreamBackfill", "JobstreamCSV", "JobstreamFiles",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
         service("backfill-processor", extra: ["JobstreamStore", "JobstreamBackfill"]),
-        service("migration-runner", extra: ["JobstreamStore", "JobstreamMigration", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
-        service("sync-history-recorder", extra: ["JobstreamStore", "JobstreamSync", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
+        service(
+            "migration-runner",
+            extra: [
+                "JobstreamStore", "JobstreamMigration", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
+        service(
+            "sync-history-recorder",
+            extra: ["JobstreamStore", "JobstreamSync", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
         // The web dashboard without Kafka: the views built from status events, HTML pages, the JSON
         // API, operator tokens and the routes that serve them.
         .target(
@@ -208,14 +219,18 @@ let package = Package(
             path: "Shared/Dashboard",
             swiftSettings: swiftSettings
         ),
-        service("dashboard", extra: [
-            "JobstreamStore", "JobstreamBackfill", "JobstreamMigration", "JobstreamSync", "JobstreamDashboard",
-            .product(name: "Hummingbird", package: "hummingbird"),
-            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-        ]),
-        service("jobstream", extra: [
-            "JobstreamStore", "JobstreamBackfill", "JobstreamCSV", "JobstreamFiles", "JobstreamMigration", "JobstreamSync",
-        ]),
+        service(
+            "dashboard",
+            extra: [
+                "JobstreamStore", "JobstreamBackfill", "JobstreamMigration", "JobstreamSync", "JobstreamDashboard",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
+        service(
+            "jobstream",
+            extra: [
+                "JobstreamStore", "JobstreamBackfill", "JobstreamCSV", "JobstreamFiles", "JobstreamMigration", "JobstreamSync",
+            ]),
         // What the fuzzers check on one input, and the two fuzzers (`make fuzz`); built without the
         // fuzzer, each replays the files it is given. They need only the CSV reader and the codec.
         .target(
@@ -224,10 +239,12 @@ let package = Package(
             path: "Tests/Fuzz/Targets",
             swiftSettings: swiftSettings
         ),
-        .executableTarget(name: "fuzz-csv", dependencies: ["JobstreamFuzzTargets"], path: "Tests/Fuzz/fuzz-csv",
-                          swiftSettings: swiftSettings),
-        .executableTarget(name: "fuzz-envelope", dependencies: ["JobstreamFuzzTargets"], path: "Tests/Fuzz/fuzz-envelope",
-                          swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "fuzz-csv", dependencies: ["JobstreamFuzzTargets"], path: "Tests/Fuzz/fuzz-csv",
+            swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "fuzz-envelope", dependencies: ["JobstreamFuzzTargets"], path: "Tests/Fuzz/fuzz-envelope",
+            swiftSettings: swiftSettings),
         // What the store tests share: temporary folders, and temporary stores on SQLite and PostgreSQL.
         .target(
             name: "JobstreamTestSupport",
@@ -250,7 +267,8 @@ let package = Package(
         .testTarget(
             name: "BackfillTests",
             dependencies: [
-                "JobstreamBackfill", "JobstreamCSV", "JobstreamFiles", "JobstreamStore", "JobstreamMessages", "JobstreamTestSupport",
+                "JobstreamBackfill", "JobstreamCSV", "JobstreamFiles", "JobstreamStore", "JobstreamMessages",
+                "JobstreamTestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SQLKit", package: "sql-kit"),
@@ -305,7 +323,8 @@ let package = Package(
         .testTarget(
             name: "DashboardTests",
             dependencies: [
-                "JobstreamDashboard", "JobstreamFiles", "JobstreamMessages", "JobstreamStore", "JobstreamSync", "JobstreamTestSupport",
+                "JobstreamDashboard", "JobstreamFiles", "JobstreamMessages", "JobstreamStore", "JobstreamSync",
+                "JobstreamTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

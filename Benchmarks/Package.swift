@@ -37,23 +37,29 @@ let package = Package(
         // The Swift Kafka layer against raw librdkafka: produce, consume and round-trip latency.
         bench("kafka-bench", [.product(name: "Kafka", package: "jobstream")]),
         // Backfill files generated, and the record store's ceiling for applying them.
-        bench("backfill-bench", [
-            .product(name: "JobstreamBackfill", package: "jobstream"),
-            .product(name: "JobstreamMessages", package: "jobstream"),
-            .product(name: "JobstreamStore", package: "jobstream"),
-        ]),
+        bench(
+            "backfill-bench",
+            [
+                .product(name: "JobstreamBackfill", package: "jobstream"),
+                .product(name: "JobstreamMessages", package: "jobstream"),
+                .product(name: "JobstreamStore", package: "jobstream"),
+            ]),
         // Charges seeded, and the store's ceiling for generating revenue schedules.
-        bench("migration-bench", [
-            .product(name: "JobstreamMigration", package: "jobstream"),
-            .product(name: "JobstreamMessages", package: "jobstream"),
-            .product(name: "JobstreamStore", package: "jobstream"),
-        ]),
+        bench(
+            "migration-bench",
+            [
+                .product(name: "JobstreamMigration", package: "jobstream"),
+                .product(name: "JobstreamMessages", package: "jobstream"),
+                .product(name: "JobstreamStore", package: "jobstream"),
+            ]),
         // Recording outcomes per second, and the filtered history query.
-        bench("sync-bench", [
-            .product(name: "JobstreamSync", package: "jobstream"),
-            .product(name: "JobstreamMessages", package: "jobstream"),
-            .product(name: "JobstreamStore", package: "jobstream"),
-            .product(name: "SQLKit", package: "sql-kit"),
-        ]),
+        bench(
+            "sync-bench",
+            [
+                .product(name: "JobstreamSync", package: "jobstream"),
+                .product(name: "JobstreamMessages", package: "jobstream"),
+                .product(name: "JobstreamStore", package: "jobstream"),
+                .product(name: "SQLKit", package: "sql-kit"),
+            ]),
     ]
 )

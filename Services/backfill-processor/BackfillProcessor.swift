@@ -21,8 +21,9 @@ struct BackfillProcessor: AsyncParsableCommand {
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var operations: OperationsOptions
 
-    @Option(name: .customLong("max-chunks-per-second"),
-            help: "The most chunks this instance applies per second, to pace it beside production traffic (0: no limit).")
+    @Option(
+        name: .customLong("max-chunks-per-second"),
+        help: "The most chunks this instance applies per second, to pace it beside production traffic (0: no limit).")
     var maxChunksPerSecond: Double = Settings.value("max-chunks-per-second", default: 0)
 
     func validate() throws {
@@ -53,7 +54,8 @@ struct BackfillProcessor: AsyncParsableCommand {
                 case .skipped(let reason):
                     logger.info("chunk \(chunk.chunkIndex) not applied: \(reason)")
                 case .unknownJob:
-                    throw UnprocessableMessage("backfill \(envelope.jobId) is not in the job log; its chunk \(chunk.chunkIndex) cannot be applied")
+                    throw UnprocessableMessage(
+                        "backfill \(envelope.jobId) is not in the job log; its chunk \(chunk.chunkIndex) cannot be applied")
                 case .refused(let reason):
                     throw UnprocessableMessage("refused, not applied: \(reason)")
                 }

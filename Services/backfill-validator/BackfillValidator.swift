@@ -25,12 +25,14 @@ struct BackfillValidator: AsyncParsableCommand {
     @Option(help: "Seconds a job's claim lasts without renewal before another validator may take the job over.")
     var lease: Int = Settings.value("lease", default: 15)
 
-    @Option(name: .customLong("max-takeovers"),
-            help: "How many times in a row a job may be taken over without moving on before it is ended as Failed.")
+    @Option(
+        name: .customLong("max-takeovers"),
+        help: "How many times in a row a job may be taken over without moving on before it is ended as Failed.")
     var maxTakeovers: Int = Settings.value("max-takeovers", default: 5)
 
-    @Option(name: .customLong("orphan-file-hours"),
-            help: "How old an upload no job refers to (or a job's leftover working file) must be before it is removed.")
+    @Option(
+        name: .customLong("orphan-file-hours"),
+        help: "How old an upload no job refers to (or a job's leftover working file) must be before it is removed.")
     var orphanFileHours: Int = Settings.value("orphan-file-hours", default: 24)
 
     @OptionGroup var fileLimits: FileLimitOptions
@@ -38,7 +40,9 @@ struct BackfillValidator: AsyncParsableCommand {
     func validate() throws {
         guard (1...50_000).contains(chunkSize) else { throw ValidationError("--chunk-size must be between 1 and 50000") }
         guard (3...600).contains(lease) else { throw ValidationError("--lease must be between 3 and 600 seconds") }
-        guard (1...8760).contains(orphanFileHours) else { throw ValidationError("--orphan-file-hours must be between 1 and 8760") }
+        guard (1...8760).contains(orphanFileHours) else {
+            throw ValidationError("--orphan-file-hours must be between 1 and 8760")
+        }
         guard (1...1000).contains(maxTakeovers) else { throw ValidationError("--max-takeovers must be between 1 and 1000") }
     }
 
@@ -54,7 +58,8 @@ struct BackfillValidator: AsyncParsableCommand {
                 environment: BackfillJobEnvironment(
                     store: store, files: storeOptions.files,
                     messenger: KafkaBackfillMessenger(producer: context.producer, metrics: context.metrics),
-                    logger: context.logger, chunkSize: chunkSize, lease: Lease(duration: .seconds(lease), maxTakeovers: maxTakeovers),
+                    logger: context.logger, chunkSize: chunkSize,
+                    lease: Lease(duration: .seconds(lease), maxTakeovers: maxTakeovers),
                     fileLimits: fileLimits.limits),
                 sweepAge: .seconds(orphanFileHours * 3600))
             return ServiceStage(services: [StoreLifetime(store: store), JobLoop(run: supervisor.run)]) { envelope, _, logger in

@@ -12,7 +12,9 @@ struct FileLimitOptions: ParsableArguments {
     @Option(name: .customLong("max-fields"), help: "The most fields of a row (and columns of the header).")
     var fields: Int = Settings.value("max-fields", default: CSVReader.Limits.standard.fieldsPerRecord)
 
-    @Option(name: .customLong("max-record-bytes"), help: "The longest row, in bytes (a row spans lines when a quoted field holds line breaks).")
+    @Option(
+        name: .customLong("max-record-bytes"),
+        help: "The longest row, in bytes (a row spans lines when a quoted field holds line breaks).")
     var recordBytes: Int = Settings.value("max-record-bytes", default: CSVReader.Limits.standard.recordBytes)
 
     @Option(name: .customLong("max-file-bytes"), help: "The largest uploaded file (.csv or .zip), in bytes.")
@@ -28,19 +30,26 @@ struct FileLimitOptions: ParsableArguments {
     var unpackTimeout: Int = Settings.value("unpack-timeout", default: 900)
 
     func validate() throws {
-        guard (256...(256 << 20)).contains(fieldBytes) else { throw ValidationError("--max-field-bytes must be between 256 and 268435456") }
+        guard (256...(256 << 20)).contains(fieldBytes) else {
+            throw ValidationError("--max-field-bytes must be between 256 and 268435456")
+        }
         guard (2...100_000).contains(fields) else { throw ValidationError("--max-fields must be between 2 and 100000") }
         guard recordBytes >= fieldBytes, recordBytes <= 1 << 30 else {
             throw ValidationError("--max-record-bytes must be at least --max-field-bytes and at most 1073741824")
         }
-        guard fileBytes > 0, unpackedBytes > 0 else { throw ValidationError("--max-file-bytes and --max-unpacked-bytes must be positive") }
+        guard fileBytes > 0, unpackedBytes > 0 else {
+            throw ValidationError("--max-file-bytes and --max-unpacked-bytes must be positive")
+        }
         guard zipRatio >= 1 else { throw ValidationError("--max-zip-ratio must be 1 or more") }
-        guard (1...86_400).contains(unpackTimeout) else { throw ValidationError("--unpack-timeout must be between 1 and 86400 seconds") }
+        guard (1...86_400).contains(unpackTimeout) else {
+            throw ValidationError("--unpack-timeout must be between 1 and 86400 seconds")
+        }
     }
 
     var limits: FileLimits {
-        FileLimits(csv: CSVReader.Limits(fieldBytes: fieldBytes, fieldsPerRecord: fields, recordBytes: recordBytes),
-                   fileBytes: fileBytes, unpackedBytes: unpackedBytes, compressionRatio: zipRatio,
-                   unpackTime: .seconds(unpackTimeout))
+        FileLimits(
+            csv: CSVReader.Limits(fieldBytes: fieldBytes, fieldsPerRecord: fields, recordBytes: recordBytes),
+            fileBytes: fileBytes, unpackedBytes: unpackedBytes, compressionRatio: zipRatio,
+            unpackTime: .seconds(unpackTimeout))
     }
 }

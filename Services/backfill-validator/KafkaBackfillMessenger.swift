@@ -16,14 +16,17 @@ struct KafkaBackfillMessenger: BackfillMessenger {
     }
 
     func sendChunks(_ chunks: [BackfillChunk], of jobId: String) async throws {
-        try await producer.sendAll(chunks.map {
-            try KafkaProducerMessage(topic: Topics.backfillChunks, envelope: Envelope(jobId: jobId, payload: $0),
-                                     key: "\(jobId)/\($0.chunkIndex)")
-        })
+        try await producer.sendAll(
+            chunks.map {
+                try KafkaProducerMessage(
+                    topic: Topics.backfillChunks, envelope: Envelope(jobId: jobId, payload: $0),
+                    key: "\(jobId)/\($0.chunkIndex)")
+            })
     }
 
     func announce(_ event: BackfillStatusEvent, of jobId: String) async throws {
-        _ = try await producer.send(KafkaProducerMessage(topic: Topics.backfillStatus, envelope: Envelope(jobId: jobId, payload: event)))
+        _ = try await producer.send(
+            KafkaProducerMessage(topic: Topics.backfillStatus, envelope: Envelope(jobId: jobId, payload: event)))
         metrics.statusPublished(kind: .backfill, status: event.status.rawValue)
     }
 }

@@ -30,12 +30,18 @@ struct DashboardService: AsyncParsableCommand {
     @Option(help: "The address to listen on.") var host: String = Settings.value("host", default: "127.0.0.1")
     @Option(help: "The port to listen on (0 picks a free one).") var port: Int = Settings.value("port", default: 8080)
 
-    @Option(name: .customLong("operator-token"), help: ArgumentHelp(
-        "The token that allows Cancel (default: $JOBSTREAM_DASHBOARD_OPERATOR_TOKEN; none: actions are off).", valueName: "token"))
+    @Option(
+        name: .customLong("operator-token"),
+        help: ArgumentHelp(
+            "The token that allows Cancel (default: $JOBSTREAM_DASHBOARD_OPERATOR_TOKEN; none: actions are off).",
+            valueName: "token"))
     var operatorToken: String?
 
-    @Option(name: .customLong("viewer-token"), help: ArgumentHelp(
-        "A token needed to view anything (default: $JOBSTREAM_DASHBOARD_VIEWER_TOKEN; none: viewing is open).", valueName: "token"))
+    @Option(
+        name: .customLong("viewer-token"),
+        help: ArgumentHelp(
+            "A token needed to view anything (default: $JOBSTREAM_DASHBOARD_VIEWER_TOKEN; none: viewing is open).",
+            valueName: "token"))
     var viewerToken: String?
 
     func validate() throws {
@@ -53,8 +59,9 @@ struct DashboardService: AsyncParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         let operatorToken = operatorToken ?? environment["JOBSTREAM_DASHBOARD_OPERATOR_TOKEN"] ?? ""
         let viewerToken = viewerToken ?? environment["JOBSTREAM_DASHBOARD_VIEWER_TOKEN"] ?? ""
-        return try DashboardAccess(operatorToken: operatorToken.isEmpty ? nil : operatorToken,
-                                   viewerToken: viewerToken.isEmpty ? nil : viewerToken)
+        return try DashboardAccess(
+            operatorToken: operatorToken.isEmpty ? nil : operatorToken,
+            viewerToken: viewerToken.isEmpty ? nil : viewerToken)
     }
 
     func run() async throws {
@@ -64,9 +71,10 @@ struct DashboardService: AsyncParsableCommand {
         let operating = ServiceOperations(service: "dashboard", options: operations)
         let producer = try operating.makeProducer(kafka: kafka, logger: logger)
         let consumer = try operating.makeConsumer(
-            configuration: ConsumerConfiguration(kafka: kafka, groupID: group,
-                                                 topics: [Topics.backfillStatus, Topics.migrationStatus, Topics.syncHistory],
-                                                 startOffset: .earliest),
+            configuration: ConsumerConfiguration(
+                kafka: kafka, groupID: group,
+                topics: [Topics.backfillStatus, Topics.migrationStatus, Topics.syncHistory],
+                startOffset: .earliest),
             logger: logger)
         let store = try await storeOptions.openStore(logger: logger)
         let storeLifetime = StoreLifetime(store: store)
@@ -77,8 +85,9 @@ struct DashboardService: AsyncParsableCommand {
             metrics.setJobs(Dictionary(uniqueKeysWithValues: counts.map { ($0.key.jobKind, $0.value) }))
         }
         let access = try access()
-        let dashboard = Dashboard(board: board, access: access, store: store, files: storeOptions.files,
-                                  canceller: JobLogCancelRequester(store: store))
+        let dashboard = Dashboard(
+            board: board, access: access, store: store, files: storeOptions.files,
+            canceller: JobLogCancelRequester(store: store))
         let host = host, port = port
         let app = Application(
             router: dashboard.router(),
@@ -89,19 +98,25 @@ struct DashboardService: AsyncParsableCommand {
                 logger.notice("dashboard listening on \(address)", metadata: ["url": "\(address)"])
             },
             logger: logger)
-        logger.info("dashboard starting", metadata: [
-            "brokers": "\(kafka.brokers)", "group": "\(group)", "store": "\(store.location)",
-            "operator-actions": "\(access.actionsEnabled ? "on" : "off")",
-            "viewing": "\(access.viewingNeedsToken ? "token" : "open")",
-        ])
+        logger.info(
+            "dashboard starting",
+            metadata: [
+                "brokers": "\(kafka.brokers)", "group": "\(group)", "store": "\(store.location)",
+                "operator-actions": "\(access.actionsEnabled ? "on" : "off")",
+                "viewing": "\(access.viewingNeedsToken ? "token" : "open")",
+            ])
         // Stopped in reverse order: the follower first (it closes the board, ending live streams),
         // then the web server, the store and the producer.
-        let serviceGroup = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: operating.server(logger: logger)
-                + [.init(service: producer), .init(service: storeLifetime), .init(service: app),
-                   .init(service: StatusFollower(consumer: consumer, board: board, metrics: operating.metrics, logger: logger))],
-            gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger))
+        let serviceGroup = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: operating.server(logger: logger)
+                    + [
+                        .init(service: producer), .init(service: storeLifetime), .init(service: app),
+                        .init(
+                            service: StatusFollower(consumer: consumer, board: board, metrics: operating.metrics, logger: logger)),
+                    ],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
         try await serviceGroup.run()
         logger.info("dashboard stopped")
     }

@@ -7,8 +7,10 @@ struct BackfillCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "backfill",
         abstract: "Run data backfills and read the backfill log.",
-        subcommands: [Actions.self, Template.self, BackfillSubmit.self, BackfillLogs.self, BackfillShow.self,
-                      BackfillWait.self, BackfillDownload.self, BackfillCancel.self, BackfillRetry.self])
+        subcommands: [
+            Actions.self, Template.self, BackfillSubmit.self, BackfillLogs.self, BackfillShow.self,
+            BackfillWait.self, BackfillDownload.self, BackfillCancel.self, BackfillRetry.self,
+        ])
 
     struct Actions: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the backfill actions and their columns.")

@@ -33,7 +33,9 @@ struct BackfillSubmit: AsyncParsableCommand {
             guard lowered.hasSuffix(".csv") || lowered.hasSuffix(".zip") else {
                 throw ValidationError("\(file): a backfill file is a .csv, or a .zip holding one")
             }
-            guard FileManager.default.isReadableFile(atPath: file) else { throw ValidationError("\(file): no such readable file") }
+            guard FileManager.default.isReadableFile(atPath: file) else {
+                throw ValidationError("\(file): no such readable file")
+            }
         }
         if let md5, md5.count != 32 || !md5.allSatisfy(\.isHexDigit) {
             throw ValidationError("--md5 \"\(md5)\": an MD5 checksum is 32 hexadecimal digits")
@@ -81,7 +83,8 @@ func publish<Payload: JobstreamMessage>(_ envelope: Envelope<Payload>, to topic:
 struct BackfillRetry: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "retry",
-        abstract: "Start a new backfill from only the rows of JOB that failed (or were not processed), with their original columns.",
+        abstract:
+            "Start a new backfill from only the rows of JOB that failed (or were not processed), with their original columns.",
         discussion: "The two jobs are linked: each one's details name the other.")
 
     @OptionGroup var options: ServiceOptions
@@ -94,7 +97,9 @@ struct BackfillRetry: AsyncParsableCommand {
     func run() async throws {
         let original = try await requireJob(job, storeOptions)
         guard original.status.isTerminal, let resultPath = original.resultPath else {
-            throw ValidationError("backfill \(job) is \(original.status.rawValue)\(original.status.isTerminal ? " and has no result file" : ""); only a finished job with a result file can be retried")
+            throw ValidationError(
+                "backfill \(job) is \(original.status.rawValue)\(original.status.isTerminal ? " and has no result file" : ""); only a finished job with a result file can be retried"
+            )
         }
         let resultURL = try storeOptions.files.resolve(resultPath)
         let stem = ((original.uploadedFile ?? "backfill.csv") as NSString).deletingPathExtension

@@ -74,9 +74,12 @@ struct MessagesCommand: AsyncParsableCommand {
             let producer = try KafkaProducer(
                 configuration: ProducerConfiguration(kafka: options.kafkaConfiguration(defaultClientID: "jobstream-cli")),
                 logger: logger)
-            let report = try await producer.send(KafkaProducerMessage(topic: topic, key: envelope.jobId, value: try envelope.encoded()))
+            let report = try await producer.send(
+                KafkaProducerMessage(topic: topic, key: envelope.jobId, value: try envelope.encoded()))
             await producer.shutdown()
-            print("published \(envelope.type.rawValue) for \(envelope.jobId) to \(report.topic)[\(report.partition)]@\(report.offset)")
+            print(
+                "published \(envelope.type.rawValue) for \(envelope.jobId) to \(report.topic)[\(report.partition)]@\(report.offset)"
+            )
         }
     }
 
@@ -109,9 +112,10 @@ struct MessagesCommand: AsyncParsableCommand {
             let logger = LoggingSetup.bootstrap(label: "jobstream.cli", level: options.logLevel)
             let group = options.group ?? "jobstream.tail.\(UUID().uuidString.prefix(8))"
             let consumer = try KafkaConsumer(
-                configuration: ConsumerConfiguration(kafka: options.kafkaConfiguration(defaultClientID: "jobstream-cli"),
-                                                     groupID: group, topics: [topic], sessionTimeout: .seconds(6),
-                                                     maxPollInterval: .seconds(10), fetchWaitMax: .milliseconds(20)),
+                configuration: ConsumerConfiguration(
+                    kafka: options.kafkaConfiguration(defaultClientID: "jobstream-cli"),
+                    groupID: group, topics: [topic], sessionTimeout: .seconds(6),
+                    maxPollInterval: .seconds(10), fetchWaitMax: .milliseconds(20)),
                 logger: logger)
             let limit = count
             let reading = Task {
@@ -150,7 +154,8 @@ struct MessagesCommand: AsyncParsableCommand {
                     fields["error"] = "\(error)"
                 }
             }
-            let data = (try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+            let data =
+                (try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
             return String(decoding: data, as: UTF8.self)
         }
     }

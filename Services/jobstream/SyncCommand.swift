@@ -43,7 +43,8 @@ struct SyncHistory: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "history",
         abstract: "List sync sessions, newest first, filtered by sync date range and operation.",
-        discussion: "Dates are days in UTC and include the whole day. Sessions whose start has not been reported yet are not listed.")
+        discussion:
+            "Dates are days in UTC and include the whole day. Sessions whose start has not been reported yet are not listed.")
 
     @OptionGroup var storeOptions: StoreOptions
     @Option(help: "Sessions started on or after this day, YYYY-MM-DD.") var from: String?
@@ -58,15 +59,18 @@ struct SyncHistory: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let filter = SyncHistoryQuery.Filter(from: try filterDate(from, option: "--from"), to: try filterDate(to, option: "--to"),
-                                             operation: operation)
+        let filter = SyncHistoryQuery.Filter(
+            from: try filterDate(from, option: "--from"), to: try filterDate(to, option: "--to"),
+            operation: operation)
         let limit = self.limit
         let sessions = try await withStore(storeOptions) { try await SyncHistoryQuery(store: $0).history(filter, limit: limit) }
         let header = ["Session Id", "Operation", "Started On", "Finished On", "Synced", "Failed", "Status"]
         let rows = sessions.map { session in
-            [session.sessionId, session.facts.operation?.rawValue ?? "-", syncDate(session.facts.startedAt),
-             syncDate(session.finishedAt), String(session.facts.recordsSynced), String(session.facts.recordsFailed),
-             session.status.rawValue]
+            [
+                session.sessionId, session.facts.operation?.rawValue ?? "-", syncDate(session.facts.startedAt),
+                syncDate(session.finishedAt), String(session.facts.recordsSynced), String(session.facts.recordsFailed),
+                session.status.rawValue,
+            ]
         }
         print(Table(header: header, rows: rows).rendered)
         if sessions.isEmpty { print("(no sync sessions match)") }
@@ -87,14 +91,16 @@ struct SyncShow: AsyncParsableCommand {
         let (record, failures, changes) = try await withStore(storeOptions) { store in
             let query = SyncHistoryQuery(store: store)
             guard let record = try await query.session(id) else {
-                throw ValidationError("no sync session \(id) in the history at \(store.location) (never recorded, or deleted after 30 days)")
+                throw ValidationError(
+                    "no sync session \(id) in the history at \(store.location) (never recorded, or deleted after 30 days)")
             }
             return (record, try await query.failedRecords(id, limit: shown), try await query.crmIdChanges(id, limit: shown))
         }
         let facts = record.facts
         var lines: [(String, String)] = [
             ("Session Id", record.sessionId), ("Operation", facts.operation?.rawValue ?? "- (start not reported yet)"),
-            ("Status", record.status.rawValue), ("Started On", syncDate(facts.startedAt)), ("Finished On", syncDate(record.finishedAt)),
+            ("Status", record.status.rawValue), ("Started On", syncDate(facts.startedAt)),
+            ("Finished On", syncDate(record.finishedAt)),
             ("Records Synced", String(facts.recordsSynced)), ("Records Failed", String(facts.recordsFailed)),
             ("Retried Automatically", String(record.recordsToRetry)), ("Need A Manual Fix", String(record.recordsNeedingFix)),
             ("CRM Id Changes", String(record.crmIdChanges)),
@@ -108,17 +114,30 @@ struct SyncShow: AsyncParsableCommand {
         }
         printFields(lines)
         if !failures.isEmpty {
-            print("\nFailed records\(facts.recordsFailed > failures.count ? ", first \(failures.count) of \(facts.recordsFailed)" : ""):")
-            print(Table(header: ["Object", "Id", "Error Code", "Error Message", "Retry"], rows: failures.map {
-                [$0.objectType, $0.objectId, $0.errorCode, $0.errorMessage ?? "", $0.retryable ? "Automatic" : "Manual fix"]
-            }).rendered)
+            print(
+                "\nFailed records\(facts.recordsFailed > failures.count ? ", first \(failures.count) of \(facts.recordsFailed)" : ""):"
+            )
+            print(
+                Table(
+                    header: ["Object", "Id", "Error Code", "Error Message", "Retry"],
+                    rows: failures.map {
+                        [
+                            $0.objectType, $0.objectId, $0.errorCode, $0.errorMessage ?? "",
+                            $0.retryable ? "Automatic" : "Manual fix",
+                        ]
+                    }
+                ).rendered)
             print("(all of them: jobstream sync failures \(record.sessionId) -o failures.csv)")
         }
         if !changes.isEmpty {
             print("\nCRM Id Change Results:")
-            print(Table(header: ["Object", "Id", "Previous CRM Id", "New CRM Id"], rows: changes.map {
-                [$0.objectType, $0.objectId, $0.previousCrmId, $0.newCrmId]
-            }).rendered)
+            print(
+                Table(
+                    header: ["Object", "Id", "Previous CRM Id", "New CRM Id"],
+                    rows: changes.map {
+                        [$0.objectType, $0.objectId, $0.previousCrmId, $0.newCrmId]
+                    }
+                ).rendered)
         }
     }
 }
@@ -145,8 +164,12 @@ struct SyncFailures: AsyncParsableCommand {
             return try await writePagedCSV(
                 to: destination, header: ["Object Type", "Object Id", "CRM Id", "Error Code", "Error Message", "Retry"],
                 pageSize: 10_000,
-                fields: { [$0.objectType, $0.objectId, $0.crmId ?? "", $0.errorCode, $0.errorMessage ?? "",
-                           $0.retryable ? "Automatic" : "Manual fix"] },
+                fields: {
+                    [
+                        $0.objectType, $0.objectId, $0.crmId ?? "", $0.errorCode, $0.errorMessage ?? "",
+                        $0.retryable ? "Automatic" : "Manual fix",
+                    ]
+                },
                 position: { (objectType: $0.objectType, objectId: $0.objectId) }
             ) { after, limit in
                 try await query.failedRecords(id, after: after, limit: limit)

@@ -29,7 +29,9 @@ struct SyncSimulate: AsyncParsableCommand {
     @Option(help: "Every session's operation (default: a mix).") var operation: SyncOperation?
     @Option(name: .customLong("duplicate-rate"), help: "The share of events sent twice, 0 to 1.") var duplicateRate: Double = 0
     @Flag(help: "Send each session's events in random order.") var shuffle = false
-    @Option(name: .customLong("days-ago"), help: "Start the last session this many days ago (fractions allowed); the others start a minute apart before it.")
+    @Option(
+        name: .customLong("days-ago"),
+        help: "Start the last session this many days ago (fractions allowed); the others start a minute apart before it.")
     var daysAgo: Double = 0
     @Option(help: "The random seed.") var seed: UInt64 = 1
     @Option(help: "Session ids are PREFIX-000001, PREFIX-000002… (default: sim- and a random part).") var prefix: String?
@@ -38,8 +40,10 @@ struct SyncSimulate: AsyncParsableCommand {
     func validate() throws {
         guard (1...1_000_000).contains(sessions) else { throw ValidationError("--sessions must be between 1 and 1000000") }
         guard (0...10_000_000).contains(records) else { throw ValidationError("--records must be between 0 and 10000000") }
-        for (name, value) in [("--failure-rate", failureRate), ("--retryable-share", retryableShare),
-                              ("--system-failure-rate", systemFailureRate), ("--duplicate-rate", duplicateRate)] {
+        for (name, value) in [
+            ("--failure-rate", failureRate), ("--retryable-share", retryableShare),
+            ("--system-failure-rate", systemFailureRate), ("--duplicate-rate", duplicateRate),
+        ] {
             guard (0...1).contains(value) else { throw ValidationError("\(name) must be between 0 and 1, not \(value)") }
         }
         guard (0...3650).contains(daysAgo) else { throw ValidationError("--days-ago must be between 0 and 3650") }
@@ -72,9 +76,10 @@ struct SyncSimulate: AsyncParsableCommand {
         do {
             for session in planned {
                 for event in session.events {
-                    try await producer.enqueue(KafkaProducerMessage(
-                        topic: Topics.syncEvents, key: session.sessionId,
-                        value: try Self.encode(event.payload, sessionId: session.sessionId, time: event.time)))
+                    try await producer.enqueue(
+                        KafkaProducerMessage(
+                            topic: Topics.syncEvents, key: session.sessionId,
+                            value: try Self.encode(event.payload, sessionId: session.sessionId, time: event.time)))
                     events += 1
                 }
             }
@@ -86,20 +91,30 @@ struct SyncSimulate: AsyncParsableCommand {
         let failed = producer.failedCount
         await producer.shutdown()
         guard drained, failed == 0 else {
-            throw ValidationError("\(failed) of \(events) events were not delivered to \(Topics.syncEvents)\(drained ? "" : " (timed out)")")
+            throw ValidationError(
+                "\(failed) of \(events) events were not delivered to \(Topics.syncEvents)\(drained ? "" : " (timed out)")")
         }
         let seconds = (ContinuousClock.now - started).seconds
         if json {
             for session in planned { print(try Self.jsonLine(session)) }
         } else {
-            print(Table(header: ["Session Id", "Operation", "Records", "Synced", "Failed", "Retryable", "Expected Status"],
-                        rows: planned.map {
-                            [$0.sessionId, $0.operation.rawValue, String($0.recordsSynced + $0.recordsFailed), String($0.recordsSynced),
-                             String($0.recordsFailed), String($0.recordsToRetry), $0.expectedStatus.rawValue]
-                        }).rendered)
+            print(
+                Table(
+                    header: ["Session Id", "Operation", "Records", "Synced", "Failed", "Retryable", "Expected Status"],
+                    rows: planned.map {
+                        [
+                            $0.sessionId, $0.operation.rawValue, String($0.recordsSynced + $0.recordsFailed),
+                            String($0.recordsSynced),
+                            String($0.recordsFailed), String($0.recordsToRetry), $0.expectedStatus.rawValue,
+                        ]
+                    }
+                ).rendered)
         }
         let rate = seconds > 0 ? Int(Double(events) / seconds) : events
-        FileHandle.standardError.write(Data("simulator: published \(events) events of \(planned.count) session(s) in \(String(format: "%.2f", seconds)) s (\(rate) events/s)\n".utf8))
+        FileHandle.standardError.write(
+            Data(
+                "simulator: published \(events) events of \(planned.count) session(s) in \(String(format: "%.2f", seconds)) s (\(rate) events/s)\n"
+                    .utf8))
     }
 
     static func encode(_ payload: any JobstreamMessage, sessionId: String, time: Date) throws -> [UInt8] {

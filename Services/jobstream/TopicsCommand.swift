@@ -18,9 +18,11 @@ struct TopicsCommand: AsyncParsableCommand {
         @Option(help: ArgumentHelp("Replication factor; -1 takes the broker's default.", valueName: "n"))
         var replicationFactor: Int32 = -1
 
-        @Option(name: .customLong("partitions"), parsing: .unconditionalSingleValue,
-                help: ArgumentHelp("A topic's partition count instead of jobstream's default, for more instances of the stage that reads it. Repeatable.",
-                                   valueName: "topic=count"))
+        @Option(
+            name: .customLong("partitions"), parsing: .unconditionalSingleValue,
+            help: ArgumentHelp(
+                "A topic's partition count instead of jobstream's default, for more instances of the stage that reads it. Repeatable.",
+                valueName: "topic=count"))
         var partitionOverrides: [String] = []
 
         func validate() throws {
@@ -36,7 +38,8 @@ struct TopicsCommand: AsyncParsableCommand {
                     throw ValidationError("--partitions \"\(entry)\": expected topic=count with a count of 1 or more")
                 }
                 guard counts[parts[0]] != nil else {
-                    throw ValidationError("--partitions \"\(entry)\": \(parts[0]) is not a jobstream topic (see `jobstream topics list`)")
+                    throw ValidationError(
+                        "--partitions \"\(entry)\": \(parts[0]) is not a jobstream topic (see `jobstream topics list`)")
                 }
                 counts[parts[0]] = count
             }
@@ -47,8 +50,9 @@ struct TopicsCommand: AsyncParsableCommand {
             let admin = try makeAdmin(options)
             let partitions = try partitionCounts()
             let specs = Topics.all.map {
-                TopicSpec(name: $0.name, partitions: partitions[$0.name] ?? $0.partitions, replicationFactor: replicationFactor,
-                          configs: $0.configs)
+                TopicSpec(
+                    name: $0.name, partitions: partitions[$0.name] ?? $0.partitions, replicationFactor: replicationFactor,
+                    configs: $0.configs)
             }
             let outcomes = try await admin.createTopics(specs)
             var failures = 0

@@ -11,14 +11,17 @@ struct KafkaMigrationMessenger: MigrationMessenger {
     let metrics: ServiceMetrics
 
     func sendSlices(_ slices: [MigrationSlice], of migrationId: String) async throws {
-        try await producer.sendAll(slices.map {
-            try KafkaProducerMessage(topic: Topics.migrationSlices, envelope: Envelope(jobId: migrationId, payload: $0),
-                                     key: "\(migrationId)/\($0.sliceIndex)")
-        })
+        try await producer.sendAll(
+            slices.map {
+                try KafkaProducerMessage(
+                    topic: Topics.migrationSlices, envelope: Envelope(jobId: migrationId, payload: $0),
+                    key: "\(migrationId)/\($0.sliceIndex)")
+            })
     }
 
     func announce(_ event: MigrationStatusEvent, of migrationId: String) async throws {
-        _ = try await producer.send(KafkaProducerMessage(topic: Topics.migrationStatus, envelope: Envelope(jobId: migrationId, payload: event)))
+        _ = try await producer.send(
+            KafkaProducerMessage(topic: Topics.migrationStatus, envelope: Envelope(jobId: migrationId, payload: event)))
         metrics.statusPublished(kind: .migration, status: event.status.rawValue)
     }
 }

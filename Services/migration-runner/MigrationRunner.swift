@@ -8,7 +8,8 @@ import JobstreamStore
 struct MigrationRunner: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "migration-runner",
-        abstract: "Generates revenue schedules from the billing records as of a cutover date, slice by slice, with progress and warnings.",
+        abstract:
+            "Generates revenue schedules from the billing records as of a cutover date, slice by slice, with progress and warnings.",
         discussion: """
             Run one or more instances in one consumer group. The instance that takes a request plans the \
             migration's slices and publishes them; every instance generates the slices it is given, so a \
@@ -27,16 +28,19 @@ struct MigrationRunner: AsyncParsableCommand {
     @Option(help: "Seconds a migration's claim lasts without renewal before another runner may take it over.")
     var lease: Int = Settings.value("lease", default: 15)
 
-    @Option(name: .customLong("error-after"),
-            help: "Seconds the store may keep failing before a running migration is ended as Error.")
+    @Option(
+        name: .customLong("error-after"),
+        help: "Seconds the store may keep failing before a running migration is ended as Error.")
     var errorAfter: Int = Settings.value("error-after", default: 30)
 
-    @Option(name: .customLong("max-slices-per-second"),
-            help: "The most slices this instance generates per second, to pace it beside production traffic (0: no limit).")
+    @Option(
+        name: .customLong("max-slices-per-second"),
+        help: "The most slices this instance generates per second, to pace it beside production traffic (0: no limit).")
     var maxSlicesPerSecond: Double = Settings.value("max-slices-per-second", default: 0)
 
-    @Option(name: .customLong("max-takeovers"),
-            help: "How many times in a row a migration may be taken over without moving on before it is ended as Error.")
+    @Option(
+        name: .customLong("max-takeovers"),
+        help: "How many times in a row a migration may be taken over without moving on before it is ended as Error.")
     var maxTakeovers: Int = Settings.value("max-takeovers", default: 5)
 
     func validate() throws {
@@ -57,10 +61,12 @@ struct MigrationRunner: AsyncParsableCommand {
             operations: operations
         ) { context in
             let store = try await storeOptions.openStore(logger: context.logger)
-            let supervisor = MigrationSupervisor(environment: MigrationEnvironment(
-                store: store, messenger: KafkaMigrationMessenger(producer: context.producer, metrics: context.metrics),
-                logger: context.logger, sliceSize: sliceSize, lease: Lease(duration: .seconds(lease), maxTakeovers: maxTakeovers),
-                errorAfter: .seconds(errorAfter), waitForTurn: Pacer(perSecond: maxSlicesPerSecond).waitForTurn))
+            let supervisor = MigrationSupervisor(
+                environment: MigrationEnvironment(
+                    store: store, messenger: KafkaMigrationMessenger(producer: context.producer, metrics: context.metrics),
+                    logger: context.logger, sliceSize: sliceSize,
+                    lease: Lease(duration: .seconds(lease), maxTakeovers: maxTakeovers),
+                    errorAfter: .seconds(errorAfter), waitForTurn: Pacer(perSecond: maxSlicesPerSecond).waitForTurn))
             return ServiceStage(services: [StoreLifetime(store: store), JobLoop(run: supervisor.run)]) { envelope, _, logger in
                 try await supervisor.handle(envelope, logger: logger)
             }

@@ -49,15 +49,19 @@ struct SyncHistoryRecorder: AsyncParsableCommand {
             operations: operations
         ) { context in
             let store = try await storeOptions.openStore(logger: context.logger)
-            let publisher = SyncPublisher(store: store, messenger: KafkaSyncMessenger(producer: context.producer, metrics: context.metrics),
-                                          logger: context.logger)
+            let publisher = SyncPublisher(
+                store: store, messenger: KafkaSyncMessenger(producer: context.producer, metrics: context.metrics),
+                logger: context.logger)
             let retention = SyncRetention(store: store, days: retentionDays)
             let recorder = SyncRecorder(log: SyncHistoryLog(store: store), publisher: publisher, retention: retention)
-            let housekeeping = SyncHousekeeping(publisher: publisher, retention: retention,
-                                                retentionInterval: .seconds(retentionInterval), sweepInterval: .seconds(5),
-                                                logger: context.logger)
-            return ServiceStage(services: [StoreLifetime(store: store), JobLoop(run: housekeeping.run)], maxBatchSize: batchSize,
-                                check: SyncEventCheck.problem(in:)) { batch, logger in
+            let housekeeping = SyncHousekeeping(
+                publisher: publisher, retention: retention,
+                retentionInterval: .seconds(retentionInterval), sweepInterval: .seconds(5),
+                logger: context.logger)
+            return ServiceStage(
+                services: [StoreLifetime(store: store), JobLoop(run: housekeeping.run)], maxBatchSize: batchSize,
+                check: SyncEventCheck.problem(in:)
+            ) { batch, logger in
                 try await recorder.record(batch.map(\.envelope), logger: logger)
             }
         }

@@ -54,37 +54,51 @@ public struct BackfillAction: Sendable, Hashable {
     public static let updateRatePlanCharge = BackfillAction(
         name: "update-rate-plan-charge",
         summary: "Sets the listed revenue fields on the rate plan charges the file names.",
-        table: "rate_plan_charges", recordName: "rate plan charge", columns: [
-            ActionColumn(name: "Charge Id", type: .text, isKey: true, databaseColumn: "id",
-                         help: "the rate plan charge to change, e.g. RPC-00000042"),
-            ActionColumn(name: "Booking Date", type: .date, isKey: false, databaseColumn: "booking_date",
-                         help: "the date the charge was booked"),
-            ActionColumn(name: "Accounting Code", type: .text, isKey: false, databaseColumn: "accounting_code",
-                         help: "the revenue accounting code"),
-            ActionColumn(name: "Revenue Recognition Rule", type: .text, isKey: false,
-                         databaseColumn: "revenue_recognition_rule", help: "how revenue is recognized"),
-            ActionColumn(name: "Amount", type: .decimal, isKey: false, databaseColumn: "amount",
-                         help: "the charge amount"),
-            ActionColumn(name: "Service Start Date", type: .date, isKey: false, databaseColumn: "service_start_date",
-                         help: "when the service starts"),
-            ActionColumn(name: "Service End Date", type: .date, isKey: false, databaseColumn: "service_end_date",
-                         help: "when the service ends"),
+        table: "rate_plan_charges", recordName: "rate plan charge",
+        columns: [
+            ActionColumn(
+                name: "Charge Id", type: .text, isKey: true, databaseColumn: "id",
+                help: "the rate plan charge to change, e.g. RPC-00000042"),
+            ActionColumn(
+                name: "Booking Date", type: .date, isKey: false, databaseColumn: "booking_date",
+                help: "the date the charge was booked"),
+            ActionColumn(
+                name: "Accounting Code", type: .text, isKey: false, databaseColumn: "accounting_code",
+                help: "the revenue accounting code"),
+            ActionColumn(
+                name: "Revenue Recognition Rule", type: .text, isKey: false,
+                databaseColumn: "revenue_recognition_rule", help: "how revenue is recognized"),
+            ActionColumn(
+                name: "Amount", type: .decimal, isKey: false, databaseColumn: "amount",
+                help: "the charge amount"),
+            ActionColumn(
+                name: "Service Start Date", type: .date, isKey: false, databaseColumn: "service_start_date",
+                help: "when the service starts"),
+            ActionColumn(
+                name: "Service End Date", type: .date, isKey: false, databaseColumn: "service_end_date",
+                help: "when the service ends"),
         ])
 
     public static let updateInvoiceItem = BackfillAction(
         name: "update-invoice-item",
         summary: "Sets the listed revenue fields on the invoice items the file names.",
-        table: "invoice_items", recordName: "invoice item", columns: [
-            ActionColumn(name: "Invoice Item Id", type: .text, isKey: true, databaseColumn: "id",
-                         help: "the invoice item to change, e.g. II-00000042"),
-            ActionColumn(name: "Accounting Code", type: .text, isKey: false, databaseColumn: "accounting_code",
-                         help: "the revenue accounting code"),
-            ActionColumn(name: "Revenue Start Date", type: .date, isKey: false, databaseColumn: "revenue_start_date",
-                         help: "when revenue recognition starts"),
-            ActionColumn(name: "Revenue End Date", type: .date, isKey: false, databaseColumn: "revenue_end_date",
-                         help: "when revenue recognition ends"),
-            ActionColumn(name: "Amount", type: .decimal, isKey: false, databaseColumn: "amount",
-                         help: "the item amount"),
+        table: "invoice_items", recordName: "invoice item",
+        columns: [
+            ActionColumn(
+                name: "Invoice Item Id", type: .text, isKey: true, databaseColumn: "id",
+                help: "the invoice item to change, e.g. II-00000042"),
+            ActionColumn(
+                name: "Accounting Code", type: .text, isKey: false, databaseColumn: "accounting_code",
+                help: "the revenue accounting code"),
+            ActionColumn(
+                name: "Revenue Start Date", type: .date, isKey: false, databaseColumn: "revenue_start_date",
+                help: "when revenue recognition starts"),
+            ActionColumn(
+                name: "Revenue End Date", type: .date, isKey: false, databaseColumn: "revenue_end_date",
+                help: "when revenue recognition ends"),
+            ActionColumn(
+                name: "Amount", type: .decimal, isKey: false, databaseColumn: "amount",
+                help: "the item amount"),
         ])
 
     /// The action's CSV template: its header line.

@@ -14,7 +14,9 @@ public struct ValidatedFile: Sendable {
     public let limits: CSVReader.Limits
 
     /// Walks every data row in file order with its fields and its verdict (duplicates included).
-    public func forEachRow(_ body: (_ rowNumber: Int, _ fields: [String], _ verdict: Result<BackfillRow, RowProblem>) async throws -> Void) async throws {
+    public func forEachRow(
+        _ body: (_ rowNumber: Int, _ fields: [String], _ verdict: Result<BackfillRow, RowProblem>) async throws -> Void
+    ) async throws {
         let reader = try CSVReader(url: csvURL, limits: limits)
         guard try reader.next() != nil else { return }
         var rowNumber = 0
@@ -23,7 +25,8 @@ public struct ValidatedFile: Sendable {
             if rowNumber % 4096 == 0 { await Task.yield() }
             var verdict = validator.validate(record.fields, rowNumber: rowNumber)
             if case .success = verdict, let key = validator.key(of: record.fields),
-               let problem = duplicates.duplicateProblem(for: key, columnName: validator.action.keyColumn?.name ?? "key") {
+                let problem = duplicates.duplicateProblem(for: key, columnName: validator.action.keyColumn?.name ?? "key")
+            {
                 verdict = .failure(RowProblem(problem, isDuplicateKey: true))
             }
             try await body(rowNumber, record.fields, verdict)
@@ -37,9 +40,11 @@ public enum BackfillFileScan {
     /// - Parameters:
     ///   - refuse: receives refused rows with their reasons, in batches, in row order per pass.
     ///   - isCanceled: polled between rows; when true the scan stops with `CancellationError`.
-    public static func validate(csvURL: URL, fileName: String, action: BackfillAction, limits: CSVReader.Limits = .standard,
-                                refuse: ([(row: Int, error: String)]) async throws -> Void,
-                                isCanceled: @Sendable () -> Bool) async throws -> ValidatedFile {
+    public static func validate(
+        csvURL: URL, fileName: String, action: BackfillAction, limits: CSVReader.Limits = .standard,
+        refuse: ([(row: Int, error: String)]) async throws -> Void,
+        isCanceled: @Sendable () -> Bool
+    ) async throws -> ValidatedFile {
         let size = UploadedFile.size(of: csvURL) ?? 0
         guard size > 0 else { throw FileProblem("\(fileName) is empty (0 bytes)") }
         var refused: [(row: Int, error: String)] = []

@@ -7,8 +7,10 @@ extension ChunkApplier {
     /// retry until the store is back. One the store refuses the chunk for (it will refuse it every
     /// time) is tried three times, then the chunk is recorded with every row failed and the store's
     /// reason, so the job still ends and its result file says why.
-    public func applyOrRecordRefusal(_ chunk: BackfillChunk, jobId: String, logger: Logger,
-                                     clock: any JobClock = SystemJobClock()) async throws -> ChunkApplyOutcome {
+    public func applyOrRecordRefusal(
+        _ chunk: BackfillChunk, jobId: String, logger: Logger,
+        clock: any JobClock = SystemJobClock()
+    ) async throws -> ChunkApplyOutcome {
         var refusals = 0
         while true {
             do {
@@ -23,8 +25,9 @@ extension ChunkApplier {
                     try await clock.sleep(for: .milliseconds(200 * refusals))
                     continue
                 }
-                let reason = TextRule.cut("not applied: the record store refused this row's chunk: \(StoreFailure.describe(error))",
-                                          toBytes: InputLimits.reasonBytes)
+                let reason = TextRule.cut(
+                    "not applied: the record store refused this row's chunk: \(StoreFailure.describe(error))",
+                    toBytes: InputLimits.reasonBytes)
                 logger.error("chunk \(chunk.chunkIndex): the store refused it 3 times; its rows are recorded as failed: \(error)")
                 return try await recordRefused(chunk, jobId: jobId, reason: reason)
             }

@@ -39,9 +39,10 @@ public struct ChunkApplier: Sendable {
             let entry: BackfillLedger.Chunk
             if action.needsFile {
                 let failures = try await Self.applyRows(chunk.rows, action: action, flavor: flavor, in: database)
-                entry = BackfillLedger.Chunk(index: chunk.chunkIndex, firstRow: chunk.rows.first?.rowNumber ?? 0,
-                                             lastRow: chunk.rows.last?.rowNumber ?? 0, rowCount: chunk.rows.count,
-                                             failures: failures)
+                entry = BackfillLedger.Chunk(
+                    index: chunk.chunkIndex, firstRow: chunk.rows.first?.rowNumber ?? 0,
+                    lastRow: chunk.rows.last?.rowNumber ?? 0, rowCount: chunk.rows.count,
+                    failures: failures)
             } else {
                 let changed = try await Self.applyFileless(action, flavor: flavor, in: database)
                 entry = BackfillLedger.Chunk(index: chunk.chunkIndex, firstRow: 0, lastRow: 0, rowCount: changed, failures: [:])
@@ -59,8 +60,9 @@ public struct ChunkApplier: Sendable {
         return try await store.transaction { database in
             if let refusal = try await Self.check(chunk, jobId: jobId, flavor: flavor, in: database) { return refusal }
             let failures = Dictionary(chunk.rows.map { ($0.rowNumber, reason) }, uniquingKeysWith: { first, _ in first })
-            let entry = BackfillLedger.Chunk(index: chunk.chunkIndex, firstRow: chunk.rows.first?.rowNumber ?? 0,
-                                             lastRow: chunk.rows.last?.rowNumber ?? 0, rowCount: chunk.rows.count, failures: failures)
+            let entry = BackfillLedger.Chunk(
+                index: chunk.chunkIndex, firstRow: chunk.rows.first?.rowNumber ?? 0,
+                lastRow: chunk.rows.last?.rowNumber ?? 0, rowCount: chunk.rows.count, failures: failures)
             try await BackfillLedger.recordChunk(jobId: jobId, entry, in: database)
             return .applied(entry)
         }
@@ -68,14 +70,20 @@ public struct ChunkApplier: Sendable {
 
     /// The outcome that stops `chunk` from being applied now, or nil when it may be: the job unknown,
     /// canceled or ended; the chunk not the validator's; or applied before.
-    private static func check(_ chunk: BackfillChunk, jobId: String, flavor: SQLFlavor,
-                              in database: any SQLDatabase) async throws -> ChunkApplyOutcome? {
+    private static func check(
+        _ chunk: BackfillChunk, jobId: String, flavor: SQLFlavor,
+        in database: any SQLDatabase
+    ) async throws -> ChunkApplyOutcome? {
         // PostgreSQL: hold the job row so a cancel request waits for this chunk to commit, and
         // every chunk that starts after it sees the request. (SQLite transactions are serial.)
         let lock = flavor == .postgres ? " FOR SHARE" : ""
-        guard let job = try await database.raw("""
-            SELECT status, action, cancel_requested_by FROM backfill_jobs WHERE job_id = \(bind: jobId)\(unsafeRaw: lock)
-            """).first() else { return .unknownJob }
+        guard
+            let job = try await database.raw(
+                """
+                SELECT status, action, cancel_requested_by FROM backfill_jobs WHERE job_id = \(bind: jobId)\(unsafeRaw: lock)
+                """
+            ).first()
+        else { return .unknownJob }
         let status = try job.decode(column: "status", as: String.self)
         if try job.decodeNil(column: "cancel_requested_by") == false {
             return .skipped(reason: "the job was canceled")
@@ -106,8 +114,10 @@ public struct ChunkApplier: Sendable {
     /// expression joined to the table, `RETURNING` the ids it found — so the rows whose record is
     /// missing are known without another query. Binding each value instead cost a third of the
     /// ceiling's time in encoding binds and parsing a statement of thousands of placeholders.
-    public static func applyRows(_ rows: [BackfillRow], action: BackfillAction, flavor: SQLFlavor,
-                                 in database: any SQLDatabase) async throws -> [Int: String] {
+    public static func applyRows(
+        _ rows: [BackfillRow], action: BackfillAction, flavor: SQLFlavor,
+        in database: any SQLDatabase
+    ) async throws -> [Int: String] {
         guard let key = action.keyColumn, !rows.isEmpty else { return [:] }
         let columns = action.updatableColumns
         let table = action.table
@@ -132,7 +142,8 @@ public struct ChunkApplier: Sendable {
         query += " FROM \(JSONRows.source(json, flavor: flavor)))"
         query += " UPDATE \(ident: table) SET version = \(ident: table).version + 1"
         for column in columns {
-            query += ", \(ident: column.databaseColumn) = COALESCE(v.\(ident: column.databaseColumn), \(ident: table).\(ident: column.databaseColumn))"
+            query +=
+                ", \(ident: column.databaseColumn) = COALESCE(v.\(ident: column.databaseColumn), \(ident: table).\(ident: column.databaseColumn))"
         }
         query += " FROM v WHERE \(ident: table).id = v.id RETURNING \(ident: table).id"
         let found = Set(try await database.raw(query).all().map { try $0.decode(column: "id", as: String.self) })

@@ -50,8 +50,9 @@ public struct ResultFileWriter: Sendable {
                 }
             }
             if error == nil { succeeded += 1 } else { failed += 1 }
-            try writer.write(Self.fitted(fields, width: width) + [error == nil ? "true" : "false", error ?? ""]
-                + fields.dropFirst(width))
+            try writer.write(
+                Self.fitted(fields, width: width) + [error == nil ? "true" : "false", error ?? ""]
+                    + fields.dropFirst(width))
         }
         try writer.close()
         try? FileManager.default.removeItem(at: url)

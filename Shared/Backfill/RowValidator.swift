@@ -25,7 +25,8 @@ public struct RowValidator: Sendable {
             let column = action.columns.first { $0.name.lowercased() == normalized }
             if let column {
                 if let earlier = seen[column.name] {
-                    throw FileProblem("the header has the column \"\(column.name)\" twice (columns \(earlier + 1) and \(position + 1))")
+                    throw FileProblem(
+                        "the header has the column \"\(column.name)\" twice (columns \(earlier + 1) and \(position + 1))")
                 }
                 seen[column.name] = position
             }
@@ -37,12 +38,14 @@ public struct RowValidator: Sendable {
         guard let keyPosition = seen[key.name] else {
             let shown = header.prefix(12).map { Quoted($0).description }.joined(separator: ", ")
             let found = header.isEmpty ? "none" : header.count > 12 ? "\(shown) and \(header.count - 12) more" : shown
-            throw FileProblem("the required column \"\(key.name)\" is missing from the header (found: \(found)); "
-                + "`jobstream backfill template \(action.name)` prints the expected columns")
+            throw FileProblem(
+                "the required column \"\(key.name)\" is missing from the header (found: \(found)); "
+                    + "`jobstream backfill template \(action.name)` prints the expected columns")
         }
         guard action.updatableColumns.contains(where: { seen[$0.name] != nil }) else {
-            throw FileProblem("the header has none of the columns \(action.name) can set: "
-                + action.updatableColumns.map { "\"\($0.name)\"" }.joined(separator: ", "))
+            throw FileProblem(
+                "the header has none of the columns \(action.name) can set: "
+                    + action.updatableColumns.map { "\"\($0.name)\"" }.joined(separator: ", "))
         }
         self.columnAt = columnAt
         self.keyPosition = keyPosition
@@ -88,7 +91,9 @@ public struct RowValidator: Sendable {
         case .text:
             if value.utf8.count > 255, value.count > 255 { return "longer than 255 characters" }
             let ascii = value.utf8.allSatisfy { $0 < 0x80 }
-            let hasControl = ascii ? value.utf8.contains { $0 < 0x20 || $0 == 0x7F }
+            let hasControl =
+                ascii
+                ? value.utf8.contains { $0 < 0x20 || $0 == 0x7F }
                 : value.unicodeScalars.contains { $0.properties.generalCategory == .control }
             return hasControl ? "contains a control character" : nil
         case .date:

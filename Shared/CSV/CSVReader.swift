@@ -117,12 +117,15 @@ public final class CSVReader {
         func endField() throws {
             try checkField()
             guard fields.count < limits.fieldsPerRecord else {
-                throw CSVFormatError(line: recordLine, field: nil,
-                                     reason: "the record has more than \(limits.fieldsPerRecord) fields; at most \(limits.fieldsPerRecord) are read")
+                throw CSVFormatError(
+                    line: recordLine, field: nil,
+                    reason:
+                        "the record has more than \(limits.fieldsPerRecord) fields; at most \(limits.fieldsPerRecord) are read")
             }
             guard let text = String(validating: field, as: UTF8.self) else {
-                throw CSVFormatError(line: line, field: fields.count + 1,
-                                     reason: "the text is not valid UTF-8; save the file as UTF-8 and upload it again")
+                throw CSVFormatError(
+                    line: line, field: fields.count + 1,
+                    reason: "the text is not valid UTF-8; save the file as UTF-8 and upload it again")
             }
             recordBytes += field.count + 1
             fields.append(text)
@@ -132,12 +135,16 @@ public final class CSVReader {
         /// Refuses the field or the record once it passes its limit, before it grows any further.
         func checkField() throws {
             if field.count > limits.fieldBytes {
-                throw CSVFormatError(line: line, field: fields.count + 1,
-                                     reason: "the field is longer than \(limits.fieldBytes) bytes; at most \(limits.fieldBytes) are read")
+                throw CSVFormatError(
+                    line: line, field: fields.count + 1,
+                    reason: "the field is longer than \(limits.fieldBytes) bytes; at most \(limits.fieldBytes) are read")
             }
             if recordBytes + field.count > limits.recordBytes {
-                throw CSVFormatError(line: recordLine, field: nil,
-                                     reason: "the record is longer than \(limits.recordBytes) bytes (a line break may be missing); at most \(limits.recordBytes) are read")
+                throw CSVFormatError(
+                    line: recordLine, field: nil,
+                    reason:
+                        "the record is longer than \(limits.recordBytes) bytes (a line break may be missing); at most \(limits.recordBytes) are read"
+                )
             }
         }
 
@@ -148,8 +155,9 @@ public final class CSVReader {
                     // End of file.
                     switch state {
                     case .quoted:
-                        throw CSVFormatError(line: quoteLine, field: fields.count + 1,
-                                             reason: "a quoted field starting here is never closed (a missing \")")
+                        throw CSVFormatError(
+                            line: quoteLine, field: fields.count + 1,
+                            reason: "a quoted field starting here is never closed (a missing \")")
                     case .fieldStart where fields.isEmpty:
                         return nil
                     default:
@@ -208,8 +216,9 @@ public final class CSVReader {
                     if try isCarriageReturnBeforeLineFeed(byte) { continue }
                     return try endRecord()
                 } else if byte == UInt8(ascii: "\"") {
-                    throw CSVFormatError(line: line, field: fields.count + 1,
-                                         reason: "a quote inside an unquoted field; quote the whole field and double the quote (\"\")")
+                    throw CSVFormatError(
+                        line: line, field: fields.count + 1,
+                        reason: "a quote inside an unquoted field; quote the whole field and double the quote (\"\")")
                 } else {
                     field.append(byte)
                     try checkField()
@@ -234,8 +243,9 @@ public final class CSVReader {
                     if try isCarriageReturnBeforeLineFeed(byte) { continue }
                     return try endRecord()
                 } else {
-                    throw CSVFormatError(line: line, field: fields.count + 1,
-                                         reason: "text after a closing quote; a quote inside a quoted field is written \"\"")
+                    throw CSVFormatError(
+                        line: line, field: fields.count + 1,
+                        reason: "text after a closing quote; a quote inside a quoted field is written \"\"")
                 }
             }
         }

@@ -62,10 +62,14 @@ enum BackfillPages {
         ]
         if let error = job.error { lines.append(("Error", "<span class=\"error\">\(error)</span>")) }
         if let result = job.resultFile {
-            lines.append(("Result File", """
-                <a class="download" href="/backfills/\(PageLayout.pathSegment(job.jobId))/result.csv" download>\(result)</a> \
-                (the uploaded rows with Success and Error Message columns)
-                """))
+            lines.append(
+                (
+                    "Result File",
+                    """
+                    <a class="download" href="/backfills/\(PageLayout.pathSegment(job.jobId))/result.csv" download>\(result)</a> \
+                    (the uploaded rows with Success and Error Message columns)
+                    """
+                ))
         }
         let noticeHTML: HTML = notice.map { "<p class=\"notice\">\($0)</p>" } ?? ""
         return """

@@ -59,11 +59,14 @@ enum CSVDownload {
     /// `attachment` with the name twice: an ASCII fallback with anything unsafe replaced, and the
     /// exact name percent-encoded (RFC 6266), so no name can break out of the header.
     static func contentDisposition(_ fileName: String) -> String {
-        let fallback = String(fileName.unicodeScalars.map { scalar -> Character in
-            scalar.isASCII && scalar.value >= 0x20 && scalar.value != 0x7F && scalar != "\"" && scalar != "\\" && scalar != ";"
-                ? Character(scalar) : "_"
-        })
-        let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-._~")).intersection(CharacterSet(charactersIn: Unicode.Scalar(0)...Unicode.Scalar(0x7F)))
+        let fallback = String(
+            fileName.unicodeScalars.map { scalar -> Character in
+                scalar.isASCII && scalar.value >= 0x20 && scalar.value != 0x7F && scalar != "\"" && scalar != "\\"
+                    && scalar != ";"
+                    ? Character(scalar) : "_"
+            })
+        let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-._~")).intersection(
+            CharacterSet(charactersIn: Unicode.Scalar(0)...Unicode.Scalar(0x7F)))
         let encoded = fileName.addingPercentEncoding(withAllowedCharacters: allowed) ?? fallback
         return "attachment; filename=\"\(fallback)\"; filename*=UTF-8''\(encoded)"
     }

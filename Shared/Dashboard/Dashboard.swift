@@ -45,8 +45,10 @@ public struct Dashboard: Sendable {
     /// Seconds between keep-alive comments on a live-update stream.
     public var keepAliveInterval: Duration = .seconds(15)
 
-    public init(board: StatusBoard, access: DashboardAccess, store: Store, files: FileStore,
-                canceller: any BackfillCancelRequester) {
+    public init(
+        board: StatusBoard, access: DashboardAccess, store: Store, files: FileStore,
+        canceller: any BackfillCancelRequester
+    ) {
         self.board = board
         self.access = access
         self.store = store
@@ -78,7 +80,8 @@ public struct Dashboard: Sendable {
 /// Headers on every response: no inline or foreign script can run (Content-Security-Policy), no
 /// page can be framed, no content type is guessed.
 struct SecurityHeaders<Context: RequestContext>: RouterMiddleware {
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response
+    {
         var response = try await next(request, context)
         response.headers[.contentSecurityPolicy] =
             "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"

@@ -57,7 +57,9 @@ extension Dashboard {
         api.get("migrations/:migration") { request, context in
             try await apiViewing(request) {
                 let id = try Self.identifier(context, "migration")
-                guard let migration = await board.migration(id) else { return Responses.apiError(.notFound, "no migration \(id)") }
+                guard let migration = await board.migration(id) else {
+                    return Responses.apiError(.notFound, "no migration \(id)")
+                }
                 let limit: Int
                 do throws(FilterProblem) { limit = try Self.limit(request, name: "warnings", default: 100) } catch {
                     return Responses.apiError(.badRequest, error.description)
@@ -70,7 +72,8 @@ extension Dashboard {
             try await apiViewing(request) {
                 let query = request.uri.queryParameters
                 do throws(FilterProblem) {
-                    let filter = try SyncFilterQuery.parse(from: query.get("from"), to: query.get("to"), operation: query.get("operation"))
+                    let filter = try SyncFilterQuery.parse(
+                        from: query.get("from"), to: query.get("to"), operation: query.get("operation"))
                     let limit = try Self.limit(request, name: "limit", default: 1000, maximum: 100_000)
                     let (sessions, matching) = await board.syncHistory(filter, limit: limit)
                     return Responses.json(SyncList(sessions: sessions, matching: matching))
@@ -82,19 +85,23 @@ extension Dashboard {
         api.get("sync/:session") { request, context in
             try await apiViewing(request) {
                 let id = try Self.identifier(context, "session")
-                guard let session = await board.syncSession(id) else { return Responses.apiError(.notFound, "no sync session \(id)") }
+                guard let session = await board.syncSession(id) else {
+                    return Responses.apiError(.notFound, "no sync session \(id)")
+                }
                 let limit: Int
                 do throws(FilterProblem) { limit = try Self.limit(request, name: "records", default: 100) } catch {
                     return Responses.apiError(.badRequest, error.description)
                 }
                 let query = SyncHistoryQuery(store: store)
                 let failures = try await query.failedRecords(id, limit: limit).map {
-                    SyncDetail.FailedRecord(objectType: $0.objectType, objectId: $0.objectId, errorCode: $0.errorCode, crmId: $0.crmId,
-                                            errorMessage: $0.errorMessage, retry: $0.retryable ? "Automatic" : "Manual fix")
+                    SyncDetail.FailedRecord(
+                        objectType: $0.objectType, objectId: $0.objectId, errorCode: $0.errorCode, crmId: $0.crmId,
+                        errorMessage: $0.errorMessage, retry: $0.retryable ? "Automatic" : "Manual fix")
                 }
                 let changes = try await query.crmIdChanges(id, limit: limit).map {
-                    SyncDetail.CrmIdChange(objectType: $0.objectType, objectId: $0.objectId, previousCrmId: $0.previousCrmId,
-                                           newCrmId: $0.newCrmId)
+                    SyncDetail.CrmIdChange(
+                        objectType: $0.objectType, objectId: $0.objectId, previousCrmId: $0.previousCrmId,
+                        newCrmId: $0.newCrmId)
                 }
                 return Responses.json(SyncDetail(session: session, failedRecords: failures, crmIdChanges: changes))
             }
@@ -113,7 +120,8 @@ extension Dashboard {
             return Responses.apiError(.forbidden, "actions are off: this dashboard has no operator token configured")
         }
         switch access.role(of: request) {
-        case .anonymous: return Responses.apiError(.unauthorized, "cancel needs the operator token: send Authorization: Bearer TOKEN")
+        case .anonymous:
+            return Responses.apiError(.unauthorized, "cancel needs the operator token: send Authorization: Bearer TOKEN")
         case .viewer: return Responses.apiError(.forbidden, "the viewer token cannot cancel; use the operator token")
         case .operator: break
         }
@@ -134,7 +142,8 @@ extension Dashboard {
         }
         switch await requestCancel(jobId, requestedBy: requestedBy) {
         case .requested:
-            return Responses.json(CancelAnswer(jobId: jobId, status: "cancel requested", requestedBy: requestedBy), status: .accepted)
+            return Responses.json(
+                CancelAnswer(jobId: jobId, status: "cancel requested", requestedBy: requestedBy), status: .accepted)
         case .refused(let status, let message):
             return Responses.apiError(status, message)
         }

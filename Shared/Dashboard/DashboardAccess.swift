@@ -31,16 +31,25 @@ public struct DashboardAccess: Sendable {
         for (name, token) in [("operator token", operatorToken), ("viewer token", viewerToken)] {
             guard let token else { continue }
             guard token.count >= Self.minimumTokenLength else {
-                throw AccessConfigurationError("the \(name) is \(token.count) characters; use at least \(Self.minimumTokenLength)")
+                throw AccessConfigurationError(
+                    "the \(name) is \(token.count) characters; use at least \(Self.minimumTokenLength)")
             }
             if let word = Self.placeholderWords.first(where: { token.lowercased().contains($0) }) {
-                throw AccessConfigurationError("the \(name) holds \"\(word)\": it is the example's placeholder; set a random one (e.g. openssl rand -hex 24)")
+                throw AccessConfigurationError(
+                    "the \(name) holds \"\(word)\": it is the example's placeholder; set a random one (e.g. openssl rand -hex 24)"
+                )
             }
             guard Set(token).count >= Self.minimumDistinctCharacters else {
-                throw AccessConfigurationError("the \(name) has only \(Set(token).count) different characters; use a random one (e.g. openssl rand -hex 24)")
+                throw AccessConfigurationError(
+                    "the \(name) has only \(Set(token).count) different characters; use a random one (e.g. openssl rand -hex 24)")
             }
-            guard token.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 0x20 && $0.value < 0x7F && !"\",;\\".unicodeScalars.contains($0) }) else {
-                throw AccessConfigurationError("the \(name) may hold only printable ASCII without spaces, quotes, commas, semicolons or backslashes")
+            guard
+                token.unicodeScalars.allSatisfy({
+                    $0.isASCII && $0.value > 0x20 && $0.value < 0x7F && !"\",;\\".unicodeScalars.contains($0)
+                })
+            else {
+                throw AccessConfigurationError(
+                    "the \(name) may hold only printable ASCII without spaces, quotes, commas, semicolons or backslashes")
             }
         }
         if let operatorToken, operatorToken == viewerToken {

@@ -17,27 +17,35 @@ extension Dashboard {
     func addPages(to router: Router<BasicRequestContext>) {
         router.get("/backfills") { request, _ in
             try await viewing(request) { role in
-                page(request, role: role, title: "Backfill Logs", live: [.backfills],
-                     BackfillPages.list(await board.backfillList(), role: role))
+                page(
+                    request, role: role, title: "Backfill Logs", live: [.backfills],
+                    BackfillPages.list(await board.backfillList(), role: role))
             }
         }
         router.get("/backfills/:job") { request, context in
             try await viewing(request) { role in
                 let id = try Self.identifier(context, "job")
-                guard let job = await board.backfill(id) else { return notFound("no backfill \(id) on the status topic", request, role) }
-                let notice = request.uri.queryParameters.get("notice") == "cancel-requested"
+                guard let job = await board.backfill(id) else {
+                    return notFound("no backfill \(id) on the status topic", request, role)
+                }
+                let notice =
+                    request.uri.queryParameters.get("notice") == "cancel-requested"
                     ? "Cancel requested: the job stops before its next chunk and ends Canceled." : nil
-                return page(request, role: role, title: "Backfill details", live: [.backfills],
-                            BackfillPages.details(job, role: role, notice: notice))
+                return page(
+                    request, role: role, title: "Backfill details", live: [.backfills],
+                    BackfillPages.details(job, role: role, notice: notice))
             }
         }
         router.get("/backfills/:job/result.csv") { request, context in
             try await viewing(request) { role in
                 let id = try Self.identifier(context, "job")
-                guard let job = await board.backfill(id) else { return notFound("no backfill \(id) on the status topic", request, role) }
+                guard let job = await board.backfill(id) else {
+                    return notFound("no backfill \(id) on the status topic", request, role)
+                }
                 guard let path = job.resultPath, let name = job.resultFile else {
-                    return notFound("backfill \(id) is \(job.status.rawValue) and has no result file"
-                        + (job.status.isTerminal ? "" : " yet"), request, role)
+                    return notFound(
+                        "backfill \(id) is \(job.status.rawValue) and has no result file"
+                            + (job.status.isTerminal ? "" : " yet"), request, role)
                 }
                 let url: URL
                 do { url = try files.resolve(path) } catch {
@@ -54,7 +62,9 @@ extension Dashboard {
         }
         router.get("/migrations") { request, _ in
             try await viewing(request) { role in
-                page(request, role: role, title: "Migration Logs", live: [.migrations], MigrationPages.list(await board.migrationList()))
+                page(
+                    request, role: role, title: "Migration Logs", live: [.migrations],
+                    MigrationPages.list(await board.migrationList()))
             }
         }
         router.get("/migrations/:migration") { request, context in
@@ -64,18 +74,23 @@ extension Dashboard {
                     return notFound("no migration \(id) on the status topic", request, role)
                 }
                 let warnings = try await MigrationLedger(store: store).warnings(id, limit: 100)
-                return page(request, role: role, title: "Migration details", live: [.migrations],
-                            MigrationPages.details(migration, warnings: warnings))
+                return page(
+                    request, role: role, title: "Migration details", live: [.migrations],
+                    MigrationPages.details(migration, warnings: warnings))
             }
         }
         router.get("/migrations/:migration/warnings.csv") { request, context in
             try await viewing(request) { role in
                 let id = try Self.identifier(context, "migration")
-                guard await board.migration(id) != nil else { return notFound("no migration \(id) on the status topic", request, role) }
+                guard await board.migration(id) != nil else {
+                    return notFound("no migration \(id) on the status topic", request, role)
+                }
                 let ledger = MigrationLedger(store: store)
-                return CSVDownload.response(fileName: "migration-\(id)-warnings.csv", body: CSVDownload.paged(
-                    header: ["Charge Id", "Reason"], fields: { [$0.chargeId, $0.reason] }, position: \.chargeId
-                ) { after, limit in try await ledger.warnings(id, after: after, limit: limit) })
+                return CSVDownload.response(
+                    fileName: "migration-\(id)-warnings.csv",
+                    body: CSVDownload.paged(
+                        header: ["Charge Id", "Reason"], fields: { [$0.chargeId, $0.reason] }, position: \.chargeId
+                    ) { after, limit in try await ledger.warnings(id, after: after, limit: limit) })
             }
         }
         router.get("/sync") { request, _ in
@@ -85,13 +100,15 @@ extension Dashboard {
                 let refresh = request.uri.path + (request.uri.query.map { "?" + $0 } ?? "")
                 do throws(FilterProblem) {
                     let filter = try SyncFilterQuery.parse(from: from, to: to, operation: operation)
-                    return page(request, role: role, title: "Sync History", live: [.sync],
-                                SyncPages.list(await board.syncHistory(filter, limit: Self.syncPageRows), refreshHref: refresh),
-                                above: SyncPages.filterForm(from: from, to: to, operation: operation, problem: nil))
+                    return page(
+                        request, role: role, title: "Sync History", live: [.sync],
+                        SyncPages.list(await board.syncHistory(filter, limit: Self.syncPageRows), refreshHref: refresh),
+                        above: SyncPages.filterForm(from: from, to: to, operation: operation, problem: nil))
                 } catch {
-                    return page(request, role: role, title: "Sync History", live: [], status: .badRequest,
-                                "<p class=\"empty\">Fix the filter to see the sync history.</p>",
-                                above: SyncPages.filterForm(from: from, to: to, operation: operation, problem: error.description))
+                    return page(
+                        request, role: role, title: "Sync History", live: [], status: .badRequest,
+                        "<p class=\"empty\">Fix the filter to see the sync history.</p>",
+                        above: SyncPages.filterForm(from: from, to: to, operation: operation, problem: error.description))
                 }
             }
         }
@@ -99,27 +116,37 @@ extension Dashboard {
             try await viewing(request) { role in
                 let id = try Self.identifier(context, "session")
                 guard let session = await board.syncSession(id) else {
-                    return notFound("no sync session \(id) on the sync history topic (never reported, or deleted after 30 days)",
-                                    request, role)
+                    return notFound(
+                        "no sync session \(id) on the sync history topic (never reported, or deleted after 30 days)",
+                        request, role)
                 }
                 let query = SyncHistoryQuery(store: store)
                 let failures = try await query.failedRecords(id, limit: 20)
                 let changes = try await query.crmIdChanges(id, limit: 100)
-                return page(request, role: role, title: "Sync session result", live: [.sync],
-                            SyncPages.details(session, failures: failures, changes: changes))
+                return page(
+                    request, role: role, title: "Sync session result", live: [.sync],
+                    SyncPages.details(session, failures: failures, changes: changes))
             }
         }
         router.get("/sync/:session/failures.csv") { request, context in
             try await viewing(request) { role in
                 let id = try Self.identifier(context, "session")
-                guard await board.syncSession(id) != nil else { return notFound("no sync session \(id) on the sync history topic", request, role) }
+                guard await board.syncSession(id) != nil else {
+                    return notFound("no sync session \(id) on the sync history topic", request, role)
+                }
                 let query = SyncHistoryQuery(store: store)
-                return CSVDownload.response(fileName: "sync-\(id)-failures.csv", body: CSVDownload.paged(
-                    header: ["Object Type", "Object Id", "CRM Id", "Error Code", "Error Message", "Retry"],
-                    fields: { [$0.objectType, $0.objectId, $0.crmId ?? "", $0.errorCode, $0.errorMessage ?? "",
-                               $0.retryable ? "Automatic" : "Manual fix"] },
-                    position: { (objectType: $0.objectType, objectId: $0.objectId) }
-                ) { after, limit in try await query.failedRecords(id, after: after, limit: limit) })
+                return CSVDownload.response(
+                    fileName: "sync-\(id)-failures.csv",
+                    body: CSVDownload.paged(
+                        header: ["Object Type", "Object Id", "CRM Id", "Error Code", "Error Message", "Retry"],
+                        fields: {
+                            [
+                                $0.objectType, $0.objectId, $0.crmId ?? "", $0.errorCode, $0.errorMessage ?? "",
+                                $0.retryable ? "Automatic" : "Manual fix",
+                            ]
+                        },
+                        position: { (objectType: $0.objectType, objectId: $0.objectId) }
+                    ) { after, limit in try await query.failedRecords(id, after: after, limit: limit) })
             }
         }
     }
@@ -136,8 +163,10 @@ extension Dashboard {
     }
 
     /// A page, or only its live region when `dashboard.js` asks for it.
-    func page(_ request: Request, role: DashboardAccess.Role, title: String, live: [StatusBoard.Log],
-              status: HTTPResponse.Status = .ok, _ content: HTML, above: HTML = "") -> Response {
+    func page(
+        _ request: Request, role: DashboardAccess.Role, title: String, live: [StatusBoard.Log],
+        status: HTTPResponse.Status = .ok, _ content: HTML, above: HTML = ""
+    ) -> Response {
         if request.headers[Self.liveFragmentHeader] == "1" { return Responses.html(content, status: status) }
         return Responses.html(layout(request, role: role, title: title, live: live).render(content, above: above), status: status)
     }
@@ -155,10 +184,12 @@ extension Dashboard {
         let role = access.role(of: request)
         let layout = layout(request, role: role, title: "Cancel backfill")
         guard access.actionsEnabled else {
-            return Responses.errorPage(.forbidden, "Actions are off: this dashboard has no operator token configured.", layout: layout)
+            return Responses.errorPage(
+                .forbidden, "Actions are off: this dashboard has no operator token configured.", layout: layout)
         }
         guard role == .operator else {
-            return Responses.errorPage(.forbidden, "Only an operator can cancel a backfill: sign in with the operator token.", layout: layout)
+            return Responses.errorPage(
+                .forbidden, "Only an operator can cancel a backfill: sign in with the operator token.", layout: layout)
         }
         guard Self.isSameOrigin(request) else {
             return Responses.errorPage(.forbidden, "The cancel request did not come from this dashboard's page.", layout: layout)
@@ -179,9 +210,12 @@ extension Dashboard {
 
     /// Checks that the job can be canceled and records the request.
     func requestCancel(_ jobId: String, requestedBy: String) async -> CancelOutcome {
-        guard let job = await board.backfill(jobId) else { return .refused(.notFound, "no backfill \(jobId) on the status topic") }
+        guard let job = await board.backfill(jobId) else {
+            return .refused(.notFound, "no backfill \(jobId) on the status topic")
+        }
         guard job.cancelable else {
-            return .refused(.conflict, "backfill \(jobId) is \(job.status.rawValue); only a Pending or Processing job can be canceled")
+            return .refused(
+                .conflict, "backfill \(jobId) is \(job.status.rawValue); only a Pending or Processing job can be canceled")
         }
         do {
             try await canceller.requestCancel(jobId: jobId, requestedBy: requestedBy)

@@ -18,30 +18,32 @@ extension Dashboard {
         var headers = HTTPFields()
         headers[.contentType] = "text/event-stream"
         headers[.cacheControl] = "no-store"
-        return Response(status: .ok, headers: headers, body: ResponseBody { writer in
-            let (messages, feed) = AsyncStream.makeStream(of: LiveMessage.self, bufferingPolicy: .bufferingNewest(64))
-            let forwarding = Task {
-                for await log in changes { feed.yield(.change(log)) }
-                feed.finish()
-            }
-            let keepingAlive = Task {
-                while !Task.isCancelled {
-                    try await Task.sleep(for: keepAliveInterval)
-                    feed.yield(.keepAlive)
+        return Response(
+            status: .ok, headers: headers,
+            body: ResponseBody { writer in
+                let (messages, feed) = AsyncStream.makeStream(of: LiveMessage.self, bufferingPolicy: .bufferingNewest(64))
+                let forwarding = Task {
+                    for await log in changes { feed.yield(.change(log)) }
+                    feed.finish()
                 }
-            }
-            defer {
-                forwarding.cancel()
-                keepingAlive.cancel()
-            }
-            try await writer.write(ByteBuffer(string: "retry: 2000\n: connected\n\n"))
-            for await message in messages {
-                switch message {
-                case .change(let log): try await writer.write(ByteBuffer(string: "event: change\ndata: \(log.rawValue)\n\n"))
-                case .keepAlive: try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+                let keepingAlive = Task {
+                    while !Task.isCancelled {
+                        try await Task.sleep(for: keepAliveInterval)
+                        feed.yield(.keepAlive)
+                    }
                 }
-            }
-            try await writer.finish(nil)
-        })
+                defer {
+                    forwarding.cancel()
+                    keepingAlive.cancel()
+                }
+                try await writer.write(ByteBuffer(string: "retry: 2000\n: connected\n\n"))
+                for await message in messages {
+                    switch message {
+                    case .change(let log): try await writer.write(ByteBuffer(string: "event: change\ndata: \(log.rawValue)\n\n"))
+                    case .keepAlive: try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+                    }
+                }
+                try await writer.finish(nil)
+            })
     }
 }

@@ -43,10 +43,11 @@ struct PageLayout {
 
     private var navigation: HTML {
         let links = [("/backfills", "Backfill Logs"), ("/migrations", "Migration Logs"), ("/sync", "Sync History")]
-        return HTML.joined(links.map { href, label in
-            let current = path == href || path.hasPrefix(href + "/")
-            return current ? "<a href=\"\(href)\" aria-current=\"page\">\(label)</a>" : "<a href=\"\(href)\">\(label)</a>"
-        })
+        return HTML.joined(
+            links.map { href, label in
+                let current = path == href || path.hasPrefix(href + "/")
+                return current ? "<a href=\"\(href)\" aria-current=\"page\">\(label)</a>" : "<a href=\"\(href)\">\(label)</a>"
+            })
     }
 
     private var signedIn: HTML {

@@ -31,8 +31,9 @@ enum Responses {
 
     /// A whole page saying what went wrong.
     static func errorPage(_ status: HTTPResponse.Status, _ message: String, layout: PageLayout) -> Response {
-        html(layout.render("<p class=\"error\" role=\"alert\">\(message)</p><p><a href=\"/backfills\">Backfill Logs</a></p>"),
-             status: status)
+        html(
+            layout.render("<p class=\"error\" role=\"alert\">\(message)</p><p><a href=\"/backfills\">Backfill Logs</a></p>"),
+            status: status)
     }
 
     /// After a form: go to `location` with a GET.
@@ -52,8 +53,9 @@ enum SyncFilterQuery {
         var chosen: SyncOperation?
         if let operation = operation?.trimmingCharacters(in: .whitespaces), !operation.isEmpty, operation.lowercased() != "all" {
             guard let match = SyncOperation.allCases.first(where: { $0.rawValue.lowercased() == operation.lowercased() }) else {
-                throw FilterProblem("operation \"\(operation)\" is not one of All, "
-                    + SyncOperation.allCases.map(\.rawValue).joined(separator: ", "))
+                throw FilterProblem(
+                    "operation \"\(operation)\" is not one of All, "
+                        + SyncOperation.allCases.map(\.rawValue).joined(separator: ", "))
             }
             chosen = match
         }

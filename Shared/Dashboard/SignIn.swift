@@ -30,16 +30,20 @@ enum SignIn {
     /// Only a path of this dashboard: never another site, never `//host`.
     static func safeNext(_ next: String?) -> String {
         guard let next, next.hasPrefix("/"), !next.hasPrefix("//"), !next.contains("\\"),
-              next.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F }) else { return "/backfills" }
+            next.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F })
+        else { return "/backfills" }
         return next
     }
 
     static func cookies(token: String, name: String) -> [Cookie] {
         let name = String(name.trimmingCharacters(in: .whitespacesAndNewlines).prefix(maximumNameLength))
         return [
-            Cookie(name: DashboardAccess.cookieName, value: token, maxAge: cookieLifetime, path: "/", httpOnly: true, sameSite: .strict),
-            Cookie(name: nameCookie, value: name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "",
-                   maxAge: cookieLifetime, path: "/", httpOnly: true, sameSite: .strict),
+            Cookie(
+                name: DashboardAccess.cookieName, value: token, maxAge: cookieLifetime, path: "/", httpOnly: true,
+                sameSite: .strict),
+            Cookie(
+                name: nameCookie, value: name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "",
+                maxAge: cookieLifetime, path: "/", httpOnly: true, sameSite: .strict),
         ]
     }
 }
@@ -48,8 +52,9 @@ extension Dashboard {
     func addSignIn(to router: Router<BasicRequestContext>) {
         router.get("/login") { request, _ in
             let next = SignIn.safeNext(request.uri.queryParameters.get("next"))
-            return Responses.html(layout(request, role: access.role(of: request), title: "Sign in")
-                .render(SignIn.form(next: next, problem: nil)))
+            return Responses.html(
+                layout(request, role: access.role(of: request), title: "Sign in")
+                    .render(SignIn.form(next: next, problem: nil)))
         }
         router.post("/login") { request, _ in
             var request = request
@@ -58,8 +63,10 @@ extension Dashboard {
             let next = SignIn.safeNext(form.next)
             let token = form.token ?? ""
             guard access.role(forToken: token) != .anonymous else {
-                return Responses.html(layout(request, role: .anonymous, title: "Sign in")
-                    .render(SignIn.form(next: next, problem: "That token is not one this dashboard accepts.")), status: .unauthorized)
+                return Responses.html(
+                    layout(request, role: .anonymous, title: "Sign in")
+                        .render(SignIn.form(next: next, problem: "That token is not one this dashboard accepts.")),
+                    status: .unauthorized)
             }
             var response = Responses.seeOther(next)
             for cookie in SignIn.cookies(token: token, name: form.name ?? "") { response.setCookie(cookie) }

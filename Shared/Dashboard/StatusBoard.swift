@@ -93,7 +93,8 @@ public actor StatusBoard {
         var matching = 0
         for (sessionId, entry) in syncSessions {
             guard let started = entry.startedMilliseconds,
-                  filter.includes(startedAt: started, operation: entry.envelope.payload.operation) else { continue }
+                filter.includes(startedAt: started, operation: entry.envelope.payload.operation)
+            else { continue }
             matching += 1
             let rank = SyncSessionEntry.Rank(startedMilliseconds: started, sessionId: sessionId)
             if newest.count < limit {
@@ -102,7 +103,9 @@ public actor StatusBoard {
                 newest.replaceMin(with: rank)
             }
         }
-        let sessions = newest.unordered.sorted(by: >).compactMap { syncSessions[$0.sessionId].map { SyncSessionSummary($0.envelope) } }
+        let sessions = newest.unordered.sorted(by: >).compactMap {
+            syncSessions[$0.sessionId].map { SyncSessionSummary($0.envelope) }
+        }
         return (sessions, matching)
     }
 

@@ -44,7 +44,7 @@ public struct BackfillSummary: Sendable, Equatable, Encodable {
 
     private enum CodingKeys: String, CodingKey {
         case jobId, action, uploadedFile, startDate, endDate, generatedBy, recordsProcessed, recordsFailed, status, error,
-             resultFile, updatedAt, cancelable
+            resultFile, updatedAt, cancelable
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -101,7 +101,7 @@ public struct MigrationSummary: Sendable, Equatable, Encodable {
 
     private enum CodingKeys: String, CodingKey {
         case migrationId, startTime, endTime, generatedBy, cutoverDate, progress, status, error, chargesInScope,
-             schedulesGenerated, warnings, updatedAt
+            schedulesGenerated, warnings, updatedAt
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -158,7 +158,7 @@ public struct SyncSessionSummary: Sendable, Equatable, Encodable {
 
     private enum CodingKeys: String, CodingKey {
         case sessionId, operation, status, startedAt, finishedAt, recordsExpected, recordsSynced, recordsFailed,
-             recordsToRetry, recordsNeedingFix, crmIdChanges, failure, failureReason, updatedAt
+            recordsToRetry, recordsNeedingFix, crmIdChanges, failure, failureReason, updatedAt
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -16,7 +16,8 @@ enum SyncPages {
     static func filterForm(from: String, to: String, operation: String, problem: String?) -> HTML {
         let options = [("", "All")] + SyncOperation.allCases.map { ($0.rawValue, "\($0.rawValue) Sync") }
         let optionsHTML = options.map { value, label -> HTML in
-            value == operation ? "<option value=\"\(value)\" selected>\(label)</option>" : "<option value=\"\(value)\">\(label)</option>"
+            value == operation
+                ? "<option value=\"\(value)\" selected>\(label)</option>" : "<option value=\"\(value)\">\(label)</option>"
         }
         let problemHTML: HTML = problem.map { "<p class=\"error\" role=\"alert\">\($0)</p>" } ?? ""
         return """
@@ -42,7 +43,8 @@ enum SyncPages {
         }
         let rows = sessions.map { session -> HTML in
             let id = PageLayout.pathSegment(session.sessionId)
-            let more: HTML = session.recordsFailed > 0
+            let more: HTML =
+                session.recordsFailed > 0
                 ? " <a class=\"more\" href=\"/sync/\(id)/failures.csv\" download>[more...]</a>" : ""
             return """
                 <tr data-session="\(session.sessionId)">
@@ -56,26 +58,32 @@ enum SyncPages {
                 </tr>
                 """
         }
-        let more: HTML = history.matching > sessions.count
+        let more: HTML =
+            history.matching > sessions.count
             ? "<p class=\"empty\">The newest \(Display.count(sessions.count)) of \(Display.count(history.matching)) sessions; narrow the dates or the operation to see the others.</p>"
             : ""
         return "<table class=\"log\">\(heading)<tbody>\(rows)</tbody></table>\(more)"
     }
 
-    static func details(_ session: SyncSessionSummary, failures: [SyncHistoryQuery.FailedRecord],
-                        changes: [SyncHistoryQuery.CrmIdChangeResult]) -> HTML {
+    static func details(
+        _ session: SyncSessionSummary, failures: [SyncHistoryQuery.FailedRecord],
+        changes: [SyncHistoryQuery.CrmIdChangeResult]
+    ) -> HTML {
         let id = PageLayout.pathSegment(session.sessionId)
         var lines: [(String, HTML)] = [
             ("Session Id", Display.text(session.sessionId)), ("Operation", Display.text(session.operation.rawValue)),
             ("Status", Display.status(session.status.rawValue, kind: statusKind(session.status))),
-            ("Started On", Display.text(Display.date(session.startedAt))), ("Finished On", Display.text(Display.date(session.finishedAt))),
+            ("Started On", Display.text(Display.date(session.startedAt))),
+            ("Finished On", Display.text(Display.date(session.finishedAt))),
             ("Records Synced", Display.text(Display.count(session.recordsSynced))),
             ("Records Failed", Display.text(Display.count(session.recordsFailed))),
             ("Retried Automatically", Display.text(Display.count(session.recordsToRetry))),
             ("Need A Manual Fix", Display.text(Display.count(session.recordsNeedingFix))),
             ("CRM Id Changes", Display.text(Display.count(session.crmIdChanges))),
         ]
-        if let expected = session.recordsExpected { lines.insert(("Records Reported", Display.text(Display.count(expected))), at: 5) }
+        if let expected = session.recordsExpected {
+            lines.insert(("Records Reported", Display.text(Display.count(expected))), at: 5)
+        }
         if let failure = session.failure {
             lines.append(("Failure", "<span class=\"error\">\(failure.rawValue) failure: \(session.failureReason ?? "")</span>"))
             lines.append(("Next Cycle", "the whole session is retried"))
@@ -84,7 +92,8 @@ enum SyncPages {
         }
         var sections: [HTML] = [Display.fields(lines)]
         if !failures.isEmpty {
-            let shown: HTML = session.recordsFailed > failures.count
+            let shown: HTML =
+                session.recordsFailed > failures.count
                 ? " (first \(Display.count(failures.count)) of \(Display.count(session.recordsFailed)))" : ""
             let rows = failures.map { record -> HTML in
                 """
@@ -92,7 +101,8 @@ enum SyncPages {
                 <td>\(record.errorMessage ?? "")</td><td>\(record.retryable ? "Automatic" : "Manual fix")</td></tr>
                 """
             }
-            sections.append("""
+            sections.append(
+                """
                 <h2>Failed records\(shown)</h2>
                 <p><a class="download" href="/sync/\(id)/failures.csv" download>Download every failed record (CSV)</a></p>
                 <table class="log"><thead><tr><th>Object</th><th>Id</th><th>Error Code</th><th>Error Message</th><th>Retry</th></tr></thead>
@@ -103,7 +113,8 @@ enum SyncPages {
             let rows = changes.map { change -> HTML in
                 "<tr><td>\(change.objectType)</td><td>\(change.objectId)</td><td>\(change.previousCrmId)</td><td>\(change.newCrmId)</td></tr>"
             }
-            sections.append("""
+            sections.append(
+                """
                 <h2>CRM Id Change Results</h2>
                 <table class="log"><thead><tr><th>Object</th><th>Id</th><th>Previous CRM Id</th><th>New CRM Id</th></tr></thead>
                 <tbody>\(rows)</tbody></table>

@@ -15,8 +15,10 @@ public struct FileLimits: Sendable, Hashable {
     /// The longest unpacking a zip may take.
     public var unpackTime: Duration
 
-    public init(csv: CSVReader.Limits = .standard, fileBytes: Int64 = 4 << 30, unpackedBytes: Int64 = 4 << 30,
-                compressionRatio: Int64 = 200, unpackTime: Duration = .seconds(900)) {
+    public init(
+        csv: CSVReader.Limits = .standard, fileBytes: Int64 = 4 << 30, unpackedBytes: Int64 = 4 << 30,
+        compressionRatio: Int64 = 200, unpackTime: Duration = .seconds(900)
+    ) {
         self.csv = csv
         self.fileBytes = fileBytes
         self.unpackedBytes = unpackedBytes

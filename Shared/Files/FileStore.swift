@@ -80,7 +80,8 @@ public struct FileStore: Sendable {
     public func place(_ components: [String]) throws(FileProblem) -> (relative: String, url: URL) {
         for component in components {
             guard !component.isEmpty, component != ".", component != "..", !component.contains("/"),
-                  !component.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
+                !component.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F })
+            else {
                 throw FileProblem("\(Quoted(component)) cannot name a file or folder in the file store; refused")
             }
         }
@@ -90,7 +91,8 @@ public struct FileStore: Sendable {
         do {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         } catch {
-            throw FileProblem("the folder for \(Quoted(relative)) cannot be made in the file store: \(error.localizedDescription)")
+            throw FileProblem(
+                "the folder for \(Quoted(relative)) cannot be made in the file store: \(error.localizedDescription)")
         }
         guard isInside(folder.resolvingSymlinksInPath()) else {
             throw FileProblem("the folder for \(Quoted(relative)) leads outside the file store; refused")
@@ -126,7 +128,9 @@ public struct FileStore: Sendable {
         func old(_ url: URL) -> Bool {
             ((try? manager.attributesOfItem(atPath: url.path)[.modificationDate]) as? Date).map { $0 < cutoff } ?? false
         }
-        for (folder, removable) in [("uploads", [JobPresence.unknown]), ("work", [.ended, .unknown]), ("results", [.ended, .unknown])] {
+        for (folder, removable) in [
+            ("uploads", [JobPresence.unknown]), ("work", [.ended, .unknown]), ("results", [.ended, .unknown]),
+        ] {
             let base = root.appendingPathComponent(folder)
             for jobId in (try? manager.contentsOfDirectory(atPath: base.path)) ?? [] {
                 let url = base.appendingPathComponent(jobId)

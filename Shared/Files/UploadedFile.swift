@@ -39,15 +39,19 @@ public struct UploadedFile: Sendable {
         }
         let actual = hasher.finalize().map { String(format: "%02x", $0) }.joined()
         guard actual == wanted else {
-            throw FileProblem("the file's MD5 checksum is \(actual), not \(wanted) as given: the file is not the one meant, or it was damaged on the way")
+            throw FileProblem(
+                "the file's MD5 checksum is \(actual), not \(wanted) as given: the file is not the one meant, or it was damaged on the way"
+            )
         }
     }
 
     /// The CSV to read: the file itself, or the one CSV inside a zip, unpacked to `workURL` (once;
     /// a resumed job reuses a complete earlier unpacking) within `limits`. `shouldStop` is asked
     /// while unpacking; when it says yes, unpacking ends with `CancellationError`.
-    public func csv(limits: FileLimits = .standard, unpackingTo workURL: () throws -> URL,
-                    shouldStop: () -> Bool = { false }) throws -> URL {
+    public func csv(
+        limits: FileLimits = .standard, unpackingTo workURL: () throws -> URL,
+        shouldStop: () -> Bool = { false }
+    ) throws -> URL {
         let lowered = name.lowercased()
         guard let size = UploadedFile.size(of: url) else {
             throw FileProblem("the file \(name) is not in the file store")
@@ -60,11 +64,16 @@ public struct UploadedFile: Sendable {
             throw FileProblem("\(name) is neither a .csv file nor a .zip holding one")
         }
         let directory = try ZipDirectory(file: url, name: name)
-        let csvs = directory.entries.filter { !$0.isDirectory && $0.path.lowercased().hasSuffix(".csv") && !$0.path.hasPrefix("__MACOSX/") }
+        let csvs = directory.entries.filter {
+            !$0.isDirectory && $0.path.lowercased().hasSuffix(".csv") && !$0.path.hasPrefix("__MACOSX/")
+        }
         guard csvs.count == 1, let entry = csvs.first else {
-            let listed = csvs.prefix(5).map { Quoted($0.path).description }.joined(separator: ", ") + (csvs.count > 5 ? ", …" : "")
-            throw FileProblem(csvs.isEmpty ? "the zip file \(name) holds no .csv file"
-                : "the zip file \(name) holds \(csvs.count) .csv files (\(listed)); it must hold exactly one")
+            let listed =
+                csvs.prefix(5).map { Quoted($0.path).description }.joined(separator: ", ") + (csvs.count > 5 ? ", …" : "")
+            throw FileProblem(
+                csvs.isEmpty
+                    ? "the zip file \(name) holds no .csv file"
+                    : "the zip file \(name) holds \(csvs.count) .csv files (\(listed)); it must hold exactly one")
         }
         let extraction = ZipExtraction(directory: directory, entry: entry, name: name, limits: limits)
         if let problem = extraction.problem() { throw FileProblem(problem) }

@@ -3,8 +3,10 @@ import Dispatch
 /// Runs `body`, a call that blocks (a librdkafka poll, flush, commit or admin request), on `queue`
 /// instead of Swift's cooperative pool, whose few threads every task needs; and waits for it.
 /// The one place the Kafka layer leaves the pool.
-func blocking<T: Sendable>(on queue: DispatchQueue = .global(),
-                           _ body: @escaping @Sendable () throws -> T) async throws -> T {
+func blocking<T: Sendable>(
+    on queue: DispatchQueue = .global(),
+    _ body: @escaping @Sendable () throws -> T
+) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in
         queue.async { continuation.resume(with: Result { try body() }) }
     }

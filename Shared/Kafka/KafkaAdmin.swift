@@ -32,8 +32,9 @@ public final class KafkaAdmin: Sendable {
     private let timeout: Duration
 
     public init(configuration: KafkaConfiguration, logger: Logger, timeout: Duration = .seconds(30)) throws {
-        self.client = try RDKafkaClient(kind: .producer, properties: configuration.librdkafkaProperties(),
-                                        context: RDKafkaClientContext(logger: logger))
+        self.client = try RDKafkaClient(
+            kind: .producer, properties: configuration.librdkafkaProperties(),
+            context: RDKafkaClientContext(logger: logger))
         self.timeout = timeout
     }
 

@@ -40,8 +40,10 @@ public struct ProducerConfiguration: Sendable {
     /// How often librdkafka reports its statistics to the producer's statistics handler (nil: never).
     public var statisticsInterval: Duration?
 
-    public init(kafka: KafkaConfiguration, linger: Duration = .milliseconds(5), messageTimeout: Duration = .seconds(60),
-                compression: String = "none", statisticsInterval: Duration? = nil) {
+    public init(
+        kafka: KafkaConfiguration, linger: Duration = .milliseconds(5), messageTimeout: Duration = .seconds(60),
+        compression: String = "none", statisticsInterval: Duration? = nil
+    ) {
         self.kafka = kafka
         self.linger = linger
         self.messageTimeout = messageTimeout
@@ -51,13 +53,14 @@ public struct ProducerConfiguration: Sendable {
 
     /// Idempotent, acknowledged by all in-sync replicas, so a retried send never duplicates or reorders.
     func librdkafkaProperties() -> [String: String] {
-        kafka.librdkafkaProperties(with: [
-            "enable.idempotence": "true",
-            "acks": "all",
-            "linger.ms": String(linger.milliseconds),
-            "message.timeout.ms": String(messageTimeout.milliseconds),
-            "compression.type": compression,
-        ].merging(statisticsProperty(statisticsInterval)) { $1 })
+        kafka.librdkafkaProperties(
+            with: [
+                "enable.idempotence": "true",
+                "acks": "all",
+                "linger.ms": String(linger.milliseconds),
+                "message.timeout.ms": String(messageTimeout.milliseconds),
+                "compression.type": compression,
+            ].merging(statisticsProperty(statisticsInterval)) { $1 })
     }
 }
 
@@ -99,12 +102,14 @@ public struct ConsumerConfiguration: Sendable {
     /// statistics handler (nil: never).
     public var statisticsInterval: Duration?
 
-    public init(kafka: KafkaConfiguration, groupID: String, topics: [String], startOffset: StartOffset = .earliest,
-                sessionTimeout: Duration = .seconds(10), heartbeatInterval: Duration = .seconds(1),
-                maxPollInterval: Duration = .seconds(300), commitInterval: Duration = .seconds(1),
-                fetchWaitMax: Duration = .milliseconds(100), assignmentStrategy: String = "cooperative-sticky",
-                pollBatchSize: Int = 1000, fetchQueueBackoff: Duration = .milliseconds(10),
-                statisticsInterval: Duration? = nil) {
+    public init(
+        kafka: KafkaConfiguration, groupID: String, topics: [String], startOffset: StartOffset = .earliest,
+        sessionTimeout: Duration = .seconds(10), heartbeatInterval: Duration = .seconds(1),
+        maxPollInterval: Duration = .seconds(300), commitInterval: Duration = .seconds(1),
+        fetchWaitMax: Duration = .milliseconds(100), assignmentStrategy: String = "cooperative-sticky",
+        pollBatchSize: Int = 1000, fetchQueueBackoff: Duration = .milliseconds(10),
+        statisticsInterval: Duration? = nil
+    ) {
         self.kafka = kafka
         self.groupID = groupID
         self.topics = topics
@@ -123,19 +128,20 @@ public struct ConsumerConfiguration: Sendable {
     /// At-least-once: librdkafka commits only offsets we stored, and we store an offset only once
     /// every message before it was marked processed (`enable.auto.offset.store=false`).
     func librdkafkaProperties() -> [String: String] {
-        kafka.librdkafkaProperties(with: [
-            "group.id": groupID,
-            "auto.offset.reset": startOffset.rawValue,
-            "enable.auto.commit": "true",
-            "enable.auto.offset.store": "false",
-            "auto.commit.interval.ms": String(commitInterval.milliseconds),
-            "session.timeout.ms": String(sessionTimeout.milliseconds),
-            "heartbeat.interval.ms": String(heartbeatInterval.milliseconds),
-            "max.poll.interval.ms": String(maxPollInterval.milliseconds),
-            "fetch.wait.max.ms": String(fetchWaitMax.milliseconds),
-            "partition.assignment.strategy": assignmentStrategy,
-            "fetch.queue.backoff.ms": String(fetchQueueBackoff.milliseconds),
-        ].merging(statisticsProperty(statisticsInterval)) { $1 })
+        kafka.librdkafkaProperties(
+            with: [
+                "group.id": groupID,
+                "auto.offset.reset": startOffset.rawValue,
+                "enable.auto.commit": "true",
+                "enable.auto.offset.store": "false",
+                "auto.commit.interval.ms": String(commitInterval.milliseconds),
+                "session.timeout.ms": String(sessionTimeout.milliseconds),
+                "heartbeat.interval.ms": String(heartbeatInterval.milliseconds),
+                "max.poll.interval.ms": String(maxPollInterval.milliseconds),
+                "fetch.wait.max.ms": String(fetchWaitMax.milliseconds),
+                "partition.assignment.strategy": assignmentStrategy,
+                "fetch.queue.backoff.ms": String(fetchQueueBackoff.milliseconds),
+            ].merging(statisticsProperty(statisticsInterval)) { $1 })
     }
 }
 

@@ -26,8 +26,10 @@ public final class KafkaConsumer: Sendable {
     /// Creates the member and subscribes to the configured topics; it joins the group on the first poll.
     /// - Parameter statistics: receives librdkafka's statistics every
     ///   ``ConsumerConfiguration/statisticsInterval``, on the polling thread: keep it short.
-    public init(configuration: ConsumerConfiguration, logger: Logger,
-                statistics: (@Sendable (KafkaStatistics) -> Void)? = nil) throws {
+    public init(
+        configuration: ConsumerConfiguration, logger: Logger,
+        statistics: (@Sendable (KafkaStatistics) -> Void)? = nil
+    ) throws {
         var logger = logger
         logger[metadataKey: "kafka.group.id"] = "\(configuration.groupID)"
         let state = ConsumerState()
@@ -39,14 +41,17 @@ public final class KafkaConsumer: Sendable {
                 handler(statistics)
             }
         }
-        let context = RDKafkaClientContext(logger: logger, rebalanceHandler: { client, event in
-            state.rebalance(event, client: client, logger: memberLogger)
-        }, statisticsHandler: statisticsDecoder(observed, logger: memberLogger))
+        let context = RDKafkaClientContext(
+            logger: logger,
+            rebalanceHandler: { client, event in
+                state.rebalance(event, client: client, logger: memberLogger)
+            }, statisticsHandler: statisticsDecoder(observed, logger: memberLogger))
         self.client = try RDKafkaClient(kind: .consumer, properties: configuration.librdkafkaProperties(), context: context)
         self.state = state
         self.pollQueue = DispatchQueue(label: "jobstream.consumer.\(configuration.groupID)")
         self.batchSize = max(1, configuration.pollBatchSize)
-        self.assignmentStrategy = configuration.kafka.properties["partition.assignment.strategy"] ?? configuration.assignmentStrategy
+        self.assignmentStrategy =
+            configuration.kafka.properties["partition.assignment.strategy"] ?? configuration.assignmentStrategy
         self.logger = logger
         // With no topics the member never joins; it can still read the group's committed offsets.
         if !configuration.topics.isEmpty {
@@ -176,7 +181,8 @@ public final class KafkaConsumer: Sendable {
             case .error(_, _, .endOfPartition):
                 break
             case .error(_, _, .inconsistentGroupProtocol(let reason)):
-                logger.error("""
+                logger.error(
+                    """
                     the group cannot use the \(assignmentStrategy) assignment strategy (\(reason)); \
                     all members must agree: run every member with -X partition.assignment.strategy=range
                     """)
@@ -240,8 +246,9 @@ private final class ConsumerState: Sendable {
             tracker.withLock { $0.assign(partitions) }
             assignmentChanged.store(true, ordering: .relaxed)
             joined.store(true, ordering: .relaxed)
-            logger.info("partitions assigned: \(partitions.map(\.description).sorted().joined(separator: ", "))",
-                        metadata: ["kafka.rebalance.protocol": "\(client.rebalanceProtocol)"])
+            logger.info(
+                "partitions assigned: \(partitions.map(\.description).sorted().joined(separator: ", "))",
+                metadata: ["kafka.rebalance.protocol": "\(client.rebalanceProtocol)"])
         case .revoking(let partitions):
             // Finished work of the revoked partitions is committed before they move; the rest is redelivered.
             let offsets = tracker.withLock { tracker in
@@ -261,8 +268,10 @@ private final class ConsumerState: Sendable {
 
 /// A context's statistics handler that parses the JSON for `handler`; a document that does not
 /// parse is logged and skipped.
-func statisticsDecoder(_ handler: (@Sendable (KafkaStatistics) -> Void)?,
-                       logger: Logger) -> RDKafkaClientContext.StatisticsHandler? {
+func statisticsDecoder(
+    _ handler: (@Sendable (KafkaStatistics) -> Void)?,
+    logger: Logger
+) -> RDKafkaClientContext.StatisticsHandler? {
     guard let handler else { return nil }
     return { json in
         do {

@@ -92,8 +92,10 @@ public struct KafkaConsumerMessage: Sendable {
     /// The first header with this key.
     public func header(_ key: String) -> KafkaHeader? { headers.first { $0.key == key } }
 
-    public init(topic: String, partition: Int32, offset: Int64, key: [UInt8]?, value: [UInt8], headers: [KafkaHeader],
-                timestampMilliseconds: Int64?, isTombstone: Bool = false) {
+    public init(
+        topic: String, partition: Int32, offset: Int64, key: [UInt8]?, value: [UInt8], headers: [KafkaHeader],
+        timestampMilliseconds: Int64?, isTombstone: Bool = false
+    ) {
         self.isTombstone = isTombstone
         self.topic = topic
         self.partition = partition

@@ -22,26 +22,30 @@ public final class KafkaProducer: Service, Sendable {
     /// Creates the producer and starts serving its delivery reports.
     /// - Parameter statistics: receives librdkafka's statistics every
     ///   ``ProducerConfiguration/statisticsInterval``, on the polling thread: keep it short.
-    public init(configuration: ProducerConfiguration, logger: Logger,
-                statistics: (@Sendable (KafkaStatistics) -> Void)? = nil) throws {
+    public init(
+        configuration: ProducerConfiguration, logger: Logger,
+        statistics: (@Sendable (KafkaStatistics) -> Void)? = nil
+    ) throws {
         let state = ProducerState()
         let (failureStream, failures) = AsyncStream.makeStream(of: KafkaError.self, bufferingPolicy: .bufferingNewest(1000))
-        let context = RDKafkaClientContext(logger: logger, deliveryHandler: { waiter, result in
-            // Count before resuming a waiting send, so that the counters include every send that returned.
-            switch result {
-            case .success, nil: state.delivered.add(1, ordering: .relaxed)
-            case .failure(let error):
-                state.failed.add(1, ordering: .relaxed)
-                state.failedByTopic.withLock { $0[error.topic ?? "", default: 0] += 1 }
-                if waiter == 0 {
-                    logger.error("\(error)")
-                    failures.yield(error)
+        let context = RDKafkaClientContext(
+            logger: logger,
+            deliveryHandler: { waiter, result in
+                // Count before resuming a waiting send, so that the counters include every send that returned.
+                switch result {
+                case .success, nil: state.delivered.add(1, ordering: .relaxed)
+                case .failure(let error):
+                    state.failed.add(1, ordering: .relaxed)
+                    state.failedByTopic.withLock { $0[error.topic ?? "", default: 0] += 1 }
+                    if waiter == 0 {
+                        logger.error("\(error)")
+                        failures.yield(error)
+                    }
                 }
-            }
-            if waiter != 0, let result {
-                state.unregister(waiter)?.resume(with: result.map { $0 })
-            }
-        }, statisticsHandler: statisticsDecoder(statistics, logger: logger))
+                if waiter != 0, let result {
+                    state.unregister(waiter)?.resume(with: result.map { $0 })
+                }
+            }, statisticsHandler: statisticsDecoder(statistics, logger: logger))
         self.client = try RDKafkaClient(kind: .producer, properties: configuration.librdkafkaProperties(), context: context)
         self.poller = RDKafkaPoller(client: client, name: "jobstream-producer-poll")
         self.state = state

@@ -23,7 +23,9 @@ public enum LibrdkafkaVersion {
     /// The check behind ``requireSupported()``, for any version number.
     public static func requireSupported(version: Int32, text: String) throws {
         guard isSupported(version) else {
-            throw KafkaError(.unsupportedLibrary, """
+            throw KafkaError(
+                .unsupportedLibrary,
+                """
                 librdkafka \(text) is linked, but jobstream needs 2.2 or newer (older versions fail against \
                 current brokers with "ApiVersionRequest failed: Local: Read underflow"). Run `make librdkafka` \
                 to build 2.8.0 into .local/librdkafka and rebuild, or install librdkafka-dev 2.2 or newer.

@@ -33,7 +33,9 @@ final class PartitionProgress: Sendable {
     /// a message still in work holds back the commit of everything after it.
     func finished(offset: Int64) {
         state.withLock { state in
-            guard !state.revoked, let index = Self.index(of: offset, in: state.inWork), !state.inWork[index].finished else { return }
+            guard !state.revoked, let index = Self.index(of: offset, in: state.inWork), !state.inWork[index].finished else {
+                return
+            }
             state.inWork[index].finished = true
             while let first = state.inWork.first, first.finished {
                 state.inWork.removeFirst()

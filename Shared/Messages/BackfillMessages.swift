@@ -70,9 +70,11 @@ public struct BackfillStatusEvent: JobstreamMessage {
     /// events of writers before 1.1.
     public var sequence: Int?
 
-    public init(action: String, uploadedFile: String? = nil, startDate: Date? = nil, endDate: Date? = nil,
-                generatedBy: String, recordsProcessed: Int = 0, recordsFailed: Int = 0, status: BackfillStatus,
-                error: String? = nil, resultFile: FileReference? = nil, sequence: Int? = nil) {
+    public init(
+        action: String, uploadedFile: String? = nil, startDate: Date? = nil, endDate: Date? = nil,
+        generatedBy: String, recordsProcessed: Int = 0, recordsFailed: Int = 0, status: BackfillStatus,
+        error: String? = nil, resultFile: FileReference? = nil, sequence: Int? = nil
+    ) {
         self.sequence = sequence
         self.action = action
         self.uploadedFile = uploadedFile
@@ -140,7 +142,8 @@ public struct BackfillChunk: JobstreamMessage {
                 if try !row.decodeNil() { fields[column] = try row.decode(String.self) }
             }
             guard row.isAtEnd else {
-                throw DecodingError.dataCorruptedError(in: row, debugDescription: "row \(rowNumber) has more values than there are columns")
+                throw DecodingError.dataCorruptedError(
+                    in: row, debugDescription: "row \(rowNumber) has more values than there are columns")
             }
             rows.append(BackfillRow(rowNumber: rowNumber, fields: fields))
         }

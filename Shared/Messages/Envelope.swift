@@ -39,8 +39,9 @@ public struct AnyEnvelope: Sendable {
 
     /// A typed envelope as one of any type.
     public init<T: JobstreamMessage>(_ envelope: Envelope<T>) {
-        self.init(type: T.messageType, version: envelope.version, jobId: envelope.jobId, time: envelope.time,
-                  payload: envelope.payload)
+        self.init(
+            type: T.messageType, version: envelope.version, jobId: envelope.jobId, time: envelope.time,
+            payload: envelope.payload)
     }
 
     /// The payload as `T`, or nil if the message is of another type.

@@ -39,8 +39,11 @@ public enum JobIdRule {
         guard bytes.count <= InputLimits.jobIdBytes else {
             return "the job id is \(bytes.count) bytes long; at most \(InputLimits.jobIdBytes)"
         }
-        guard isAlphanumeric(first), bytes.allSatisfy({ isAlphanumeric($0) || $0 == 0x2E || $0 == 0x5F || $0 == 0x2D || $0 == 0x3A }) else {
-            return "the job id \(Quoted(id)) may hold only letters, digits, \".\", \"_\", \"-\" and \":\", starting with a letter or a digit"
+        guard isAlphanumeric(first),
+            bytes.allSatisfy({ isAlphanumeric($0) || $0 == 0x2E || $0 == 0x5F || $0 == 0x2D || $0 == 0x3A })
+        else {
+            return
+                "the job id \(Quoted(id)) may hold only letters, digits, \".\", \"_\", \"-\" and \":\", starting with a letter or a digit"
         }
         return nil
     }
@@ -53,8 +56,10 @@ public enum JobIdRule {
 /// Bounds on a text field of a message: its UTF-8 size, and no control characters where it is a key or a name.
 public enum TextRule {
     /// Why `value` (the field `name`) breaks its bounds, or nil.
-    public static func problem(_ value: String, named name: String, maxBytes: Int, allowEmpty: Bool = false,
-                               allowLineBreaks: Bool = false) -> String? {
+    public static func problem(
+        _ value: String, named name: String, maxBytes: Int, allowEmpty: Bool = false,
+        allowLineBreaks: Bool = false
+    ) -> String? {
         let size = value.utf8.count
         if !allowEmpty && value.trimmingSpaces.isEmpty { return "\(name) is empty" }
         if size > maxBytes { return "\(name) is \(size) bytes long; at most \(maxBytes)" }

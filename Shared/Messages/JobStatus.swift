@@ -24,8 +24,9 @@ extension JobStatus {
     /// The new status, or ``IllegalTransition`` if the move is not allowed.
     public func transition(to next: Self) throws(IllegalTransition) -> Self {
         guard canTransition(to: next) else {
-            throw IllegalTransition(jobKind: Self.jobKind.noun, from: rawValue, to: next.rawValue,
-                                    allowed: allowedNext.map(\.rawValue).sorted())
+            throw IllegalTransition(
+                jobKind: Self.jobKind.noun, from: rawValue, to: next.rawValue,
+                allowed: allowedNext.map(\.rawValue).sorted())
         }
         return next
     }

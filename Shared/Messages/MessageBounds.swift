@@ -25,7 +25,9 @@ extension BackfillStatusEvent {
         TextRule.problem(action, named: "action", maxBytes: InputLimits.actionBytes)
             ?? TextRule.problem(generatedBy, named: "generatedBy", maxBytes: InputLimits.nameBytes, allowEmpty: true)
             ?? uploadedFile.flatMap { TextRule.problem($0, named: "uploadedFile", maxBytes: InputLimits.fileNameBytes) }
-            ?? error.flatMap { TextRule.problem($0, named: "error", maxBytes: InputLimits.messageTextBytes, allowLineBreaks: true) }
+            ?? error.flatMap {
+                TextRule.problem($0, named: "error", maxBytes: InputLimits.messageTextBytes, allowLineBreaks: true)
+            }
             ?? resultFile.flatMap { $0.boundsProblem }
     }
 }
@@ -41,8 +43,10 @@ extension BackfillChunk {
         for row in rows {
             for (column, value) in row.fields {
                 if let problem = TextRule.problem(column, named: "a column name", maxBytes: InputLimits.fileNameBytes)
-                    ?? TextRule.problem(value, named: "row \(row.rowNumber) \(column)", maxBytes: InputLimits.messageTextBytes,
-                                        allowEmpty: true) {
+                    ?? TextRule.problem(
+                        value, named: "row \(row.rowNumber) \(column)", maxBytes: InputLimits.messageTextBytes,
+                        allowEmpty: true)
+                {
                     return problem
                 }
             }
@@ -60,7 +64,9 @@ extension MigrationRequest {
 extension MigrationStatusEvent {
     public var boundsProblem: String? {
         TextRule.problem(generatedBy, named: "generatedBy", maxBytes: InputLimits.nameBytes, allowEmpty: true)
-            ?? error.flatMap { TextRule.problem($0, named: "error", maxBytes: InputLimits.messageTextBytes, allowLineBreaks: true) }
+            ?? error.flatMap {
+                TextRule.problem($0, named: "error", maxBytes: InputLimits.messageTextBytes, allowLineBreaks: true)
+            }
     }
 }
 

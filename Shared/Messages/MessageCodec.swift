@@ -8,13 +8,15 @@ import Foundation
 public enum MessageCodec {
     /// Encodes a message as its JSON envelope.
     public static func encode<Payload: JobstreamMessage>(_ envelope: Envelope<Payload>) throws -> [UInt8] {
-        let frame = Frame(type: Payload.messageType, version: envelope.version, jobId: envelope.jobId,
-                          time: envelope.time, payload: envelope.payload)
+        let frame = Frame(
+            type: Payload.messageType, version: envelope.version, jobId: envelope.jobId,
+            time: envelope.time, payload: envelope.payload)
         return Array(try makeEncoder().encode(frame))
     }
 
     /// Encodes `payload` for job `jobId`, stamped now.
-    public static func encode<Payload: JobstreamMessage>(_ payload: Payload, jobId: String, time: Date = Date()) throws -> [UInt8] {
+    public static func encode<Payload: JobstreamMessage>(_ payload: Payload, jobId: String, time: Date = Date()) throws -> [UInt8]
+    {
         try encode(Envelope(jobId: jobId, time: time, payload: payload))
     }
 
@@ -32,8 +34,11 @@ public enum MessageCodec {
     }
 
     /// Decodes an envelope that must be of `Payload`'s type.
-    public static func decode<Payload: JobstreamMessage>(_ bytes: [UInt8], as: Payload.Type) throws(MessageDecodingError)
-        -> Envelope<Payload> {
+    public static func decode<Payload: JobstreamMessage>(
+        _ bytes: [UInt8], as: Payload.Type
+    ) throws(MessageDecodingError)
+        -> Envelope<Payload>
+    {
         let any = try decode(bytes)
         guard let envelope = any.envelope(of: Payload.self) else {
             throw .unexpectedType(expected: Payload.messageType, found: any.type)

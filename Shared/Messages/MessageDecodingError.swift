@@ -49,7 +49,8 @@ public enum MessageDecodingError: Error, Equatable, CustomStringConvertible, Sen
         case .dataCorrupted(let context)?:
             isSyntax = context.codingPath.isEmpty
             let underlying = (context.underlyingError as? any CustomStringConvertible)?.description
-            detail = context.codingPath.isEmpty
+            detail =
+                context.codingPath.isEmpty
                 ? (underlying ?? context.debugDescription)
                 : "field \"\(path(context.codingPath))\": \(context.debugDescription)"
         default:

@@ -76,8 +76,10 @@ public struct SchemaVersion: Codable, Sendable, Hashable, Comparable, CustomStri
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
         guard let version = SchemaVersion(text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
-                                                    debugDescription: "\"\(text)\" is not a MAJOR.MINOR version"))
+            throw DecodingError.dataCorrupted(
+                .init(
+                    codingPath: decoder.codingPath,
+                    debugDescription: "\"\(text)\" is not a MAJOR.MINOR version"))
         }
         self = version
     }

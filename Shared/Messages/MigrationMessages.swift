@@ -43,9 +43,11 @@ public struct MigrationStatusEvent: JobstreamMessage {
     /// The number of this state of the migration, as in ``BackfillStatusEvent/sequence``.
     public var sequence: Int?
 
-    public init(startTime: Date? = nil, endTime: Date? = nil, generatedBy: String, cutoverDate: CalendarDate,
-                progress: Int = 0, status: MigrationStatus, error: String? = nil, chargesInScope: Int? = nil,
-                schedulesGenerated: Int? = nil, warnings: Int? = nil, sequence: Int? = nil) {
+    public init(
+        startTime: Date? = nil, endTime: Date? = nil, generatedBy: String, cutoverDate: CalendarDate,
+        progress: Int = 0, status: MigrationStatus, error: String? = nil, chargesInScope: Int? = nil,
+        schedulesGenerated: Int? = nil, warnings: Int? = nil, sequence: Int? = nil
+    ) {
         self.sequence = sequence
         self.startTime = startTime
         self.endTime = endTime

@@ -49,8 +49,10 @@ public struct SyncRecordOutcome: JobstreamMessage {
     public var retryable: Bool
     public var crmIdChange: CrmIdChange?
 
-    public init(objectType: String, objectId: String, crmId: String? = nil, success: Bool, errorCode: String? = nil,
-                errorMessage: String? = nil, retryable: Bool = false, crmIdChange: CrmIdChange? = nil) {
+    public init(
+        objectType: String, objectId: String, crmId: String? = nil, success: Bool, errorCode: String? = nil,
+        errorMessage: String? = nil, retryable: Bool = false, crmIdChange: CrmIdChange? = nil
+    ) {
         self.objectType = objectType
         self.objectId = objectId
         self.crmId = crmId
@@ -123,10 +125,12 @@ public struct SyncHistoryEntry: JobstreamMessage {
     public var failure: SyncSystemFailure?
     public var failureReason: String?
 
-    public init(operation: SyncOperation, status: SyncSessionStatus, startedAt: Date? = nil, finishedAt: Date? = nil,
-                recordsExpected: Int? = nil, recordsSynced: Int, recordsFailed: Int, recordsToRetry: Int = 0,
-                recordsNeedingFix: Int = 0, crmIdChanges: Int = 0, failure: SyncSystemFailure? = nil,
-                failureReason: String? = nil) {
+    public init(
+        operation: SyncOperation, status: SyncSessionStatus, startedAt: Date? = nil, finishedAt: Date? = nil,
+        recordsExpected: Int? = nil, recordsSynced: Int, recordsFailed: Int, recordsToRetry: Int = 0,
+        recordsNeedingFix: Int = 0, crmIdChanges: Int = 0, failure: SyncSystemFailure? = nil,
+        failureReason: String? = nil
+    ) {
         self.operation = operation
         self.status = status
         self.startedAt = startedAt

@@ -9,13 +9,15 @@ public enum Timestamp {
     public static func format(_ date: Date) -> String {
         let milliseconds = Int((date.timeIntervalSince1970 * 1000).rounded())
         guard milliseconds >= 0, milliseconds < 253_402_300_800_000,
-              let day = CalendarDate(daysSinceEpoch: milliseconds / 86_400_000) else { return date.formatted(withFraction) }
+            let day = CalendarDate(daysSinceEpoch: milliseconds / 86_400_000)
+        else { return date.formatted(withFraction) }
         let ofDay = milliseconds % 86_400_000
         func pad(_ value: Int, _ width: Int) -> String {
             let digits = String(value)
             return String(repeating: "0", count: max(0, width - digits.count)) + digits
         }
-        return "\(day)T\(pad(ofDay / 3_600_000, 2)):\(pad(ofDay / 60_000 % 60, 2)):\(pad(ofDay / 1000 % 60, 2)).\(pad(ofDay % 1000, 3))Z"
+        return
+            "\(day)T\(pad(ofDay / 3_600_000, 2)):\(pad(ofDay / 60_000 % 60, 2)):\(pad(ofDay / 1000 % 60, 2)).\(pad(ofDay % 1000, 3))Z"
     }
 
     /// An instant as the logs show it, in the CLI and the dashboard: UTC to the second, with a space,
@@ -33,7 +35,9 @@ public enum Timestamp {
     /// Any other shape must follow RFC 3339 exactly (the general parser alone takes some junk), and
     /// the instant is kept to the millisecond, as it is written.
     public static func parse(_ text: String) -> Date? {
-        let parsed = hasCommonShape(text) ? utcMilliseconds(text)
+        let parsed =
+            hasCommonShape(text)
+            ? utcMilliseconds(text)
             : isRFC3339(text) ? (try? withFraction.parse(text)) ?? (try? Date.ISO8601FormatStyle().parse(text)) : nil
         guard let parsed, parsed.timeIntervalSince1970 >= 0, parsed.timeIntervalSince1970 < 253_402_300_800 else { return nil }
         return Date(timeIntervalSince1970: (parsed.timeIntervalSince1970 * 1000).rounded() / 1000)
@@ -47,8 +51,9 @@ public enum Timestamp {
         }
         func byte(_ index: Int, _ ascii: Unicode.Scalar) -> Bool { index < bytes.count && bytes[index] == UInt8(ascii: ascii) }
         guard text.utf8.count <= 40, digits(0..<4), byte(4, "-"), digits(5..<7), byte(7, "-"), digits(8..<10),
-              byte(10, "T") || byte(10, "t"), digits(11..<13), byte(13, ":"), digits(14..<16), byte(16, ":"),
-              digits(17..<19) else { return false }
+            byte(10, "T") || byte(10, "t"), digits(11..<13), byte(13, ":"), digits(14..<16), byte(16, ":"),
+            digits(17..<19)
+        else { return false }
         var index = 19
         if byte(index, ".") {
             let start = index + 1
@@ -73,11 +78,12 @@ public enum Timestamp {
         var text = text
         return text.withUTF8 { bytes -> Date? in
             guard bytes.count == 24, bytes[10] == UInt8(ascii: "T"), bytes[13] == UInt8(ascii: ":"),
-                  bytes[16] == UInt8(ascii: ":"), bytes[19] == UInt8(ascii: "."), bytes[23] == UInt8(ascii: "Z"),
-                  let date = CalendarDate(isoBytes: UnsafeBufferPointer(rebasing: bytes[0..<10])),
-                  let hour = decimal(bytes, 11..<13), let minute = decimal(bytes, 14..<16),
-                  let second = decimal(bytes, 17..<19), let millisecond = decimal(bytes, 20..<23),
-                  hour < 24, minute < 60, second < 60 else { return nil }
+                bytes[16] == UInt8(ascii: ":"), bytes[19] == UInt8(ascii: "."), bytes[23] == UInt8(ascii: "Z"),
+                let date = CalendarDate(isoBytes: UnsafeBufferPointer(rebasing: bytes[0..<10])),
+                let hour = decimal(bytes, 11..<13), let minute = decimal(bytes, 14..<16),
+                let second = decimal(bytes, 17..<19), let millisecond = decimal(bytes, 20..<23),
+                hour < 24, minute < 60, second < 60
+            else { return nil }
             let seconds = ((date.daysSinceEpoch * 24 + hour) * 60 + minute) * 60 + second
             return Date(timeIntervalSince1970: Double(seconds * 1000 + millisecond) / 1000)
         }
@@ -95,7 +101,8 @@ public struct CalendarDate: Codable, Sendable, Hashable, Comparable, CustomStrin
     /// A valid date; nil for impossible ones such as 2026-02-30.
     public init?(year: Int, month: Int, day: Int) {
         guard (1...9999).contains(year), (1...12).contains(month),
-              (1...Self.daysIn(month: month, year: year)).contains(day) else { return nil }
+            (1...Self.daysIn(month: month, year: year)).contains(day)
+        else { return nil }
         self.year = year
         self.month = month
         self.day = day
@@ -120,7 +127,7 @@ public struct CalendarDate: Codable, Sendable, Hashable, Comparable, CustomStrin
     /// Reads exactly `YYYY-MM-DD` from UTF-8 bytes; nil for any other form or an impossible date.
     init?(isoBytes bytes: UnsafeBufferPointer<UInt8>) {
         guard bytes.count == 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
-              let year = decimal(bytes, 0..<4), let month = decimal(bytes, 5..<7), let day = decimal(bytes, 8..<10)
+            let year = decimal(bytes, 0..<4), let month = decimal(bytes, 5..<7), let day = decimal(bytes, 8..<10)
         else { return nil }
         self.init(year: year, month: month, day: day)
     }
@@ -141,7 +148,8 @@ public struct CalendarDate: Codable, Sendable, Hashable, Comparable, CustomStrin
         let container = try decoder.singleValueContainer()
         let text = try container.decode(String.self)
         guard let date = CalendarDate(text) else {
-            throw DecodingError.dataCorruptedError(in: container, debugDescription: "\"\(text)\" is not a date written YYYY-MM-DD")
+            throw DecodingError.dataCorruptedError(
+                in: container, debugDescription: "\"\(text)\" is not a date written YYYY-MM-DD")
         }
         self = date
     }

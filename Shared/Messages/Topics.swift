@@ -31,27 +31,37 @@ public enum Topics {
 
     /// Every topic definition, for provisioning.
     public static let all: [TopicDefinition] = [
-        TopicDefinition(name: backfillRequests, partitions: 6, configs: work, messageTypes: [.backfillRequest],
-                        purpose: "backfill requests, for the validators"),
-        TopicDefinition(name: backfillChunks, partitions: 12, configs: work, messageTypes: [.backfillChunk],
-                        purpose: "validated rows, for the processors"),
-        TopicDefinition(name: backfillStatus, partitions: 6, configs: latestPerJob, messageTypes: [.backfillStatus],
-                        purpose: "every change of every backfill job"),
-        TopicDefinition(name: migrationRequests, partitions: 3, configs: work, messageTypes: [.migrationRequest],
-                        purpose: "migration requests"),
-        TopicDefinition(name: migrationSlices, partitions: 12, configs: work, messageTypes: [.migrationSlice],
-                        purpose: "slices of a migration, for any runner"),
-        TopicDefinition(name: migrationStatus, partitions: 3, configs: latestPerJob, messageTypes: [.migrationStatus],
-                        purpose: "every change and progress step of every migration"),
-        TopicDefinition(name: syncEvents, partitions: 6, configs: work,
-                        messageTypes: [.syncSessionStarted, .syncRecordOutcome, .syncSessionFinished, .syncSessionFailed],
-                        purpose: "what sync engines report, keyed by session"),
-        TopicDefinition(name: syncHistory, partitions: 6, configs: latestPerJob, messageTypes: [.syncHistory],
-                        purpose: "the summary of every sync session"),
-        TopicDefinition(name: syncRetries, partitions: 6, configs: work, messageTypes: [.syncRetry],
-                        purpose: "records and sessions for the next sync session to retry"),
-        TopicDefinition(name: deadLetters, partitions: 3, configs: ["cleanup.policy": "delete", "retention.ms": String(30 * day)],
-                        messageTypes: [], purpose: "messages that could not be decoded or handled"),
+        TopicDefinition(
+            name: backfillRequests, partitions: 6, configs: work, messageTypes: [.backfillRequest],
+            purpose: "backfill requests, for the validators"),
+        TopicDefinition(
+            name: backfillChunks, partitions: 12, configs: work, messageTypes: [.backfillChunk],
+            purpose: "validated rows, for the processors"),
+        TopicDefinition(
+            name: backfillStatus, partitions: 6, configs: latestPerJob, messageTypes: [.backfillStatus],
+            purpose: "every change of every backfill job"),
+        TopicDefinition(
+            name: migrationRequests, partitions: 3, configs: work, messageTypes: [.migrationRequest],
+            purpose: "migration requests"),
+        TopicDefinition(
+            name: migrationSlices, partitions: 12, configs: work, messageTypes: [.migrationSlice],
+            purpose: "slices of a migration, for any runner"),
+        TopicDefinition(
+            name: migrationStatus, partitions: 3, configs: latestPerJob, messageTypes: [.migrationStatus],
+            purpose: "every change and progress step of every migration"),
+        TopicDefinition(
+            name: syncEvents, partitions: 6, configs: work,
+            messageTypes: [.syncSessionStarted, .syncRecordOutcome, .syncSessionFinished, .syncSessionFailed],
+            purpose: "what sync engines report, keyed by session"),
+        TopicDefinition(
+            name: syncHistory, partitions: 6, configs: latestPerJob, messageTypes: [.syncHistory],
+            purpose: "the summary of every sync session"),
+        TopicDefinition(
+            name: syncRetries, partitions: 6, configs: work, messageTypes: [.syncRetry],
+            purpose: "records and sessions for the next sync session to retry"),
+        TopicDefinition(
+            name: deadLetters, partitions: 3, configs: ["cleanup.policy": "delete", "retention.ms": String(30 * day)],
+            messageTypes: [], purpose: "messages that could not be decoded or handled"),
     ]
 
     /// The definition of a topic by name.

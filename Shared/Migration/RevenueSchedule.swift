@@ -65,8 +65,10 @@ public struct MigrationCharge: Sendable, Hashable {
     public var serviceStart: String?
     public var serviceEnd: String?
 
-    public init(id: String, bookingDate: String?, accountingCode: String?, recognitionRule: String?, amount: String,
-                serviceStart: String?, serviceEnd: String?) {
+    public init(
+        id: String, bookingDate: String?, accountingCode: String?, recognitionRule: String?, amount: String,
+        serviceStart: String?, serviceEnd: String?
+    ) {
         self.id = id
         self.bookingDate = bookingDate
         self.accountingCode = accountingCode

@@ -42,13 +42,16 @@ public struct RevenueScheduleBuilder: Sendable {
         guard problems.isEmpty, let booking, let start, let end, let rule, let amount else {
             return .warning(MigrationWarning(chargeId: charge.id, reason: problems.joined(separator: "; ")))
         }
-        let lines: [RevenueScheduleLine] = switch rule {
-        case .dailyOverTime: ratableLines(amount, from: start, through: end)
-        case .uponInvoicing: [pointLine(amount, on: booking)]
-        case .atEvent: [pointLine(amount, on: start)]
-        }
-        return .schedule(RevenueSchedule(chargeId: charge.id, rule: rule, accountingCode: accountingCode, amount: amount,
-                                        serviceStart: start, serviceEnd: end, lines: lines))
+        let lines: [RevenueScheduleLine] =
+            switch rule {
+            case .dailyOverTime: ratableLines(amount, from: start, through: end)
+            case .uponInvoicing: [pointLine(amount, on: booking)]
+            case .atEvent: [pointLine(amount, on: start)]
+            }
+        return .schedule(
+            RevenueSchedule(
+                chargeId: charge.id, rule: rule, accountingCode: accountingCode, amount: amount,
+                serviceStart: start, serviceEnd: end, lines: lines))
     }
 
     private func date(_ text: String?, _ name: String, _ problems: inout [String]) -> CalendarDate? {
@@ -70,7 +73,8 @@ public struct RevenueScheduleBuilder: Sendable {
     /// One line per calendar month of the service period, and a month holding the cutover date split
     /// at it; each line gets the share of the amount its days have. Shares are cumulative
     /// (line i = share of days up to its end − share of days up to its start), so they add up exactly.
-    private func ratableLines(_ amount: ExactAmount, from start: CalendarDate, through end: CalendarDate) -> [RevenueScheduleLine] {
+    private func ratableLines(_ amount: ExactAmount, from start: CalendarDate, through end: CalendarDate) -> [RevenueScheduleLine]
+    {
         let firstDay = start.daysSinceEpoch
         let totalDays = end.daysSinceEpoch - firstDay + 1
         var lines: [RevenueScheduleLine] = []
@@ -85,8 +89,10 @@ public struct RevenueScheduleBuilder: Sendable {
             daysBefore += lineEndDay - lineStartDay + 1
             let cumulative = amount.share(daysBefore, of: totalDays)
             let lineEnd = CalendarDate(daysSinceEpoch: lineEndDay)!
-            lines.append(RevenueScheduleLine(start: lineStart, end: lineEnd, amount: cumulative - allocated,
-                                             recognized: lineEndDay < cutoverDay))
+            lines.append(
+                RevenueScheduleLine(
+                    start: lineStart, end: lineEnd, amount: cumulative - allocated,
+                    recognized: lineEndDay < cutoverDay))
             allocated = cumulative
             guard daysBefore < totalDays, let next = CalendarDate(daysSinceEpoch: lineEndDay + 1) else { break }
             lineStart = next

@@ -41,7 +41,7 @@ public struct SliceGenerator: Sendable {
 
     public func generate(migrationId: String, sliceIndex: Int) async throws -> SliceOutcome {
         guard let migration = try await MigrationLog(store: store).migration(migrationId),
-              let slice = try await store.withDatabase({ try await MigrationLedger.slice(migrationId, index: sliceIndex, in: $0) })
+            let slice = try await store.withDatabase({ try await MigrationLedger.slice(migrationId, index: sliceIndex, in: $0) })
         else { return .unknown }
         if slice.isDone { return .alreadyDone }
         if migration.status.isTerminal { return .skipped(reason: "the migration is \(migration.status.rawValue)") }
@@ -61,15 +61,20 @@ public struct SliceGenerator: Sendable {
         let flavor = store.flavor
         return try await store.transaction { database in
             let lock = flavor == .postgres ? " FOR SHARE" : ""
-            let status = try await database.raw("""
+            let status = try await database.raw(
+                """
                 SELECT status FROM migrations WHERE migration_id = \(bind: migrationId)\(unsafeRaw: lock)
-                """).first()?.decode(column: "status", as: String.self)
+                """
+            ).first()?.decode(column: "status", as: String.self)
             if let status = status.flatMap(MigrationStatus.init(rawValue:)), status.isTerminal {
                 return .skipped(reason: "the migration is \(status.rawValue)")
             }
-            guard try await MigrationLedger.markDone(migrationId, index: sliceIndex, charges: counts.charges,
-                                                     schedules: counts.schedules, warnings: warnings.count,
-                                                     by: instance, in: database) else { return .alreadyDone }
+            guard
+                try await MigrationLedger.markDone(
+                    migrationId, index: sliceIndex, charges: counts.charges,
+                    schedules: counts.schedules, warnings: warnings.count,
+                    by: instance, in: database)
+            else { return .alreadyDone }
             try await Self.write(schedules, migrationId: migrationId, cutover: cutover, flavor: flavor, in: database)
             try await Self.record(warnings, migrationId: migrationId, cutover: cutover, flavor: flavor, in: database)
             return .generated(counts)
@@ -87,21 +92,24 @@ public struct SliceGenerator: Sendable {
             if let through = slice.throughCharge { query += " AND id <= \(bind: through)" }
             query += " ORDER BY id"
             return try await database.raw(query).all().map { row in
-                MigrationCharge(id: try row.decode(column: "id", as: String.self),
-                                bookingDate: try row.decode(column: "booking_date", as: String?.self),
-                                accountingCode: try row.decode(column: "accounting_code", as: String?.self),
-                                recognitionRule: try row.decode(column: "revenue_recognition_rule", as: String?.self),
-                                amount: try row.decode(column: "amount", as: String.self),
-                                serviceStart: try row.decode(column: "service_start_date", as: String?.self),
-                                serviceEnd: try row.decode(column: "service_end_date", as: String?.self))
+                MigrationCharge(
+                    id: try row.decode(column: "id", as: String.self),
+                    bookingDate: try row.decode(column: "booking_date", as: String?.self),
+                    accountingCode: try row.decode(column: "accounting_code", as: String?.self),
+                    recognitionRule: try row.decode(column: "revenue_recognition_rule", as: String?.self),
+                    amount: try row.decode(column: "amount", as: String.self),
+                    serviceStart: try row.decode(column: "service_start_date", as: String?.self),
+                    serviceEnd: try row.decode(column: "service_end_date", as: String?.self))
             }
         }
     }
 
     /// Inserts or replaces the schedules in one statement, the rows bound as one JSON parameter
     /// (`[[charge, rule, code, amount, recognized, open, start, end, [lines…]], …]`).
-    static func write(_ schedules: [RevenueSchedule], migrationId: String, cutover: CalendarDate, flavor: SQLFlavor,
-                      in database: any SQLDatabase) async throws {
+    static func write(
+        _ schedules: [RevenueSchedule], migrationId: String, cutover: CalendarDate, flavor: SQLFlavor,
+        in database: any SQLDatabase
+    ) async throws {
         guard !schedules.isEmpty else { return }
         var json = "["
         json.reserveCapacity(schedules.count * 700)
@@ -119,7 +127,8 @@ public struct SliceGenerator: Sendable {
             json += "]"
         }
         json += "]"
-        try await database.raw("""
+        try await database.raw(
+            """
             INSERT INTO revenue_schedules (cutover_date, charge_id, migration_id, recognition_rule, accounting_code, amount,
                 recognized_amount, open_amount, service_start_date, service_end_date, lines, generated_at)
             SELECT \(bind: cutover.description), e ->> 0, \(bind: migrationId), e ->> 1, e ->> 2, e ->> 3, e ->> 4, e ->> 5,
@@ -130,13 +139,16 @@ public struct SliceGenerator: Sendable {
                 amount = excluded.amount, recognized_amount = excluded.recognized_amount, open_amount = excluded.open_amount,
                 service_start_date = excluded.service_start_date, service_end_date = excluded.service_end_date,
                 lines = excluded.lines, generated_at = excluded.generated_at, version = revenue_schedules.version + 1
-            """).run()
+            """
+        ).run()
     }
 
     /// Records the warnings, and removes any schedule an earlier migration of this cutover date made
     /// for those charges: the revenue side then matches what the billing records allow today.
-    static func record(_ warnings: [MigrationWarning], migrationId: String, cutover: CalendarDate, flavor: SQLFlavor,
-                       in database: any SQLDatabase) async throws {
+    static func record(
+        _ warnings: [MigrationWarning], migrationId: String, cutover: CalendarDate, flavor: SQLFlavor,
+        in database: any SQLDatabase
+    ) async throws {
         guard !warnings.isEmpty else { return }
         var json = "["
         for (index, warning) in warnings.enumerated() {
@@ -147,14 +159,18 @@ public struct SliceGenerator: Sendable {
             json += "]"
         }
         json += "]"
-        try await database.raw("""
+        try await database.raw(
+            """
             INSERT INTO migration_warnings (migration_id, charge_id, reason)
             SELECT \(bind: migrationId), e ->> 0, e ->> 1 FROM \(JSONRows.source(json, flavor: flavor)) WHERE true
             ON CONFLICT (migration_id, charge_id) DO NOTHING
-            """).run()
-        try await database.raw("""
+            """
+        ).run()
+        try await database.raw(
+            """
             DELETE FROM revenue_schedules WHERE cutover_date = \(bind: cutover.description)
                 AND charge_id IN (SELECT e ->> 0 FROM \(JSONRows.source(json, flavor: flavor)))
-            """).run()
+            """
+        ).run()
     }
 }

@@ -26,10 +26,12 @@ public struct SlicePlanner: Sendable {
                 if let after { query += " AND id > \(bind: after)" }
                 query += " ORDER BY id LIMIT 1 OFFSET \(literal: sliceSize - 1)"
                 guard let through = try await database.raw(query).first()?.decode(column: "id", as: String.self) else { break }
-                slices.append(SlicePlan(index: slices.count, afterCharge: after, throughCharge: through, plannedCharges: sliceSize))
+                slices.append(
+                    SlicePlan(index: slices.count, afterCharge: after, throughCharge: through, plannedCharges: sliceSize))
                 after = through
             }
-            var rest: SQLQueryString = "SELECT COUNT(*) AS n FROM rate_plan_charges WHERE created_on <= \(bind: cutover.description)"
+            var rest: SQLQueryString =
+                "SELECT COUNT(*) AS n FROM rate_plan_charges WHERE created_on <= \(bind: cutover.description)"
             if let after { rest += " AND id > \(bind: after)" }
             let remaining = try await database.raw(rest).first()?.decode(column: "n", as: Int.self) ?? 0
             if remaining > 0 || slices.isEmpty {

@@ -28,12 +28,15 @@ public final class BatchMessageLoop: Service, Sendable {
     private let maxBatchSize: Int
     private let handler: BatchHandler
 
-    public init(consumer: KafkaConsumer, deadLetters: DeadLetterPublisher, accepting: Set<MessageType>, maxBatchSize: Int,
-                logger: Logger, metrics: ServiceMetrics = ServiceMetrics(), triage: FailureTriage = FailureTriage(store: nil),
-                maxMessageBytes: Int = InputLimits.defaultMessageBytes, check: @escaping MessageCheck,
-                handler: @escaping BatchHandler) {
-        intake = MessageIntake(consumer: consumer, deadLetters: deadLetters, accepting: accepting, check: check,
-                               logger: logger, metrics: metrics, triage: triage, maxMessageBytes: maxMessageBytes)
+    public init(
+        consumer: KafkaConsumer, deadLetters: DeadLetterPublisher, accepting: Set<MessageType>, maxBatchSize: Int,
+        logger: Logger, metrics: ServiceMetrics = ServiceMetrics(), triage: FailureTriage = FailureTriage(store: nil),
+        maxMessageBytes: Int = InputLimits.defaultMessageBytes, check: @escaping MessageCheck,
+        handler: @escaping BatchHandler
+    ) {
+        intake = MessageIntake(
+            consumer: consumer, deadLetters: deadLetters, accepting: accepting, check: check,
+            logger: logger, metrics: metrics, triage: triage, maxMessageBytes: maxMessageBytes)
         self.maxBatchSize = max(1, maxBatchSize)
         self.handler = handler
     }
@@ -53,7 +56,9 @@ public final class BatchMessageLoop: Service, Sendable {
                 var accepted: [ReceivedMessage] = []
                 accepted.reserveCapacity(batch.count)
                 for message in batch {
-                    if let envelope = await intake.accept(message) { accepted.append(ReceivedMessage(envelope: envelope, message: message)) }
+                    if let envelope = await intake.accept(message) {
+                        accepted.append(ReceivedMessage(envelope: envelope, message: message))
+                    }
                 }
                 await handling?.value
                 handling = accepted.isEmpty ? nil : Task { [accepted] in await handle(accepted) }
@@ -88,7 +93,8 @@ public final class BatchMessageLoop: Service, Sendable {
             switch alone {
             case .done: continue
             case .stopped: return
-            case .failed(let error, let attempts): await intake.deadLetter(received.message, failedWith: error, attempts: attempts)
+            case .failed(let error, let attempts):
+                await intake.deadLetter(received.message, failedWith: error, attempts: attempts)
             }
         }
     }

@@ -23,8 +23,10 @@ public struct DeadLetterPublisher: Sendable {
     /// with room for the record's own framing.
     public static let defaultMaxBytes = 1_000_000 - 4096
 
-    public init(producer: KafkaProducer, consumerGroup: String, topic: String = Topics.deadLetters, logger: Logger,
-                metrics: ServiceMetrics = ServiceMetrics(), maxBytes: Int = defaultMaxBytes) {
+    public init(
+        producer: KafkaProducer, consumerGroup: String, topic: String = Topics.deadLetters, logger: Logger,
+        metrics: ServiceMetrics = ServiceMetrics(), maxBytes: Int = defaultMaxBytes
+    ) {
         self.producer = producer
         self.consumerGroup = consumerGroup
         self.topic = topic
@@ -79,8 +81,10 @@ public struct DeadLetterPublisher: Sendable {
     /// `giveUp` returns true between attempts (a shutting-down service: the original is then delivered
     /// again later), or the task is cancelled; then `CancellationError` is thrown. Only afterwards may
     /// the original's offset be committed.
-    public func publish(_ message: KafkaConsumerMessage, reason: String,
-                        giveUp: @Sendable () -> Bool = { false }) async throws {
+    public func publish(
+        _ message: KafkaConsumerMessage, reason: String,
+        giveUp: @Sendable () -> Bool = { false }
+    ) async throws {
         var letter = deadLetter(for: message, reason: reason)
         var delay = Duration.milliseconds(100)
         var valueDropped = false
@@ -89,12 +93,14 @@ public struct DeadLetterPublisher: Sendable {
             do {
                 let report = try await producer.send(letter)
                 metrics.deadLettered(from: message.topic)
-                logger.warning("dead-lettered \(message.topic)[\(message.partition)]@\(message.offset): \(TextRule.cut(reason, toBytes: InputLimits.reasonBytes))",
-                               metadata: ["dead-letter.offset": "\(report.offset)"])
+                logger.warning(
+                    "dead-lettered \(message.topic)[\(message.partition)]@\(message.offset): \(TextRule.cut(reason, toBytes: InputLimits.reasonBytes))",
+                    metadata: ["dead-letter.offset": "\(report.offset)"])
                 return
             } catch let error as KafkaError where error.refusesMessage {
                 guard !valueDropped else {
-                    logger.error("""
+                    logger.error(
+                        """
                         the dead-letter topic refused even a letter without the original value (\(error)); \
                         \(message.topic)[\(message.partition)]@\(message.offset) (\(message.value.count) bytes) is left \
                         on its topic: \(TextRule.cut(reason, toBytes: InputLimits.reasonBytes))

@@ -36,8 +36,10 @@ public struct FailureTriage: Sendable {
 /// ``FailureTriage``) are retried without limit; other failures count, and after `triage.attempts`
 /// of them the last one is returned. Returns nil on success, and also when the service began
 /// stopping (or the task was cancelled) first: the work is then left for a later delivery.
-func retryingOutages(what: String, triage: FailureTriage, logger: Logger, stopping: StopSignal,
-                     _ body: () async throws -> Void) async -> RetryOutcome {
+func retryingOutages(
+    what: String, triage: FailureTriage, logger: Logger, stopping: StopSignal,
+    _ body: () async throws -> Void
+) async -> RetryOutcome {
     var delay = Duration.milliseconds(200)
     var faults = 0
     while true {
@@ -47,11 +49,13 @@ func retryingOutages(what: String, triage: FailureTriage, logger: Logger, stoppi
         } catch {
             guard !stopping.isSet, !Task.isCancelled else { return .stopped }
             if await triage.isOutage(error) {
-                logger.error("\(what) failed (an outage; retried until it heals), retrying in \(delay): \(StoreFailure.describe(error))")
+                logger.error(
+                    "\(what) failed (an outage; retried until it heals), retrying in \(delay): \(StoreFailure.describe(error))")
             } else {
                 faults += 1
                 guard faults < triage.attempts else { return .failed(error, attempts: faults) }
-                logger.warning("\(what) failed (try \(faults) of \(triage.attempts)), retrying in \(delay): \(StoreFailure.describe(error))")
+                logger.warning(
+                    "\(what) failed (try \(faults) of \(triage.attempts)), retrying in \(delay): \(StoreFailure.describe(error))")
             }
             try? await Task.sleep(for: delay)
             delay = min(delay * 2, .seconds(30))

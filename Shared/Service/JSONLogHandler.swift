@@ -12,8 +12,10 @@ public struct JSONLogHandler: LogHandler {
     private let label: String
     private let write: @Sendable (String) -> Void
 
-    public init(label: String, metadataProvider: Logger.MetadataProvider? = nil,
-                write: @escaping @Sendable (String) -> Void = JSONLogHandler.writeToStandardError) {
+    public init(
+        label: String, metadataProvider: Logger.MetadataProvider? = nil,
+        write: @escaping @Sendable (String) -> Void = JSONLogHandler.writeToStandardError
+    ) {
         self.label = label
         self.metadataProvider = metadataProvider
         self.write = write
@@ -35,7 +37,8 @@ public struct JSONLogHandler: LogHandler {
         fields["label"] = label
         fields["message"] = event.message.description
         fields["source"] = event.source
-        guard let data = try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys, .withoutEscapingSlashes]) else {
+        guard let data = try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys, .withoutEscapingSlashes])
+        else {
             return
         }
         write(String(decoding: data, as: UTF8.self))
@@ -60,7 +63,8 @@ public struct JSONLogHandler: LogHandler {
 
     /// RFC 3339 in UTC with milliseconds, as collectors parse it.
     private static func timestamp(_ date: Date) -> String {
-        date.formatted(.iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: true)
-            .timeSeparator(.colon).timeZone(separator: .omitted))
+        date.formatted(
+            .iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: true)
+                .timeSeparator(.colon).timeZone(separator: .omitted))
     }
 }

@@ -46,7 +46,8 @@ struct MessageIntake: Sendable {
             await deadLetter(message, reason: error.description)
             return nil
         }
-        let problem = accepting.map { $0.contains(envelope.type) } == false
+        let problem =
+            accepting.map { $0.contains(envelope.type) } == false
             ? "this stage does not handle \(envelope.type.rawValue) messages (found on \(message.topic))"
             : check(envelope)
         if let problem {
@@ -93,8 +94,10 @@ func decode(_ message: KafkaConsumerMessage, maxBytes: Int) throws(MessageDecodi
 extension DeadLetterPublisher {
     /// Dead-letters `message` and then marks it processed; if the service stops before the dead letter
     /// is written, the message stays unmarked and is delivered again.
-    func deadLetter(_ message: KafkaConsumerMessage, reason: String, consumer: KafkaConsumer,
-                    stopping: StopSignal) async {
+    func deadLetter(
+        _ message: KafkaConsumerMessage, reason: String, consumer: KafkaConsumer,
+        stopping: StopSignal
+    ) async {
         do {
             try await publish(message, reason: reason) { stopping.isSet }
             consumer.markProcessed(message)

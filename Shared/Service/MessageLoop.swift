@@ -5,8 +5,11 @@ import ServiceLifecycle
 
 /// Handles one decoded message; `logger` carries the topic, partition, offset and job id. Return to
 /// mark it processed; throw ``UnprocessableMessage`` to dead-letter it; throw anything else to have it retried.
-public typealias MessageHandler = @Sendable (_ envelope: AnyEnvelope, _ message: KafkaConsumerMessage,
-                                             _ logger: Logger) async throws -> Void
+public typealias MessageHandler =
+    @Sendable (
+        _ envelope: AnyEnvelope, _ message: KafkaConsumerMessage,
+        _ logger: Logger
+    ) async throws -> Void
 
 /// Why a message cannot be handled, or nil if it can; checked before it reaches the handler.
 public typealias MessageCheck = @Sendable (_ envelope: AnyEnvelope) -> String?
@@ -25,11 +28,14 @@ public final class MessageLoop: Service, Sendable {
     private let handler: MessageHandler
 
     /// - Parameter accepting: the message types the stage handles (nil: any).
-    public init(consumer: KafkaConsumer, deadLetters: DeadLetterPublisher, accepting: Set<MessageType>? = nil, logger: Logger,
-                metrics: ServiceMetrics = ServiceMetrics(), triage: FailureTriage = FailureTriage(store: nil),
-                maxMessageBytes: Int = InputLimits.defaultMessageBytes, handler: @escaping MessageHandler) {
-        intake = MessageIntake(consumer: consumer, deadLetters: deadLetters, accepting: accepting, check: { _ in nil },
-                               logger: logger, metrics: metrics, triage: triage, maxMessageBytes: maxMessageBytes)
+    public init(
+        consumer: KafkaConsumer, deadLetters: DeadLetterPublisher, accepting: Set<MessageType>? = nil, logger: Logger,
+        metrics: ServiceMetrics = ServiceMetrics(), triage: FailureTriage = FailureTriage(store: nil),
+        maxMessageBytes: Int = InputLimits.defaultMessageBytes, handler: @escaping MessageHandler
+    ) {
+        intake = MessageIntake(
+            consumer: consumer, deadLetters: deadLetters, accepting: accepting, check: { _ in nil },
+            logger: logger, metrics: metrics, triage: triage, maxMessageBytes: maxMessageBytes)
         self.handler = handler
     }
 

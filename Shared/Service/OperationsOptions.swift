@@ -3,29 +3,40 @@ import ArgumentParser
 /// The options of a long-running service for operating it: its configuration file, its log format
 /// and its operations port (metrics, health, readiness).
 public struct OperationsOptions: ParsableArguments, Sendable {
-    @Option(help: ArgumentHelp("A configuration file of key = value lines, with the names of these options.",
-                               discussion: "Defaults to $JOBSTREAM_CONFIG. Flags win over the environment, which wins over the file.",
-                               valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "A configuration file of key = value lines, with the names of these options.",
+            discussion: "Defaults to $JOBSTREAM_CONFIG. Flags win over the environment, which wins over the file.",
+            valueName: "file"))
     public var config: String?
 
-    @Option(name: .customLong("log-format"), help: ArgumentHelp("Log lines as text, or as one JSON object per line for log collectors.",
-                                                               valueName: "text|json"))
+    @Option(
+        name: .customLong("log-format"),
+        help: ArgumentHelp(
+            "Log lines as text, or as one JSON object per line for log collectors.",
+            valueName: "text|json"))
     public var logFormat: LogFormat = Settings.value("log-format", default: .text)
 
-    @Option(name: .customLong("metrics-port"),
-            help: ArgumentHelp("Serve /metrics (Prometheus), /health and /ready on this port (0 picks a free one).",
-                               discussion: "No operations port unless given.", valueName: "port"))
+    @Option(
+        name: .customLong("metrics-port"),
+        help: ArgumentHelp(
+            "Serve /metrics (Prometheus), /health and /ready on this port (0 picks a free one).",
+            discussion: "No operations port unless given.", valueName: "port"))
     var metricsPortOption: Int?
 
     /// The operations port: the flag, else the environment or the configuration file, else none.
     public var metricsPort: Int? { metricsPortOption ?? Settings.value("metrics-port") }
 
-    @Option(name: .customLong("metrics-host"), help: ArgumentHelp("The address the operations port listens on.", valueName: "address"))
+    @Option(
+        name: .customLong("metrics-host"), help: ArgumentHelp("The address the operations port listens on.", valueName: "address")
+    )
     public var metricsHost: String = Settings.value("metrics-host", default: "127.0.0.1")
 
-    @Option(name: .customLong("statistics-interval"),
-            help: ArgumentHelp("Seconds between librdkafka's statistics (consumer lag, queues, broker round trips) in /metrics.",
-                               valueName: "seconds"))
+    @Option(
+        name: .customLong("statistics-interval"),
+        help: ArgumentHelp(
+            "Seconds between librdkafka's statistics (consumer lag, queues, broker round trips) in /metrics.",
+            valueName: "seconds"))
     public var statisticsInterval: Int = Settings.value("statistics-interval", default: 5)
 
     public init() {}

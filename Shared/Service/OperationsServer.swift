@@ -9,8 +9,10 @@ import NIOCore
 /// the reasons otherwise). Kept apart from any port the service serves users on.
 public enum OperationsServer {
     /// The web application for `host:port`; run it as a service beside the others.
-    public static func application(host: String, port: Int, metrics: ServiceMetrics, readiness: Readiness,
-                                   logger: Logger) -> some ApplicationProtocol {
+    public static func application(
+        host: String, port: Int, metrics: ServiceMetrics, readiness: Readiness,
+        logger: Logger
+    ) -> some ApplicationProtocol {
         Application(
             router: router(metrics: metrics, readiness: readiness),
             configuration: .init(address: .hostname(host, port: port), serverName: "jobstream-operations"),
@@ -25,20 +27,23 @@ public enum OperationsServer {
     public static func router(metrics: ServiceMetrics, readiness: Readiness) -> Router<BasicRequestContext> {
         let router = Router()
         router.get("metrics") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                     body: .init(byteBuffer: ByteBuffer(bytes: await metrics.render())))
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: await metrics.render())))
         }
         router.get("health") { _, _ in
-            Response(status: .ok, headers: [.contentType: "application/json"],
-                     body: .init(byteBuffer: ByteBuffer(string: #"{"status":"up"}"#)))
+            Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(string: #"{"status":"up"}"#)))
         }
         router.get("ready") { _, _ in
             let results = await readiness.evaluate()
             let ready = results.allSatisfy { $0.problem == nil }
             let checks = Dictionary(uniqueKeysWithValues: results.map { ($0.name, $0.problem ?? "ok") })
             let body = try JSONSerialization.data(withJSONObject: ["ready": ready, "checks": checks], options: [.sortedKeys])
-            return Response(status: ready ? .ok : .serviceUnavailable, headers: [.contentType: "application/json"],
-                            body: .init(byteBuffer: ByteBuffer(bytes: body)))
+            return Response(
+                status: ready ? .ok : .serviceUnavailable, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(bytes: body)))
         }
         return router
     }

@@ -30,9 +30,11 @@ public final class ServiceMetrics: Sendable {
     public init(service: String = "", registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
         if !service.isEmpty {
-            registry.gauge("jobstream_build_info",
-                               labels: [("service", service), ("librdkafka", LibrdkafkaVersion.linkedText)],
-                               help: "Always 1: which service this is and the librdkafka it runs on.").set(to: 1.0)
+            registry.gauge(
+                "jobstream_build_info",
+                labels: [("service", service), ("librdkafka", LibrdkafkaVersion.linkedText)],
+                help: "Always 1: which service this is and the librdkafka it runs on."
+            ).set(to: 1.0)
         }
     }
 
@@ -41,24 +43,27 @@ public final class ServiceMetrics: Sendable {
     /// Counts messages taken from `topic`.
     public func consumed(_ count: Int = 1, from topic: String) {
         cached(consumed, topic) {
-            registry.counter("jobstream_messages_consumed_total", labels: [("topic", topic)],
-                                 help: "Messages taken from a topic by this instance.")
+            registry.counter(
+                "jobstream_messages_consumed_total", labels: [("topic", topic)],
+                help: "Messages taken from a topic by this instance.")
         }.increment(by: Int64(count))
     }
 
     /// Records how long handling one message of `topic` took.
     public func processed(messageFrom topic: String, in duration: Duration) {
         cached(processingTimes, topic) {
-            processingHistogram("jobstream_message_processing_seconds", topic: topic,
-                                help: "Time to handle one message, from decoding to marking it processed.")
+            processingHistogram(
+                "jobstream_message_processing_seconds", topic: topic,
+                help: "Time to handle one message, from decoding to marking it processed.")
         }.record(duration)
     }
 
     /// Records how long handling one batch of `topic` (a database transaction of many messages) took.
     public func processed(batchFrom topic: String, in duration: Duration) {
         cached(batchTimes, topic) {
-            processingHistogram("jobstream_batch_processing_seconds", topic: topic,
-                                help: "Time to handle one batch of messages in one transaction.")
+            processingHistogram(
+                "jobstream_batch_processing_seconds", topic: topic,
+                help: "Time to handle one batch of messages in one transaction.")
         }.record(duration)
     }
 
@@ -68,14 +73,18 @@ public final class ServiceMetrics: Sendable {
 
     /// Counts a message moved from `topic` to the dead-letter topic.
     public func deadLettered(from topic: String) {
-        registry.counter("jobstream_messages_dead_lettered_total", labels: [("topic", topic)],
-                             help: "Messages moved to the dead-letter topic, by the topic they came from.").increment()
+        registry.counter(
+            "jobstream_messages_dead_lettered_total", labels: [("topic", topic)],
+            help: "Messages moved to the dead-letter topic, by the topic they came from."
+        ).increment()
     }
 
     /// Counts a status event this instance announced.
     public func statusPublished(kind: JobKind, status: String) {
-        registry.counter("jobstream_job_status_events_total", labels: [("kind", kind.rawValue), ("status", status)],
-                             help: "Job status events announced by this instance, by kind of job and the status announced.").increment()
+        registry.counter(
+            "jobstream_job_status_events_total", labels: [("kind", kind.rawValue), ("status", status)],
+            help: "Job status events announced by this instance, by kind of job and the status announced."
+        ).increment()
     }
 
     // MARK: librdkafka's statistics
@@ -91,35 +100,46 @@ public final class ServiceMetrics: Sendable {
                 gauges[id] = nil
             }
             for lag in current {
-                let gauge = gauges[lag.id] ?? registry.gauge("jobstream_consumer_lag", labels: [("topic", lag.topic), ("partition", String(lag.partition))],
-                    help: "Messages on a partition after the group's committed offset (librdkafka's consumer_lag), for the partitions this instance consumes.")
+                let gauge =
+                    gauges[lag.id]
+                    ?? registry.gauge(
+                        "jobstream_consumer_lag", labels: [("topic", lag.topic), ("partition", String(lag.partition))],
+                        help:
+                            "Messages on a partition after the group's committed offset (librdkafka's consumer_lag), for the partitions this instance consumes."
+                    )
                 gauges[lag.id] = gauge
                 gauge.set(to: Double(lag.lag))
             }
         }
         if let group = statistics.consumerGroup {
-            registry.gauge("jobstream_consumer_assigned_partitions",
-                               help: "Partitions assigned to this instance in its consumer group.")
-                .set(to: Double(group.assignmentSize))
+            registry.gauge(
+                "jobstream_consumer_assigned_partitions",
+                help: "Partitions assigned to this instance in its consumer group."
+            )
+            .set(to: Double(group.assignmentSize))
         }
         recordBrokers(statistics, client: "consumer")
     }
 
     /// Updates the producer's queue gauge and broker round-trip times from its statistics.
     public func record(producerStatistics statistics: KafkaStatistics) {
-        registry.gauge("jobstream_producer_queue_messages",
-                           help: "Messages waiting in the producer's queue for delivery (librdkafka's msg_cnt).")
-            .set(to: Double(statistics.queuedMessages))
+        registry.gauge(
+            "jobstream_producer_queue_messages",
+            help: "Messages waiting in the producer's queue for delivery (librdkafka's msg_cnt)."
+        )
+        .set(to: Double(statistics.queuedMessages))
         recordBrokers(statistics, client: "producer")
     }
 
     private func recordBrokers(_ statistics: KafkaStatistics, client: String) {
         for broker in statistics.brokers.values where broker.nodeID >= 0 {
             guard let roundTrip = broker.roundTrip else { continue }
-            registry.gauge("jobstream_kafka_broker_rtt_p99_seconds",
-                               labels: [("client", client), ("broker", String(broker.nodeID))],
-                               help: "99th percentile of request round-trip times to a broker over the last statistics interval.")
-                .set(to: Double(roundTrip.p99) / 1_000_000)
+            registry.gauge(
+                "jobstream_kafka_broker_rtt_p99_seconds",
+                labels: [("client", client), ("broker", String(broker.nodeID))],
+                help: "99th percentile of request round-trip times to a broker over the last statistics interval."
+            )
+            .set(to: Double(roundTrip.p99) / 1_000_000)
         }
     }
 
@@ -133,8 +153,11 @@ public final class ServiceMetrics: Sendable {
             for (kind, statuses) in counts {
                 for (status, count) in statuses {
                     let key = kind + "\u{0}" + status
-                    let gauge = gauges[key] ?? registry.gauge("jobstream_jobs", labels: [("kind", kind), ("status", status)],
-                        help: "Jobs in each status, as the status topics tell them (latest event of every job).")
+                    let gauge =
+                        gauges[key]
+                        ?? registry.gauge(
+                            "jobstream_jobs", labels: [("kind", kind), ("status", status)],
+                            help: "Jobs in each status, as the status topics tell them (latest event of every job).")
                     gauges[key] = gauge
                     gauge.set(to: Double(count))
                 }
@@ -150,14 +173,19 @@ public final class ServiceMetrics: Sendable {
         let failed = producer.failedByTopic
         producedTotals.withLock { totals in
             for (topic, count) in queued {
-                registry.counter("jobstream_messages_produced_total", labels: [("topic", topic)],
-                                     help: "Messages this instance handed to Kafka for a topic (failures are counted in jobstream_messages_produce_failed_total).")
-                    .increment(by: Int64(count - totals.queued[topic, default: 0]))
+                registry.counter(
+                    "jobstream_messages_produced_total", labels: [("topic", topic)],
+                    help:
+                        "Messages this instance handed to Kafka for a topic (failures are counted in jobstream_messages_produce_failed_total)."
+                )
+                .increment(by: Int64(count - totals.queued[topic, default: 0]))
             }
             for (topic, count) in failed {
-                registry.counter("jobstream_messages_produce_failed_total", labels: [("topic", topic)],
-                                     help: "Messages whose delivery to a topic failed.")
-                    .increment(by: Int64(count - totals.failed[topic, default: 0]))
+                registry.counter(
+                    "jobstream_messages_produce_failed_total", labels: [("topic", topic)],
+                    help: "Messages whose delivery to a topic failed."
+                )
+                .increment(by: Int64(count - totals.failed[topic, default: 0]))
             }
             totals = ProducedTotals(queued: queued, failed: failed)
         }
@@ -180,8 +208,10 @@ public final class ServiceMetrics: Sendable {
         return buffer
     }
 
-    private func cached<Metric: Sendable>(_ cache: borrowing Mutex<[String: Metric]>, _ key: String,
-                                          make: () -> Metric) -> Metric {
+    private func cached<Metric: Sendable>(
+        _ cache: borrowing Mutex<[String: Metric]>, _ key: String,
+        make: () -> Metric
+    ) -> Metric {
         cache.withLock { metrics in
             if let metric = metrics[key] { return metric }
             let metric = make()
@@ -214,7 +244,8 @@ extension PrometheusCollectorRegistry {
     }
 
     func durationHistogram(_ name: String, labels: [(String, String)], buckets: [Duration], help: String) -> DurationHistogram {
-        makeDurationHistogram(descriptor: MetricNameDescriptor(metricName: name, unitName: "", helpText: help), labels: labels,
-                              buckets: buckets)
+        makeDurationHistogram(
+            descriptor: MetricNameDescriptor(metricName: name, unitName: "", helpText: help), labels: labels,
+            buckets: buckets)
     }
 }

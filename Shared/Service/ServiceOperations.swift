@@ -1,7 +1,7 @@
 import Kafka
+import Logging
 import NIOCore
 import NIOPosix
-import Logging
 import ServiceLifecycle
 
 /// What a service is operated through: its metrics, its readiness checks and its operations port.
@@ -37,8 +37,9 @@ public struct ServiceOperations: Sendable {
         var configuration = configuration
         configuration.statisticsInterval = statisticsInterval
         let metrics = self.metrics
-        let consumer = try KafkaConsumer(configuration: configuration, logger: logger,
-                                         statistics: { metrics.record(consumerStatistics: $0) })
+        let consumer = try KafkaConsumer(
+            configuration: configuration, logger: logger,
+            statistics: { metrics.record(consumerStatistics: $0) })
         readiness.add(ConsumerGroupReadiness(consumer: consumer, group: configuration.groupID))
         return consumer
     }
@@ -52,15 +53,21 @@ public struct ServiceOperations: Sendable {
                 .bind(host: options.metricsHost, port: port).get()
             try await channel.close()
         } catch {
-            throw StartupError("the operations port \(options.metricsHost):\(port) (--metrics-port) cannot be opened: \(error); is another service using it?")
+            throw StartupError(
+                "the operations port \(options.metricsHost):\(port) (--metrics-port) cannot be opened: \(error); is another service using it?"
+            )
         }
     }
 
     /// The operations port as a service to run first (so it stops last), or nothing without `--metrics-port`.
     public func server(logger: Logger) -> [ServiceGroupConfiguration.ServiceConfiguration] {
         guard let port = options.metricsPort else { return [] }
-        return [.init(service: OperationsServer.application(host: options.metricsHost, port: port, metrics: metrics,
-                                                              readiness: readiness, logger: logger))]
+        return [
+            .init(
+                service: OperationsServer.application(
+                    host: options.metricsHost, port: port, metrics: metrics,
+                    readiness: readiness, logger: logger))
+        ]
     }
 }
 

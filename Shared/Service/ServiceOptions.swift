@@ -6,12 +6,16 @@ import Logging
 
 /// The command-line options every jobstream executable takes to reach Kafka.
 public struct ServiceOptions: ParsableArguments, Sendable {
-    @Option(help: ArgumentHelp("Kafka bootstrap servers, host:port[,host:port…].",
-                               discussion: "Defaults to $JOBSTREAM_BROKERS or $KAFKA_BROKERS, else the embedded broker.",
-                               valueName: "servers"))
+    @Option(
+        help: ArgumentHelp(
+            "Kafka bootstrap servers, host:port[,host:port…].",
+            discussion: "Defaults to $JOBSTREAM_BROKERS or $KAFKA_BROKERS, else the embedded broker.",
+            valueName: "servers"))
     public var brokers: String = Settings.value("brokers", default: KafkaConfiguration.embeddedBrokerAddress)
 
-    @Option(name: .customLong("group"), help: ArgumentHelp("Consumer group; instances in one group share the work.", valueName: "group-id"))
+    @Option(
+        name: .customLong("group"),
+        help: ArgumentHelp("Consumer group; instances in one group share the work.", valueName: "group-id"))
     var groupOption: String?
 
     @Option(name: .customLong("client-id"), help: ArgumentHelp("Client id shown in broker logs and quotas.", valueName: "id"))
@@ -23,13 +27,16 @@ public struct ServiceOptions: ParsableArguments, Sendable {
     /// The client id: the flag, else the environment or the configuration file, else none.
     public var clientID: String? { clientIDOption ?? Settings.value("client-id") }
 
-    @Option(name: .customShort("X"), parsing: .unconditionalSingleValue,
-            help: ArgumentHelp("A librdkafka property, e.g. -X security.protocol=SASL_SSL. Repeatable; overrides other options.",
-                               valueName: "key=value"))
+    @Option(
+        name: .customShort("X"), parsing: .unconditionalSingleValue,
+        help: ArgumentHelp(
+            "A librdkafka property, e.g. -X security.protocol=SASL_SSL. Repeatable; overrides other options.",
+            valueName: "key=value"))
     public var properties: [String] = []
 
-    @Option(name: .customLong("max-message-bytes"),
-            help: ArgumentHelp("The largest message read from a topic; larger ones are dead-lettered unread.", valueName: "bytes"))
+    @Option(
+        name: .customLong("max-message-bytes"),
+        help: ArgumentHelp("The largest message read from a topic; larger ones are dead-lettered unread.", valueName: "bytes"))
     public var maxMessageBytes: Int = Settings.value("max-message-bytes", default: InputLimits.defaultMessageBytes)
 
     @Option(help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error, critical.", valueName: "level"))

@@ -31,8 +31,10 @@ public struct ServiceStage: Sendable {
     }
 
     /// A stage that handles what has arrived in batches of up to `maxBatchSize` (``BatchMessageLoop``).
-    public init(services: [any Service] = [], maxBatchSize: Int, check: @escaping MessageCheck,
-                batchHandler: @escaping BatchHandler) {
+    public init(
+        services: [any Service] = [], maxBatchSize: Int, check: @escaping MessageCheck,
+        batchHandler: @escaping BatchHandler
+    ) {
         self.consumption = .batches(maxSize: maxBatchSize, check: check, handler: batchHandler)
         self.services = services
     }
@@ -46,8 +48,10 @@ public enum ServiceRunner {
     /// The service handles the message types ``Topics`` says its topics carry; any other type found
     /// on them is dead-lettered.
     /// - Parameter makeHandler: builds the handler once the producer exists.
-    public static func run(name: String, topics: [String], options: ServiceOptions, operations: OperationsOptions,
-                           makeHandler: (ServiceContext) throws -> MessageHandler) async throws {
+    public static func run(
+        name: String, topics: [String], options: ServiceOptions, operations: OperationsOptions,
+        makeHandler: (ServiceContext) throws -> MessageHandler
+    ) async throws {
         try await run(name: name, topics: topics, options: options, operations: operations) { context in
             ServiceStage(handler: try makeHandler(context))
         }
@@ -55,8 +59,10 @@ public enum ServiceRunner {
 
     /// Runs a service whose stage has companion services; `makeStage` may open the store. A
     /// companion that is a ``ReadinessCheck`` (such as ``StoreLifetime``) is checked by `/ready`.
-    public static func run(name: String, topics: [String], options: ServiceOptions, operations: OperationsOptions,
-                           makeStage: (ServiceContext) async throws -> ServiceStage) async throws {
+    public static func run(
+        name: String, topics: [String], options: ServiceOptions, operations: OperationsOptions,
+        makeStage: (ServiceContext) async throws -> ServiceStage
+    ) async throws {
         let accepting = Set(topics.flatMap { Topics.definition(named: $0)?.messageTypes ?? [] })
         let logger = LoggingSetup.bootstrap(label: "jobstream.\(name)", level: options.logLevel, format: operations.logFormat)
         let kafka = try options.kafkaConfiguration(defaultClientID: name)
@@ -76,31 +82,39 @@ public enum ServiceRunner {
             operating.readiness.add(check)
         }
         // A dead letter fits where its original did: within --max-message-bytes, less room for framing.
-        let deadLetters = DeadLetterPublisher(producer: producer, consumerGroup: group, logger: logger, metrics: metrics,
-                                              maxBytes: min(options.maxMessageBytes - 1024, DeadLetterPublisher.defaultMaxBytes))
+        let deadLetters = DeadLetterPublisher(
+            producer: producer, consumerGroup: group, logger: logger, metrics: metrics,
+            maxBytes: min(options.maxMessageBytes - 1024, DeadLetterPublisher.defaultMaxBytes))
         // Failures are told apart by asking the stage's store (see FailureTriage).
         let store = stage.services.lazy.compactMap { ($0 as? StoreLifetime)?.store }.first
         let triage = FailureTriage(store: store)
-        let loop: any Service = switch stage.consumption {
-        case .oneByOne(let handler):
-            MessageLoop(consumer: consumer, deadLetters: deadLetters, accepting: accepting, logger: logger, metrics: metrics,
-                        triage: triage, maxMessageBytes: options.maxMessageBytes, handler: handler)
-        case .batches(let maxSize, let check, let handler):
-            BatchMessageLoop(consumer: consumer, deadLetters: deadLetters, accepting: accepting, maxBatchSize: maxSize,
-                             logger: logger, metrics: metrics, triage: triage, maxMessageBytes: options.maxMessageBytes,
-                             check: check, handler: handler)
-        }
-        logger.info("\(name) starting", metadata: [
-            "librdkafka": "\(LibrdkafkaVersion.linkedText)", "brokers": "\(kafka.brokers)",
-            "group": "\(group)", "topics": "\(topics.joined(separator: ","))",
-        ])
+        let loop: any Service =
+            switch stage.consumption {
+            case .oneByOne(let handler):
+                MessageLoop(
+                    consumer: consumer, deadLetters: deadLetters, accepting: accepting, logger: logger, metrics: metrics,
+                    triage: triage, maxMessageBytes: options.maxMessageBytes, handler: handler)
+            case .batches(let maxSize, let check, let handler):
+                BatchMessageLoop(
+                    consumer: consumer, deadLetters: deadLetters, accepting: accepting, maxBatchSize: maxSize,
+                    logger: logger, metrics: metrics, triage: triage, maxMessageBytes: options.maxMessageBytes,
+                    check: check, handler: handler)
+            }
+        logger.info(
+            "\(name) starting",
+            metadata: [
+                "librdkafka": "\(LibrdkafkaVersion.linkedText)", "brokers": "\(kafka.brokers)",
+                "group": "\(group)", "topics": "\(topics.joined(separator: ","))",
+            ])
         // Services stop in reverse order: the loop first (commit, leave), then the companions, then
         // the producer (flush), and the operations port last, so probes see the whole shutdown.
-        let serviceGroup = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: operating.server(logger: logger) + [.init(service: producer)] + stage.services.map { .init(service: $0) }
-                + [.init(service: loop)],
-            gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger))
+        let serviceGroup = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: operating.server(logger: logger) + [.init(service: producer)]
+                    + stage.services.map { .init(service: $0) }
+                    + [.init(service: loop)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
         do {
             try await serviceGroup.run()
         } catch {

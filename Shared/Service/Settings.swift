@@ -115,7 +115,8 @@ final class SettingsSources: Sendable {
         if let file {
             for (key, entry) in file.entries.sorted(by: { $0.value.line < $1.value.line })
             where !Settings.knownKeys.contains(key) && !key.hasPrefix("kafka.") {
-                problems.append("\(file.path) line \(entry.line): unknown setting \"\(key)\" (see the settings table in the README)")
+                problems.append(
+                    "\(file.path) line \(entry.line): unknown setting \"\(key)\" (see the settings table in the README)")
             }
         }
         return problems + valueProblems.withLock { $0 }

@@ -7,15 +7,19 @@ import ServiceLifecycle
 
 /// The command-line options that say where the database and the file store are.
 public struct StoreOptions: ParsableArguments, Sendable {
-    @Option(help: ArgumentHelp("The database: an SQLite file path, or postgres://user:password@host:port/database.",
-                               discussion: "Defaults to $JOBSTREAM_STORE, else \(StoreLocation.defaultSQLitePath).",
-                               valueName: "location"))
+    @Option(
+        help: ArgumentHelp(
+            "The database: an SQLite file path, or postgres://user:password@host:port/database.",
+            discussion: "Defaults to $JOBSTREAM_STORE, else \(StoreLocation.defaultSQLitePath).",
+            valueName: "location"))
     public var store: String = Settings.value("store", default: StoreLocation.defaultSQLitePath)
 
-    @Option(name: .customLong("file-store"),
-            help: ArgumentHelp("The folder holding uploaded and result files, shared by the CLI and the services.",
-                               discussion: "Defaults to $JOBSTREAM_FILE_STORE, else \(FileStore.defaultRoot).",
-                               valueName: "folder"))
+    @Option(
+        name: .customLong("file-store"),
+        help: ArgumentHelp(
+            "The folder holding uploaded and result files, shared by the CLI and the services.",
+            discussion: "Defaults to $JOBSTREAM_FILE_STORE, else \(FileStore.defaultRoot).",
+            valueName: "folder"))
     public var fileStore: String = Settings.value("file-store", default: FileStore.defaultRoot)
 
     public init() {}

@@ -35,7 +35,9 @@ final class AnsweringDatabase: SQLDatabase {
                     return Array(state.promises.values)
                 }
                 // Ignored by any that ended meanwhile: a promise completes once.
-                for promise in waiting { promise.fail(StoreError.unreachable("the PostgreSQL store's connection closed during a statement")) }
+                for promise in waiting {
+                    promise.fail(StoreError.unreachable("the PostgreSQL store's connection closed during a statement"))
+                }
             }
         }
     }
@@ -46,7 +48,7 @@ final class AnsweringDatabase: SQLDatabase {
     var dialect: any SQLDialect { base.dialect }
     var queryLogLevel: Logger.Level? { base.queryLogLevel }
 
-    func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> ()) -> EventLoopFuture<Void> {
+    func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void) -> EventLoopFuture<Void> {
         let ended = eventLoop.makePromise(of: Void.self)
         let id: UInt64? = pending.withLock { state in
             guard !state.closed else { return nil }
@@ -61,7 +63,8 @@ final class AnsweringDatabase: SQLDatabase {
         base.execute(sql: query, onRow).cascade(to: ended)
         let seconds = deadline.nanoseconds / 1_000_000_000
         let unanswered = eventLoop.scheduleTask(in: deadline) { [close] in
-            ended.fail(StoreError.unreachable("the PostgreSQL store did not answer within \(seconds) s; its connection was closed"))
+            ended.fail(
+                StoreError.unreachable("the PostgreSQL store did not answer within \(seconds) s; its connection was closed"))
             close()
         }
         ended.futureResult.whenComplete { _ in
@@ -71,7 +74,7 @@ final class AnsweringDatabase: SQLDatabase {
         return ended.futureResult
     }
 
-    func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> ()) async throws {
+    func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void) async throws {
         try await execute(sql: query, onRow).get()
     }
 }

@@ -1,8 +1,8 @@
 import Foundation
 import Logging
 import PostgresKit
-import SQLiteKit
 import SQLKit
+import SQLiteKit
 import Synchronization
 
 /// The SQL dialect a store speaks; the few statements that differ ask for it.
@@ -47,7 +47,8 @@ public final class Store: Sendable {
     /// Connects, prepares the connection and creates any missing table.
     public static func open(_ location: StoreLocation, logger: Logger) async throws -> Store {
         let flavor: SQLFlavor = if case .sqlite = location { .sqlite } else { .postgres }
-        let store = Store(location: location, flavor: flavor, connection: try await connect(location, logger: logger), logger: logger)
+        let store = Store(
+            location: location, flavor: flavor, connection: try await connect(location, logger: logger), logger: logger)
         do {
             try await StoreSchema.create(in: store)
         } catch {
@@ -80,11 +81,13 @@ public final class Store: Sendable {
                 let configuration = try SQLPostgresConfiguration(url: url)
                 let connection = try await PostgresConnection.connect(
                     configuration: configuration.coreConfiguration, id: 1, logger: logger)
-                let database = AnsweringDatabase(connection.sql(queryLogLevel: nil), closed: connection.closeFuture,
-                                                 deadline: .seconds(Int64(statementDeadline.components.seconds)),
-                                                 close: { let _: EventLoopFuture<Void> = connection.close() })
-                return OpenConnection(database: database, isClosed: { connection.isClosed },
-                                      close: { try await connection.close() })
+                let database = AnsweringDatabase(
+                    connection.sql(queryLogLevel: nil), closed: connection.closeFuture,
+                    deadline: .seconds(Int64(statementDeadline.components.seconds)),
+                    close: { let _: EventLoopFuture<Void> = connection.close() })
+                return OpenConnection(
+                    database: database, isClosed: { connection.isClosed },
+                    close: { try await connection.close() })
             } catch {
                 throw StoreError.unreachable("cannot connect to the PostgreSQL store \(location): \(String(reflecting: error))")
             }

@@ -24,7 +24,7 @@ public enum StoreFailure {
         if let error = error as? SQLiteError {
             switch error.reason {
             case .busy, .locked, .busyTimeout, .busyInRecovery, .busyInSnapshot, .lockedBySharedCache, .ioError, .full,
-                 .cantOpen, .noMemory, .interrupt:
+                .cantOpen, .noMemory, .interrupt:
                 return .outage
             default:
                 return .refused

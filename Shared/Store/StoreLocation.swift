@@ -15,7 +15,9 @@ public enum StoreLocation: Sendable, Hashable, CustomStringConvertible {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         if trimmed.hasPrefix("postgres://") || trimmed.hasPrefix("postgresql://") {
             guard let url = URL(string: trimmed), url.host != nil, url.user != nil, url.port.map({ $0 > 0 }) ?? true else {
-                throw StoreError.badLocation("\"\(Self.withoutPassword(text))\" is not a PostgreSQL URL of the form postgres://user[:password]@host[:port]/database")
+                throw StoreError.badLocation(
+                    "\"\(Self.withoutPassword(text))\" is not a PostgreSQL URL of the form postgres://user[:password]@host[:port]/database"
+                )
             }
             self = .postgres(url: trimmed)
             return
@@ -25,7 +27,8 @@ public enum StoreLocation: Sendable, Hashable, CustomStringConvertible {
             throw StoreError.badLocation("the store location is empty; give an SQLite file path or a postgres:// URL")
         }
         guard !path.contains("://") else {
-            throw StoreError.badLocation("\"\(Self.withoutPassword(text))\": only postgres:// URLs and SQLite file paths are supported")
+            throw StoreError.badLocation(
+                "\"\(Self.withoutPassword(text))\": only postgres:// URLs and SQLite file paths are supported")
         }
         self = .sqlite(path: path)
     }
@@ -34,7 +37,8 @@ public enum StoreLocation: Sendable, Hashable, CustomStringConvertible {
     /// a location that did not parse (so it cannot be taken apart as a URL).
     public static func withoutPassword(_ text: String) -> String {
         guard let scheme = text.range(of: "://"), let at = text[scheme.upperBound...].lastIndex(of: "@"),
-              let colon = text[scheme.upperBound..<at].firstIndex(of: ":") else { return text }
+            let colon = text[scheme.upperBound..<at].firstIndex(of: ":")
+        else { return text }
         return String(text[..<text.index(after: colon)]) + "***" + String(text[at...])
     }
 

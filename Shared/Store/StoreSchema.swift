@@ -234,8 +234,10 @@ enum StoreSchema {
     /// published again).
     static let addedColumns: [(table: String, column: String, definition: String)] = ["backfill_jobs", "migrations"]
         .flatMap { table in
-            [(table, "epoch", "BIGINT NOT NULL DEFAULT 1"), (table, "takeovers", "BIGINT NOT NULL DEFAULT 0"),
-             (table, "sequence", "BIGINT NOT NULL DEFAULT 1"), (table, "published_sequence", "BIGINT NOT NULL DEFAULT 0")]
+            [
+                (table, "epoch", "BIGINT NOT NULL DEFAULT 1"), (table, "takeovers", "BIGINT NOT NULL DEFAULT 0"),
+                (table, "sequence", "BIGINT NOT NULL DEFAULT 1"), (table, "published_sequence", "BIGINT NOT NULL DEFAULT 0"),
+            ]
         }
 
     /// Indexes on added columns, made once the columns exist.
@@ -261,16 +263,20 @@ enum StoreSchema {
             for added in addedColumns {
                 switch store.flavor {
                 case .postgres:
-                    try await database.raw("""
+                    try await database.raw(
+                        """
                         ALTER TABLE \(ident: added.table) ADD COLUMN IF NOT EXISTS \(ident: added.column) \(unsafeRaw: added.definition)
-                        """).run()
+                        """
+                    ).run()
                 case .sqlite:
                     let existing = try await database.raw("SELECT name FROM pragma_table_info(\(bind: added.table))").all()
                         .map { try $0.decode(column: "name", as: String.self) }
                     if !existing.contains(added.column) {
-                        try await database.raw("""
+                        try await database.raw(
+                            """
                             ALTER TABLE \(ident: added.table) ADD COLUMN \(ident: added.column) \(unsafeRaw: added.definition)
-                            """).run()
+                            """
+                        ).run()
                     }
                 }
             }
@@ -294,17 +300,24 @@ enum StoreSchema {
             var columns: Set<String> = []
             switch store.flavor {
             case .postgres:
-                relations = Set(try await database.raw("""
-                    SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-                    WHERE n.nspname = current_schema()
-                    """).all().map { try $0.decode(column: "name", as: String.self) })
-                columns = Set(try await database.raw("""
-                    SELECT table_name || '.' || column_name AS name FROM information_schema.columns
-                    WHERE table_schema = current_schema()
-                    """).all().map { try $0.decode(column: "name", as: String.self) })
+                relations = Set(
+                    try await database.raw(
+                        """
+                        SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                        WHERE n.nspname = current_schema()
+                        """
+                    ).all().map { try $0.decode(column: "name", as: String.self) })
+                columns = Set(
+                    try await database.raw(
+                        """
+                        SELECT table_name || '.' || column_name AS name FROM information_schema.columns
+                        WHERE table_schema = current_schema()
+                        """
+                    ).all().map { try $0.decode(column: "name", as: String.self) })
             case .sqlite:
-                relations = Set(try await database.raw("SELECT name FROM sqlite_master WHERE type IN ('table', 'index')")
-                    .all().map { try $0.decode(column: "name", as: String.self) })
+                relations = Set(
+                    try await database.raw("SELECT name FROM sqlite_master WHERE type IN ('table', 'index')")
+                        .all().map { try $0.decode(column: "name", as: String.self) })
                 for table in Set(addedColumns.map(\.table)) where relations.contains(table) {
                     for row in try await database.raw("SELECT name FROM pragma_table_info(\(bind: table))").all() {
                         columns.insert("\(table).\(try row.decode(column: "name", as: String.self))")

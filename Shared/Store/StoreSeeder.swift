@@ -126,7 +126,8 @@ public struct RecordCounts: Sendable, Hashable {
             }
             return RecordCounts(
                 charges: try await count("SELECT COUNT(*) AS n FROM rate_plan_charges"),
-                chargesWithoutBookingDate: try await count("SELECT COUNT(*) AS n FROM rate_plan_charges WHERE booking_date IS NULL"),
+                chargesWithoutBookingDate: try await count(
+                    "SELECT COUNT(*) AS n FROM rate_plan_charges WHERE booking_date IS NULL"),
                 invoiceItems: try await count("SELECT COUNT(*) AS n FROM invoice_items"))
         }
     }

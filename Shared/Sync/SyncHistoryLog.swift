@@ -41,8 +41,9 @@ public struct SyncHistoryLog: Sendable {
             }
             try await Self.addCounts(increments, flavor: flavor, in: database)
             let ended = try await Self.deriveStatuses(sessionIds, flavor: flavor, in: database)
-            return Applied(sessions: sessionIds, ended: ended,
-                           outcomesRecorded: increments.values.reduce(0) { $0 + $1.synced + $1.failed })
+            return Applied(
+                sessions: sessionIds, ended: ended,
+                outcomesRecorded: increments.values.reduce(0) { $0 + $1.synced + $1.failed })
         }
     }
 
@@ -55,8 +56,10 @@ public struct SyncHistoryLog: Sendable {
     }
 
     /// Creates missing session rows and fills facts not known yet.
-    static func mergeFacts(_ batch: SyncEventBatch, sessionIds: [String], changedAt: Int, flavor: SQLFlavor,
-                           in database: any SQLDatabase) async throws {
+    static func mergeFacts(
+        _ batch: SyncEventBatch, sessionIds: [String], changedAt: Int, flavor: SQLFlavor,
+        in database: any SQLDatabase
+    ) async throws {
         var rows = JSONRowsBuilder(reservingBytes: sessionIds.count * 120)
         for id in sessionIds {
             let facts = batch.facts[id]!
@@ -70,7 +73,8 @@ public struct SyncHistoryLog: Sendable {
             rows.add(facts.failure?.rawValue)
             rows.add(facts.failureReason)
         }
-        try await database.raw("""
+        try await database.raw(
+            """
             INSERT INTO sync_sessions (session_id, operation, started_at, finish_reported_at, records_expected, failed_at,
                 failure_kind, failure_reason, status, changed_at)
             SELECT e ->> 0, e ->> 1, CAST(e ->> 2 AS BIGINT), CAST(e ->> 3 AS BIGINT), CAST(e ->> 4 AS BIGINT),
@@ -85,12 +89,15 @@ public struct SyncHistoryLog: Sendable {
                 failure_reason = CASE WHEN sync_sessions.failed_at IS NULL THEN excluded.failure_reason ELSE sync_sessions.failure_reason END,
                 failed_at = COALESCE(sync_sessions.failed_at, excluded.failed_at),
                 changed_at = excluded.changed_at
-            """).run()
+            """
+        ).run()
     }
 
     /// Inserts the outcomes not recorded yet; returns the counts each session gained.
-    static func insertOutcomes(_ outcomes: [SessionRecordOutcome], flavor: SQLFlavor,
-                               in database: any SQLDatabase) async throws -> [String: Increment] {
+    static func insertOutcomes(
+        _ outcomes: [SessionRecordOutcome], flavor: SQLFlavor,
+        in database: any SQLDatabase
+    ) async throws -> [String: Increment] {
         guard !outcomes.isEmpty else { return [:] }
         var rows = JSONRowsBuilder(reservingBytes: outcomes.count * 120)
         for entry in outcomes {
@@ -105,13 +112,15 @@ public struct SyncHistoryLog: Sendable {
             rows.add(outcome.success ? nil : outcome.errorMessage)
             rows.add(!outcome.success && outcome.retryable)
         }
-        let inserted = try await database.raw("""
+        let inserted = try await database.raw(
+            """
             INSERT INTO sync_records (session_id, object_type, object_id, success, crm_id, error_code, error_message, retryable)
             SELECT e ->> 0, e ->> 1, e ->> 2, CAST(e ->> 3 AS SMALLINT), e ->> 4, e ->> 5, e ->> 6, CAST(e ->> 7 AS SMALLINT)
             FROM \(JSONRows.source(rows.text, flavor: flavor)) WHERE true
             ON CONFLICT (session_id, object_type, object_id) DO NOTHING
             RETURNING session_id, success, retryable
-            """).all()
+            """
+        ).all()
         var increments: [String: Increment] = [:]
         for row in inserted {
             let session = try row.decode(column: "session_id", as: String.self)
@@ -128,8 +137,10 @@ public struct SyncHistoryLog: Sendable {
     }
 
     /// Inserts the CRM Id Change Results not recorded yet; returns how many each session gained.
-    static func insertCrmIdChanges(_ outcomes: [SessionRecordOutcome], flavor: SQLFlavor,
-                                   in database: any SQLDatabase) async throws -> [String: Int] {
+    static func insertCrmIdChanges(
+        _ outcomes: [SessionRecordOutcome], flavor: SQLFlavor,
+        in database: any SQLDatabase
+    ) async throws -> [String: Int] {
         var rows = JSONRowsBuilder()
         for entry in outcomes {
             guard let change = entry.outcome.crmIdChange else { continue }
@@ -141,12 +152,14 @@ public struct SyncHistoryLog: Sendable {
             rows.add(change.newCrmId)
         }
         guard rows.rowCount > 0 else { return [:] }
-        let inserted = try await database.raw("""
+        let inserted = try await database.raw(
+            """
             INSERT INTO sync_crm_id_changes (session_id, object_type, object_id, previous_crm_id, new_crm_id)
             SELECT e ->> 0, e ->> 1, e ->> 2, e ->> 3, e ->> 4 FROM \(JSONRows.source(rows.text, flavor: flavor)) WHERE true
             ON CONFLICT (session_id, object_type, object_id) DO NOTHING
             RETURNING session_id
-            """).all()
+            """
+        ).all()
         var counts: [String: Int] = [:]
         for row in inserted {
             counts[try row.decode(column: "session_id", as: String.self), default: 0] += 1
@@ -165,22 +178,26 @@ public struct SyncHistoryLog: Sendable {
             rows.add(increment.toRetry)
             rows.add(increment.crmIdChanges)
         }
-        try await database.raw("""
+        try await database.raw(
+            """
             UPDATE sync_sessions SET records_synced = records_synced + CAST(e ->> 1 AS BIGINT),
                 records_failed = records_failed + CAST(e ->> 2 AS BIGINT),
                 records_to_retry = records_to_retry + CAST(e ->> 3 AS BIGINT),
                 crm_id_changes = crm_id_changes + CAST(e ->> 4 AS BIGINT)
             FROM \(JSONRows.source(rows.text, flavor: flavor)) WHERE sync_sessions.session_id = e ->> 0
-            """).run()
+            """
+        ).run()
     }
 
     /// Derives each session's status from its facts, and marks its summary (and, when it just ended
     /// needing one, its retry request) for publishing. Returns the sessions that ended.
     static func deriveStatuses(_ sessionIds: [String], flavor: SQLFlavor, in database: any SQLDatabase) async throws -> [String] {
-        let current = try await database.raw("""
+        let current = try await database.raw(
+            """
             SELECT \(unsafeRaw: SyncSessionRecord.columns) FROM sync_sessions
             WHERE session_id IN \(JSONRows.list(sessionIds, flavor: flavor))
-            """).all().map(SyncSessionRecord.init(row:))
+            """
+        ).all().map(SyncSessionRecord.init(row:))
         var rows = JSONRowsBuilder()
         var ended: [String] = []
         for session in current {
@@ -193,11 +210,13 @@ public struct SyncHistoryLog: Sendable {
             rows.add(session.facts.finishedAt.map { $0.epochMilliseconds })
             rows.add(endedNow && status.needsRetry(recordsToRetry: session.recordsToRetry))
         }
-        try await database.raw("""
+        try await database.raw(
+            """
             UPDATE sync_sessions SET status = e ->> 1, finished_at = CAST(e ->> 2 AS BIGINT), version = version + 1,
                 summary_pending = 1, retry_pending = CASE WHEN CAST(e ->> 3 AS SMALLINT) = 1 THEN 1 ELSE retry_pending END
             FROM \(JSONRows.source(rows.text, flavor: flavor)) WHERE sync_sessions.session_id = e ->> 0
-            """).run()
+            """
+        ).run()
         return ended
     }
 }

@@ -79,9 +79,11 @@ public struct SyncHistoryQuery: Sendable {
     /// One session, or nil if the history has no such session (never recorded, or deleted by retention).
     public func session(_ sessionId: String) async throws -> SyncSessionRecord? {
         try await store.withDatabase { database in
-            try await database.raw("""
+            try await database.raw(
+                """
                 SELECT \(unsafeRaw: SyncSessionRecord.columns) FROM sync_sessions WHERE session_id = \(bind: sessionId)
-                """).first().map(SyncSessionRecord.init(row:))
+                """
+            ).first().map(SyncSessionRecord.init(row:))
         }
     }
 
@@ -97,8 +99,10 @@ public struct SyncHistoryQuery: Sendable {
     }
 
     /// The session's failed records in object order, after `after` (for paging), at most `limit`.
-    public func failedRecords(_ sessionId: String, after: (objectType: String, objectId: String)? = nil,
-                              limit: Int = 10_000) async throws -> [FailedRecord] {
+    public func failedRecords(
+        _ sessionId: String, after: (objectType: String, objectId: String)? = nil,
+        limit: Int = 10_000
+    ) async throws -> [FailedRecord] {
         try await store.withDatabase { database in
             var query: SQLQueryString = """
                 SELECT object_type, object_id, crm_id, error_code, error_message, retryable FROM sync_records
@@ -112,12 +116,13 @@ public struct SyncHistoryQuery: Sendable {
             }
             query += " ORDER BY object_type, object_id LIMIT \(bind: limit)"
             return try await database.raw(query).all().map { row in
-                FailedRecord(objectType: try row.decode(column: "object_type", as: String.self),
-                             objectId: try row.decode(column: "object_id", as: String.self),
-                             crmId: try row.decode(column: "crm_id", as: String?.self),
-                             errorCode: try row.decode(column: "error_code", as: String?.self) ?? "",
-                             errorMessage: try row.decode(column: "error_message", as: String?.self),
-                             retryable: try row.decode(column: "retryable", as: Int.self) != 0)
+                FailedRecord(
+                    objectType: try row.decode(column: "object_type", as: String.self),
+                    objectId: try row.decode(column: "object_id", as: String.self),
+                    crmId: try row.decode(column: "crm_id", as: String?.self),
+                    errorCode: try row.decode(column: "error_code", as: String?.self) ?? "",
+                    errorMessage: try row.decode(column: "error_message", as: String?.self),
+                    retryable: try row.decode(column: "retryable", as: Int.self) != 0)
             }
         }
     }
@@ -133,14 +138,17 @@ public struct SyncHistoryQuery: Sendable {
     /// The session's CRM Id Change Results in object order, at most `limit`.
     public func crmIdChanges(_ sessionId: String, limit: Int = 1000) async throws -> [CrmIdChangeResult] {
         try await store.withDatabase { database in
-            try await database.raw("""
+            try await database.raw(
+                """
                 SELECT object_type, object_id, previous_crm_id, new_crm_id FROM sync_crm_id_changes
                 WHERE session_id = \(bind: sessionId) ORDER BY object_type, object_id LIMIT \(bind: limit)
-                """).all().map { row in
-                CrmIdChangeResult(objectType: try row.decode(column: "object_type", as: String.self),
-                                  objectId: try row.decode(column: "object_id", as: String.self),
-                                  previousCrmId: try row.decode(column: "previous_crm_id", as: String.self),
-                                  newCrmId: try row.decode(column: "new_crm_id", as: String.self))
+                """
+            ).all().map { row in
+                CrmIdChangeResult(
+                    objectType: try row.decode(column: "object_type", as: String.self),
+                    objectId: try row.decode(column: "object_id", as: String.self),
+                    previousCrmId: try row.decode(column: "previous_crm_id", as: String.self),
+                    newCrmId: try row.decode(column: "new_crm_id", as: String.self))
             }
         }
     }

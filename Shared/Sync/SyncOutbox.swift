@@ -17,19 +17,26 @@ public struct SyncOutbox: Sendable {
 
     /// Sessions whose summary waits, with a known operation: those of `sessionIds`, or else any
     /// unchanged since `changedBefore` (a sweep for what a stopped recorder left).
-    public func pendingSummaries(of sessionIds: [String]? = nil, changedBefore: Date? = nil,
-                                 limit: Int = 1000) async throws -> [SyncSessionRecord] {
+    public func pendingSummaries(
+        of sessionIds: [String]? = nil, changedBefore: Date? = nil,
+        limit: Int = 1000
+    ) async throws -> [SyncSessionRecord] {
         try await pending("summary_pending", of: sessionIds, changedBefore: changedBefore, limit: limit)
     }
 
     /// Sessions whose retry request waits.
-    public func pendingRetries(of sessionIds: [String]? = nil, changedBefore: Date? = nil,
-                               limit: Int = 100) async throws -> [SyncSessionRecord] {
+    public func pendingRetries(
+        of sessionIds: [String]? = nil, changedBefore: Date? = nil,
+        limit: Int = 100
+    ) async throws -> [SyncSessionRecord] {
         try await pending("retry_pending", of: sessionIds, changedBefore: changedBefore, limit: limit)
     }
 
-    private func pending(_ mark: String, of sessionIds: [String]?, changedBefore: Date?, limit: Int) async throws
-        -> [SyncSessionRecord] {
+    private func pending(
+        _ mark: String, of sessionIds: [String]?, changedBefore: Date?, limit: Int
+    ) async throws
+        -> [SyncSessionRecord]
+    {
         let flavor = store.flavor
         return try await store.withDatabase { database in
             var query: SQLQueryString = """
@@ -68,11 +75,13 @@ public struct SyncOutbox: Sendable {
         }
         let flavor = store.flavor
         try await store.withDatabase { database in
-            try await database.raw("""
+            try await database.raw(
+                """
                 UPDATE sync_sessions SET \(unsafeRaw: mark) = 0
                 FROM \(JSONRows.source(rows.text, flavor: flavor))
                 WHERE sync_sessions.session_id = e ->> 0 AND sync_sessions.version = CAST(e ->> 1 AS BIGINT)
-                """).run()
+                """
+            ).run()
         }
     }
 
@@ -84,13 +93,16 @@ public struct SyncOutbox: Sendable {
             return [SyncRetryRequest(scope: .session, operation: operation)]
         }
         let records = try await store.withDatabase { database in
-            try await database.raw("""
+            try await database.raw(
+                """
                 SELECT object_type, object_id FROM sync_records
                 WHERE session_id = \(bind: session.sessionId) AND success = 0 AND retryable = 1
                 ORDER BY object_type, object_id
-                """).all().map { row in
-                SyncRetryRequest.Record(objectType: try row.decode(column: "object_type", as: String.self),
-                                        objectId: try row.decode(column: "object_id", as: String.self))
+                """
+            ).all().map { row in
+                SyncRetryRequest.Record(
+                    objectType: try row.decode(column: "object_type", as: String.self),
+                    objectId: try row.decode(column: "object_id", as: String.self))
             }
         }
         let parts = stride(from: 0, to: records.count, by: SyncRetryRequest.maxRecordsPerPart).map {

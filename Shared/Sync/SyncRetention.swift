@@ -28,16 +28,20 @@ public struct SyncRetention: Sendable {
     /// The conditions of a session retention deletes as of `cutoff` (epoch ms): finished before it
     /// with nothing waiting to be published, or never finished and unchanged since before it.
     private static func expired(cutoff: Int) -> (finished: SQLQueryString, abandoned: SQLQueryString) {
-        ("finished_at < \(bind: cutoff) AND summary_pending = 0 AND retry_pending = 0",
-         "changed_at < \(bind: cutoff) AND finished_at IS NULL AND (summary_pending = 0 OR operation IS NULL)")
+        (
+            "finished_at < \(bind: cutoff) AND summary_pending = 0 AND retry_pending = 0",
+            "changed_at < \(bind: cutoff) AND finished_at IS NULL AND (summary_pending = 0 OR operation IS NULL)"
+        )
     }
 
     /// Up to `limit` sessions to delete as of `now`.
     public func expiredSessions(now: Date, limit: Int = 1000) async throws -> [String] {
         let (finished, abandoned) = Self.expired(cutoff: cutoff(now: now).epochMilliseconds)
         return try await store.withDatabase { database in
-            let ended = try await database.raw("SELECT session_id FROM sync_sessions WHERE \(finished) LIMIT \(bind: limit)").all()
-            let left = try await database.raw("SELECT session_id FROM sync_sessions WHERE \(abandoned) LIMIT \(bind: limit)").all()
+            let ended = try await database.raw("SELECT session_id FROM sync_sessions WHERE \(finished) LIMIT \(bind: limit)")
+                .all()
+            let left = try await database.raw("SELECT session_id FROM sync_sessions WHERE \(abandoned) LIMIT \(bind: limit)")
+                .all()
             return try (ended + left).map { try $0.decode(column: "session_id", as: String.self) }
         }
     }
@@ -64,21 +68,26 @@ public struct SyncRetention: Sendable {
         let (finished, abandoned) = Self.expired(cutoff: cutoff(now: now).epochMilliseconds)
         return try await store.transaction { database in
             let chosen: SQLQueryString = "session_id IN \(JSONRows.list(sessionIds, flavor: flavor))"
-            let gone = try await database.raw("""
+            let gone = try await database.raw(
+                """
                 DELETE FROM sync_sessions WHERE \(chosen) AND ((\(finished)) OR (\(abandoned))) RETURNING session_id
-                """).all().map { try $0.decode(column: "session_id", as: String.self) }
+                """
+            ).all().map { try $0.decode(column: "session_id", as: String.self) }
             let kept = Set(sessionIds).subtracting(gone)
             if !kept.isEmpty {
-                try await database.raw("""
+                try await database.raw(
+                    """
                     UPDATE sync_sessions SET summary_pending = 1
                     WHERE session_id IN \(JSONRows.list(Array(kept), flavor: flavor)) AND operation IS NOT NULL
-                    """).run()
+                    """
+                ).run()
             }
             var deleted = Deleted(sessions: gone.count)
             guard !gone.isEmpty else { return deleted }
             let deleting: SQLQueryString = "session_id IN \(JSONRows.list(gone, flavor: flavor))"
             func delete(from table: String) async throws -> Int {
-                let count = try await database.raw("SELECT COUNT(*) AS n FROM \(ident: table) WHERE \(deleting)").first()?
+                let count =
+                    try await database.raw("SELECT COUNT(*) AS n FROM \(ident: table) WHERE \(deleting)").first()?
                     .decode(column: "n", as: Int.self) ?? 0
                 try await database.raw("DELETE FROM \(ident: table) WHERE \(deleting)").run()
                 return count

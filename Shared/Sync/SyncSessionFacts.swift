@@ -17,9 +17,11 @@ public struct SyncSessionFacts: Sendable, Hashable {
     public var recordsSynced = 0
     public var recordsFailed = 0
 
-    public init(operation: SyncOperation? = nil, startedAt: Date? = nil, finishReportedAt: Date? = nil,
-                recordsExpected: Int? = nil, failedAt: Date? = nil, failure: SyncSystemFailure? = nil,
-                failureReason: String? = nil, recordsSynced: Int = 0, recordsFailed: Int = 0) {
+    public init(
+        operation: SyncOperation? = nil, startedAt: Date? = nil, finishReportedAt: Date? = nil,
+        recordsExpected: Int? = nil, failedAt: Date? = nil, failure: SyncSystemFailure? = nil,
+        failureReason: String? = nil, recordsSynced: Int = 0, recordsFailed: Int = 0
+    ) {
         self.operation = operation
         self.startedAt = startedAt
         self.finishReportedAt = finishReportedAt

@@ -24,11 +24,12 @@ public struct SyncSessionRecord: Sendable, Hashable {
     /// The session's line for the sync history topic; nil until its start (and so its operation) is known.
     public var summary: SyncHistoryEntry? {
         guard let operation = facts.operation else { return nil }
-        return SyncHistoryEntry(operation: operation, status: status, startedAt: facts.startedAt, finishedAt: finishedAt,
-                                recordsExpected: facts.recordsExpected, recordsSynced: facts.recordsSynced,
-                                recordsFailed: facts.recordsFailed, recordsToRetry: recordsToRetry,
-                                recordsNeedingFix: recordsNeedingFix, crmIdChanges: crmIdChanges,
-                                failure: facts.failure, failureReason: facts.failureReason)
+        return SyncHistoryEntry(
+            operation: operation, status: status, startedAt: facts.startedAt, finishedAt: finishedAt,
+            recordsExpected: facts.recordsExpected, recordsSynced: facts.recordsSynced,
+            recordsFailed: facts.recordsFailed, recordsToRetry: recordsToRetry,
+            recordsNeedingFix: recordsNeedingFix, crmIdChanges: crmIdChanges,
+            failure: facts.failure, failureReason: facts.failureReason)
     }
 
     /// The columns ``init(row:)`` reads.
@@ -53,7 +54,8 @@ public struct SyncSessionRecord: Sendable, Hashable {
         self.sessionId = sessionId
         self.facts = SyncSessionFacts(
             operation: try known("operation", as: SyncOperation.self), startedAt: try date("started_at"),
-            finishReportedAt: try date("finish_reported_at"), recordsExpected: try row.decode(column: "records_expected", as: Int?.self),
+            finishReportedAt: try date("finish_reported_at"),
+            recordsExpected: try row.decode(column: "records_expected", as: Int?.self),
             failedAt: try date("failed_at"), failure: try known("failure_kind", as: SyncSystemFailure.self),
             failureReason: try row.decode(column: "failure_reason", as: String?.self),
             recordsSynced: try row.decode(column: "records_synced", as: Int.self),

@@ -73,16 +73,20 @@ public struct SyncSimulation: Sendable {
         let id = "\(settings.sessionPrefix)-\(String(format: "%06d", number + 1))"
         let operation = settings.operation ?? SyncOperation.allCases[Int(random.next() % UInt64(SyncOperation.allCases.count))]
         // Whole milliseconds, as the messages carry times.
-        let startMilliseconds = Int64((settings.lastStart.timeIntervalSince1970 * 1000).rounded(.down))
+        let startMilliseconds =
+            Int64((settings.lastStart.timeIntervalSince1970 * 1000).rounded(.down))
             - Int64(settings.sessions - 1 - number) * 60_000
         func at(_ milliseconds: Int64) -> Date { Date(timeIntervalSince1970: Double(milliseconds) / 1000) }
         let startedAt = at(startMilliseconds)
         let failsWhole = random.chance(settings.systemFailureRate)
         // A failed session stops part-way through its records.
         let recordCount = failsWhole ? settings.recordsPerSession / 2 : settings.recordsPerSession
-        var events: [(payload: any JobstreamMessage, time: Date)] = [(SyncSessionStarted(operation: operation, startedAt: startedAt), startedAt)]
-        var session = Session(sessionId: id, operation: operation, expectedStatus: .finished, recordsSynced: 0, recordsFailed: 0,
-                              recordsToRetry: 0, crmIdChanges: 0, startedAt: startedAt, finishedAt: startedAt, events: [])
+        var events: [(payload: any JobstreamMessage, time: Date)] = [
+            (SyncSessionStarted(operation: operation, startedAt: startedAt), startedAt)
+        ]
+        var session = Session(
+            sessionId: id, operation: operation, expectedStatus: .finished, recordsSynced: 0, recordsFailed: 0,
+            recordsToRetry: 0, crmIdChanges: 0, startedAt: startedAt, finishedAt: startedAt, events: [])
         for index in 0..<recordCount {
             let (type, prefix) = Self.objectTypes[index % Self.objectTypes.count]
             let objectId = "\(prefix)-\(String(format: "%08d", (number * settings.recordsPerSession + index) % 100_000_000))"
@@ -93,20 +97,23 @@ public struct SyncSimulation: Sendable {
                 session.recordsFailed += 1
                 if random.chance(settings.retryableShare) {
                     session.recordsToRetry += 1
-                    outcome = SyncRecordOutcome(objectType: type, objectId: objectId, crmId: crmId, success: false,
-                                                errorCode: "UNABLE_TO_LOCK_ROW",
-                                                errorMessage: "unable to obtain exclusive access to this record", retryable: true)
+                    outcome = SyncRecordOutcome(
+                        objectType: type, objectId: objectId, crmId: crmId, success: false,
+                        errorCode: "UNABLE_TO_LOCK_ROW",
+                        errorMessage: "unable to obtain exclusive access to this record", retryable: true)
                 } else {
                     let (code, message) = Self.manualFixErrors[index % Self.manualFixErrors.count]
-                    outcome = SyncRecordOutcome(objectType: type, objectId: objectId, crmId: crmId, success: false,
-                                                errorCode: code, errorMessage: "\(message) (\(crmId))", retryable: false)
+                    outcome = SyncRecordOutcome(
+                        objectType: type, objectId: objectId, crmId: crmId, success: false,
+                        errorCode: code, errorMessage: "\(message) (\(crmId))", retryable: false)
                 }
             } else {
                 session.recordsSynced += 1
                 let changed = random.chance(0.02)
                 if changed { session.crmIdChanges += 1 }
-                outcome = SyncRecordOutcome(objectType: type, objectId: objectId, crmId: crmId, success: true,
-                                            crmIdChange: changed ? CrmIdChange(previousCrmId: crmId + "X", newCrmId: crmId) : nil)
+                outcome = SyncRecordOutcome(
+                    objectType: type, objectId: objectId, crmId: crmId, success: true,
+                    crmIdChange: changed ? CrmIdChange(previousCrmId: crmId + "X", newCrmId: crmId) : nil)
             }
             events.append((outcome, time))
         }
@@ -114,7 +121,12 @@ public struct SyncSimulation: Sendable {
         session.finishedAt = endedAt
         if failsWhole {
             let failure = SyncSystemFailure.allCases[Int(random.next() % UInt64(SyncSystemFailure.allCases.count))]
-            events.append((SyncSessionFailed(failedAt: endedAt, failure: failure, reason: "simulated \(failure.rawValue.lowercased()) failure"), endedAt))
+            events.append(
+                (
+                    SyncSessionFailed(
+                        failedAt: endedAt, failure: failure, reason: "simulated \(failure.rawValue.lowercased()) failure"),
+                    endedAt
+                ))
             session.expectedStatus = .failure
         } else {
             events.append((SyncSessionFinished(finishedAt: endedAt, recordCount: recordCount), endedAt))

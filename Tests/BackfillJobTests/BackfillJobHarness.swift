@@ -25,8 +25,10 @@ final class RecordingBackfillMessenger: BackfillMessenger {
     let onChunks: @Sendable ([BackfillChunk]) async throws -> Void
     let onAnnounce: @Sendable (BackfillStatusEvent) async -> Void
 
-    init(store: Store, onChunks: @escaping @Sendable ([BackfillChunk]) async throws -> Void = { _ in },
-         onAnnounce: @escaping @Sendable (BackfillStatusEvent) async -> Void = { _ in }) {
+    init(
+        store: Store, onChunks: @escaping @Sendable ([BackfillChunk]) async throws -> Void = { _ in },
+        onAnnounce: @escaping @Sendable (BackfillStatusEvent) async -> Void = { _ in }
+    ) {
         applier = ChunkApplier(store: store)
         self.onChunks = onChunks
         self.onAnnounce = onAnnounce
@@ -67,24 +69,30 @@ struct BackfillJobHarness {
     static let instance = "validator-a"
 
     /// Runs `body` with a harness whose charges RPC-00000001…RPC-00000020 exist.
-    static func with(chunkSize: Int = 2,
-                     onChunks: @escaping @Sendable (_ harness: BackfillJobHarness, [BackfillChunk]) async throws -> Void = { _, _ in },
-                     onAnnounce: @escaping @Sendable (_ harness: BackfillJobHarness, BackfillStatusEvent) async -> Void = { _, _ in },
-                     _ body: (BackfillJobHarness) async throws -> Void) async throws {
+    static func with(
+        chunkSize: Int = 2,
+        onChunks: @escaping @Sendable (_ harness: BackfillJobHarness, [BackfillChunk]) async throws -> Void = { _, _ in },
+        onAnnounce: @escaping @Sendable (_ harness: BackfillJobHarness, BackfillStatusEvent) async -> Void = { _, _ in },
+        _ body: (BackfillJobHarness) async throws -> Void
+    ) async throws {
         let (store, folder) = try await TestStores.open(.sqlite)
         defer { folder.remove() }
         try await StoreSeeder(charges: 20, invoiceItems: 0).seed(store)
         let files = FileStore(root: folder.url.appendingPathComponent("files").path)
         let late = Mutex<BackfillJobHarness?>(nil)
-        let messenger = RecordingBackfillMessenger(store: store, onChunks: { chunks in
-            if let harness = late.withLock({ $0 }) { try await onChunks(harness, chunks) }
-        }, onAnnounce: { event in
-            if let harness = late.withLock({ $0 }) { await onAnnounce(harness, event) }
-        })
+        let messenger = RecordingBackfillMessenger(
+            store: store,
+            onChunks: { chunks in
+                if let harness = late.withLock({ $0 }) { try await onChunks(harness, chunks) }
+            },
+            onAnnounce: { event in
+                if let harness = late.withLock({ $0 }) { await onAnnounce(harness, event) }
+            })
         let environment = BackfillJobEnvironment(
             instance: instance, store: store, files: files, messenger: messenger, logger: Logger(label: "test"),
             chunkSize: chunkSize, lease: Lease(duration: .seconds(15), maxTakeovers: 3), clock: FastJobClock())
-        let harness = BackfillJobHarness(store: store, folder: folder, files: files, messenger: messenger, environment: environment)
+        let harness = BackfillJobHarness(
+            store: store, folder: folder, files: files, messenger: messenger, environment: environment)
         late.withLock { $0 = harness }
         do {
             try await body(harness)
@@ -96,15 +104,18 @@ struct BackfillJobHarness {
     }
 
     /// Puts `csv` in the file store and returns the request that names it.
-    func request(csv: String, action: String = "update-rate-plan-charge", name: String = "charges.csv") throws -> BackfillRequest {
+    func request(csv: String, action: String = "update-rate-plan-charge", name: String = "charges.csv") throws -> BackfillRequest
+    {
         let (relative, url) = try files.place(["uploads", UUID().uuidString, name])
         try Data(csv.utf8).write(to: url)
         return BackfillRequest(action: action, file: FileReference(path: relative, name: name), generatedBy: "test")
     }
 
     /// Logs a job as a validator that accepted it would (Accepted, claimed by `owner`), without running it.
-    func insert(_ request: BackfillRequest, id: String = UUID().uuidString, status: BackfillStatus = .accepted,
-                owner: String = instance) async throws -> String {
+    func insert(
+        _ request: BackfillRequest, id: String = UUID().uuidString, status: BackfillStatus = .accepted,
+        owner: String = instance
+    ) async throws -> String {
         let job = BackfillJobRecord(
             jobId: id, action: request.action, uploadedFile: request.file?.name, filePath: request.file?.path,
             fileSize: nil, md5: nil, generatedBy: request.generatedBy, retryOf: nil, status: status,
@@ -124,7 +135,9 @@ struct BackfillJobHarness {
     /// Lets the job's claim lapse and has `owner` take it over, as the orphan loop of another
     /// validator would once the lease ran out.
     func takeOver(_ jobId: String, by owner: String) async throws {
-        try await store.withDatabase { try await $0.raw("UPDATE backfill_jobs SET lease_until = 0 WHERE job_id = \(bind: jobId)").run() }
+        try await store.withDatabase {
+            try await $0.raw("UPDATE backfill_jobs SET lease_until = 0 WHERE job_id = \(bind: jobId)").run()
+        }
         _ = try await log.claimOrphans(owner: owner, leaseMilliseconds: 3_600_000, maxTakeovers: 100)
     }
 

@@ -54,7 +54,9 @@ struct BackfillJobTests {
             #expect(events.last?.status == .completed && events.last?.recordsProcessed == 20)
             for (before, after) in zip(events, events.dropFirst()) {
                 #expect(after.recordsProcessed >= before.recordsProcessed, "\(before) then \(after)")
-                #expect(before.status == after.status || before.status.canTransition(to: after.status), "\(before.status) then \(after.status)")
+                #expect(
+                    before.status == after.status || before.status.canTransition(to: after.status),
+                    "\(before.status) then \(after.status)")
             }
         }
     }
@@ -66,10 +68,14 @@ struct BackfillJobTests {
         try await BackfillJobHarness.with(onAnnounce: { harness, event in
             // The keeper's first progress update (one chunk applied) is held until the job is Completed
             // in the log, or for a second: the end must wait for it, not overtake it.
-            guard event.status == .processing, event.recordsProcessed > 1, !holding.exchange(true, ordering: .sequentiallyConsistent) else {
+            guard event.status == .processing, event.recordsProcessed > 1,
+                !holding.exchange(true, ordering: .sequentiallyConsistent)
+            else {
                 return
             }
-            try? await eventually(within: .seconds(1), "the job to be Completed") { try await harness.job(id)?.status == .completed }
+            try? await eventually(within: .seconds(1), "the job to be Completed") {
+                try await harness.job(id)?.status == .completed
+            }
         }) { harness in
             harness.messenger.state.withLock { $0.applies = false }
             _ = try await harness.insert(try harness.request(csv: Self.csv), id: id)
@@ -84,8 +90,9 @@ struct BackfillJobTests {
         }
     }
 
-    @Test("a cancel requested before the fan-out ends the job Canceled, whatever status it was found in, with no chunk sent",
-          arguments: [BackfillStatus.accepted, .pending, .processing])
+    @Test(
+        "a cancel requested before the fan-out ends the job Canceled, whatever status it was found in, with no chunk sent",
+        arguments: [BackfillStatus.accepted, .pending, .processing])
     func cancelBeforeFanOut(status: BackfillStatus) async throws {
         try await BackfillJobHarness.with { harness in
             let id = try await harness.insert(try harness.request(csv: Self.csv), status: status)
@@ -192,21 +199,29 @@ struct BackfillJobTests {
             let runner = Task { try await harness.run(id) }
             try await eventually("the chunks to go out") { harness.messenger.chunks.count == 2 }
             try await harness.store.withDatabase { database in
-                try await database.raw("""
+                try await database.raw(
+                    """
                     CREATE TRIGGER refuse_charges BEFORE UPDATE ON rate_plan_charges BEGIN SELECT RAISE(ABORT, 'refused by a rule'); END
-                    """).run()
+                    """
+                ).run()
             }
             let applier = ChunkApplier(store: harness.store)
             for chunk in harness.messenger.chunks {
-                let outcome = try await applier.applyOrRecordRefusal(chunk, jobId: id, logger: harness.environment.logger,
-                                                                     clock: FastJobClock())
-                guard case .applied(let entry) = outcome else { Issue.record("chunk \(chunk.chunkIndex): \(outcome)"); continue }
+                let outcome = try await applier.applyOrRecordRefusal(
+                    chunk, jobId: id, logger: harness.environment.logger,
+                    clock: FastJobClock())
+                guard case .applied(let entry) = outcome else {
+                    Issue.record("chunk \(chunk.chunkIndex): \(outcome)")
+                    continue
+                }
                 #expect(entry.failures.count == chunk.rows.count)
                 #expect(entry.failures.values.allSatisfy { $0.contains("refused by a rule") })
             }
             try await runner.value
             let job = try #require(try await harness.job(id))
-            #expect(job.status == .completed && job.recordsFailed == 5, "every row failed: one refused by the validator, four by the store")
+            #expect(
+                job.status == .completed && job.recordsFailed == 5,
+                "every row failed: one refused by the validator, four by the store")
         }
     }
 }

@@ -1,9 +1,10 @@
 import Foundation
-@testable import JobstreamFiles
 import JobstreamTestSupport
 import Testing
+
 @testable import JobstreamBackfill
 @testable import JobstreamCSV
+@testable import JobstreamFiles
 
 @Suite("CSV limits and the file store's paths")
 struct CSVLimitTests {
@@ -16,13 +17,16 @@ struct CSVLimitTests {
         return records
     }
 
-    @Test("a field, a record and a number of fields past their limits are refused on the same byte whatever the buffer",
-          arguments: [1, 2, 7, 4096])
+    @Test(
+        "a field, a record and a number of fields past their limits are refused on the same byte whatever the buffer",
+        arguments: [1, 2, 7, 4096])
     func limitsHold(bufferSize: Int) throws {
         #expect(try read("a,b,c\n0123456789,x\n", bufferSize: bufferSize) == [["a", "b", "c"], ["0123456789", "x"]])
         let field = #expect(throws: CSVFormatError.self) { try read("a\n01234567890\n", bufferSize: bufferSize) }
         #expect(field == CSVFormatError(line: 2, field: 1, reason: "the field is longer than 10 bytes; at most 10 are read"))
-        let quoted = #expect(throws: CSVFormatError.self) { try read("a\n\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\n", bufferSize: bufferSize) }
+        let quoted = #expect(throws: CSVFormatError.self) {
+            try read("a\n\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\n", bufferSize: bufferSize)
+        }
         #expect(quoted?.reason.contains("longer than 10 bytes") == true, "doubled quotes count too")
         let fields = #expect(throws: CSVFormatError.self) { try read("a,b,c,d\n", bufferSize: bufferSize) }
         #expect(fields == CSVFormatError(line: 1, field: nil, reason: "the record has more than 3 fields; at most 3 are read"))
@@ -53,9 +57,11 @@ struct CSVLimitTests {
         defer { folder.remove() }
         let store = FileStore(root: folder.url.appendingPathComponent("store").path)
         try FileManager.default.createDirectory(at: store.root.appendingPathComponent("work"), withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(at: folder.url.appendingPathComponent("outside"), withIntermediateDirectories: true)
-        try FileManager.default.createSymbolicLink(at: store.root.appendingPathComponent("work/job-1"),
-                                                   withDestinationURL: folder.url.appendingPathComponent("outside"))
+        try FileManager.default.createDirectory(
+            at: folder.url.appendingPathComponent("outside"), withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(
+            at: store.root.appendingPathComponent("work/job-1"),
+            withDestinationURL: folder.url.appendingPathComponent("outside"))
         let problem = #expect(throws: FileProblem.self) { try store.workFile(jobId: "job-1", name: "unpacked.csv") }
         #expect(problem?.description.contains("leads outside the file store") == true)
     }
@@ -65,8 +71,10 @@ struct CSVLimitTests {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         let store = FileStore(root: folder.url.path)
-        for path in ["uploads/orphan/a.csv", "uploads/running/b.csv", "work/ended/unpacked.csv", "work/running/unpacked.csv",
-                     "results/ended/.x.partial", "results/ended/x-result.csv"] {
+        for path in [
+            "uploads/orphan/a.csv", "uploads/running/b.csv", "work/ended/unpacked.csv", "work/running/unpacked.csv",
+            "results/ended/.x.partial", "results/ended/x-result.csv",
+        ] {
             _ = try folder.file(path, "a,b\n")
         }
         let opened = try store.open("uploads/running/b.csv")
@@ -77,7 +85,9 @@ struct CSVLimitTests {
             id == "running" ? .running : id == "ended" ? .ended : .unknown
         }
         #expect(removed == 3)
-        let left = try FileManager.default.subpathsOfDirectory(atPath: folder.url.path).filter { $0.hasSuffix(".csv") || $0.hasSuffix(".partial") }
+        let left = try FileManager.default.subpathsOfDirectory(atPath: folder.url.path).filter {
+            $0.hasSuffix(".csv") || $0.hasSuffix(".partial")
+        }
         #expect(Set(left) == ["uploads/running/b.csv", "work/running/unpacked.csv", "results/ended/x-result.csv"])
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
-
 import JobstreamTestSupport
 import Testing
+
 @testable import JobstreamBackfill
 @testable import JobstreamCSV
 
@@ -28,7 +28,8 @@ struct CSVReaderTests {
         #expect(read.map(\.line) == [1, 2, 4])
     }
 
-    @Test("CRLF and LF line ends, a byte-order mark, blank lines and a missing final line end", arguments: [1, 2, 3, 64, 1 << 20])
+    @Test(
+        "CRLF and LF line ends, a byte-order mark, blank lines and a missing final line end", arguments: [1, 2, 3, 64, 1 << 20])
     func lineEnds(bufferSize: Int) throws {
         let bytes: [UInt8] = [0xEF, 0xBB, 0xBF] + Array("id,v\r\n1,\"a\r\nb\"\r\n\r\n2,c\n3,d".utf8)
         let read = try records(bytes, bufferSize: bufferSize)
@@ -38,7 +39,10 @@ struct CSVReaderTests {
 
     @Test("a quote inside an unquoted field is refused with its line and field")
     func strayQuote() throws {
-        #expect(throws: CSVFormatError(line: 2, field: 2, reason: "a quote inside an unquoted field; quote the whole field and double the quote (\"\")")) {
+        #expect(
+            throws: CSVFormatError(
+                line: 2, field: 2, reason: "a quote inside an unquoted field; quote the whole field and double the quote (\"\")")
+        ) {
             try records("a,b\nx,y\"z\n")
         }
     }
@@ -68,7 +72,9 @@ struct CSVReaderTests {
     func roundTrip() throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
-        let rows = [["id", "note"], ["1", "plain"], ["2", "comma, inside"], ["3", "quote \" inside"], ["4", "line\nbreak"], ["5", ""]]
+        let rows = [
+            ["id", "note"], ["1", "plain"], ["2", "comma, inside"], ["3", "quote \" inside"], ["4", "line\nbreak"], ["5", ""],
+        ]
         let url = folder.url.appendingPathComponent("out.csv")
         let writer = try CSVWriter(url: url)
         for row in rows { try writer.write(row) }

@@ -1,25 +1,29 @@
 import Crypto
 import Foundation
-@testable import JobstreamFiles
 import JobstreamTestSupport
 import Synchronization
 import Testing
 import ZIPFoundation
+
 @testable import JobstreamBackfill
+@testable import JobstreamFiles
 
 @Suite("Uploaded files and the file store")
 struct FileTests {
-    @Test("paths outside the file store are refused and never read", arguments: [
-        "/etc/passwd", "../outside.csv", "uploads/../../outside.csv", "", "link/secret.csv",
-    ])
+    @Test(
+        "paths outside the file store are refused and never read",
+        arguments: [
+            "/etc/passwd", "../outside.csv", "uploads/../../outside.csv", "", "link/secret.csv",
+        ])
     func refusesEscapes(path: String) throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         _ = try folder.file("outside/secret.csv", "a,b\n")
         let store = FileStore(root: folder.url.appendingPathComponent("store").path)
         try FileManager.default.createDirectory(at: store.root, withIntermediateDirectories: true)
-        try FileManager.default.createSymbolicLink(at: store.root.appendingPathComponent("link"),
-                                                   withDestinationURL: folder.url.appendingPathComponent("outside"))
+        try FileManager.default.createSymbolicLink(
+            at: store.root.appendingPathComponent("link"),
+            withDestinationURL: folder.url.appendingPathComponent("outside"))
         let problem = #expect(throws: FileProblem.self) { try store.resolve(path) }
         #expect(problem?.description.contains("refused, not read") == true)
     }
@@ -77,19 +81,25 @@ struct FileTests {
         }
     }
 
-    @Test("whole-file defects fail the file with a reason", arguments: [
-        ("empty.csv", "", "empty.csv is empty (0 bytes)"),
-        ("header.csv", "Charge Id,Amount\r\n", "header.csv has a header but no rows"),
-        ("quotes.csv", "Charge Id,Amount\nRPC-1,\"2\n", "quotes.csv is not a valid CSV file: line 2, field 2: a quoted field starting here is never closed (a missing \")"),
-        ("columns.csv", "Id,Amount\nRPC-1,2\n", nil),
-    ])
+    @Test(
+        "whole-file defects fail the file with a reason",
+        arguments: [
+            ("empty.csv", "", "empty.csv is empty (0 bytes)"),
+            ("header.csv", "Charge Id,Amount\r\n", "header.csv has a header but no rows"),
+            (
+                "quotes.csv", "Charge Id,Amount\nRPC-1,\"2\n",
+                "quotes.csv is not a valid CSV file: line 2, field 2: a quoted field starting here is never closed (a missing \")"
+            ),
+            ("columns.csv", "Id,Amount\nRPC-1,2\n", nil),
+        ])
     func fileDefects(name: String, text: String, expected: String?) async throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         let url = try folder.file(name, text)
         let problem = await #expect(throws: FileProblem.self) {
-            _ = try await BackfillFileScan.validate(csvURL: url, fileName: name, action: .updateRatePlanCharge,
-                                                    refuse: { _ in }, isCanceled: { false })
+            _ = try await BackfillFileScan.validate(
+                csvURL: url, fileName: name, action: .updateRatePlanCharge,
+                refuse: { _ in }, isCanceled: { false })
         }
         if let expected { #expect(problem?.description == expected) }
     }
@@ -100,8 +110,9 @@ struct FileTests {
         defer { folder.remove() }
         let url = try folder.file("f.csv", "Charge Id,Amount,Note\nRPC-1,1,a\nRPC-2,x,b\nRPC-1,3,c\nRPC-4,4,d\n")
         let refused = RefusedRows()
-        let file = try await BackfillFileScan.validate(csvURL: url, fileName: "f.csv", action: .updateRatePlanCharge,
-                                                       refuse: { refused.add($0) }, isCanceled: { false })
+        let file = try await BackfillFileScan.validate(
+            csvURL: url, fileName: "f.csv", action: .updateRatePlanCharge,
+            refuse: { refused.add($0) }, isCanceled: { false })
         #expect(file.rowCount == 4)
         #expect(refused.rows.map(\.row).sorted() == [1, 2, 3])
         var verdicts: [Int: Bool] = [:]

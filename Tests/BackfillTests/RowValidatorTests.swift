@@ -1,6 +1,7 @@
 import JobstreamFiles
 import JobstreamMessages
 import Testing
+
 @testable import JobstreamBackfill
 
 @Suite("Header and row validation")
@@ -37,15 +38,20 @@ struct RowValidatorTests {
         #expect(row == BackfillRow(rowNumber: 7, fields: ["Charge Id": "RPC-1", "Booking Date": "2024-02-29"]))
     }
 
-    @Test("every problem of a row is reported together", arguments: [
-        (["", "2024-01-01", "1"], "Charge Id is required"),
-        (["RPC-1", "2024-02-30", "1"], "Booking Date: \"2024-02-30\" is not a date written YYYY-MM-DD"),
-        (["RPC-1", "01/02/2024", "1"], "Booking Date: \"01/02/2024\" is not a date written YYYY-MM-DD"),
-        (["RPC-1", "2024-01-01", "1,5"], "Amount: \"1,5\" is not a decimal number such as 1200.50"),
-        (["RPC-1", "", ""], "nothing to set: every column update-rate-plan-charge can set is empty on this row"),
-        (["RPC-1", "x", "y"], "Booking Date: \"x\" is not a date written YYYY-MM-DD; Amount: \"y\" is not a decimal number such as 1200.50"),
-        (["RPC-1", "2024-01-01"], "the row has 2 fields but the header has 3"),
-    ])
+    @Test(
+        "every problem of a row is reported together",
+        arguments: [
+            (["", "2024-01-01", "1"], "Charge Id is required"),
+            (["RPC-1", "2024-02-30", "1"], "Booking Date: \"2024-02-30\" is not a date written YYYY-MM-DD"),
+            (["RPC-1", "01/02/2024", "1"], "Booking Date: \"01/02/2024\" is not a date written YYYY-MM-DD"),
+            (["RPC-1", "2024-01-01", "1,5"], "Amount: \"1,5\" is not a decimal number such as 1200.50"),
+            (["RPC-1", "", ""], "nothing to set: every column update-rate-plan-charge can set is empty on this row"),
+            (
+                ["RPC-1", "x", "y"],
+                "Booking Date: \"x\" is not a date written YYYY-MM-DD; Amount: \"y\" is not a decimal number such as 1200.50"
+            ),
+            (["RPC-1", "2024-01-01"], "the row has 2 fields but the header has 3"),
+        ])
     func rowProblems(fields: [String], expected: String) throws {
         let validator = try RowValidator(action: action, header: ["Charge Id", "Booking Date", "Amount"])
         guard case .failure(let problem) = validator.validate(fields, rowNumber: 1) else {
@@ -55,8 +61,12 @@ struct RowValidatorTests {
         #expect(problem.description == expected)
     }
 
-    @Test("decimals", arguments: [("0", true), ("-12.50", true), ("1200.123456", true), ("1.", false), (".5", false),
-                                  ("1.1234567", false), ("1e5", false), ("--1", false), ("1234567890123456", false)])
+    @Test(
+        "decimals",
+        arguments: [
+            ("0", true), ("-12.50", true), ("1200.123456", true), ("1.", false), (".5", false),
+            ("1.1234567", false), ("1e5", false), ("--1", false), ("1234567890123456", false),
+        ])
     func decimals(text: String, valid: Bool) {
         #expect(RowValidator.isDecimal(text) == valid)
     }
@@ -67,8 +77,9 @@ struct RowValidatorTests {
         let keys = (1...200_000).map { "RPC-\($0)" } + ["RPC-17", "RPC-17", "RPC-99"]
         for key in keys { finder.add(key) }
         for (row, key) in keys.enumerated() { finder.count(key, row: row + 1) }
-        #expect(finder.duplicateProblem(for: "RPC-17", columnName: "Charge Id")
-            == "Charge Id RPC-17 appears on 3 rows of the file (rows 17, 200001, 200002); each record may appear once")
+        #expect(
+            finder.duplicateProblem(for: "RPC-17", columnName: "Charge Id")
+                == "Charge Id RPC-17 appears on 3 rows of the file (rows 17, 200001, 200002); each record may appear once")
         #expect(finder.duplicateProblem(for: "RPC-99", columnName: "Charge Id")?.contains("appears on 2 rows") == true)
         let falseAlarms = (1...200_000).filter { $0 != 17 && $0 != 99 }
             .filter { finder.duplicateProblem(for: "RPC-\($0)", columnName: "Charge Id") != nil }

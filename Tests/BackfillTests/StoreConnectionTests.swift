@@ -4,16 +4,21 @@ import Logging
 import SQLKit
 import Synchronization
 import Testing
+
 @testable import JobstreamStore
 
 /// A PostgreSQL store whose server ends its session: every call returns (an error or a result),
 /// none waits forever, and the next call after the server is back goes through.
-@Suite("The store's connection when the server ends it", .serialized,
-       .enabled(if: TestStores.postgresURL != nil,
-                "JOBSTREAM_TEST_POSTGRES_URL is not set: these tests need a PostgreSQL server (make test sets it)"))
+@Suite(
+    "The store's connection when the server ends it", .serialized,
+    .enabled(
+        if: TestStores.postgresURL != nil,
+        "JOBSTREAM_TEST_POSTGRES_URL is not set: these tests need a PostgreSQL server (make test sets it)"))
 struct StoreConnectionTests {
     /// The outcome of `body`, or nil when it has not ended after `seconds` (the body is left behind).
-    static func outcome<T: Sendable>(within seconds: Int, _ body: @escaping @Sendable () async throws -> T) async -> Result<T, any Error>? {
+    static func outcome<T: Sendable>(
+        within seconds: Int, _ body: @escaping @Sendable () async throws -> T
+    ) async -> Result<T, any Error>? {
         let first = Mutex<CheckedContinuation<Result<T, any Error>?, Never>?>(nil)
         return await withCheckedContinuation { continuation in
             first.withLock { $0 = continuation }
@@ -45,8 +50,9 @@ struct StoreConnectionTests {
             }
             let result = try #require(ended, "the transaction was still waiting after 60 s")
             #expect(throws: (any Error).self) { try result.get() }
-            let next = try #require(await Self.outcome(within: 60) { try await store.ping() },
-                                    "the call after the session ended was still waiting after 60 s")
+            let next = try #require(
+                await Self.outcome(within: 60) { try await store.ping() },
+                "the call after the session ended was still waiting after 60 s")
             #expect(throws: Never.self) { try next.get() }
         }
         await store.close()
@@ -56,7 +62,10 @@ struct StoreConnectionTests {
     func sessionEndedWhileIdle() async throws {
         let (store, folder) = try await TestStores.open(.postgres)
         let (admin, adminFolder) = try await TestStores.open(.postgres)
-        defer { folder.remove(); adminFolder.remove() }
+        defer {
+            folder.remove()
+            adminFolder.remove()
+        }
         for _ in 1...5 {
             let pid = try await store.withDatabase { database in
                 try await database.raw("SELECT pg_backend_pid() AS pid").first()?.decode(column: "pid", as: Int.self)
@@ -65,10 +74,12 @@ struct StoreConnectionTests {
             try await admin.withDatabase { database in
                 try await database.raw("SELECT pg_terminate_backend(\(bind: backend)::int)").run()
             }
-            _ = try #require(await Self.outcome(within: 60) { try await store.ping() },
-                             "the first call after the session ended was still waiting after 60 s")
-            let next = try #require(await Self.outcome(within: 60) { try await store.ping() },
-                                    "the second call after the session ended was still waiting after 60 s")
+            _ = try #require(
+                await Self.outcome(within: 60) { try await store.ping() },
+                "the first call after the session ended was still waiting after 60 s")
+            let next = try #require(
+                await Self.outcome(within: 60) { try await store.ping() },
+                "the second call after the session ended was still waiting after 60 s")
             #expect(throws: Never.self) { try next.get() }
         }
         await admin.close()
@@ -79,7 +90,10 @@ struct StoreConnectionTests {
     func sessionsEndedUnderLoad() async throws {
         let (store, folder) = try await TestStores.open(.postgres)
         let (admin, adminFolder) = try await TestStores.open(.postgres)
-        defer { folder.remove(); adminFolder.remove() }
+        defer {
+            folder.remove()
+            adminFolder.remove()
+        }
         final class Tally: Sendable {
             let stop = Mutex(false), calls = Mutex(0), waiting = Mutex(0)
             /// The store's session as its last transaction saw it: only that one is ended (other
@@ -95,9 +109,11 @@ struct StoreConnectionTests {
                         // session catches each kind in flight.
                         let ended = await Self.outcome(within: 20) {
                             try await store.transaction { database in
-                                let session = try await database.raw("""
+                                let session = try await database.raw(
+                                    """
                                     SELECT pid, backend_start::text AS started FROM pg_stat_activity WHERE pid = pg_backend_pid()
-                                    """).first()
+                                    """
+                                ).first()
                                 let pid = try session?.decode(column: "pid", as: Int.self)
                                 let started = try session?.decode(column: "started", as: String.self)
                                 tally.backend.withLock { $0 = pid.flatMap { pid in started.map { (pid, $0) } } }
@@ -119,16 +135,19 @@ struct StoreConnectionTests {
                     guard let backend = tally.backend.withLock({ $0 }) else { continue }
                     try? await admin.withDatabase { database in
                         // By pid and start time, so a pid the system gave to another session meanwhile is spared.
-                        try await database.raw("""
+                        try await database.raw(
+                            """
                             SELECT pg_terminate_backend(pid) FROM pg_stat_activity
                             WHERE pid = \(bind: backend.pid) AND backend_start::text = \(bind: backend.started)
-                            """).run()
+                            """
+                        ).run()
                     }
                 }
                 tally.stop.withLock { $0 = true }
             }
         }
-        #expect(tally.waiting.withLock { $0 } == 0, "of \(tally.calls.withLock { $0 }) transactions, these still waited after 20 s")
+        #expect(
+            tally.waiting.withLock { $0 } == 0, "of \(tally.calls.withLock { $0 }) transactions, these still waited after 20 s")
         let after = try #require(await Self.outcome(within: 60) { try await store.ping() }, "the store still waited after 60 s")
         #expect(throws: Never.self) { try after.get() }
         await admin.close()

@@ -16,7 +16,8 @@ struct AccessAndLiveTests {
             #expect(page.status == .seeOther)
             #expect(page.headers[.location] == "/login?next=/backfills")
             #expect(!page.text.contains("job-1"))
-            let fragment = try await client.execute(uri: "/backfills", method: .get, headers: [HTTPField.Name("X-Live-Fragment")!: "1"])
+            let fragment = try await client.execute(
+                uri: "/backfills", method: .get, headers: [HTTPField.Name("X-Live-Fragment")!: "1"])
             #expect(fragment.status == .unauthorized)
             for uri in ["/api/backfills", "/api/sync", "/api/migrations", "/events", "/backfills/job-1/result.csv"] {
                 let response = try await client.execute(uri: uri, method: .get)
@@ -35,22 +36,25 @@ struct AccessAndLiveTests {
     func signIn() async throws {
         try await TestDashboard.with(viewerToken: TestDashboard.viewerToken) { _, client in
             let form = "token=\(TestDashboard.operatorToken)&name=Ana%20Lima&next=%2Fsync"
-            let signedIn = try await client.execute(uri: "/login", method: .post,
-                                                    headers: [.contentType: "application/x-www-form-urlencoded"],
-                                                    body: ByteBuffer(string: form))
+            let signedIn = try await client.execute(
+                uri: "/login", method: .post,
+                headers: [.contentType: "application/x-www-form-urlencoded"],
+                body: ByteBuffer(string: form))
             #expect(signedIn.status == .seeOther)
             #expect(signedIn.headers[.location] == "/sync")
             let cookies = signedIn.headers[values: .setCookie]
             let tokenCookie = try #require(cookies.first { $0.hasPrefix("jobstream_token=") })
             #expect(tokenCookie.contains("HttpOnly") && tokenCookie.contains("SameSite=Strict"))
 
-            let wrong = try await client.execute(uri: "/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
-                                                 body: ByteBuffer(string: "token=guess-guess-guess-guess&next=%2F%2Fevil.example"))
+            let wrong = try await client.execute(
+                uri: "/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+                body: ByteBuffer(string: "token=guess-guess-guess-guess&next=%2F%2Fevil.example"))
             #expect(wrong.status == .unauthorized)
             #expect(wrong.headers[values: .setCookie].isEmpty)
 
-            let offsite = try await client.execute(uri: "/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
-                                                   body: ByteBuffer(string: "token=\(TestDashboard.viewerToken)&next=%2F%2Fevil.example"))
+            let offsite = try await client.execute(
+                uri: "/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+                body: ByteBuffer(string: "token=\(TestDashboard.viewerToken)&next=%2F%2Fevil.example"))
             #expect(offsite.headers[.location] == "/backfills")
         }
     }
@@ -67,7 +71,9 @@ struct AccessAndLiveTests {
         #expect(throws: AccessConfigurationError.self) {
             try DashboardAccess(operatorToken: TestDashboard.operatorToken, viewerToken: TestDashboard.operatorToken)
         }
-        #expect(throws: AccessConfigurationError.self) { try DashboardAccess(operatorToken: "has a space in it, long enough", viewerToken: nil) }
+        #expect(throws: AccessConfigurationError.self) {
+            try DashboardAccess(operatorToken: "has a space in it, long enough", viewerToken: nil)
+        }
         let access = try? DashboardAccess(operatorToken: TestDashboard.operatorToken, viewerToken: nil)
         #expect(access?.role(forToken: TestDashboard.operatorToken) == .operator)
         #expect(access?.role(forToken: TestDashboard.operatorToken + "x") == .anonymous)
@@ -80,8 +86,10 @@ struct AccessAndLiveTests {
             let board = test.board
             let publisher = Task {
                 while await board.subscriberCount == 0 { try await Task.sleep(for: .milliseconds(10)) }
-                await test.publish(MigrationStatusEvent(generatedBy: "ops", cutoverDate: CalendarDate(year: 2025, month: 1, day: 1)!,
-                                                        progress: 0, status: .accepted), id: "m-1")
+                await test.publish(
+                    MigrationStatusEvent(
+                        generatedBy: "ops", cutoverDate: CalendarDate(year: 2025, month: 1, day: 1)!,
+                        progress: 0, status: .accepted), id: "m-1")
                 await test.publish(BackfillRouteTests.processing(), id: "job-1")
                 await board.close()
             }
@@ -108,11 +116,13 @@ struct DashboardUnitTests {
         #expect(nested.rendered == "<tr><td>&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;</td></tr>")
     }
 
-    @Test("formula cells are defused; plain numbers and ordinary text are not", arguments: [
-        ("=1+2", "'=1+2"), ("+1+2", "'+1+2"), ("-1+2", "'-1+2"), ("@SUM(A1)", "'@SUM(A1)"), ("\tx", "'\tx"), ("\rx", "'\rx"),
-        ("-12.50", "-12.50"), ("+3", "+3"), ("-0.5", "-0.5"), ("-", "'-"), ("-.5", "'-.5"), ("1-2", "1-2"), ("", ""),
-        ("ACC-100", "ACC-100"), ("a=b", "a=b"),
-    ])
+    @Test(
+        "formula cells are defused; plain numbers and ordinary text are not",
+        arguments: [
+            ("=1+2", "'=1+2"), ("+1+2", "'+1+2"), ("-1+2", "'-1+2"), ("@SUM(A1)", "'@SUM(A1)"), ("\tx", "'\tx"), ("\rx", "'\rx"),
+            ("-12.50", "-12.50"), ("+3", "+3"), ("-0.5", "-0.5"), ("-", "'-"), ("-.5", "'-.5"), ("1-2", "1-2"), ("", ""),
+            ("ACC-100", "ACC-100"), ("a=b", "a=b"),
+        ])
     func defuse(cell: String, expected: String) {
         #expect(SpreadsheetSafety.defuse(cell) == expected)
     }
@@ -126,7 +136,8 @@ struct DashboardUnitTests {
         second.status = .processing
         await board.apply(AnyEnvelope(Envelope(jobId: "j", payload: first)))
         await board.apply(AnyEnvelope(Envelope(jobId: "j", payload: second)))
-        let ignored = await board.apply(AnyEnvelope(Envelope(jobId: "j", payload: BackfillRequest(action: "x", generatedBy: "x"))))
+        let ignored = await board.apply(
+            AnyEnvelope(Envelope(jobId: "j", payload: BackfillRequest(action: "x", generatedBy: "x"))))
         #expect(ignored == nil)
         #expect(await board.backfillList().map(\.status) == [.processing])
         await board.close()

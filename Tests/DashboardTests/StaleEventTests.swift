@@ -1,13 +1,18 @@
 import Foundation
 import JobstreamMessages
 import Testing
+
 @testable import JobstreamDashboard
 
 @Suite("The board keeps each job's newest state")
 struct StaleEventTests {
     func event(_ status: BackfillStatus, sequence: Int?) -> AnyEnvelope {
-        AnyEnvelope(Envelope(jobId: "job-1", payload: BackfillStatusEvent(action: "update-rate-plan-charge", generatedBy: "x",
-                                                                          status: status, sequence: sequence)))
+        AnyEnvelope(
+            Envelope(
+                jobId: "job-1",
+                payload: BackfillStatusEvent(
+                    action: "update-rate-plan-charge", generatedBy: "x",
+                    status: status, sequence: sequence)))
     }
 
     @Test("an event numbered lower than the one held (a stale owner's, arriving late) is ignored")

@@ -10,16 +10,20 @@ import Testing
 
 @Suite("Sync History and Migration Logs: filters, details, downloads")
 struct SyncAndMigrationRouteTests {
-    static func session(_ operation: SyncOperation, started: String, status: SyncSessionStatus = .finished,
-                        failed: Int = 0) -> SyncHistoryEntry {
-        SyncHistoryEntry(operation: operation, status: status, startedAt: date(started), finishedAt: date(started).addingTimeInterval(60),
-                         recordsSynced: 10, recordsFailed: failed)
+    static func session(
+        _ operation: SyncOperation, started: String, status: SyncSessionStatus = .finished,
+        failed: Int = 0
+    ) -> SyncHistoryEntry {
+        SyncHistoryEntry(
+            operation: operation, status: status, startedAt: date(started), finishedAt: date(started).addingTimeInterval(60),
+            recordsSynced: 10, recordsFailed: failed)
     }
 
     static func fill(_ test: TestDashboard) async {
         await test.publish(session(.manual, started: "2026-11-01T10:00:00Z"), id: "s-manual-1")
         await test.publish(session(.scheduled, started: "2026-11-02T23:59:59Z"), id: "s-scheduled-2")
-        await test.publish(session(.manual, started: "2026-11-03T00:00:00Z", status: .finishedWithErrors, failed: 2), id: "s-manual-3")
+        await test.publish(
+            session(.manual, started: "2026-11-03T00:00:00Z", status: .finishedWithErrors, failed: 2), id: "s-manual-3")
     }
 
     @Test("the From/To/Operation filter keeps whole UTC days and one operation, on the page and the API")
@@ -46,7 +50,9 @@ struct SyncAndMigrationRouteTests {
 
             let newestTwo = try await client.execute(uri: "/api/sync?limit=2", method: .get)
             #expect(newestTwo.text.contains("\"matching\":3"))
-            #expect(newestTwo.text.contains("s-manual-3") && newestTwo.text.contains("s-scheduled-2") && !newestTwo.text.contains("s-manual-1"))
+            #expect(
+                newestTwo.text.contains("s-manual-3") && newestTwo.text.contains("s-scheduled-2")
+                    && !newestTwo.text.contains("s-manual-1"))
         }
     }
 
@@ -74,10 +80,14 @@ struct SyncAndMigrationRouteTests {
             await Self.fill(test)
             var batch = SyncEventBatch()
             batch.add(SyncSessionStarted(operation: .manual, startedAt: date("2026-11-03T00:00:00Z")), sessionId: "s-manual-3")
-            batch.add(SyncRecordOutcome(objectType: "Account", objectId: "A-1", success: false, errorCode: "INVALID_ID",
-                                        errorMessage: "=cmd|' /C calc'!A0 <b>bold</b>", retryable: false), sessionId: "s-manual-3")
-            batch.add(SyncRecordOutcome(objectType: "Account", objectId: "A-2", success: false, errorCode: "LOCKED",
-                                        errorMessage: "Unable to lock row", retryable: true), sessionId: "s-manual-3")
+            batch.add(
+                SyncRecordOutcome(
+                    objectType: "Account", objectId: "A-1", success: false, errorCode: "INVALID_ID",
+                    errorMessage: "=cmd|' /C calc'!A0 <b>bold</b>", retryable: false), sessionId: "s-manual-3")
+            batch.add(
+                SyncRecordOutcome(
+                    objectType: "Account", objectId: "A-2", success: false, errorCode: "LOCKED",
+                    errorMessage: "Unable to lock row", retryable: true), sessionId: "s-manual-3")
             _ = try await SyncHistoryLog(store: test.store).apply(batch)
 
             let page = try await client.execute(uri: "/sync/s-manual-3", method: .get)
@@ -116,11 +126,15 @@ struct SyncAndMigrationRouteTests {
     func migrations() async throws {
         try await TestDashboard.with { test, client in
             let cutover = CalendarDate(year: 2025, month: 1, day: 1)!
-            await test.publish(MigrationStatusEvent(startTime: date("2026-11-20T08:00:00Z"), generatedBy: "ops", cutoverDate: cutover,
-                                                    progress: 40, status: .inProgress), id: "m-1")
+            await test.publish(
+                MigrationStatusEvent(
+                    startTime: date("2026-11-20T08:00:00Z"), generatedBy: "ops", cutoverDate: cutover,
+                    progress: 40, status: .inProgress), id: "m-1")
             try await test.store.withDatabase { database in
                 for (charge, reason) in [("C-1", "no booking date"), ("C-2", "+SUM(1) <i>x</i>")] {
-                    try await database.raw("INSERT INTO migration_warnings (migration_id, charge_id, reason) VALUES ('m-1', \(bind: charge), \(bind: reason))").run()
+                    try await database.raw(
+                        "INSERT INTO migration_warnings (migration_id, charge_id, reason) VALUES ('m-1', \(bind: charge), \(bind: reason))"
+                    ).run()
                 }
             }
             let list = try await client.execute(uri: "/migrations", method: .get)

@@ -30,13 +30,16 @@ struct TestDashboard: Sendable {
     let files: FileStore
     let dashboard: Dashboard
 
-    static func with(operatorToken: String? = operatorToken, viewerToken: String? = nil,
-                     _ body: @escaping @Sendable (TestDashboard, any TestClientProtocol) async throws -> Void) async throws {
+    static func with(
+        operatorToken: String? = operatorToken, viewerToken: String? = nil,
+        _ body: @escaping @Sendable (TestDashboard, any TestClientProtocol) async throws -> Void
+    ) async throws {
         let (store, folder) = try await TestStores.open(.sqlite)
         defer { folder.remove() }
         let files = FileStore(root: folder.url.appendingPathComponent("files").path)
-        let test = try TestDashboard(store: store, files: files,
-                                     access: DashboardAccess(operatorToken: operatorToken, viewerToken: viewerToken))
+        let test = try TestDashboard(
+            store: store, files: files,
+            access: DashboardAccess(operatorToken: operatorToken, viewerToken: viewerToken))
         do {
             try await Application(router: test.dashboard.router()).test(.router) { client in try await body(test, client) }
         } catch {

@@ -8,9 +8,12 @@ struct CalendarDateTests {
         #expect(try #require(CalendarDate(text)).description == text)
     }
 
-    @Test("anything else is refused",
-          arguments: ["2026-1-01", "2026/01/01", "01-01-2026", "2026-02-30", "2025-02-29", "2026-13-01", "2026-00-10",
-                      "2026-01-00", "", "2026-01-01T00:00:00Z", " 2026-01-01", "２０２６-01-01", "+026-01-01"])
+    @Test(
+        "anything else is refused",
+        arguments: [
+            "2026-1-01", "2026/01/01", "01-01-2026", "2026-02-30", "2025-02-29", "2026-13-01", "2026-00-10",
+            "2026-01-00", "", "2026-01-01T00:00:00Z", " 2026-01-01", "２０２６-01-01", "+026-01-01",
+        ])
     func invalid(text: String) {
         #expect(CalendarDate(text) == nil)
     }

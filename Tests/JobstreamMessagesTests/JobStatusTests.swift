@@ -5,8 +5,12 @@ import Testing
 struct JobStatusTests {
     @Test("display names are the documentation's, exactly")
     func displayNames() {
-        #expect(BackfillStatus.allCases.map(\.displayName) == ["Accepted", "Pending", "Processing", "Failed", "Completed", "Canceled"])
-        #expect(MigrationStatus.allCases.map(\.displayName) == ["Accepted", "In progress", "Error", "Completed", "Completed-Warning"])
+        #expect(
+            BackfillStatus.allCases.map(\.displayName) == [
+                "Accepted", "Pending", "Processing", "Failed", "Completed", "Canceled",
+            ])
+        #expect(
+            MigrationStatus.allCases.map(\.displayName) == ["Accepted", "In progress", "Error", "Completed", "Completed-Warning"])
         #expect(SyncSessionStatus.allCases.map(\.displayName) == ["Running", "Finished", "Finished with Errors", "Failure"])
         #expect(SyncOperation.allCases.map(\.rawValue) == ["Manual", "Scheduled", "Real-time", "On-demand", "Clean-up"])
     }
@@ -25,10 +29,11 @@ struct JobStatusTests {
 
     @Test("migration transitions are exactly the table")
     func migrationTable() {
-        checkTable([
-            [.accepted, .inProgress], [.accepted, .error],
-            [.inProgress, .error], [.inProgress, .completed], [.inProgress, .completedWarning],
-        ] as Set<[MigrationStatus]>)
+        checkTable(
+            [
+                [.accepted, .inProgress], [.accepted, .error],
+                [.inProgress, .error], [.inProgress, .completed], [.inProgress, .completedWarning],
+            ] as Set<[MigrationStatus]>)
     }
 
     @Test("sync session transitions are exactly the table")
@@ -44,13 +49,16 @@ struct JobStatusTests {
         #expect(status == .completed)
         #expect(try BackfillStatus.pending.transition(to: .processing) == .processing)
         let canceling = #expect(throws: IllegalTransition.self) { try BackfillStatus.accepted.transition(to: .canceled) }
-        #expect(canceling?.description == "a backfill job cannot move from Accepted to Canceled (allowed: Failed, Pending, Processing)")
+        #expect(
+            canceling?.description
+                == "a backfill job cannot move from Accepted to Canceled (allowed: Failed, Pending, Processing)")
     }
 
     @Test("statuses encode as their display names")
     func encoding() throws {
-        let event = MigrationStatusEvent(generatedBy: "a", cutoverDate: CalendarDate("2026-01-01")!, progress: 100,
-                                         status: .completedWarning)
+        let event = MigrationStatusEvent(
+            generatedBy: "a", cutoverDate: CalendarDate("2026-01-01")!, progress: 100,
+            status: .completedWarning)
         let text = String(decoding: try MessageCodec.encode(event, jobId: "m"), as: UTF8.self)
         #expect(text.contains(#""status":"Completed-Warning""#))
     }

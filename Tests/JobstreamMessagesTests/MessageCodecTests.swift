@@ -1,6 +1,7 @@
 import Foundation
-@testable import JobstreamMessages
 import Testing
+
+@testable import JobstreamMessages
 
 @Suite("Message codec")
 struct MessageCodecTests {
@@ -22,9 +23,10 @@ struct MessageCodecTests {
 
     @Test("a typed decode returns the payload's values")
     func typedDecode() throws {
-        let request = BackfillRequest(action: "update-invoice-item",
-                                      file: FileReference(path: "uploads/x/items.csv", name: "items.csv"),
-                                      md5: nil, generatedBy: "ops")
+        let request = BackfillRequest(
+            action: "update-invoice-item",
+            file: FileReference(path: "uploads/x/items.csv", name: "items.csv"),
+            md5: nil, generatedBy: "ops")
         let time = Date(timeIntervalSince1970: 1_800_000_000.5)
         let bytes = try MessageCodec.encode(request, jobId: "bf-1", time: time)
         let envelope = try MessageCodec.decode(bytes, as: BackfillRequest.self)
@@ -35,7 +37,8 @@ struct MessageCodecTests {
 
     @Test("a typed decode of another type names both")
     func typedDecodeOfWrongType() throws {
-        let bytes = try MessageCodec.encode(MigrationRequest(cutoverDate: CalendarDate("2024-01-01")!, generatedBy: "ops"), jobId: "bf-1")
+        let bytes = try MessageCodec.encode(
+            MigrationRequest(cutoverDate: CalendarDate("2024-01-01")!, generatedBy: "ops"), jobId: "bf-1")
         #expect(throws: MessageDecodingError.unexpectedType(expected: .backfillRequest, found: .migrationRequest)) {
             try MessageCodec.decode(bytes, as: BackfillRequest.self)
         }
@@ -63,10 +66,15 @@ struct MessageCodecTests {
     @Test("a newer major version is refused; a newer minor version is read")
     func versions() throws {
         func message(_ version: String) -> [UInt8] {
-            Array(#"{"type":"migration.request","version":"\#(version)","jobId":"x","time":"2026-11-22T10:00:00Z","payload":{"cutoverDate":"2024-01-01","generatedBy":"a"}}"#.utf8)
+            Array(
+                #"{"type":"migration.request","version":"\#(version)","jobId":"x","time":"2026-11-22T10:00:00Z","payload":{"cutoverDate":"2024-01-01","generatedBy":"a"}}"#
+                    .utf8)
         }
-        #expect(throws: MessageDecodingError.unsupportedVersion(type: .migrationRequest, version: SchemaVersion(major: 2, minor: 0),
-                                                                  newestSupported: .current)) {
+        #expect(
+            throws: MessageDecodingError.unsupportedVersion(
+                type: .migrationRequest, version: SchemaVersion(major: 2, minor: 0),
+                newestSupported: .current)
+        ) {
             try MessageCodec.decode(message("2.0"))
         }
         #expect(try MessageCodec.decode(message("1.9")).payload(as: MigrationRequest.self)?.generatedBy == "a")
@@ -87,15 +95,19 @@ struct MessageCodecTests {
     @Test("a missing envelope field is named")
     func missingEnvelopeField() {
         let json = #"{"type":"backfill.cancel","version":"1.0","time":"2026-11-22T10:00:00Z","payload":{"requestedBy":"a"}}"#
-        #expect(throws: MessageDecodingError.invalidEnvelope(#"missing field "jobId""#)) { try MessageCodec.decode(Array(json.utf8)) }
+        #expect(throws: MessageDecodingError.invalidEnvelope(#"missing field "jobId""#)) {
+            try MessageCodec.decode(Array(json.utf8))
+        }
     }
 
     @Test("a chunk's rows travel as arrays under one list of columns, and come back the same")
     func compactChunk() throws {
-        let chunk = BackfillChunk(chunkIndex: 2, action: "update-rate-plan-charge", rows: [
-            BackfillRow(rowNumber: 1, fields: ["Charge Id": "RPC-1", "Amount": "1.00"]),
-            BackfillRow(rowNumber: 3, fields: ["Charge Id": "RPC-3", "Booking Date": "2025-01-01"]),
-        ])
+        let chunk = BackfillChunk(
+            chunkIndex: 2, action: "update-rate-plan-charge",
+            rows: [
+                BackfillRow(rowNumber: 1, fields: ["Charge Id": "RPC-1", "Amount": "1.00"]),
+                BackfillRow(rowNumber: 3, fields: ["Charge Id": "RPC-3", "Booking Date": "2025-01-01"]),
+            ])
         let bytes = try MessageCodec.encode(Envelope(jobId: "j", payload: chunk))
         let text = String(decoding: bytes, as: UTF8.self)
         #expect(text.contains(#""columns":["Amount","Booking Date","Charge Id"]"#))
@@ -105,15 +117,24 @@ struct MessageCodecTests {
 
     @Test("a payload field of the wrong kind or value is named with its path")
     func invalidPayloadField() {
-        let wrongKind = #"{"type":"backfill.chunk","version":"1.0","jobId":"x","time":"2026-11-22T10:00:00Z","payload":{"chunkIndex":"four","action":"a","rows":[]}}"#
-        #expect(throws: MessageDecodingError.invalidPayload(type: .backfillChunk, detail: #"field "payload.chunkIndex" should be an integer"#)) {
+        let wrongKind =
+            #"{"type":"backfill.chunk","version":"1.0","jobId":"x","time":"2026-11-22T10:00:00Z","payload":{"chunkIndex":"four","action":"a","rows":[]}}"#
+        #expect(
+            throws: MessageDecodingError.invalidPayload(
+                type: .backfillChunk, detail: #"field "payload.chunkIndex" should be an integer"#)
+        ) {
             try MessageCodec.decode(Array(wrongKind.utf8))
         }
-        let nested = #"{"type":"backfill.chunk","version":"1.0","jobId":"x","time":"2026-11-22T10:00:00Z","payload":{"chunkIndex":1,"action":"a","columns":["Charge Id"],"rows":[[1,"RPC-1"],["two","RPC-2"]]}}"#
-        #expect(throws: MessageDecodingError.invalidPayload(type: .backfillChunk, detail: #"field "payload.rows[1][0]" should be an integer"#)) {
+        let nested =
+            #"{"type":"backfill.chunk","version":"1.0","jobId":"x","time":"2026-11-22T10:00:00Z","payload":{"chunkIndex":1,"action":"a","columns":["Charge Id"],"rows":[[1,"RPC-1"],["two","RPC-2"]]}}"#
+        #expect(
+            throws: MessageDecodingError.invalidPayload(
+                type: .backfillChunk, detail: #"field "payload.rows[1][0]" should be an integer"#)
+        ) {
             try MessageCodec.decode(Array(nested.utf8))
         }
-        let badStatus = #"{"type":"migration.status","version":"1.0","jobId":"x","time":"2026-11-22T10:00:00Z","payload":{"generatedBy":"a","cutoverDate":"2026-13-01","progress":0,"status":"Accepted"}}"#
+        let badStatus =
+            #"{"type":"migration.status","version":"1.0","jobId":"x","time":"2026-11-22T10:00:00Z","payload":{"generatedBy":"a","cutoverDate":"2026-13-01","progress":0,"status":"Accepted"}}"#
         let error = #expect(throws: MessageDecodingError.self) { try MessageCodec.decode(Array(badStatus.utf8)) }
         #expect(error?.description.contains("payload.cutoverDate") == true)
         #expect(error?.description.contains("YYYY-MM-DD") == true)
@@ -121,24 +142,31 @@ struct MessageCodecTests {
 
     @Test("times carry milliseconds in UTC")
     func timeFormat() throws {
-        let bytes = try MessageCodec.encode(MigrationRequest(cutoverDate: CalendarDate("2024-01-01")!, generatedBy: "a"), jobId: "x",
-                                            time: Date(timeIntervalSince1970: 1_800_000_000.25))
+        let bytes = try MessageCodec.encode(
+            MigrationRequest(cutoverDate: CalendarDate("2024-01-01")!, generatedBy: "a"), jobId: "x",
+            time: Date(timeIntervalSince1970: 1_800_000_000.25))
         #expect(String(decoding: bytes, as: UTF8.self).contains(#""time":"2027-01-15T08:00:00.250Z""#))
     }
 
     @Test("the direct reading of YYYY-MM-DDTHH:MM:SS.mmmZ agrees with the general parser, and refuses what it refuses")
     func fastTimes() throws {
         let general = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
-        for text in ["2026-11-22T10:00:00.000Z", "1970-01-01T00:00:00.001Z", "2024-02-29T23:59:59.999Z", "2099-12-31T12:34:56.789Z"] {
+        for text in [
+            "2026-11-22T10:00:00.000Z", "1970-01-01T00:00:00.001Z", "2024-02-29T23:59:59.999Z", "2099-12-31T12:34:56.789Z",
+        ] {
             let direct = try #require(Timestamp.utcMilliseconds(text) as Date?, "\(text)")
             #expect(abs(direct.timeIntervalSince1970 - (try general.parse(text)).timeIntervalSince1970) < 0.0005, "\(text)")
             #expect(Timestamp.format(direct) == text)
         }
-        for text in ["2026-11-22T24:00:00.000Z", "2026-02-30T10:00:00.000Z", "2026-11-22 10:00:00.000Z", "2026-11-22T10:00:00.00AZ"] {
+        for text in [
+            "2026-11-22T24:00:00.000Z", "2026-02-30T10:00:00.000Z", "2026-11-22 10:00:00.000Z", "2026-11-22T10:00:00.00AZ",
+        ] {
             #expect(Timestamp.utcMilliseconds(text) == nil, "\(text)")
             #expect(Timestamp.parse(text) == nil, "\(text)")
         }
         #expect(Timestamp.utcMilliseconds("2026-11-22T10:00:00+01:00") == nil)
-        #expect(Timestamp.parse("2026-11-22T10:00:00+01:00") == Timestamp.parse("2026-11-22T09:00:00.000Z"), "other shapes still parse")
+        #expect(
+            Timestamp.parse("2026-11-22T10:00:00+01:00") == Timestamp.parse("2026-11-22T09:00:00.000Z"),
+            "other shapes still parse")
     }
 }

@@ -66,8 +66,12 @@ struct LibrdkafkaVersionTests {
         #expect(error?.reason.contains("make librdkafka") == true)
     }
 
-    @Test("the boundary is 2.2.0", arguments: [(0x0201_01FF, false), (0x0202_0000, false), (0x0202_00FF, true),
-                                                (0x0208_00FF, true), (0x0300_00FF, true)])
+    @Test(
+        "the boundary is 2.2.0",
+        arguments: [
+            (0x0201_01FF, false), (0x0202_0000, false), (0x0202_00FF, true),
+            (0x0208_00FF, true), (0x0300_00FF, true),
+        ])
     func boundary(version: Int32, supported: Bool) {
         #expect(LibrdkafkaVersion.isSupported(version) == supported)
     }

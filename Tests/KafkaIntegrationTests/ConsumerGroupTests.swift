@@ -19,8 +19,10 @@ struct ConsumerGroupTests {
     func twoConsumersSplitPartitions() async throws {
         let topic = try await TestBroker.createTopic("split", partitions: 6)
         let group = "g-\(topic)"
-        let first = try KafkaConsumer(configuration: TestBroker.consumerConfiguration(group: group, topics: [topic]), logger: testLogger)
-        let second = try KafkaConsumer(configuration: TestBroker.consumerConfiguration(group: group, topics: [topic]), logger: testLogger)
+        let first = try KafkaConsumer(
+            configuration: TestBroker.consumerConfiguration(group: group, topics: [topic]), logger: testLogger)
+        let second = try KafkaConsumer(
+            configuration: TestBroker.consumerConfiguration(group: group, topics: [topic]), logger: testLogger)
         let collector = Collector()
         let readers = [first, second].enumerated().map { index, consumer in consumer.read(into: collector, as: index) }
         // Wait until the group settled: both members hold partitions and together all six.
@@ -54,7 +56,8 @@ struct ConsumerGroupTests {
         let group = "g-\(topic)"
         try await produce(10, to: topic)
 
-        let first = try KafkaConsumer(configuration: TestBroker.consumerConfiguration(group: group, topics: [topic]), logger: testLogger)
+        let first = try KafkaConsumer(
+            configuration: TestBroker.consumerConfiguration(group: group, topics: [topic]), logger: testLogger)
         let received = try await first.receive(10, markProcessed: false)
         #expect(received.map(\.offset) == Array(0..<10))
         // Finished out of order: 0–3 and 5. Offset 4 is unfinished, so nothing after it may be committed.
@@ -65,7 +68,8 @@ struct ConsumerGroupTests {
         await first.close()
         #expect(try await TestBroker.committed(group: group, topic: topic, partitions: 1) == [0: 4])
 
-        let second = try KafkaConsumer(configuration: TestBroker.consumerConfiguration(group: group, topics: [topic]), logger: testLogger)
+        let second = try KafkaConsumer(
+            configuration: TestBroker.consumerConfiguration(group: group, topics: [topic]), logger: testLogger)
         let again = try await second.receive(6)
         #expect(again.map(\.offset) == Array(4..<10))
         await second.close()
@@ -139,7 +143,8 @@ struct ConsumerGroupTests {
         let topic = try await TestBroker.createTopic("pause", partitions: 2)
         let group = "g-\(topic)"
         try await produce(4, to: topic)
-        let consumer = try KafkaConsumer(configuration: TestBroker.consumerConfiguration(group: group, topics: [topic]), logger: testLogger)
+        let consumer = try KafkaConsumer(
+            configuration: TestBroker.consumerConfiguration(group: group, topics: [topic]), logger: testLogger)
         _ = try await consumer.receive(4)
         consumer.pause()
         #expect(consumer.isPaused)

@@ -17,8 +17,10 @@ struct MessageLoopTests {
         let loop: MessageLoop
     }
 
-    private func fixture(commitInterval: Duration = .milliseconds(200),
-                         handler: @escaping MessageHandler) async throws -> Fixture {
+    private func fixture(
+        commitInterval: Duration = .milliseconds(200),
+        handler: @escaping MessageHandler
+    ) async throws -> Fixture {
         let input = try await TestBroker.createTopic("loop-in", partitions: 1)
         let deadLetters = try await TestBroker.createTopic("loop-dlq", partitions: 1)
         let group = "g-\(input)"
@@ -46,7 +48,8 @@ struct MessageLoopTests {
     func poisonMessageIsDeadLettered() async throws {
         let handled = JobIDs()
         let fixture = try await fixture { envelope, _, _ in await handled.add(envelope.jobId) }
-        try await send([Array("{\"type\": 42".utf8), try message(jobId: "after-poison")], to: fixture.input, with: fixture.producer)
+        try await send(
+            [Array("{\"type\": 42".utf8), try message(jobId: "after-poison")], to: fixture.input, with: fixture.producer)
         let running = Task { try await fixture.loop.run() }
         try await withTimeLimit(.seconds(30), "handling the valid message") {
             while await handled.ids.isEmpty { try await Task.sleep(for: .milliseconds(100)) }
@@ -55,9 +58,11 @@ struct MessageLoopTests {
         try await running.value
         #expect(await handled.ids == ["after-poison"])
 
-        let reader = try KafkaConsumer(configuration: TestBroker.consumerConfiguration(group: "r-\(fixture.deadLetters)",
-                                                                                       topics: [fixture.deadLetters]),
-                                       logger: testLogger)
+        let reader = try KafkaConsumer(
+            configuration: TestBroker.consumerConfiguration(
+                group: "r-\(fixture.deadLetters)",
+                topics: [fixture.deadLetters]),
+            logger: testLogger)
         let letters = try await reader.receive(1)
         await reader.close()
         let letter = try #require(letters.first)
@@ -81,9 +86,11 @@ struct MessageLoopTests {
         }
         try await send([try message(jobId: "bad"), try message(jobId: "good")], to: fixture.input, with: fixture.producer)
         let running = Task { try await fixture.loop.run() }
-        let reader = try KafkaConsumer(configuration: TestBroker.consumerConfiguration(group: "r-\(fixture.deadLetters)",
-                                                                                       topics: [fixture.deadLetters]),
-                                       logger: testLogger)
+        let reader = try KafkaConsumer(
+            configuration: TestBroker.consumerConfiguration(
+                group: "r-\(fixture.deadLetters)",
+                topics: [fixture.deadLetters]),
+            logger: testLogger)
         let letters = try await reader.receive(1)
         await reader.close()
         fixture.consumer.stopConsuming()
@@ -120,8 +127,9 @@ struct MessageLoopTests {
         let topic = try await TestBroker.createTopic("dlq-give-up", partitions: 1)
         let producer = try TestBroker.producer()
         let publisher = DeadLetterPublisher(producer: producer, consumerGroup: "g", topic: topic, logger: testLogger)
-        let message = KafkaConsumerMessage(topic: "in", partition: 0, offset: 7, key: nil, value: Array("x".utf8),
-                                           headers: [], timestampMilliseconds: nil)
+        let message = KafkaConsumerMessage(
+            topic: "in", partition: 0, offset: 7, key: nil, value: Array("x".utf8),
+            headers: [], timestampMilliseconds: nil)
         await #expect(throws: CancellationError.self) {
             try await publisher.publish(message, reason: "bad", giveUp: { true })
         }
@@ -137,8 +145,9 @@ struct MessageLoopTests {
         let handled = JobIDs()
         let fixture = try await fixture(commitInterval: .seconds(600)) { envelope, _, _ in await handled.add(envelope.jobId) }
         try await send(try (0..<5).map { try message(jobId: "job-\($0)") }, to: fixture.input, with: fixture.producer)
-        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: [.init(service: fixture.producer), .init(service: fixture.loop)], logger: testLogger))
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [.init(service: fixture.producer), .init(service: fixture.loop)], logger: testLogger))
         let running = Task { try await group.run() }
         try await withTimeLimit(.seconds(30), "handling five messages") {
             while await handled.ids.count < 5 { try await Task.sleep(for: .milliseconds(100)) }

@@ -11,17 +11,19 @@ struct ProduceConsumeTests {
         var sent: [String: String] = [:]
         for index in 0..<20 {
             let key = "job-\(index % 5)"
-            try await producer.enqueue(KafkaProducerMessage(
-                topic: topic, key: key, value: Array("value-\(index)".utf8),
-                headers: [KafkaHeader(key: "index", text: "\(index)"), KafkaHeader(key: "empty", value: nil)]))
+            try await producer.enqueue(
+                KafkaProducerMessage(
+                    topic: topic, key: key, value: Array("value-\(index)".utf8),
+                    headers: [KafkaHeader(key: "index", text: "\(index)"), KafkaHeader(key: "empty", value: nil)]))
             sent["\(index)"] = key
         }
         #expect(await producer.flush())
         #expect(producer.deliveredCount == 20)
         #expect(producer.failedCount == 0)
 
-        let consumer = try KafkaConsumer(configuration: TestBroker.consumerConfiguration(group: "g-\(topic)", topics: [topic]),
-                                         logger: testLogger)
+        let consumer = try KafkaConsumer(
+            configuration: TestBroker.consumerConfiguration(group: "g-\(topic)", topics: [topic]),
+            logger: testLogger)
         let received = try await consumer.receive(20)
         await consumer.close()
         for message in received {
@@ -66,8 +68,9 @@ struct ProduceConsumeTests {
         let topic = try await TestBroker.createTopic("backpressure", partitions: 1)
         var kafka = TestBroker.kafka
         kafka.properties["queue.buffering.max.messages"] = "1"
-        let producer = try KafkaProducer(configuration: ProducerConfiguration(kafka: kafka, linger: .milliseconds(200)),
-                                         logger: testLogger)
+        let producer = try KafkaProducer(
+            configuration: ProducerConfiguration(kafka: kafka, linger: .milliseconds(200)),
+            logger: testLogger)
         let message = KafkaProducerMessage(topic: topic, key: "k", value: Array("v".utf8))
         #expect(try producer.enqueueIfRoom(message))
         #expect(try producer.enqueueIfRoom(message) == false)

@@ -1,6 +1,7 @@
 import Foundation
-@testable import Kafka
 import Testing
+
+@testable import Kafka
 
 @Suite("A slow consumer stays in its group", .timeLimit(.minutes(3)))
 struct SlowConsumerTests {

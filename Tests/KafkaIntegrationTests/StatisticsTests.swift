@@ -47,8 +47,10 @@ struct StatisticsTests {
     }
 
     /// Waits (polling the statistics that keep arriving) until partition 0's lag satisfies `done`; returns it.
-    private func lag(of topic: String, in latest: borrowing Mutex<KafkaStatistics?>,
-                     until done: @escaping @Sendable (Int64) -> Bool) async throws -> Int64 {
+    private func lag(
+        of topic: String, in latest: borrowing Mutex<KafkaStatistics?>,
+        until done: @escaping @Sendable (Int64) -> Bool
+    ) async throws -> Int64 {
         let deadline = ContinuousClock.now + .seconds(20)
         var seen: Int64?
         while ContinuousClock.now < deadline {

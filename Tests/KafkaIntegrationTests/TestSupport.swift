@@ -27,11 +27,14 @@ enum TestBroker {
 
     /// A consumer with the short group timeouts that make a join take seconds on the test broker.
     /// A long `commitInterval` keeps the background commit out of a test, so only the code under test commits.
-    static func consumerConfiguration(group: String, topics: [String],
-                                      commitInterval: Duration = .milliseconds(200)) -> ConsumerConfiguration {
-        ConsumerConfiguration(kafka: kafka, groupID: group, topics: topics, sessionTimeout: .seconds(6),
-                              maxPollInterval: .seconds(10), commitInterval: commitInterval,
-                              fetchWaitMax: .milliseconds(20))
+    static func consumerConfiguration(
+        group: String, topics: [String],
+        commitInterval: Duration = .milliseconds(200)
+    ) -> ConsumerConfiguration {
+        ConsumerConfiguration(
+            kafka: kafka, groupID: group, topics: topics, sessionTimeout: .seconds(6),
+            maxPollInterval: .seconds(10), commitInterval: commitInterval,
+            fetchWaitMax: .milliseconds(20))
     }
 
     /// The group's committed offsets per partition, read by a member with no topics (it never joins).
@@ -59,8 +62,10 @@ struct TestFailure: Error, CustomStringConvertible {
 }
 
 /// Runs `body`, failing if it takes longer than `limit`.
-func withTimeLimit<T: Sendable>(_ limit: Duration, _ what: String,
-                                _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+func withTimeLimit<T: Sendable>(
+    _ limit: Duration, _ what: String,
+    _ body: @escaping @Sendable () async throws -> T
+) async throws -> T {
     try await withThrowingTaskGroup(of: T?.self) { group in
         group.addTask { try await body() }
         group.addTask {
@@ -78,8 +83,11 @@ func withTimeLimit<T: Sendable>(_ limit: Duration, _ what: String,
 
 extension KafkaConsumer {
     /// Receives `count` messages (marking each processed unless told not to), failing after `limit`.
-    func receive(_ count: Int, markProcessed: Bool = true, within limit: Duration = .seconds(30)) async throws
-        -> [KafkaConsumerMessage] {
+    func receive(
+        _ count: Int, markProcessed: Bool = true, within limit: Duration = .seconds(30)
+    ) async throws
+        -> [KafkaConsumerMessage]
+    {
         try await withTimeLimit(limit, "receiving \(count) messages") {
             var received: [KafkaConsumerMessage] = []
             for await message in self.messages {

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Kafka
 
 /// The heart of at-least-once delivery: an offset is committed only once every message before it on

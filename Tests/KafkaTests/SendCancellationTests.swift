@@ -1,5 +1,6 @@
 import Logging
 import Testing
+
 @testable import Kafka
 
 /// An awaited send stops waiting when its task is cancelled, instead of holding the task until the
@@ -9,7 +10,8 @@ struct SendCancellationTests {
     @Test("a send to an unreachable broker ends with CancellationError when its task is cancelled")
     func cancelledSendReturns() async throws {
         let producer = try KafkaProducer(
-            configuration: ProducerConfiguration(kafka: KafkaConfiguration(brokers: "127.0.0.1:1"), messageTimeout: .seconds(300)),
+            configuration: ProducerConfiguration(
+                kafka: KafkaConfiguration(brokers: "127.0.0.1:1"), messageTimeout: .seconds(300)),
             logger: Logger(label: "test"))
         let send = Task { try await producer.send(KafkaProducerMessage(topic: "nowhere", value: Array("x".utf8))) }
         // Once the message is queued the send is waiting for a delivery report that cannot come for 300 s.

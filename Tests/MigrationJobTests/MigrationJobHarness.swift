@@ -58,8 +58,10 @@ struct MigrationJobHarness {
 
     static let instance = "runner-a"
 
-    static func with(onSlices: @escaping @Sendable (_ harness: MigrationJobHarness, [MigrationSlice]) async throws -> Void = { _, _ in },
-                     _ body: (MigrationJobHarness) async throws -> Void) async throws {
+    static func with(
+        onSlices: @escaping @Sendable (_ harness: MigrationJobHarness, [MigrationSlice]) async throws -> Void = { _, _ in },
+        _ body: (MigrationJobHarness) async throws -> Void
+    ) async throws {
         let (store, folder) = try await TestStores.open(.sqlite)
         defer { folder.remove() }
         try await StoreSeeder(charges: 45, invoiceItems: 0).seed(store)
@@ -83,9 +85,10 @@ struct MigrationJobHarness {
 
     /// Logs a migration as the runner that accepted it would, claimed by `owner`, without running it.
     func insert(id: String = UUID().uuidString, owner: String = instance) async throws -> String {
-        let migration = MigrationRecord(migrationId: id, cutoverDate: cutover, generatedBy: "test", status: .accepted,
-                                        submittedAt: environment.clock.epochMilliseconds(), sliceSize: environment.sliceSize,
-                                        owner: owner, leaseUntil: 0)
+        let migration = MigrationRecord(
+            migrationId: id, cutoverDate: cutover, generatedBy: "test", status: .accepted,
+            submittedAt: environment.clock.epochMilliseconds(), sliceSize: environment.sliceSize,
+            owner: owner, leaseUntil: 0)
         let outcome = try await log.insert(migration, leaseMilliseconds: environment.lease.milliseconds)
         #expect(outcome == .inserted)
         return id
@@ -100,7 +103,9 @@ struct MigrationJobHarness {
 
     /// Lets the claim lapse and has `owner` take the migration over, as another runner's orphan loop would.
     func takeOver(_ id: String, by owner: String) async throws {
-        try await store.withDatabase { try await $0.raw("UPDATE migrations SET lease_until = 0 WHERE migration_id = \(bind: id)").run() }
+        try await store.withDatabase {
+            try await $0.raw("UPDATE migrations SET lease_until = 0 WHERE migration_id = \(bind: id)").run()
+        }
         _ = try await log.claimOrphans(owner: owner, leaseMilliseconds: 3_600_000, maxTakeovers: 100)
     }
 
@@ -109,9 +114,11 @@ struct MigrationJobHarness {
     func storeRefusesChanges(_ refuses: Bool) async throws {
         try await store.withDatabase { database in
             if refuses {
-                try await database.raw("""
+                try await database.raw(
+                    """
                     CREATE TRIGGER refuse_changes BEFORE UPDATE ON migrations BEGIN SELECT RAISE(ABORT, 'the store is down'); END
-                    """).run()
+                    """
+                ).run()
             } else {
                 try await database.raw("DROP TRIGGER refuse_changes").run()
             }

@@ -15,8 +15,9 @@ struct MigrationJobTests {
         try await MigrationJobHarness.with { harness in
             let supervisor = MigrationSupervisor(environment: harness.environment)
             let id = UUID().uuidString
-            try await supervisor.accept(MigrationRequest(cutoverDate: harness.cutover, generatedBy: "test"), migrationId: id,
-                                        logger: harness.environment.logger)
+            try await supervisor.accept(
+                MigrationRequest(cutoverDate: harness.cutover, generatedBy: "test"), migrationId: id,
+                logger: harness.environment.logger)
             try await eventually("the migration to end") { harness.messenger.statuses.last?.isTerminal == true }
             let events = harness.messenger.events
             #expect(events.first?.status == .accepted)
@@ -43,8 +44,10 @@ struct MigrationJobTests {
             let supervisor = MigrationSupervisor(environment: harness.environment)
             let logger = harness.environment.logger
             let first = UUID().uuidString, second = UUID().uuidString
-            try await supervisor.accept(MigrationRequest(cutoverDate: harness.cutover, generatedBy: "test"), migrationId: first, logger: logger)
-            try await supervisor.accept(MigrationRequest(cutoverDate: harness.cutover, generatedBy: "test"), migrationId: second, logger: logger)
+            try await supervisor.accept(
+                MigrationRequest(cutoverDate: harness.cutover, generatedBy: "test"), migrationId: first, logger: logger)
+            try await supervisor.accept(
+                MigrationRequest(cutoverDate: harness.cutover, generatedBy: "test"), migrationId: second, logger: logger)
             let refused = try #require(try await harness.log.migration(second))
             #expect(refused.status == .error)
             #expect(refused.error?.contains(first) == true, "\(refused.error ?? "no reason")")

@@ -1,5 +1,6 @@
 import JobstreamMessages
 import Testing
+
 @testable import JobstreamMigration
 
 @Suite("Exact amounts and calendar days")
@@ -36,10 +37,13 @@ struct AmountAndDayTests {
 struct RevenueScheduleTests {
     let builder = RevenueScheduleBuilder(cutover: CalendarDate("2025-01-01")!)
 
-    func charge(_ rule: String? = RecognitionRule.dailyOverTime.rawValue, amount: String = "1200.00", start: String? = "2024-07-01",
-                end: String? = "2025-06-30", booking: String? = "2024-06-15", code: String? = "4000-Subscription") -> MigrationCharge {
-        MigrationCharge(id: "RPC-1", bookingDate: booking, accountingCode: code, recognitionRule: rule, amount: amount,
-                        serviceStart: start, serviceEnd: end)
+    func charge(
+        _ rule: String? = RecognitionRule.dailyOverTime.rawValue, amount: String = "1200.00", start: String? = "2024-07-01",
+        end: String? = "2025-06-30", booking: String? = "2024-06-15", code: String? = "4000-Subscription"
+    ) -> MigrationCharge {
+        MigrationCharge(
+            id: "RPC-1", bookingDate: booking, accountingCode: code, recognitionRule: rule, amount: amount,
+            serviceStart: start, serviceEnd: end)
     }
 
     func schedule(_ charge: MigrationCharge) throws -> RevenueSchedule {
@@ -76,17 +80,20 @@ struct RevenueScheduleTests {
             Issue.record("expected a schedule")
             return
         }
-        #expect(schedule.lines.map { "\($0.start)..\($0.end) \($0.amount) \($0.recognized)" } == [
-            "2025-01-01..2025-01-15 15.00 true", "2025-01-16..2025-01-31 16.00 false",
-        ])
+        #expect(
+            schedule.lines.map { "\($0.start)..\($0.end) \($0.amount) \($0.recognized)" } == [
+                "2025-01-01..2025-01-15 15.00 true", "2025-01-16..2025-01-31 16.00 false",
+            ])
         #expect(schedule.linesJSON == #"[["2025-01-01","2025-01-15","15.00",true],["2025-01-16","2025-01-31","16.00",false]]"#)
     }
 
     @Test("shares add up for awkward amounts: negative, more decimals, one day, a leap February")
     func awkwardAmounts() throws {
-        for (amount, start, end) in [("-100.00", "2024-01-15", "2024-03-14"), ("0.01", "2024-01-01", "2024-12-31"),
-                                     ("1000000.123456", "2024-02-01", "2024-02-29"), ("5", "2025-01-01", "2025-01-01"),
-                                     ("999999999999999.999999", "2020-01-01", "2029-12-31")] {
+        for (amount, start, end) in [
+            ("-100.00", "2024-01-15", "2024-03-14"), ("0.01", "2024-01-01", "2024-12-31"),
+            ("1000000.123456", "2024-02-01", "2024-02-29"), ("5", "2025-01-01", "2025-01-01"),
+            ("999999999999999.999999", "2020-01-01", "2029-12-31"),
+        ] {
             let schedule = try schedule(charge(amount: amount, start: start, end: end))
             let total = schedule.lines.reduce(Int128(0)) { $0 + $1.amount.units }
             #expect(total == ExactAmount(amount)!.units, "\(amount) over \(start)..\(end)")
@@ -113,8 +120,12 @@ struct RevenueScheduleTests {
         #expect(warning(charge("Recognize sometimes")) == "unknown revenue recognition rule \"Recognize sometimes\"")
         #expect(warning(charge(start: nil)) == "no service start date")
         #expect(warning(charge(end: "")) == "no service end date")
-        #expect(warning(charge(start: "2025-02-01", end: "2025-01-31")) == "service end date 2025-01-31 is before its start date 2025-02-01")
+        #expect(
+            warning(charge(start: "2025-02-01", end: "2025-01-31"))
+                == "service end date 2025-01-31 is before its start date 2025-02-01")
         #expect(warning(charge(amount: "12,50")) == "amount \"12,50\" is not a decimal number")
-        #expect(warning(charge(amount: "x", booking: nil, code: nil)) == "no booking date; no accounting code; amount \"x\" is not a decimal number")
+        #expect(
+            warning(charge(amount: "x", booking: nil, code: nil))
+                == "no booking date; no accounting code; amount \"x\" is not a decimal number")
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Synchronization
 import Testing
+
 @testable import JobstreamService
 
 @Suite("JSON log lines")
@@ -14,8 +15,12 @@ struct JSONLogHandlerTests {
         }
         logger.logLevel = .info
         logger[metadataKey: "job.id"] = "BF-1"
-        logger.info("chunk applied", metadata: ["kafka.topic": "jobstream.backfill.chunks", "kafka.partition": "3",
-                                                "kafka.offset": "42"])
+        logger.info(
+            "chunk applied",
+            metadata: [
+                "kafka.topic": "jobstream.backfill.chunks", "kafka.partition": "3",
+                "kafka.offset": "42",
+            ])
         logger.debug("not written at info")
         let written = lines.withLock { $0 }
         #expect(written.count == 1)

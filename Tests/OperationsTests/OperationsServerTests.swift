@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import Testing
+
 @testable import JobstreamService
 
 /// A check whose answer a test sets.
@@ -22,8 +23,11 @@ final class FixedCheck: ReadinessCheck, @unchecked Sendable {
 
 @Suite("The operations port: /metrics, /health, /ready")
 struct OperationsServerTests {
-    private func withServer(checks: [any ReadinessCheck], _ body: @Sendable (any TestClientProtocol) async throws -> Void)
-        async throws {
+    private func withServer(
+        checks: [any ReadinessCheck], _ body: @Sendable (any TestClientProtocol) async throws -> Void
+    )
+        async throws
+    {
         let metrics = ServiceMetrics(service: "test")
         metrics.consumed(from: "t")
         let readiness = Readiness()
@@ -33,7 +37,8 @@ struct OperationsServerTests {
 
     @Test("/ready is 503 naming every failing check, /health stays 200")
     func notReady() async throws {
-        try await withServer(checks: [FixedCheck("kafka", problem: "not yet a member of consumer group g"), FixedCheck("store")]) { client in
+        try await withServer(checks: [FixedCheck("kafka", problem: "not yet a member of consumer group g"), FixedCheck("store")])
+        { client in
             try await client.execute(uri: "/ready", method: .get) { response in
                 #expect(response.status == .serviceUnavailable)
                 let body = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]

@@ -1,5 +1,6 @@
 import Kafka
 import Testing
+
 @testable import JobstreamService
 
 @Suite("Service metrics in Prometheus's text format")
@@ -38,8 +39,9 @@ struct ServiceMetricsTests {
         #expect(text.contains("jobstream_consumer_assigned_partitions 3"))
         #expect(text.contains(#"jobstream_kafka_broker_rtt_p99_seconds{client="consumer",broker="1"} 0.0085"#))
 
-        let revoked = consumerStatisticsSample.replacingOccurrences(of: #""fetch_state":"active","hi_offset":120"#,
-                                                                    with: #""fetch_state":"none","hi_offset":120"#)
+        let revoked = consumerStatisticsSample.replacingOccurrences(
+            of: #""fetch_state":"active","hi_offset":120"#,
+            with: #""fetch_state":"none","hi_offset":120"#)
         metrics.record(consumerStatistics: try KafkaStatistics.parse(revoked))
         text = await rendered(metrics)
         #expect(!text.contains(#"partition="0""#))

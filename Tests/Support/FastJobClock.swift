@@ -25,8 +25,10 @@ public final class FastJobClock: JobClock {
 
 /// Waits until `condition` holds, checking every millisecond, for at most `limit` (a generous upper
 /// bound: the order of a test is made by the states it waits on, never by this limit).
-public func eventually(within limit: Duration = .seconds(30), _ what: String,
-                       _ condition: () async throws -> Bool) async throws {
+public func eventually(
+    within limit: Duration = .seconds(30), _ what: String,
+    _ condition: () async throws -> Bool
+) async throws {
     let deadline = ContinuousClock.now + limit
     while try await !condition() {
         guard ContinuousClock.now < deadline else { throw TimedOut(what: what) }

@@ -20,13 +20,16 @@ public enum TestStores {
 
     /// Opens a store of `flavor` with `tables` emptied, and the folder its SQLite file lives in
     /// (remove it when done).
-    public static func open(_ flavor: SQLFlavor, database suffix: String = "",
-                            emptying tables: [String] = []) async throws -> (Store, TemporaryFolder) {
+    public static func open(
+        _ flavor: SQLFlavor, database suffix: String = "",
+        emptying tables: [String] = []
+    ) async throws -> (Store, TemporaryFolder) {
         let folder = try TemporaryFolder()
-        let location: StoreLocation = switch flavor {
-        case .sqlite: .sqlite(path: folder.url.appendingPathComponent("store.sqlite").path)
-        case .postgres: .postgres(url: postgresURL(suffix)!)
-        }
+        let location: StoreLocation =
+            switch flavor {
+            case .sqlite: .sqlite(path: folder.url.appendingPathComponent("store.sqlite").path)
+            case .postgres: .postgres(url: postgresURL(suffix)!)
+            }
         let store = try await Store.open(location, logger: Logger(label: "test"))
         do {
             try await store.withDatabase { database in
@@ -42,8 +45,10 @@ public enum TestStores {
 
     /// Runs `body` on a store opened as ``open(_:database:emptying:)`` does, and closes it (and removes
     /// its folder) however `body` ends.
-    public static func with(_ flavor: SQLFlavor, database suffix: String = "", emptying tables: [String] = [],
-                            _ body: (Store) async throws -> Void) async throws {
+    public static func with(
+        _ flavor: SQLFlavor, database suffix: String = "", emptying tables: [String] = [],
+        _ body: (Store) async throws -> Void
+    ) async throws {
         let (store, folder) = try await open(flavor, database: suffix, emptying: tables)
         defer { folder.remove() }
         do {

@@ -47,8 +47,9 @@ final class RecordingSyncMessenger: SyncMessenger {
 struct SyncRecorderTests {
     static func recorder(_ store: Store, _ messenger: RecordingSyncMessenger) -> SyncRecorder {
         let logger = Logger(label: "test")
-        return SyncRecorder(log: SyncHistoryLog(store: store), publisher: SyncPublisher(store: store, messenger: messenger, logger: logger),
-                            retention: SyncRetention(store: store, days: 30))
+        return SyncRecorder(
+            log: SyncHistoryLog(store: store), publisher: SyncPublisher(store: store, messenger: messenger, logger: logger),
+            retention: SyncRetention(store: store, days: 30))
     }
 
     /// Every event of `sessions` as the recorder receives it: encoded, then decoded.
@@ -77,8 +78,10 @@ struct SyncRecorderTests {
                 let latest = try #require(published.summaries.last { $0.sessionId == session.sessionId }, "\(session.sessionId)")
                 #expect(latest.entry.status == session.expectedStatus)
                 #expect(latest.entry.recordsFailed == session.recordsFailed)
-                #expect((published.retries[session.sessionId] ?? []).isEmpty == (session.recordsToRetry == 0 && session.expectedStatus != .failure),
-                        "\(session.sessionId): \(session.expectedStatus)")
+                #expect(
+                    (published.retries[session.sessionId] ?? []).isEmpty
+                        == (session.recordsToRetry == 0 && session.expectedStatus != .failure),
+                    "\(session.sessionId): \(session.expectedStatus)")
             }
         }
     }

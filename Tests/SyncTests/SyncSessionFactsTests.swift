@@ -1,8 +1,9 @@
 import Foundation
 import JobstreamMessages
-import Testing
-@testable import JobstreamSync
 import JobstreamStore
+import Testing
+
+@testable import JobstreamSync
 
 @Suite("Sync session facts and status")
 struct SyncSessionFactsTests {
@@ -55,7 +56,8 @@ struct SyncSessionFactsTests {
     func retries() {
         #expect(SyncSessionStatus.failure.needsRetry(recordsToRetry: 0))
         #expect(SyncSessionStatus.finishedWithErrors.needsRetry(recordsToRetry: 1))
-        #expect(!SyncSessionStatus.finishedWithErrors.needsRetry(recordsToRetry: 0), "manual fixes only: nothing to retry by itself")
+        #expect(
+            !SyncSessionStatus.finishedWithErrors.needsRetry(recordsToRetry: 0), "manual fixes only: nothing to retry by itself")
         #expect(!SyncSessionStatus.finished.needsRetry(recordsToRetry: 0))
     }
 
@@ -85,9 +87,13 @@ struct SyncSessionFactsTests {
         #expect(problem(start, session: " ")?.contains("session id") == true)
         #expect(problem(start, session: String(repeating: "x", count: 201))?.contains("201 bytes long; at most 200") == true)
         #expect(problem(start, session: "s\u{0}1")?.contains("control character") == true)
-        #expect(problem(SyncRecordOutcome(objectType: "Account", objectId: "", success: true))?.contains("objectId is empty") == true)
-        #expect(problem(SyncRecordOutcome(objectType: "Account", objectId: "A-1", success: false, errorCode: "X",
-                                          errorMessage: "a\u{0}b"))?.contains("NUL") == true)
+        #expect(
+            problem(SyncRecordOutcome(objectType: "Account", objectId: "", success: true))?.contains("objectId is empty") == true)
+        #expect(
+            problem(
+                SyncRecordOutcome(
+                    objectType: "Account", objectId: "A-1", success: false, errorCode: "X",
+                    errorMessage: "a\u{0}b"))?.contains("NUL") == true)
         #expect(problem(SyncRecordOutcome(objectType: "Account", objectId: "A-1", success: false))?.contains("errorCode") == true)
         #expect(problem(SyncSessionFinished(finishedAt: Date(), recordCount: -1))?.contains("negative") == true)
     }

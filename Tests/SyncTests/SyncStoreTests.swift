@@ -4,6 +4,7 @@ import JobstreamTestSupport
 import Logging
 import SQLKit
 import Testing
+
 @testable import JobstreamStore
 @testable import JobstreamSync
 
@@ -31,8 +32,10 @@ struct SyncStoreTests {
         }
     }
 
-    static func simulation(sessions: Int = 8, seed: UInt64 = 3, duplicates: Double = 0, shuffle: Bool = false,
-                           lastStart: Date = Timestamp.parse("2026-11-20T08:00:00Z")!) -> [SyncSimulation.Session] {
+    static func simulation(
+        sessions: Int = 8, seed: UInt64 = 3, duplicates: Double = 0, shuffle: Bool = false,
+        lastStart: Date = Timestamp.parse("2026-11-20T08:00:00Z")!
+    ) -> [SyncSimulation.Session] {
         var settings = SyncSimulation.Settings()
         settings.sessions = sessions
         settings.recordsPerSession = 40
@@ -46,7 +49,9 @@ struct SyncStoreTests {
     }
 
     /// Applies every event of `sessions`, interleaved across sessions, in batches of `batchSize`.
-    static func record(_ sessions: [SyncSimulation.Session], in log: SyncHistoryLog, batchSize: Int, now: Date = Date()) async throws {
+    static func record(
+        _ sessions: [SyncSimulation.Session], in log: SyncHistoryLog, batchSize: Int, now: Date = Date()
+    ) async throws {
         var all: [(String, any JobstreamMessage)] = []
         let longest = sessions.map(\.events.count).max() ?? 0
         for index in 0..<longest {
@@ -132,11 +137,15 @@ struct SyncStoreTests {
             var batch = SyncEventBatch()
             batch.add(SyncSessionStarted(operation: .scheduled, startedAt: Date()), sessionId: "errors")
             for index in 0..<2500 {
-                batch.add(SyncRecordOutcome(objectType: "Invoice", objectId: String(format: "INV-%05d", index), success: false,
-                                            errorCode: "UNABLE_TO_LOCK_ROW", retryable: true), sessionId: "errors")
+                batch.add(
+                    SyncRecordOutcome(
+                        objectType: "Invoice", objectId: String(format: "INV-%05d", index), success: false,
+                        errorCode: "UNABLE_TO_LOCK_ROW", retryable: true), sessionId: "errors")
             }
-            batch.add(SyncRecordOutcome(objectType: "Account", objectId: "A-1", success: false, errorCode: "INVALID_CRM_ACCOUNT_ID",
-                                        retryable: false), sessionId: "errors")
+            batch.add(
+                SyncRecordOutcome(
+                    objectType: "Account", objectId: "A-1", success: false, errorCode: "INVALID_CRM_ACCOUNT_ID",
+                    retryable: false), sessionId: "errors")
             batch.add(SyncRecordOutcome(objectType: "Account", objectId: "A-2", success: true), sessionId: "errors")
             batch.add(SyncSessionFinished(finishedAt: Date(), recordCount: 2502), sessionId: "errors")
             batch.add(SyncSessionStarted(operation: .manual, startedAt: Date()), sessionId: "failed")
@@ -203,9 +212,12 @@ struct SyncStoreTests {
             for (id, end) in ends {
                 var batch = SyncEventBatch()
                 batch.add(SyncSessionStarted(operation: .cleanUp, startedAt: end.addingTimeInterval(-60)), sessionId: id)
-                batch.add(SyncRecordOutcome(objectType: "Account", objectId: "A-1", success: true,
-                                            crmIdChange: CrmIdChange(previousCrmId: "001A", newCrmId: "001B")), sessionId: id)
-                batch.add(SyncRecordOutcome(objectType: "Account", objectId: "A-2", success: false, errorCode: "X"), sessionId: id)
+                batch.add(
+                    SyncRecordOutcome(
+                        objectType: "Account", objectId: "A-1", success: true,
+                        crmIdChange: CrmIdChange(previousCrmId: "001A", newCrmId: "001B")), sessionId: id)
+                batch.add(
+                    SyncRecordOutcome(objectType: "Account", objectId: "A-2", success: false, errorCode: "X"), sessionId: id)
                 batch.add(SyncSessionFinished(finishedAt: end, recordCount: 2), sessionId: id)
                 _ = try await log.apply(batch, now: end)
             }
@@ -224,13 +236,17 @@ struct SyncStoreTests {
             let left = try await store.withDatabase { database in
                 var counts: [String: [String]] = [:]
                 for table in ["sync_sessions", "sync_records", "sync_crm_id_changes"] {
-                    counts[table] = Set(try await database.raw("SELECT session_id FROM \(ident: table)").all()
-                        .map { try $0.decode(column: "session_id", as: String.self) }).sorted()
+                    counts[table] = Set(
+                        try await database.raw("SELECT session_id FROM \(ident: table)").all()
+                            .map { try $0.decode(column: "session_id", as: String.self) }
+                    ).sorted()
                 }
                 return counts
             }
             #expect(left == ["sync_sessions": ["kept"], "sync_records": ["kept"], "sync_crm_id_changes": ["kept"]])
-            #expect(try await SyncRetention(store: store, days: 29).expiredSessions(now: now) == ["kept"], "the days are configurable")
+            #expect(
+                try await SyncRetention(store: store, days: 29).expiredSessions(now: now) == ["kept"], "the days are configurable"
+            )
         }
     }
 
@@ -254,8 +270,9 @@ struct SyncStoreTests {
             #expect(scheduled.map(\.sessionId) == ["day-7", "day-4"])
             #expect(try await query.history(.init(operation: .cleanUp)).isEmpty)
             let plan = try await query.historyPlan(.init(from: CalendarDate("2026-11-02"), operation: .scheduled))
-            #expect(plan.contains("sync_sessions_operation_started") || plan.contains("Seq Scan") && flavor == .postgres,
-                    "plan: \(plan)")
+            #expect(
+                plan.contains("sync_sessions_operation_started") || plan.contains("Seq Scan") && flavor == .postgres,
+                "plan: \(plan)")
         }
     }
 

@@ -18,7 +18,9 @@ struct BackfillBench: AsyncParsableCommand {
     struct GenerateFile: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "generate-file",
-            abstract: "Write an update-rate-plan-charge file: charges RPC-00000001… in order, each row setting a booking date and an accounting code.")
+            abstract:
+                "Write an update-rate-plan-charge file: charges RPC-00000001… in order, each row setting a booking date and an accounting code."
+        )
 
         @Option(help: "Data rows.") var rows: Int
         @Option(help: "Characters of an informational Note column on every row (0: no such column).") var note: Int = 0
@@ -26,7 +28,8 @@ struct BackfillBench: AsyncParsableCommand {
 
         func run() throws {
             guard FileManager.default.createFile(atPath: output, contents: nil),
-                  let handle = FileHandle(forWritingAtPath: output) else {
+                let handle = FileHandle(forWritingAtPath: output)
+            else {
                 throw ValidationError("\(output): cannot create the file")
             }
             let padding = String(repeating: "x", count: note)
@@ -48,13 +51,15 @@ struct BackfillBench: AsyncParsableCommand {
 
     struct Ceiling: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Read a file and apply its valid rows straight to the store, a chunk per transaction, with the processors' SQL.",
+            abstract:
+                "Read a file and apply its valid rows straight to the store, a chunk per transaction, with the processors' SQL.",
             discussion: "No Kafka, no job log, no ledger: the most one process gets out of the store. Prints rows/s.")
 
         @OptionGroup var storeOptions: StoreOptions
         @Option(help: "The backfill action.") var action: String = BackfillAction.updateRatePlanCharge.name
         @Option(help: "The CSV file.") var file: String
-        @Option(name: .customLong("chunk-size"), help: "Rows per transaction, as the validator's chunks.") var chunkSize: Int = 1000
+        @Option(name: .customLong("chunk-size"), help: "Rows per transaction, as the validator's chunks.") var chunkSize: Int =
+            1000
 
         func run() async throws {
             guard let action = BackfillAction.named(action), action.needsFile else {
@@ -82,10 +87,13 @@ struct BackfillBench: AsyncParsableCommand {
                 if rows.count == chunkSize { try await flush() }
             }
             if !rows.isEmpty { try await flush() }
-            let seconds = Double((clock.now - start).components.attoseconds) / 1e18 + Double((clock.now - start).components.seconds)
+            let seconds =
+                Double((clock.now - start).components.attoseconds) / 1e18 + Double((clock.now - start).components.seconds)
             await store.close()
-            print(String(format: "ceiling: %d rows applied (%d failed) in %.2f s = %.0f rows/s (%@)",
-                         applied, failed, seconds, Double(applied + failed) / seconds, store.location.description))
+            print(
+                String(
+                    format: "ceiling: %d rows applied (%d failed) in %.2f s = %.0f rows/s (%@)",
+                    applied, failed, seconds, Double(applied + failed) / seconds, store.location.description))
         }
     }
 }

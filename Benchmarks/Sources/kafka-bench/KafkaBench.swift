@@ -52,7 +52,8 @@ extension KafkaBench {
         @Option var size: Int
 
         func run() async throws {
-            let producer = try KafkaProducer(configuration: ProducerConfiguration(kafka: options.kafka()), logger: options.logger())
+            let producer = try KafkaProducer(
+                configuration: ProducerConfiguration(kafka: options.kafka()), logger: options.logger())
             let payload = [UInt8](repeating: UInt8(ascii: "x"), count: size)
             let message = KafkaProducerMessage(topic: options.topic, value: payload)
             let clock = ContinuousClock()
@@ -85,9 +86,10 @@ extension KafkaBench {
 
         func run() async throws {
             let group = options.connection.group ?? "kafka-bench-\(UUID().uuidString.prefix(6))"
-            let configuration = ConsumerConfiguration(kafka: try options.kafka(), groupID: group, topics: [options.topic],
-                                                      sessionTimeout: .seconds(6), maxPollInterval: .seconds(10),
-                                                      fetchWaitMax: .milliseconds(500))
+            let configuration = ConsumerConfiguration(
+                kafka: try options.kafka(), groupID: group, topics: [options.topic],
+                sessionTimeout: .seconds(6), maxPollInterval: .seconds(10),
+                fetchWaitMax: .milliseconds(500))
             let consumer = try KafkaConsumer(configuration: configuration, logger: options.logger())
             // A local copy: reading an @Option in the loop costs a property-wrapper lookup per message.
             let count = self.count
@@ -120,9 +122,10 @@ extension KafkaBench {
             let logger = options.logger()
             let producer = try KafkaProducer(configuration: ProducerConfiguration(kafka: kafka, linger: .zero), logger: logger)
             let consumer = try KafkaConsumer(
-                configuration: ConsumerConfiguration(kafka: kafka, groupID: "latency-\(UUID().uuidString.prefix(6))",
-                                                     topics: [options.topic], startOffset: .latest, sessionTimeout: .seconds(6),
-                                                     maxPollInterval: .seconds(10), fetchWaitMax: .milliseconds(10)),
+                configuration: ConsumerConfiguration(
+                    kafka: kafka, groupID: "latency-\(UUID().uuidString.prefix(6))",
+                    topics: [options.topic], startOffset: .latest, sessionTimeout: .seconds(6),
+                    maxPollInterval: .seconds(10), fetchWaitMax: .milliseconds(10)),
                 logger: logger)
             var messages = consumer.messages.makeAsyncIterator()
             // Warm up: keep sending until the consumer, once assigned, receives one; later warm-up
@@ -152,7 +155,9 @@ extension KafkaBench {
             await consumer.close()
             await producer.shutdown()
             samples.sort()
-            func percentile(_ p: Double) -> Double { samples[min(samples.count - 1, Int(Double(samples.count) * p))].seconds * 1000 }
+            func percentile(_ p: Double) -> Double {
+                samples[min(samples.count - 1, Int(Double(samples.count) * p))].seconds * 1000
+            }
             print("samples: \(samples.count)")
             print("p50 ms: \(String(format: "%.3f", percentile(0.5)))")
             print("p99 ms: \(String(format: "%.3f", percentile(0.99)))")

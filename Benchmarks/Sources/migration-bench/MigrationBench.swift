@@ -17,7 +17,8 @@ struct MigrationBench: AsyncParsableCommand {
 
     struct Ceiling: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Plan a migration and generate every slice in this process, with the runners' code, one transaction per slice.",
+            abstract:
+                "Plan a migration and generate every slice in this process, with the runners' code, one transaction per slice.",
             discussion: "No Kafka and no coordinator: the most one process gets out of the store. Prints schedules/s.")
 
         @OptionGroup var storeOptions: StoreOptions
@@ -25,12 +26,15 @@ struct MigrationBench: AsyncParsableCommand {
         @Option(name: .customLong("slice-size"), help: "Charges per slice, as the runners' default.") var sliceSize: Int = 1000
 
         func validate() throws {
-            guard CalendarDate(cutover) != nil else { throw ValidationError("--cutover \"\(cutover)\" is not a date written YYYY-MM-DD") }
+            guard CalendarDate(cutover) != nil else {
+                throw ValidationError("--cutover \"\(cutover)\" is not a date written YYYY-MM-DD")
+            }
             guard sliceSize >= 1 else { throw ValidationError("--slice-size must be at least 1") }
         }
 
         func run() async throws {
-            let store = try await storeOptions.openStore(logger: LoggingSetup.bootstrap(label: "migration-bench", level: .warning))
+            let store = try await storeOptions.openStore(
+                logger: LoggingSetup.bootstrap(label: "migration-bench", level: .warning))
             let log = MigrationLog(store: store)
             let cutoverDate = CalendarDate(cutover)!
             let start = ContinuousClock.now
@@ -50,7 +54,9 @@ struct MigrationBench: AsyncParsableCommand {
             let generator = SliceGenerator(store: store, instance: "migration-bench")
             var schedules = 0, warnings = 0
             for slice in slices {
-                if case .generated(let counts) = try await generator.generate(migrationId: migration.migrationId, sliceIndex: slice.index) {
+                if case .generated(let counts) = try await generator.generate(
+                    migrationId: migration.migrationId, sliceIndex: slice.index)
+                {
                     schedules += counts.schedules
                     warnings += counts.warnings.count
                 }
@@ -64,8 +70,10 @@ struct MigrationBench: AsyncParsableCommand {
             _ = try await log.save(migration, claim: claim, leaseMilliseconds: 0)
             await store.close()
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-            print(String(format: "ceiling: %d schedules (%d warnings) in %.2f s = %.0f schedules/s (%@)",
-                         schedules, warnings, seconds, Double(schedules) / seconds, store.location.description))
+            print(
+                String(
+                    format: "ceiling: %d schedules (%d warnings) in %.2f s = %.0f schedules/s (%@)",
+                    schedules, warnings, seconds, Double(schedules) / seconds, store.location.description))
         }
     }
 
@@ -76,7 +84,8 @@ struct MigrationBench: AsyncParsableCommand {
         @OptionGroup var storeOptions: StoreOptions
 
         func run() async throws {
-            let store = try await storeOptions.openStore(logger: LoggingSetup.bootstrap(label: "migration-bench", level: .warning))
+            let store = try await storeOptions.openStore(
+                logger: LoggingSetup.bootstrap(label: "migration-bench", level: .warning))
             try await store.withDatabase { try await $0.raw("DELETE FROM revenue_schedules").run() }
             if store.flavor == .sqlite {
                 try await store.withDatabase { try await $0.raw("PRAGMA wal_checkpoint(TRUNCATE)").run() }

@@ -57,8 +57,10 @@ struct SyncBench: AsyncParsableCommand {
             outcomes += try await log.apply(batch).outcomesRecorded
             let seconds = (ContinuousClock.now - start).seconds
             await store.close()
-            print(String(format: "ceiling: %d record outcomes in %.2f s = %.0f outcomes/s (%@)", outcomes, seconds,
-                         Double(outcomes) / seconds, store.location.description))
+            print(
+                String(
+                    format: "ceiling: %d record outcomes in %.2f s = %.0f outcomes/s (%@)", outcomes, seconds,
+                    Double(outcomes) / seconds, store.location.description))
         }
     }
 
@@ -77,10 +79,12 @@ struct SyncBench: AsyncParsableCommand {
             let pattern = prefix + "%"
             while true {
                 let row = try await store.withDatabase { database in
-                    try await database.raw("""
+                    try await database.raw(
+                        """
                         SELECT COUNT(*) AS ended, CAST(COALESCE(SUM(records_synced + records_failed), 0) AS BIGINT) AS outcomes
                         FROM sync_sessions WHERE session_id LIKE \(bind: pattern) AND status <> 'Running'
-                        """).first()
+                        """
+                    ).first()
                 }
                 let ended = try row?.decode(column: "ended", as: Int.self) ?? 0
                 if ended >= sessions {
@@ -99,7 +103,8 @@ struct SyncBench: AsyncParsableCommand {
     struct Query: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Fill the history with N sessions (once), then time the filtered Sync History query.",
-            discussion: "Each query: a random 7-day window and a random operation, newest 50 first. Prints percentiles and the plan.")
+            discussion:
+                "Each query: a random 7-day window and a random operation, newest 50 first. Prints percentiles and the plan.")
 
         @OptionGroup var storeOptions: StoreOptions
         @Option var sessions: Int = 1_000_000
@@ -127,8 +132,9 @@ struct SyncBench: AsyncParsableCommand {
             var sample = SyncHistoryQuery.Filter()
             for index in 0..<queries {
                 let from = today.adding(days: -Int(random.next() % UInt64(span)))!
-                let filter = SyncHistoryQuery.Filter(from: from, to: from.adding(days: 6),
-                                                     operation: SyncOperation.allCases[Int(random.next() % 5)])
+                let filter = SyncHistoryQuery.Filter(
+                    from: from, to: from.adding(days: 6),
+                    operation: SyncOperation.allCases[Int(random.next() % 5)])
                 if index == 0 { sample = filter }
                 let start = ContinuousClock.now
                 rows += try await query.history(filter, limit: 50).count
@@ -136,9 +142,12 @@ struct SyncBench: AsyncParsableCommand {
             }
             latencies.sort()
             func percentile(_ p: Double) -> Double { latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] }
-            print(String(format: "history query over %d sessions (%@): %d queries, %d rows; p50 %.2f ms, p95 %.2f ms, p99 %.2f ms, max %.2f ms",
-                         sessions, store.flavor.rawValue, queries, rows, percentile(0.5), percentile(0.95), percentile(0.99),
-                         latencies.last ?? 0))
+            print(
+                String(
+                    format:
+                        "history query over %d sessions (%@): %d queries, %d rows; p50 %.2f ms, p95 %.2f ms, p99 %.2f ms, max %.2f ms",
+                    sessions, store.flavor.rawValue, queries, rows, percentile(0.5), percentile(0.95), percentile(0.99),
+                    latencies.last ?? 0))
             print("plan: \(try await query.historyPlan(sample))")
             await store.close()
         }
@@ -147,8 +156,10 @@ struct SyncBench: AsyncParsableCommand {
     /// Inserts `sessions` ended sessions, one a minute back from `endingAt`, in one statement.
     static func fill(_ store: Store, sessions: Int, endingAt: Int) async throws {
         let operations = SyncOperation.allCases.map { "'\($0.rawValue)'" }
-        let operation = "CASE n % 5 " + operations.enumerated().map { "WHEN \($0.offset) THEN \($0.element)" }.joined(separator: " ") + " END"
-        let series = store.flavor == .sqlite
+        let operation =
+            "CASE n % 5 " + operations.enumerated().map { "WHEN \($0.offset) THEN \($0.element)" }.joined(separator: " ") + " END"
+        let series =
+            store.flavor == .sqlite
             ? "WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < \(sessions)) SELECT n FROM s"
             : "SELECT CAST(generate_series(1, \(sessions)) AS BIGINT) AS n"
         try await store.withDatabase { database in

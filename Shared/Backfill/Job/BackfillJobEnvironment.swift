@@ -22,9 +22,11 @@ public struct BackfillJobEnvironment: Sendable {
     public let fileLimits: FileLimits
     public let clock: any JobClock
 
-    public init(instance: String = Lease.instanceName(), store: Store, files: FileStore, messenger: any BackfillMessenger,
-                logger: Logger, chunkSize: Int, lease: Lease, fileLimits: FileLimits = .standard,
-                clock: any JobClock = SystemJobClock()) {
+    public init(
+        instance: String = Lease.instanceName(), store: Store, files: FileStore, messenger: any BackfillMessenger,
+        logger: Logger, chunkSize: Int, lease: Lease, fileLimits: FileLimits = .standard,
+        clock: any JobClock = SystemJobClock()
+    ) {
         self.instance = instance
         log = BackfillJobLog(store: store)
         ledger = BackfillLedger(store: store)
@@ -45,8 +47,9 @@ public struct BackfillJobEnvironment: Sendable {
             try await messenger.announce(job.statusEvent, of: job.jobId)
             try await log.published(job.jobId, sequence: job.sequence)
         } catch {
-            logger.warning("backfill \(job.jobId): announcing \(job.status.rawValue) failed (\(error)); it is sent again later",
-                           metadata: ["job.id": "\(job.jobId)"])
+            logger.warning(
+                "backfill \(job.jobId): announcing \(job.status.rawValue) failed (\(error)); it is sent again later",
+                metadata: ["job.id": "\(job.jobId)"])
         }
     }
 

@@ -10,8 +10,10 @@ extension BackfillJobRunner {
     /// Processing: sends every valid row, a chunk at a time, skipping chunks already applied. Chunks
     /// go in groups: the group's fingerprints are planned in the ledger first (``ChunkDigest``), so a
     /// processor finds every chunk it is sent planned.
-    func fanOut(_ file: ValidatedFile, action: BackfillAction, chunkSize: Int, shared: RunState,
-                        logger: Logger) async throws {
+    func fanOut(
+        _ file: ValidatedFile, action: BackfillAction, chunkSize: Int, shared: RunState,
+        logger: Logger
+    ) async throws {
         let applied = try await environment.ledger.appliedChunkIndices(jobId)
         var rows: [BackfillRow] = []
         var chunkIndex = 0
@@ -51,8 +53,10 @@ extension BackfillJobRunner {
     /// is published by the keeper meanwhile. When no chunk is applied for ``stallAfter`` (a chunk
     /// message lost, or no processor running), `sendAgain` sends the chunks not applied once more;
     /// processors skip any applied meanwhile.
-    func waitForChunks(_ chunkCount: Int, shared: RunState, logger: Logger,
-                               sendAgain: () async throws -> Void = {}) async throws {
+    func waitForChunks(
+        _ chunkCount: Int, shared: RunState, logger: Logger,
+        sendAgain: () async throws -> Void = {}
+    ) async throws {
         var lastMoved = (environment.clock.now(), -1)
         while true {
             try checkpoint(shared)
@@ -61,7 +65,9 @@ extension BackfillJobRunner {
             if done != lastMoved.1 {
                 lastMoved = (environment.clock.now(), done)
             } else if environment.clock.now() - lastMoved.0 >= Self.stallAfter {
-                logger.warning("backfill \(jobId): no chunk applied for \(Self.stallAfter) (\(done) of \(chunkCount) done); sending the rest again")
+                logger.warning(
+                    "backfill \(jobId): no chunk applied for \(Self.stallAfter) (\(done) of \(chunkCount) done); sending the rest again"
+                )
                 try await sendAgain()
                 lastMoved.0 = environment.clock.now()
             }

@@ -16,15 +16,20 @@ extension BackfillJobRunner {
 
     /// Moves the job to a status that does not end it (refusing an illegal move), saves it if the
     /// claim still holds it, and announces it.
-    func transition(_ shared: RunState, to status: BackfillStatus,
-                            _ change: (inout BackfillJobRecord) -> Void = { _ in }) async throws {
+    func transition(
+        _ shared: RunState, to status: BackfillStatus,
+        _ change: (inout BackfillJobRecord) -> Void = { _ in }
+    ) async throws {
         try await shared.saving.withLock {
             var job = shared.withLock { $0.job }
             job.status = try job.status.transition(to: status)
             change(&job)
             try checkClaim(shared)
-            guard let sequence = try await environment.log.save(job, claim: shared.claim,
-                                                                leaseMilliseconds: environment.lease.milliseconds) else {
+            guard
+                let sequence = try await environment.log.save(
+                    job, claim: shared.claim,
+                    leaseMilliseconds: environment.lease.milliseconds)
+            else {
                 throw LostClaim()
             }
             job.sequence = sequence
@@ -52,8 +57,11 @@ extension BackfillJobRunner {
         while true {
             try await environment.clock.sleep(for: .seconds(1))
             do {
-                guard let current = try await environment.log.renew(jobId, claim: shared.claim,
-                                                                    leaseMilliseconds: environment.lease.milliseconds) else {
+                guard
+                    let current = try await environment.log.renew(
+                        jobId, claim: shared.claim,
+                        leaseMilliseconds: environment.lease.milliseconds)
+                else {
                     shared.withLock { $0.lostClaim = true }
                     return
                 }
@@ -81,8 +89,11 @@ extension BackfillJobRunner {
                 return state.job
             }
             guard var update else { return }
-            guard let sequence = try await environment.log.saveProgress(jobId, claim: shared.claim, processed: update.recordsProcessed,
-                                                                        failed: update.recordsFailed) else {
+            guard
+                let sequence = try await environment.log.saveProgress(
+                    jobId, claim: shared.claim, processed: update.recordsProcessed,
+                    failed: update.recordsFailed)
+            else {
                 shared.withLock { $0.lostClaim = true }
                 return
             }

@@ -14,7 +14,8 @@ extension BackfillJobRunner {
         let job = shared.withLock { $0.job }
         let result = try environment.files.resultFile(jobId: jobId, uploadedName: job.uploadedFile)
         let partial = result.url.deletingLastPathComponent()
-            .appendingPathComponent(".\(result.url.lastPathComponent).\(shared.claim.epoch)-\(UUID().uuidString.prefix(8)).partial")
+            .appendingPathComponent(
+                ".\(result.url.lastPathComponent).\(shared.claim.epoch)-\(UUID().uuidString.prefix(8)).partial")
         defer { try? FileManager.default.removeItem(at: partial) }
         let counts = try await ResultFileWriter(ledger: environment.ledger, jobId: jobId).write(file, to: partial)
         try checkClaim(shared)
@@ -38,8 +39,10 @@ extension BackfillJobRunner {
 
     /// Ends the job as `status` if the claim still holds it (moving `moving.from` onto `moving.to` in
     /// the same transaction), announces it, and clears its working files.
-    func finish(_ shared: RunState, status: BackfillStatus, error: String?, moving: (from: URL, to: URL)? = nil,
-                        _ change: (inout BackfillJobRecord) -> Void = { _ in }) async throws {
+    func finish(
+        _ shared: RunState, status: BackfillStatus, error: String?, moving: (from: URL, to: URL)? = nil,
+        _ change: (inout BackfillJobRecord) -> Void = { _ in }
+    ) async throws {
         try await shared.saving.withLock {
             var job = shared.withLock { $0.job }
             job.status = try job.status.transition(to: status)
@@ -47,9 +50,13 @@ extension BackfillJobRunner {
             job.error = error
             job.endDate = environment.clock.epochMilliseconds()
             if job.startDate == nil { job.startDate = job.endDate }
-            guard let sequence = try await environment.log.finish(job, claim: shared.claim, whileHeld: {
-                if let moving { try FileStore.moveReplacing(moving.from, onto: moving.to) }
-            }) else { throw LostClaim() }
+            guard
+                let sequence = try await environment.log.finish(
+                    job, claim: shared.claim,
+                    whileHeld: {
+                        if let moving { try FileStore.moveReplacing(moving.from, onto: moving.to) }
+                    })
+            else { throw LostClaim() }
             job.sequence = sequence
             let ended = job
             shared.withLock { $0.job = ended }

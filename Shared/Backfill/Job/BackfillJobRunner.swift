@@ -87,12 +87,15 @@ public struct BackfillJobRunner: Sendable {
                 try await work(shared, logger: jobLogger)
             }
         } catch is LostClaim {
-            logger.warning("backfill \(jobId): this validator no longer holds the job's claim (another took it over); stopping here")
+            logger.warning(
+                "backfill \(jobId): this validator no longer holds the job's claim (another took it over); stopping here")
         } catch {
             if Task.isCancelled {
                 logger.info("backfill \(jobId): stopping for shutdown; another validator or a restart continues it")
                 // In a task of its own: this one is cancelled, and the store's calls may refuse to run in it.
-                if let heldClaim { await Task { [environment, jobId] in try? await environment.log.release(jobId, claim: heldClaim) }.value }
+                if let heldClaim {
+                    await Task { [environment, jobId] in try? await environment.log.release(jobId, claim: heldClaim) }.value
+                }
             } else if let heldClaim {
                 logger.error("backfill \(jobId) could not be run: \(error)")
                 await fail(claim: heldClaim, reason: "the validator could not finish the job: \(error)", logger: logger)
@@ -123,7 +126,8 @@ public struct BackfillJobRunner: Sendable {
         do {
             (file, upload) = try await validate(shared, action: action, logger: logger)
         } catch let problem as FileProblem {
-            return try await finish(shared, status: .failed, error: TextRule.cut(problem.description, toBytes: InputLimits.reasonBytes))
+            return try await finish(
+                shared, status: .failed, error: TextRule.cut(problem.description, toBytes: InputLimits.reasonBytes))
         } catch is CanceledByUser {
             return try await finish(shared, status: .canceled, error: nil)
         }
@@ -171,8 +175,9 @@ public struct BackfillJobRunner: Sendable {
             let csv = try await withTaskCancellationHandler {
                 try await onOwnThread {
                     if let md5 { try upload.verifyMD5(md5) }
-                    return try upload.csv(limits: limits, unpackingTo: { try files.workFile(jobId: id, name: "unpacked.csv").url },
-                                          shouldStop: stop)
+                    return try upload.csv(
+                        limits: limits, unpackingTo: { try files.workFile(jobId: id, name: "unpacked.csv").url },
+                        shouldStop: stop)
                 }
             } onCancel: {
                 shared.cancelled.store(true, ordering: .relaxed)

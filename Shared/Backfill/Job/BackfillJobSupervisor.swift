@@ -58,13 +58,17 @@ public final class BackfillJobSupervisor: Sendable {
     /// that another instance can continue them at once.
     public func run() async {
         let environment = self.environment
-        await jobs.takeOverOrphans(every: environment.lease.duration / 3, kind: .backfill, logger: environment.logger,
-                                   sleep: environment.clock) {
-            let found = try await environment.log.claimOrphans(owner: environment.instance,
-                                                               leaseMilliseconds: environment.lease.milliseconds,
-                                                               maxTakeovers: environment.lease.maxTakeovers)
+        await jobs.takeOverOrphans(
+            every: environment.lease.duration / 3, kind: .backfill, logger: environment.logger,
+            sleep: environment.clock
+        ) {
+            let found = try await environment.log.claimOrphans(
+                owner: environment.instance,
+                leaseMilliseconds: environment.lease.milliseconds,
+                maxTakeovers: environment.lease.maxTakeovers)
             for id in found.givenUp {
-                environment.logger.error("backfill \(id) is Failed: taken over \(environment.lease.maxTakeovers) times in a row without progress")
+                environment.logger.error(
+                    "backfill \(id) is Failed: taken over \(environment.lease.maxTakeovers) times in a row without progress")
                 environment.files.cleanUp(jobId: id)
             }
             try await environment.publishUnpublished()

@@ -32,11 +32,13 @@ public struct BackfillJobLog: Sendable {
                 job.recordsTotal, job.recordsProcessed, job.recordsFailed, job.chunkCount, job.chunkSize, job.error,
                 job.resultPath, job.cancelRequestedBy, job.owner,
             ]
-            let inserted = try await database.raw("""
+            let inserted = try await database.raw(
+                """
                 INSERT INTO backfill_jobs (\(unsafeRaw: Self.columns)) VALUES (\(binds: values), \(now) + \(bind: leaseMilliseconds),
                     \(now), 1, 0, 1, 0)
                 ON CONFLICT (job_id) DO NOTHING RETURNING job_id
-                """).all()
+                """
+            ).all()
             return !inserted.isEmpty
         }
     }
@@ -52,9 +54,11 @@ public struct BackfillJobLog: Sendable {
     /// Jobs, newest first.
     public func list(limit: Int) async throws -> [BackfillJobRecord] {
         try await store.withDatabase { database in
-            try await database.raw("""
+            try await database.raw(
+                """
                 SELECT \(unsafeRaw: Self.columns) FROM backfill_jobs ORDER BY submitted_at DESC, job_id LIMIT \(literal: limit)
-                """).all(decoding: BackfillJobRecord.self, keyDecodingStrategy: .convertFromSnakeCase)
+                """
+            ).all(decoding: BackfillJobRecord.self, keyDecodingStrategy: .convertFromSnakeCase)
         }
     }
 
@@ -62,49 +66,64 @@ public struct BackfillJobLog: Sendable {
     /// (0: letting go, for a job that ended) and counting the job as moved on; returns the state's
     /// sequence, or nil if the claim is lost.
     public func save(_ job: BackfillJobRecord, claim: JobClaim, leaseMilliseconds: Int) async throws -> Int? {
-        try await store.withDatabase { try await Self.save(job, claim: claim, leaseMilliseconds: leaseMilliseconds,
-                                                           flavor: store.flavor, in: $0) }
+        try await store.withDatabase {
+            try await Self.save(
+                job, claim: claim, leaseMilliseconds: leaseMilliseconds,
+                flavor: store.flavor, in: $0)
+        }
     }
 
-    static func save(_ job: BackfillJobRecord, claim: JobClaim, leaseMilliseconds: Int, flavor: SQLFlavor,
-                     in database: any SQLDatabase) async throws -> Int? {
+    static func save(
+        _ job: BackfillJobRecord, claim: JobClaim, leaseMilliseconds: Int, flavor: SQLFlavor,
+        in database: any SQLDatabase
+    ) async throws -> Int? {
         let now = JobClaims.now(flavor)
         let lease: SQLQueryString = leaseMilliseconds > 0 ? "\(now) + \(bind: leaseMilliseconds)" : "0"
-        return try await database.raw("""
+        return try await database.raw(
+            """
             UPDATE backfill_jobs SET status = \(bind: job.status.rawValue), start_date = \(bind: job.startDate),
                 end_date = \(bind: job.endDate), records_total = \(bind: job.recordsTotal),
                 records_processed = \(bind: job.recordsProcessed), records_failed = \(bind: job.recordsFailed),
                 chunk_count = \(bind: job.chunkCount), error = \(bind: job.error), result_path = \(bind: job.resultPath),
                 lease_until = \(lease), updated_at = \(now), takeovers = 0, sequence = sequence + 1
             WHERE \(claims.held(job.jobId, by: claim)) RETURNING sequence
-            """).first()?.decode(column: "sequence", as: Int.self)
+            """
+        ).first()?.decode(column: "sequence", as: Int.self)
     }
 
     /// Ends the job as `job` says if `claim` still holds it, running `whileHeld` (say, renaming the
     /// result file into place) in the same transaction, where no takeover can come between the check
     /// and the save. Returns the state's sequence, or nil (and `whileHeld` not run) if the claim is lost.
-    public func finish(_ job: BackfillJobRecord, claim: JobClaim,
-                       whileHeld: @Sendable () throws -> Void) async throws -> Int? {
+    public func finish(
+        _ job: BackfillJobRecord, claim: JobClaim,
+        whileHeld: @Sendable () throws -> Void
+    ) async throws -> Int? {
         let flavor = store.flavor
         return try await store.transaction { database in
             let lock: SQLQueryString = flavor == .postgres ? " FOR UPDATE" : ""
-            guard try await database.raw("""
-                SELECT job_id FROM backfill_jobs WHERE \(Self.claims.held(job.jobId, by: claim))\(lock)
-                """).first() != nil else { return nil }
+            guard
+                try await database.raw(
+                    """
+                    SELECT job_id FROM backfill_jobs WHERE \(Self.claims.held(job.jobId, by: claim))\(lock)
+                    """
+                ).first() != nil
+            else { return nil }
             try whileHeld()
             return try await Self.save(job, claim: claim, leaseMilliseconds: 0, flavor: flavor, in: database)
         }
     }
 
-    static let claims = JobClaims(table: "backfill_jobs", idColumn: "job_id",
-                                  activeStatuses: BackfillStatus.allCases.filter { !$0.isTerminal }.map(\.rawValue),
-                                  columns: columns, givenUpStatus: BackfillStatus.failed.rawValue, endColumn: "end_date")
+    static let claims = JobClaims(
+        table: "backfill_jobs", idColumn: "job_id",
+        activeStatuses: BackfillStatus.allCases.filter { !$0.isTerminal }.map(\.rawValue),
+        columns: columns, givenUpStatus: BackfillStatus.failed.rawValue, endColumn: "end_date")
 
     /// Extends the claim and returns the job as it is now, or nil if the claim is lost.
     public func renew(_ jobId: String, claim: JobClaim, leaseMilliseconds: Int) async throws -> BackfillJobRecord? {
         try await store.withDatabase {
-            try await Self.claims.renew(jobId, claim: claim, leaseMilliseconds: leaseMilliseconds, as: BackfillJobRecord.self,
-                                        flavor: store.flavor, in: $0)
+            try await Self.claims.renew(
+                jobId, claim: claim, leaseMilliseconds: leaseMilliseconds, as: BackfillJobRecord.self,
+                flavor: store.flavor, in: $0)
         }
     }
 
@@ -117,8 +136,9 @@ public struct BackfillJobLog: Sendable {
     /// taken over `maxTakeovers` times in a row without progress.
     public func claimOrphans(owner: String, leaseMilliseconds: Int, maxTakeovers: Int) async throws -> ClaimedOrphans {
         try await store.transaction {
-            try await Self.claims.claimOrphans(owner: owner, leaseMilliseconds: leaseMilliseconds, maxTakeovers: maxTakeovers,
-                                               flavor: store.flavor, in: $0)
+            try await Self.claims.claimOrphans(
+                owner: owner, leaseMilliseconds: leaseMilliseconds, maxTakeovers: maxTakeovers,
+                flavor: store.flavor, in: $0)
         }
     }
 
@@ -130,8 +150,9 @@ public struct BackfillJobLog: Sendable {
     /// Jobs whose latest state is not on the status topic and has not changed for `quietMilliseconds`.
     public func unpublished(quietMilliseconds: Int, limit: Int = 100) async throws -> [BackfillJobRecord] {
         try await store.withDatabase {
-            try await Self.claims.unpublished(quietMilliseconds: quietMilliseconds, limit: limit, as: BackfillJobRecord.self,
-                                              flavor: store.flavor, in: $0)
+            try await Self.claims.unpublished(
+                quietMilliseconds: quietMilliseconds, limit: limit, as: BackfillJobRecord.self,
+                flavor: store.flavor, in: $0)
         }
     }
 
@@ -139,14 +160,20 @@ public struct BackfillJobLog: Sendable {
     /// The request is recorded only when the job has not finished.
     public func requestCancel(_ jobId: String, by user: String) async throws -> BackfillJobRecord? {
         try await store.transaction { database in
-            guard let job = try await database.raw("""
-                SELECT \(unsafeRaw: Self.columns) FROM backfill_jobs WHERE job_id = \(bind: jobId)
-                """).first(decoding: BackfillJobRecord.self, keyDecodingStrategy: .convertFromSnakeCase) else { return nil }
+            guard
+                let job = try await database.raw(
+                    """
+                    SELECT \(unsafeRaw: Self.columns) FROM backfill_jobs WHERE job_id = \(bind: jobId)
+                    """
+                ).first(decoding: BackfillJobRecord.self, keyDecodingStrategy: .convertFromSnakeCase)
+            else { return nil }
             if !job.status.isTerminal && job.cancelRequestedBy == nil {
-                try await database.raw("""
+                try await database.raw(
+                    """
                     UPDATE backfill_jobs SET cancel_requested_by = \(bind: user), updated_at = \(bind: Date().epochMilliseconds)
                     WHERE job_id = \(bind: jobId)
-                    """).run()
+                    """
+                ).run()
             }
             return job
         }
@@ -155,9 +182,11 @@ public struct BackfillJobLog: Sendable {
     /// Links a retry to the job it retries.
     public func linkRetry(of original: String, by retry: String) async throws {
         try await store.withDatabase { database in
-            try await database.raw("""
+            try await database.raw(
+                """
                 UPDATE backfill_jobs SET retried_by = \(bind: retry) WHERE job_id = \(bind: original)
-                """).run()
+                """
+            ).run()
         }
     }
 }
@@ -168,11 +197,13 @@ extension BackfillJobLog {
     public func saveProgress(_ jobId: String, claim: JobClaim, processed: Int, failed: Int) async throws -> Int? {
         let now = JobClaims.now(store.flavor)
         return try await store.withDatabase { database in
-            try await database.raw("""
+            try await database.raw(
+                """
                 UPDATE backfill_jobs SET records_processed = \(bind: processed), records_failed = \(bind: failed),
                     updated_at = \(now), takeovers = 0, sequence = sequence + 1
                 WHERE \(Self.claims.held(jobId, by: claim)) RETURNING sequence
-                """).first()?.decode(column: "sequence", as: Int.self)
+                """
+            ).first()?.decode(column: "sequence", as: Int.self)
         }
     }
 }

@@ -48,9 +48,11 @@ public struct BackfillJobRecord: Codable, Sendable, Hashable {
     public var sequence: Int
     public var publishedSequence: Int
 
-    public init(jobId: String, action: String, uploadedFile: String?, filePath: String?, fileSize: Int?, md5: String?,
-                generatedBy: String, retryOf: String?, status: BackfillStatus, submittedAt: Int, chunkSize: Int,
-                owner: String?, leaseUntil: Int) {
+    public init(
+        jobId: String, action: String, uploadedFile: String?, filePath: String?, fileSize: Int?, md5: String?,
+        generatedBy: String, retryOf: String?, status: BackfillStatus, submittedAt: Int, chunkSize: Int,
+        owner: String?, leaseUntil: Int
+    ) {
         self.jobId = jobId
         self.action = action
         self.uploadedFile = uploadedFile

@@ -66,7 +66,8 @@ struct ZipDirectory {
         let tailLength = Int(min(file.size, 22 + 65_535))
         let tail = try file.read(at: file.size - UInt64(tailLength), count: tailLength)
         guard tailLength >= 22,
-              let end = stride(from: tailLength - 22, through: 0, by: -1).first(where: { tail.uint32(at: $0) == 0x0605_4b50 }) else {
+            let end = stride(from: tailLength - 22, through: 0, by: -1).first(where: { tail.uint32(at: $0) == 0x0605_4b50 })
+        else {
             throw ZipFormatProblem("it has no end-of-central-directory record")
         }
         let endOffset = file.size - UInt64(tailLength) + UInt64(end)
@@ -109,8 +110,9 @@ struct ZipDirectory {
                 crc32: directory.uint32(at: position + 16), compressedSize: UInt64(directory.uint32(at: position + 20)),
                 uncompressedSize: UInt64(directory.uint32(at: position + 24)),
                 localHeaderOffset: UInt64(directory.uint32(at: position + 42)))
-            try readZip64Extra(Array(directory[(position + 46 + nameLength)..<(position + 46 + nameLength + extraLength)]),
-                               into: &entry)
+            try readZip64Extra(
+                Array(directory[(position + 46 + nameLength)..<(position + 46 + nameLength + extraLength)]),
+                into: &entry)
             entries.append(entry)
             position = next
         }
@@ -128,7 +130,9 @@ struct ZipDirectory {
             if id == 0x0001 {
                 var field = position + 4
                 func next() throws -> UInt64 {
-                    guard field + 8 <= position + 4 + length else { throw ZipFormatProblem("an entry's ZIP64 field is too short") }
+                    guard field + 8 <= position + 4 + length else {
+                        throw ZipFormatProblem("an entry's ZIP64 field is too short")
+                    }
                     defer { field += 8 }
                     return extra.uint64(at: field)
                 }

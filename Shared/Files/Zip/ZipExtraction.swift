@@ -22,11 +22,13 @@ struct ZipExtraction {
             return "the .csv file in \(name) is compressed with method \(entry.method); only stored and deflate entries are read"
         }
         if entry.uncompressedSize > UInt64(limits.unpackedBytes) {
-            return "the .csv file in \(name) unpacks to \(entry.uncompressedSize) bytes; at most \(limits.unpackedBytes) (--max-unpacked-bytes)"
+            return
+                "the .csv file in \(name) unpacks to \(entry.uncompressedSize) bytes; at most \(limits.unpackedBytes) (--max-unpacked-bytes)"
         }
         // A small file may compress very well; the ratio counts beyond the first MiB.
         if entry.uncompressedSize > 1 << 20,
-           entry.uncompressedSize / max(1, entry.compressedSize) > UInt64(limits.compressionRatio) {
+            entry.uncompressedSize / max(1, entry.compressedSize) > UInt64(limits.compressionRatio)
+        {
             return "the .csv file in \(name) unpacks to \(entry.uncompressedSize) bytes from \(entry.compressedSize), "
                 + "more than \(limits.compressionRatio) times its packed size (--max-zip-ratio)"
         }
@@ -62,14 +64,18 @@ struct ZipExtraction {
             position += UInt64(step)
             if inflater != nil {
                 let ended = try inflater!.inflate(packed, into: &sink, shouldStop: shouldStop)
-                if ended { inflater = nil; break }
+                if ended {
+                    inflater = nil
+                    break
+                }
             } else {
                 try sink.write(packed)
             }
         }
         if inflater != nil, entry.method == 8, !sink.isComplete {
-            throw FileProblem("the .csv file in \(name) is damaged: its compressed data ends before the file does "
-                + "(\(sink.written) of \(entry.uncompressedSize) bytes unpacked)")
+            throw FileProblem(
+                "the .csv file in \(name) is damaged: its compressed data ends before the file does "
+                    + "(\(sink.written) of \(entry.uncompressedSize) bytes unpacked)")
         }
         try sink.finish(expectedCRC: entry.crc32)
     }
@@ -102,7 +108,8 @@ struct ZipSink {
 
     func finish(expectedCRC: UInt32) throws {
         guard written == declaredSize else {
-            throw FileProblem("the .csv file in \(name) is damaged: it unpacks to \(written) bytes, not its declared \(declaredSize)")
+            throw FileProblem(
+                "the .csv file in \(name) is damaged: it unpacks to \(written) bytes, not its declared \(declaredSize)")
         }
         guard crc.value == expectedCRC else {
             throw FileProblem("the .csv file in \(name) is damaged: its checksum does not match")

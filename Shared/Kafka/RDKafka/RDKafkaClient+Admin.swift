@@ -8,8 +8,11 @@ extension RDKafkaClient {
         var newTopics: [OpaquePointer?] = []
         defer { rd_kafka_NewTopic_destroy_array(&newTopics, newTopics.count) }
         for topic in topics {
-            guard let newTopic = rd_kafka_NewTopic_new(topic.name, topic.partitions, topic.replicationFactor,
-                                                       &errorText, errorText.count) else {
+            guard
+                let newTopic = rd_kafka_NewTopic_new(
+                    topic.name, topic.partitions, topic.replicationFactor,
+                    &errorText, errorText.count)
+            else {
                 throw KafkaError(.admin, "topic \(topic.name): \(Self.text(of: errorText))")
             }
             newTopics.append(newTopic)
@@ -20,12 +23,14 @@ extension RDKafkaClient {
                 }
             }
         }
-        return try withAdminRequest(RD_KAFKA_ADMIN_OP_CREATETOPICS, timeoutMilliseconds: timeoutMilliseconds) { handle, options, queue in
+        return try withAdminRequest(RD_KAFKA_ADMIN_OP_CREATETOPICS, timeoutMilliseconds: timeoutMilliseconds) {
+            handle, options, queue in
             rd_kafka_CreateTopics(handle, &newTopics, newTopics.count, options, queue)
         } readResult: { event in
             var count = 0
             guard let result = rd_kafka_event_CreateTopics_result(event),
-                  let results = rd_kafka_CreateTopics_result_topics(result, &count) else { return [:] }
+                let results = rd_kafka_CreateTopics_result_topics(result, &count)
+            else { return [:] }
             var outcomes: [String: TopicCreationOutcome] = [:]
             for index in 0..<count {
                 let topicResult = results[index]
@@ -47,12 +52,14 @@ extension RDKafkaClient {
     func describeTopicConfigs(_ topic: String, timeoutMilliseconds: Int32) throws -> [String: String] {
         var resources: [OpaquePointer?] = [rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic)]
         defer { rd_kafka_ConfigResource_destroy_array(&resources, resources.count) }
-        return try withAdminRequest(RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS, timeoutMilliseconds: timeoutMilliseconds) { handle, options, queue in
+        return try withAdminRequest(RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS, timeoutMilliseconds: timeoutMilliseconds) {
+            handle, options, queue in
             rd_kafka_DescribeConfigs(handle, &resources, resources.count, options, queue)
         } readResult: { event in
             var count = 0
             guard let result = rd_kafka_event_DescribeConfigs_result(event),
-                  let described = rd_kafka_DescribeConfigs_result_resources(result, &count), count > 0 else { return [:] }
+                let described = rd_kafka_DescribeConfigs_result_resources(result, &count), count > 0
+            else { return [:] }
             let resource = described[0]
             let error = rd_kafka_ConfigResource_error(resource)
             guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
@@ -63,7 +70,9 @@ extension RDKafkaClient {
             var configs: [String: String] = [:]
             for index in 0..<entryCount {
                 let entry = entries[index]
-                configs[String(cString: rd_kafka_ConfigEntry_name(entry))] = rd_kafka_ConfigEntry_value(entry).map { String(cString: $0) }
+                configs[String(cString: rd_kafka_ConfigEntry_name(entry))] = rd_kafka_ConfigEntry_value(entry).map {
+                    String(cString: $0)
+                }
             }
             return configs
         }
@@ -75,8 +84,9 @@ extension RDKafkaClient {
             var metadata: UnsafePointer<rd_kafka_metadata>? = nil
             let result = rd_kafka_metadata(handle, 1, nil, &metadata, timeoutMilliseconds)
             guard result == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata else {
-                throw KafkaError(.admin, "reading cluster metadata failed: \(Self.describe(result))",
-                                 librdkafkaCode: result.rawValue, isRetriable: true)
+                throw KafkaError(
+                    .admin, "reading cluster metadata failed: \(Self.describe(result))",
+                    librdkafkaCode: result.rawValue, isRetriable: true)
             }
             defer { rd_kafka_metadata_destroy(metadata) }
             var counts: [String: Int] = [:]
@@ -111,8 +121,9 @@ extension RDKafkaClient {
             let error = rd_kafka_event_error(event)
             guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
                 let text = rd_kafka_event_error_string(event).map { String(cString: $0) } ?? Self.describe(error)
-                throw KafkaError(.admin, text, librdkafkaCode: error.rawValue,
-                                 isRetriable: error == RD_KAFKA_RESP_ERR__TIMED_OUT || error == RD_KAFKA_RESP_ERR__TRANSPORT)
+                throw KafkaError(
+                    .admin, text, librdkafkaCode: error.rawValue,
+                    isRetriable: error == RD_KAFKA_RESP_ERR__TIMED_OUT || error == RD_KAFKA_RESP_ERR__TRANSPORT)
             }
             return try readResult(event)
         }

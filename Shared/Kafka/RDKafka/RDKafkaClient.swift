@@ -105,8 +105,9 @@ final class RDKafkaClient: @unchecked Sendable {
         let partition = message.partition ?? RD_KAFKA_PARTITION_UA
         let result = withOptionalBytes(message.value) { value in
             withOptionalBytes(message.key) { key in
-                jobstream_produce(handle, message.topic, partition, key?.baseAddress, key?.count ?? 0,
-                                  value?.baseAddress, value?.count ?? 0, headers, UnsafeMutableRawPointer(bitPattern: waiter))
+                jobstream_produce(
+                    handle, message.topic, partition, key?.baseAddress, key?.count ?? 0,
+                    value?.baseAddress, value?.count ?? 0, headers, UnsafeMutableRawPointer(bitPattern: waiter))
             }
         }
         if result != RD_KAFKA_RESP_ERR_NO_ERROR, let headers {
@@ -116,8 +117,9 @@ final class RDKafkaClient: @unchecked Sendable {
         case RD_KAFKA_RESP_ERR_NO_ERROR: return true
         case RD_KAFKA_RESP_ERR__QUEUE_FULL: return false
         default:
-            throw KafkaError(.produce, "producing to \(message.topic) failed: \(Self.describe(result))", librdkafkaCode: result.rawValue,
-                             topic: message.topic)
+            throw KafkaError(
+                .produce, "producing to \(message.topic) failed: \(Self.describe(result))", librdkafkaCode: result.rawValue,
+                topic: message.topic)
         }
     }
 

@@ -20,8 +20,10 @@ final class RDKafkaClientContext: Sendable {
     let rebalanceHandler: RebalanceHandler?
     let statisticsHandler: StatisticsHandler?
 
-    init(logger: Logger, deliveryHandler: DeliveryHandler? = nil, rebalanceHandler: RebalanceHandler? = nil,
-         statisticsHandler: StatisticsHandler? = nil) {
+    init(
+        logger: Logger, deliveryHandler: DeliveryHandler? = nil, rebalanceHandler: RebalanceHandler? = nil,
+        statisticsHandler: StatisticsHandler? = nil
+    ) {
         self.logger = logger
         self.deliveryHandler = deliveryHandler
         self.rebalanceHandler = rebalanceHandler

@@ -19,8 +19,10 @@ enum RDKafkaTopicPartitionList {
 
     /// Lends a new list holding `entries` (offset per partition) to `body`, destroying it afterwards.
     /// Do not let the pointer escape `body`.
-    static func withList<T>(_ entries: [(TopicPartition, Int64)],
-                            _ body: (UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) throws -> T) rethrows -> T {
+    static func withList<T>(
+        _ entries: [(TopicPartition, Int64)],
+        _ body: (UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) throws -> T
+    ) rethrows -> T {
         let list = rd_kafka_topic_partition_list_new(Int32(entries.count))!
         defer { rd_kafka_topic_partition_list_destroy(list) }
         for (topicPartition, offset) in entries {

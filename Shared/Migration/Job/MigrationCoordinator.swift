@@ -38,9 +38,13 @@ public struct MigrationCoordinator: Sendable {
         var current: MigrationRecord?
         var heldClaim: JobClaim?
         do {
-            guard let migration = try await persistently("reading the migration", logger: logger, {
-                try await environment.log.migration(migrationId)
-            }) else {
+            guard
+                let migration = try await persistently(
+                    "reading the migration", logger: logger,
+                    {
+                        try await environment.log.migration(migrationId)
+                    })
+            else {
                 logger.error("migration \(migrationId) is not in the log")
                 return
             }
@@ -54,12 +58,17 @@ public struct MigrationCoordinator: Sendable {
             try await publishPendingSlices(running, logger: logger)
             try await follow(&running, claim: claim, logger: logger)
         } catch is LostClaim {
-            logger.warning("migration \(migrationId): this runner no longer holds its claim (another took it over or ended it); stopping here")
+            logger.warning(
+                "migration \(migrationId): this runner no longer holds its claim (another took it over or ended it); stopping here"
+            )
         } catch {
             if Task.isCancelled {
                 logger.info("migration \(migrationId): stopping for shutdown; another runner or a restart continues it")
                 // In a task of its own: this one is cancelled, and the store's calls may refuse to run in it.
-                if let heldClaim { await Task { [environment, migrationId] in try? await environment.log.release(migrationId, claim: heldClaim) }.value }
+                if let heldClaim {
+                    await Task { [environment, migrationId] in try? await environment.log.release(migrationId, claim: heldClaim) }
+                        .value
+                }
             } else if let current, let heldClaim {
                 // Announced at once (the store was what failed); the log records it only if the
                 // claim still holds.
@@ -83,13 +92,15 @@ public struct MigrationCoordinator: Sendable {
         planned.sliceCount = slices.count
         planned.chargesInScope = slices.reduce(0) { $0 + $1.plannedCharges }
         let saved = try await persistently("saving the plan", logger: logger) {
-            try await environment.log.savePlan(planned, slices: slices, claim: claim,
-                                               leaseMilliseconds: environment.lease.milliseconds)
+            try await environment.log.savePlan(
+                planned, slices: slices, claim: claim,
+                leaseMilliseconds: environment.lease.milliseconds)
         }
         guard let sequence = saved else { throw LostClaim() }
         planned.sequence = sequence
         await environment.publish(planned)
-        logger.info("migration \(migrationId) is In progress: \(planned.chargesInScope ?? 0) charges in scope, \(slices.count) slices")
+        logger.info(
+            "migration \(migrationId) is In progress: \(planned.chargesInScope ?? 0) charges in scope, \(slices.count) slices")
         return planned
     }
 
@@ -100,7 +111,9 @@ public struct MigrationCoordinator: Sendable {
         }
         var slices: [MigrationSlice] = []
         for index in pending {
-            slices.append(MigrationSlice(sliceIndex: index, sliceCount: migration.sliceCount ?? pending.count, cutoverDate: migration.cutover))
+            slices.append(
+                MigrationSlice(
+                    sliceIndex: index, sliceCount: migration.sliceCount ?? pending.count, cutoverDate: migration.cutover))
         }
         // In groups, so a migration of many slices never holds every one in flight at once.
         for group in stride(from: 0, to: slices.count, by: 256).map({ slices[$0..<min($0 + 256, slices.count)] }) {
@@ -119,8 +132,10 @@ public struct MigrationCoordinator: Sendable {
         while true {
             try Task.checkCancellation()
             let (renewed, progress) = try await persistently("following the slices", logger: logger) {
-                (try await environment.log.renew(migrationId, claim: claim, leaseMilliseconds: environment.lease.milliseconds),
-                 try await environment.ledger.progress(migrationId))
+                (
+                    try await environment.log.renew(migrationId, claim: claim, leaseMilliseconds: environment.lease.milliseconds),
+                    try await environment.ledger.progress(migrationId)
+                )
             }
             guard let renewed, !renewed.status.isTerminal else { throw LostClaim() }
             if progress.slices > 0, progress.slicesDone == progress.slices {
@@ -129,12 +144,14 @@ public struct MigrationCoordinator: Sendable {
             if progress.slicesDone != lastMoved.1 {
                 lastMoved = (environment.clock.now(), progress.slicesDone)
             } else if environment.clock.now() - lastMoved.0 >= Self.stallAfter {
-                logger.warning("migration \(migrationId): no slice done for \(Self.stallAfter); publishing the slices not done again")
+                logger.warning(
+                    "migration \(migrationId): no slice done for \(Self.stallAfter); publishing the slices not done again")
                 try await publishPendingSlices(migration, logger: logger)
                 lastMoved.0 = environment.clock.now()
             }
             let percent = max(progress.percent, migration.progress)
-            let countsMoved = progress.schedulesGenerated != migration.schedulesGenerated || progress.warnings != migration.warnings
+            let countsMoved =
+                progress.schedulesGenerated != migration.schedulesGenerated || progress.warnings != migration.warnings
             if percent != migration.progress || (countsMoved && environment.clock.now() - lastAnnounced >= .seconds(1)) {
                 migration.progress = percent
                 migration.takeCounts(of: progress)
@@ -145,19 +162,25 @@ public struct MigrationCoordinator: Sendable {
         }
     }
 
-    private func finish(_ migration: inout MigrationRecord, claim: JobClaim, progress: MigrationLedger.Progress,
-                        logger: Logger) async throws {
+    private func finish(
+        _ migration: inout MigrationRecord, claim: JobClaim, progress: MigrationLedger.Progress,
+        logger: Logger
+    ) async throws {
         migration.status = try migration.status.transition(to: progress.warnings > 0 ? .completedWarning : .completed)
         migration.progress = 100
         migration.endTime = environment.clock.epochMilliseconds()
         migration.takeCounts(of: progress)
         try await save(&migration, claim: claim, leaseMilliseconds: 0, logger: logger)
-        logger.info("migration \(migrationId) is \(migration.status.rawValue): \(progress.schedulesGenerated) schedules, \(progress.warnings) warnings")
+        logger.info(
+            "migration \(migrationId) is \(migration.status.rawValue): \(progress.schedulesGenerated) schedules, \(progress.warnings) warnings"
+        )
     }
 
     /// Saves the migration if the claim still holds it, and announces it.
-    private func save(_ migration: inout MigrationRecord, claim: JobClaim, leaseMilliseconds: Int,
-                      logger: Logger) async throws {
+    private func save(
+        _ migration: inout MigrationRecord, claim: JobClaim, leaseMilliseconds: Int,
+        logger: Logger
+    ) async throws {
         let state = migration
         let saved = try await persistently("saving the migration", logger: logger) {
             try await environment.log.save(state, claim: claim, leaseMilliseconds: leaseMilliseconds)
@@ -206,7 +229,8 @@ public struct MigrationCoordinator: Sendable {
                 try Task.checkCancellation()
                 let failingFor = environment.clock.now() - started
                 guard failingFor < environment.errorAfter else {
-                    throw StoreUnavailable(description: "the store failed for \(failingFor.components.seconds) s while \(what): \(error)")
+                    throw StoreUnavailable(
+                        description: "the store failed for \(failingFor.components.seconds) s while \(what): \(error)")
                 }
                 logger.warning("migration \(migrationId): \(what) failed, retrying: \(error)")
                 try await environment.clock.sleep(for: .seconds(1))

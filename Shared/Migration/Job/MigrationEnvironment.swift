@@ -20,9 +20,11 @@ public struct MigrationEnvironment: Sendable {
     public let waitForTurn: @Sendable () async throws -> Void
     public let clock: any JobClock
 
-    public init(instance: String = Lease.instanceName(), store: Store, messenger: any MigrationMessenger, logger: Logger,
-                sliceSize: Int, lease: Lease, errorAfter: Duration, waitForTurn: @escaping @Sendable () async throws -> Void = {},
-                clock: any JobClock = SystemJobClock()) {
+    public init(
+        instance: String = Lease.instanceName(), store: Store, messenger: any MigrationMessenger, logger: Logger,
+        sliceSize: Int, lease: Lease, errorAfter: Duration, waitForTurn: @escaping @Sendable () async throws -> Void = {},
+        clock: any JobClock = SystemJobClock()
+    ) {
         self.waitForTurn = waitForTurn
         self.clock = clock
         self.instance = instance
@@ -43,8 +45,9 @@ public struct MigrationEnvironment: Sendable {
             try await messenger.announce(migration.statusEvent, of: migration.migrationId)
             if markPublished { try await log.published(migration.migrationId, sequence: migration.sequence) }
         } catch {
-            logger.warning("migration \(migration.migrationId): announcing \(migration.status.rawValue) failed (\(error)); it is sent again later",
-                           metadata: ["job.id": "\(migration.migrationId)"])
+            logger.warning(
+                "migration \(migration.migrationId): announcing \(migration.status.rawValue) failed (\(error)); it is sent again later",
+                metadata: ["job.id": "\(migration.migrationId)"])
         }
     }
 }

@@ -75,13 +75,17 @@ public final class MigrationSupervisor: Sendable {
     /// claims so another instance continues at once.
     public func run() async {
         let environment = self.environment
-        await migrations.takeOverOrphans(every: environment.lease.duration / 3, kind: .migration, logger: environment.logger,
-                                         sleep: environment.clock) {
-            let found = try await environment.log.claimOrphans(owner: environment.instance,
-                                                               leaseMilliseconds: environment.lease.milliseconds,
-                                                               maxTakeovers: environment.lease.maxTakeovers)
+        await migrations.takeOverOrphans(
+            every: environment.lease.duration / 3, kind: .migration, logger: environment.logger,
+            sleep: environment.clock
+        ) {
+            let found = try await environment.log.claimOrphans(
+                owner: environment.instance,
+                leaseMilliseconds: environment.lease.milliseconds,
+                maxTakeovers: environment.lease.maxTakeovers)
             for id in found.givenUp {
-                environment.logger.error("migration \(id) is Error: taken over \(environment.lease.maxTakeovers) times in a row without progress")
+                environment.logger.error(
+                    "migration \(id) is Error: taken over \(environment.lease.maxTakeovers) times in a row without progress")
             }
             for migration in try await environment.log.unpublished(quietMilliseconds: 3000) {
                 await environment.publish(migration)

@@ -40,13 +40,19 @@ public struct MigrationLog: Sendable {
             if flavor == .postgres {
                 try await database.raw("SELECT pg_advisory_xact_lock(7031989)").run()
             }
-            if try await database.raw("""
+            if try await database.raw(
+                """
                 SELECT 1 AS found FROM migrations WHERE migration_id = \(bind: migration.migrationId)
-                """).first() != nil { return .repeated }
+                """
+            ).first() != nil {
+                return .repeated
+            }
             var record = migration
-            let active = try await database.raw("""
+            let active = try await database.raw(
+                """
                 SELECT migration_id, cutover_date FROM migrations WHERE status IN (\(binds: Self.activeStatuses)) LIMIT 1
-                """).first()
+                """
+            ).first()
             var outcome = InsertOutcome.inserted
             if let active {
                 let activeId = try active.decode(column: "migration_id", as: String.self)
@@ -64,9 +70,11 @@ public struct MigrationLog: Sendable {
                 record.chargesInScope, record.schedulesGenerated, record.warnings, record.error, record.owner,
             ]
             let lease: SQLQueryString = record.owner == nil ? "0" : "\(now) + \(bind: leaseMilliseconds)"
-            try await database.raw("""
+            try await database.raw(
+                """
                 INSERT INTO migrations (\(unsafeRaw: Self.columns)) VALUES (\(binds: values), \(lease), \(now), 1, 0, 1, 0)
-                """).run()
+                """
+            ).run()
             return outcome
         }
     }
@@ -82,19 +90,23 @@ public struct MigrationLog: Sendable {
     /// The migration that is Accepted or In progress, if any.
     public func active() async throws -> MigrationRecord? {
         try await store.withDatabase { database in
-            try await database.raw("""
+            try await database.raw(
+                """
                 SELECT \(unsafeRaw: Self.columns) FROM migrations WHERE status IN (\(binds: Self.activeStatuses))
                 ORDER BY submitted_at LIMIT 1
-                """).first(decoding: MigrationRecord.self, keyDecodingStrategy: .convertFromSnakeCase)
+                """
+            ).first(decoding: MigrationRecord.self, keyDecodingStrategy: .convertFromSnakeCase)
         }
     }
 
     /// Migrations, newest first.
     public func list(limit: Int) async throws -> [MigrationRecord] {
         try await store.withDatabase { database in
-            try await database.raw("""
+            try await database.raw(
+                """
                 SELECT \(unsafeRaw: Self.columns) FROM migrations ORDER BY submitted_at DESC, migration_id LIMIT \(literal: limit)
-                """).all(decoding: MigrationRecord.self, keyDecodingStrategy: .convertFromSnakeCase)
+                """
+            ).all(decoding: MigrationRecord.self, keyDecodingStrategy: .convertFromSnakeCase)
         }
     }
 
@@ -108,11 +120,14 @@ public struct MigrationLog: Sendable {
         }
     }
 
-    static func save(_ migration: MigrationRecord, claim: JobClaim, leaseMilliseconds: Int, flavor: SQLFlavor,
-                     in database: any SQLDatabase) async throws -> Int? {
+    static func save(
+        _ migration: MigrationRecord, claim: JobClaim, leaseMilliseconds: Int, flavor: SQLFlavor,
+        in database: any SQLDatabase
+    ) async throws -> Int? {
         let now = JobClaims.now(flavor)
         let lease: SQLQueryString = leaseMilliseconds > 0 ? "\(now) + \(bind: leaseMilliseconds)" : "0"
-        return try await database.raw("""
+        return try await database.raw(
+            """
             UPDATE migrations SET status = \(bind: migration.status.rawValue), start_time = \(bind: migration.startTime),
                 end_time = \(bind: migration.endTime), progress = \(bind: migration.progress),
                 slice_count = \(bind: migration.sliceCount), charges_in_scope = \(bind: migration.chargesInScope),
@@ -120,17 +135,23 @@ public struct MigrationLog: Sendable {
                 error = \(bind: migration.error), lease_until = \(lease), updated_at = \(now), takeovers = 0,
                 sequence = sequence + 1
             WHERE \(claims.held(migration.migrationId, by: claim)) RETURNING sequence
-            """).first()?.decode(column: "sequence", as: Int.self)
+            """
+        ).first()?.decode(column: "sequence", as: Int.self)
     }
 
     /// Records the plan and the move to In progress together, if `owner` still owns the migration;
     /// false, and nothing recorded, if it does not (another runner took it over meanwhile).
-    public func savePlan(_ migration: MigrationRecord, slices: [SlicePlan], claim: JobClaim,
-                         leaseMilliseconds: Int) async throws -> Int? {
+    public func savePlan(
+        _ migration: MigrationRecord, slices: [SlicePlan], claim: JobClaim,
+        leaseMilliseconds: Int
+    ) async throws -> Int? {
         let flavor = store.flavor
         return try await store.transaction { database in
-            guard let sequence = try await Self.save(migration, claim: claim, leaseMilliseconds: leaseMilliseconds,
-                                                     flavor: flavor, in: database) else { return nil }
+            guard
+                let sequence = try await Self.save(
+                    migration, claim: claim, leaseMilliseconds: leaseMilliseconds,
+                    flavor: flavor, in: database)
+            else { return nil }
             var start = 0
             while start < slices.count {
                 let batch = slices[start..<min(start + 500, slices.count)]
@@ -150,14 +171,16 @@ public struct MigrationLog: Sendable {
         }
     }
 
-    static let claims = JobClaims(table: "migrations", idColumn: "migration_id", activeStatuses: activeStatuses,
-                                  columns: columns, givenUpStatus: MigrationStatus.error.rawValue, endColumn: "end_time")
+    static let claims = JobClaims(
+        table: "migrations", idColumn: "migration_id", activeStatuses: activeStatuses,
+        columns: columns, givenUpStatus: MigrationStatus.error.rawValue, endColumn: "end_time")
 
     /// Extends the claim and returns the migration as it is now, or nil if the claim is lost.
     public func renew(_ id: String, claim: JobClaim, leaseMilliseconds: Int) async throws -> MigrationRecord? {
         try await store.withDatabase {
-            try await Self.claims.renew(id, claim: claim, leaseMilliseconds: leaseMilliseconds, as: MigrationRecord.self,
-                                        flavor: store.flavor, in: $0)
+            try await Self.claims.renew(
+                id, claim: claim, leaseMilliseconds: leaseMilliseconds, as: MigrationRecord.self,
+                flavor: store.flavor, in: $0)
         }
     }
 
@@ -170,8 +193,9 @@ public struct MigrationLog: Sendable {
     /// taken over `maxTakeovers` times in a row without progress as Error.
     public func claimOrphans(owner: String, leaseMilliseconds: Int, maxTakeovers: Int) async throws -> ClaimedOrphans {
         try await store.transaction {
-            try await Self.claims.claimOrphans(owner: owner, leaseMilliseconds: leaseMilliseconds, maxTakeovers: maxTakeovers,
-                                               flavor: store.flavor, in: $0)
+            try await Self.claims.claimOrphans(
+                owner: owner, leaseMilliseconds: leaseMilliseconds, maxTakeovers: maxTakeovers,
+                flavor: store.flavor, in: $0)
         }
     }
 
@@ -183,8 +207,9 @@ public struct MigrationLog: Sendable {
     /// Migrations whose latest state is not on the status topic and has not changed for `quietMilliseconds`.
     public func unpublished(quietMilliseconds: Int, limit: Int = 100) async throws -> [MigrationRecord] {
         try await store.withDatabase {
-            try await Self.claims.unpublished(quietMilliseconds: quietMilliseconds, limit: limit, as: MigrationRecord.self,
-                                              flavor: store.flavor, in: $0)
+            try await Self.claims.unpublished(
+                quietMilliseconds: quietMilliseconds, limit: limit, as: MigrationRecord.self,
+                flavor: store.flavor, in: $0)
         }
     }
 }
@@ -212,12 +237,14 @@ extension MigrationLog {
     public func endInError(_ migration: MigrationRecord, claim: JobClaim) async throws -> Int? {
         let now = JobClaims.now(store.flavor)
         return try await store.withDatabase { database in
-            try await database.raw("""
+            try await database.raw(
+                """
                 UPDATE migrations SET status = 'Error', error = \(bind: migration.error), end_time = \(bind: migration.endTime),
                     lease_until = 0, updated_at = \(now), sequence = sequence + 1
                 WHERE \(Self.claims.held(migration.migrationId, by: claim)) AND status IN (\(binds: Self.activeStatuses))
                 RETURNING sequence
-                """).first()?.decode(column: "sequence", as: Int.self)
+                """
+            ).first()?.decode(column: "sequence", as: Int.self)
         }
     }
 }

@@ -36,8 +36,10 @@ public struct MigrationRecord: Codable, Sendable, Hashable {
     public var sequence: Int
     public var publishedSequence: Int
 
-    public init(migrationId: String, cutoverDate: CalendarDate, generatedBy: String, status: MigrationStatus,
-                submittedAt: Int, sliceSize: Int, owner: String?, leaseUntil: Int) {
+    public init(
+        migrationId: String, cutoverDate: CalendarDate, generatedBy: String, status: MigrationStatus,
+        submittedAt: Int, sliceSize: Int, owner: String?, leaseUntil: Int
+    ) {
         self.migrationId = migrationId
         self.cutoverDate = cutoverDate.description
         self.generatedBy = generatedBy

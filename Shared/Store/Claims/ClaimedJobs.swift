@@ -32,15 +32,17 @@ public final class ClaimedJobs: Sendable {
     /// Until this task is cancelled (a service cancels it at graceful shutdown), claims the jobs whose
     /// claim lapsed every `interval` and starts them; then cancels every job's work and waits for it,
     /// so each can let go of its claim.
-    public func takeOverOrphans(every interval: Duration, kind: JobKind, logger: Logger, sleep: any JobClock = SystemJobClock(),
-                                claim: @escaping @Sendable () async throws -> [String]) async {
+    public func takeOverOrphans(
+        every interval: Duration, kind: JobKind, logger: Logger, sleep: any JobClock = SystemJobClock(),
+        claim: @escaping @Sendable () async throws -> [String]
+    ) async {
         while !Task.isCancelled {
             do {
                 for id in try await claim() {
                     logger.notice("taking over \(kind.noun) \(id): its owner stopped renewing its claim")
                     start(id)
                 }
-            } catch where !Task.isCancelled {
+            } catch  where !Task.isCancelled {
                 logger.error("looking for orphaned \(kind.noun)s failed: \(error)")
             } catch {
                 break  // shutdown

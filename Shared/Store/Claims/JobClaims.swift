@@ -40,8 +40,10 @@ package struct JobClaims: Sendable {
     package let givenUpStatus: String
     package let endColumn: String
 
-    package init(table: String, idColumn: String, activeStatuses: [String], columns: String, givenUpStatus: String,
-                 endColumn: String) {
+    package init(
+        table: String, idColumn: String, activeStatuses: [String], columns: String, givenUpStatus: String,
+        endColumn: String
+    ) {
         self.table = table
         self.idColumn = idColumn
         self.activeStatuses = activeStatuses
@@ -64,27 +66,35 @@ package struct JobClaims: Sendable {
     }
 
     /// Extends the claim to `lease` from now and returns the row as it is now, or nil if the claim is lost.
-    package func renew<Row: Decodable>(_ id: String, claim: JobClaim, leaseMilliseconds: Int, as: Row.Type,
-                               flavor: SQLFlavor, in database: any SQLDatabase) async throws -> Row? {
-        try await database.raw("""
+    package func renew<Row: Decodable>(
+        _ id: String, claim: JobClaim, leaseMilliseconds: Int, as: Row.Type,
+        flavor: SQLFlavor, in database: any SQLDatabase
+    ) async throws -> Row? {
+        try await database.raw(
+            """
             UPDATE \(ident: table) SET lease_until = \(Self.now(flavor)) + \(bind: leaseMilliseconds)
             WHERE \(held(id, by: claim)) RETURNING \(unsafeRaw: columns)
-            """).first(decoding: Row.self, keyDecodingStrategy: .convertFromSnakeCase)
+            """
+        ).first(decoding: Row.self, keyDecodingStrategy: .convertFromSnakeCase)
     }
 
     /// Gives up a claim so another instance can take the job over at once. The takeover that follows
     /// a deliberate release (a graceful shutdown) is not one that counts against the job.
     package func release(_ id: String, claim: JobClaim, in database: any SQLDatabase) async throws {
-        try await database.raw("""
+        try await database.raw(
+            """
             UPDATE \(ident: table) SET lease_until = 0, takeovers = CASE WHEN takeovers > 0 THEN takeovers - 1 ELSE 0 END
             WHERE \(held(id, by: claim))
-            """).run()
+            """
+        ).run()
     }
 
     /// Claims every unfinished job whose claim has lapsed, taking a new epoch; a job already taken
     /// over `maxTakeovers` times in a row without progress is ended as ``givenUpStatus`` instead.
-    package func claimOrphans(owner: String, leaseMilliseconds: Int, maxTakeovers: Int, flavor: SQLFlavor,
-                      in database: any SQLDatabase) async throws -> ClaimedOrphans {
+    package func claimOrphans(
+        owner: String, leaseMilliseconds: Int, maxTakeovers: Int, flavor: SQLFlavor,
+        in database: any SQLDatabase
+    ) async throws -> ClaimedOrphans {
         let now = Self.now(flavor)
         let lapsed: SQLQueryString = "status IN (\(binds: activeStatuses)) AND lease_until < \(now)"
         let reason = """
@@ -92,35 +102,45 @@ package struct JobClaims: Sendable {
             before it could move on (killed, out of memory, or cut off from the database); see the instances' logs
             """
         var found = ClaimedOrphans()
-        found.givenUp = try await database.raw("""
+        found.givenUp = try await database.raw(
+            """
             UPDATE \(ident: table) SET status = \(bind: givenUpStatus), error = \(bind: reason), \(ident: endColumn) = \(now),
                 owner = \(bind: owner), epoch = epoch + 1, lease_until = 0, sequence = sequence + 1, updated_at = \(now)
             WHERE \(lapsed) AND takeovers >= \(bind: maxTakeovers) RETURNING \(ident: idColumn)
-            """).all().map { try $0.decode(column: idColumn, as: String.self) }
-        found.claimed = try await database.raw("""
+            """
+        ).all().map { try $0.decode(column: idColumn, as: String.self) }
+        found.claimed = try await database.raw(
+            """
             UPDATE \(ident: table) SET owner = \(bind: owner), epoch = epoch + 1, lease_until = \(now) + \(bind: leaseMilliseconds),
                 takeovers = takeovers + 1
             WHERE \(lapsed) RETURNING \(ident: idColumn)
-            """).all().map { try $0.decode(column: idColumn, as: String.self) }
+            """
+        ).all().map { try $0.decode(column: idColumn, as: String.self) }
         return found
     }
 
     /// Notes that the event of `sequence` is on the status topic (a later one may be already).
     package func published(_ id: String, sequence: Int, in database: any SQLDatabase) async throws {
-        try await database.raw("""
+        try await database.raw(
+            """
             UPDATE \(ident: table) SET published_sequence = \(bind: sequence)
             WHERE \(ident: idColumn) = \(bind: id) AND published_sequence < \(bind: sequence)
-            """).run()
+            """
+        ).run()
     }
 
     /// Rows whose latest state is not on the status topic yet and that have not changed for
     /// `quietMilliseconds` (their owner is not about to publish them).
-    package func unpublished<Row: Decodable>(quietMilliseconds: Int, limit: Int, as: Row.Type, flavor: SQLFlavor,
-                                     in database: any SQLDatabase) async throws -> [Row] {
-        try await database.raw("""
+    package func unpublished<Row: Decodable>(
+        quietMilliseconds: Int, limit: Int, as: Row.Type, flavor: SQLFlavor,
+        in database: any SQLDatabase
+    ) async throws -> [Row] {
+        try await database.raw(
+            """
             SELECT \(unsafeRaw: columns) FROM \(ident: table)
             WHERE published_sequence < sequence AND updated_at < \(Self.now(flavor)) - \(bind: quietMilliseconds)
             ORDER BY updated_at LIMIT \(bind: limit)
-            """).all(decoding: Row.self, keyDecodingStrategy: .convertFromSnakeCase)
+            """
+        ).all(decoding: Row.self, keyDecodingStrategy: .convertFromSnakeCase)
     }
 }

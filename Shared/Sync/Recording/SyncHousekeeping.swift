@@ -1,6 +1,6 @@
 import Foundation
-import Logging
 import JobstreamStore
+import Logging
 
 /// The recorder's timers: publishes what was left waiting (by a crash, or a broker outage) and
 /// applies retention even when no session ends. Runs until its task is cancelled (the service
@@ -15,8 +15,10 @@ public struct SyncHousekeeping: Sendable {
     let logger: Logger
     let clock: any JobClock
 
-    public init(publisher: SyncPublisher, retention: SyncRetention, retentionInterval: Duration, sweepInterval: Duration,
-                logger: Logger, clock: any JobClock = SystemJobClock()) {
+    public init(
+        publisher: SyncPublisher, retention: SyncRetention, retentionInterval: Duration, sweepInterval: Duration,
+        logger: Logger, clock: any JobClock = SystemJobClock()
+    ) {
         self.publisher = publisher
         self.retention = retention
         self.retentionInterval = retentionInterval
@@ -35,7 +37,7 @@ public struct SyncHousekeeping: Sendable {
                     _ = try await publisher.applyRetention(retention)
                     nextRetention = clock.now().advanced(by: retentionInterval)
                 }
-            } catch where !Task.isCancelled {
+            } catch  where !Task.isCancelled {
                 logger.warning("sync housekeeping failed, trying again in \(sweepInterval): \(error)")
             } catch {
                 return  // shutdown

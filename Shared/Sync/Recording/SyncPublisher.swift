@@ -37,7 +37,8 @@ public final class SyncPublisher: Sendable {
             var published = Published()
             while true {
                 let waiting = try await outbox.pendingSummaries(of: sessions, changedBefore: changedBefore, limit: pageSize)
-                let summaries = waiting.compactMap { session in session.summary.map { (sessionId: session.sessionId, entry: $0) } }
+                let summaries = waiting.compactMap { session in session.summary.map { (sessionId: session.sessionId, entry: $0) }
+                }
                 if !summaries.isEmpty { try await messenger.publishSummaries(summaries) }
                 try await outbox.summariesPublished(waiting)
                 published.summaries += waiting.count
@@ -49,8 +50,9 @@ public final class SyncPublisher: Sendable {
                     let requests = try await outbox.retryRequests(for: session)
                     if !requests.isEmpty { try await messenger.publishRetryRequests(requests, of: session.sessionId) }
                     published.retryRequests += requests.count
-                    logger.info("published \(requests.count) retry request(s) for \(session.status.rawValue) session \(session.sessionId)",
-                                metadata: ["sync.session": "\(session.sessionId)"])
+                    logger.info(
+                        "published \(requests.count) retry request(s) for \(session.status.rawValue) session \(session.sessionId)",
+                        metadata: ["sync.session": "\(session.sessionId)"])
                 }
                 try await outbox.retriesPublished(waiting)
                 if waiting.count < pageSize { break }
@@ -74,7 +76,8 @@ public final class SyncPublisher: Sendable {
                 total.crmIdChanges += deleted.crmIdChanges
             }
             if total.sessions > 0 {
-                logger.info("""
+                logger.info(
+                    """
                     retention deleted \(total.sessions) session(s) finished \(retention.days) days ago or more, with \
                     \(total.records) record outcome(s) and \(total.crmIdChanges) CRM id change result(s)
                     """)

@@ -33,6 +33,8 @@ public struct SyncRecorder: Sendable {
         if !applied.ended.isEmpty {
             _ = try await publisher.applyRetention(retention)
         }
-        logger.debug("recorded \(batch.count) sync events: \(applied.outcomesRecorded) new record outcomes in \(applied.sessions.count) sessions")
+        logger.debug(
+            "recorded \(batch.count) sync events: \(applied.outcomesRecorded) new record outcomes in \(applied.sessions.count) sessions"
+        )
     }
 }

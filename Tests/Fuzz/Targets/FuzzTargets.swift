@@ -19,7 +19,8 @@ public enum FuzzTargets {
         for record in small.records {
             precondition(record.fields.count <= limits.fieldsPerRecord, "a record has \(record.fields.count) fields")
             precondition(record.fields.allSatisfy { $0.utf8.count <= limits.fieldBytes }, "a field is past its limit")
-            precondition(record.fields.reduce(0) { $0 + $1.utf8.count + 1 } <= limits.recordBytes + 1, "a record is past its limit")
+            precondition(
+                record.fields.reduce(0) { $0 + $1.utf8.count + 1 } <= limits.recordBytes + 1, "a record is past its limit")
             precondition(record.line > lastLine, "line numbers go back: \(record.line) after \(lastLine)")
             lastLine = record.line
         }
