@@ -69,7 +69,6 @@ struct DashboardService: AsyncParsableCommand {
         let kafka = try options.kafkaConfiguration(defaultClientID: "dashboard")
         let group = options.group ?? "jobstream.dashboard.\(UUID().uuidString.prefix(8).lowercased())"
         let operating = ServiceOperations(service: "dashboard", options: operations)
-        let producer = try operating.makeProducer(kafka: kafka, logger: logger)
         let consumer = try operating.makeConsumer(
             configuration: ConsumerConfiguration(
                 kafka: kafka, groupID: group,
@@ -106,12 +105,13 @@ struct DashboardService: AsyncParsableCommand {
                 "viewing": "\(access.viewingNeedsToken ? "token" : "open")",
             ])
         // Stopped in reverse order: the follower first (it closes the board, ending live streams),
-        // then the web server, the store and the producer.
+        // then the web server and the store. The dashboard writes nothing to Kafka: a cancel goes into
+        // the job log.
         let serviceGroup = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: operating.server(logger: logger)
                     + [
-                        .init(service: producer), .init(service: storeLifetime), .init(service: app),
+                        .init(service: storeLifetime), .init(service: app),
                         .init(
                             service: StatusFollower(consumer: consumer, board: board, metrics: operating.metrics, logger: logger)),
                     ],
