@@ -51,6 +51,11 @@ struct MigrationJobTests {
             let refused = try #require(try await harness.log.migration(second))
             #expect(refused.status == .error)
             #expect(refused.error?.contains(first) == true, "\(refused.error ?? "no reason")")
+            // The first never ends (no slice is generated): stop its coordinator as shutdown would.
+            let loop = Task { await supervisor.run() }
+            loop.cancel()
+            await loop.value
+            #expect(supervisor.coordinating.isEmpty)
         }
     }
 
