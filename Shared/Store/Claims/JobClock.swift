@@ -1,4 +1,5 @@
 import Foundation
+import JobstreamMessages
 
 /// The clock a job's logic reads: the time written into its records, and the waits between its
 /// checks. Services use ``SystemJobClock``; unit tests pass a clock whose waits are short, so a
@@ -16,7 +17,7 @@ public protocol JobClock: Sendable {
 public struct SystemJobClock: JobClock {
     public init() {}
 
-    public func epochMilliseconds() -> Int { Int((Date().timeIntervalSince1970 * 1000).rounded()) }
+    public func epochMilliseconds() -> Int { Date().epochMilliseconds }
     public func now() -> ContinuousClock.Instant { .now }
     public func sleep(for duration: Duration) async throws { try await Task.sleep(for: duration) }
 }
