@@ -2,14 +2,14 @@ import ArgumentParser
 import Foundation
 import JobstreamBackfill
 
-/// `jobstream backfill …`: submit, follow, cancel and retry backfills, and read their log.
+/// `jobstream backfill …`: submit, follow, cancel, retry and revert backfills, and read their log.
 struct BackfillCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "backfill",
         abstract: "Run data backfills and read the backfill log.",
         subcommands: [
             Actions.self, Template.self, BackfillSubmit.self, BackfillLogs.self, BackfillShow.self,
-            BackfillWait.self, BackfillDownload.self, BackfillCancel.self, BackfillRetry.self,
+            BackfillWait.self, BackfillDownload.self, BackfillCancel.self, BackfillRetry.self, BackfillRevert.self,
         ])
 
     struct Actions: ParsableCommand {

@@ -114,6 +114,10 @@ struct BackfillShow: AsyncParsableCommand {
         if let by = job.cancelRequestedBy { lines.append(("Cancel Requested By", by)) }
         if let original = job.retryOf { lines.append(("Retry Of", original)) }
         if let retry = job.retriedBy { lines.append(("Retried By", retry)) }
+        if let original = job.reverts {
+            lines.append(("Reverts", original + (job.overwriteChanged != 0 ? " (overwriting records changed since)" : "")))
+        }
+        if let revert = job.revertedBy { lines.append(("Reverted By", revert)) }
         if !job.status.isTerminal, let owner = job.owner { lines.append(("Run By", owner)) }
         printFields(lines)
     }

@@ -101,6 +101,25 @@ public struct BackfillAction: Sendable, Hashable {
                 help: "the item amount"),
         ])
 
+    /// The database columns the action can change, in a fixed order: what a before-image keeps of a
+    /// record (``BeforeImages``).
+    public var changeableColumns: [String] {
+        needsFile ? updatableColumns.map(\.databaseColumn) : Self.filelessChanges[name] ?? []
+    }
+
+    private static let filelessChanges = ["booking-date-from-created": ["booking_date"]]
+
+    /// The name of the column that identifies a record of the action's table ("Charge Id"), also for a
+    /// file-less action.
+    public var recordKeyName: String {
+        keyColumn?.name ?? Self.all.lazy.filter { $0.table == table }.compactMap(\.keyColumn).first?.name ?? "Record Id"
+    }
+
+    /// The actions that change `table`.
+    public static func changing(_ table: String) -> [BackfillAction] {
+        all.filter { $0.table == table }
+    }
+
     /// The action's CSV template: its header line.
     public var templateHeader: [String] { columns.map(\.name) }
 }

@@ -35,16 +35,22 @@ public struct ChunkApplier: Sendable {
         }
         let flavor = store.flavor
         return try await store.transaction { database in
-            if let refusal = try await Self.check(chunk, jobId: jobId, flavor: flavor, in: database) { return refusal }
+            let job: AdmittedJob
+            switch try await Self.check(chunk, jobId: jobId, flavor: flavor, in: database) {
+            case .refused(let outcome): return outcome
+            case .admitted(let admitted): job = admitted
+            }
             let entry: BackfillLedger.Chunk
-            if action.needsFile {
-                let failures = try await Self.applyRows(chunk.rows, action: action, flavor: flavor, in: database)
-                entry = BackfillLedger.Chunk(
-                    index: chunk.chunkIndex, firstRow: chunk.rows.first?.rowNumber ?? 0,
-                    lastRow: chunk.rows.last?.rowNumber ?? 0, rowCount: chunk.rows.count,
-                    failures: failures)
+            if let original = job.reverts {
+                let failures = try await Self.revertRows(
+                    chunk.rows, of: original, action: action, jobId: jobId, overwritingChanged: job.overwriteChanged,
+                    flavor: flavor, in: database)
+                entry = BackfillLedger.Chunk(chunk, failures: failures)
+            } else if action.needsFile {
+                let failures = try await Self.applyRows(chunk.rows, action: action, jobId: jobId, flavor: flavor, in: database)
+                entry = BackfillLedger.Chunk(chunk, failures: failures)
             } else {
-                let changed = try await Self.applyFileless(action, flavor: flavor, in: database)
+                let changed = try await Self.applyFileless(action, jobId: jobId, flavor: flavor, in: database)
                 entry = BackfillLedger.Chunk(index: chunk.chunkIndex, firstRow: 0, lastRow: 0, rowCount: changed, failures: [:])
             }
             try await BackfillLedger.recordChunk(jobId: jobId, entry, in: database)
@@ -58,94 +64,122 @@ public struct ChunkApplier: Sendable {
     public func recordRefused(_ chunk: BackfillChunk, jobId: String, reason: String) async throws -> ChunkApplyOutcome {
         let flavor = store.flavor
         return try await store.transaction { database in
-            if let refusal = try await Self.check(chunk, jobId: jobId, flavor: flavor, in: database) { return refusal }
+            if case .refused(let outcome) = try await Self.check(chunk, jobId: jobId, flavor: flavor, in: database) {
+                return outcome
+            }
             let failures = Dictionary(chunk.rows.map { ($0.rowNumber, reason) }, uniquingKeysWith: { first, _ in first })
-            let entry = BackfillLedger.Chunk(
-                index: chunk.chunkIndex, firstRow: chunk.rows.first?.rowNumber ?? 0,
-                lastRow: chunk.rows.last?.rowNumber ?? 0, rowCount: chunk.rows.count, failures: failures)
+            let entry = BackfillLedger.Chunk(chunk, failures: failures)
             try await BackfillLedger.recordChunk(jobId: jobId, entry, in: database)
             return .applied(entry)
         }
     }
 
-    /// The outcome that stops `chunk` from being applied now, or nil when it may be: the job unknown,
-    /// canceled or ended; the chunk not the validator's; or applied before.
+    /// What the chunk's job says of how to apply it, once the chunk may be applied.
+    struct AdmittedJob {
+        /// The job a revert puts back.
+        var reverts: String?
+        var overwriteChanged: Bool
+    }
+
+    /// Whether `chunk` may be applied now.
+    enum Admission {
+        case admitted(AdmittedJob)
+        /// Not now: the job unknown, canceled or ended; the chunk not the validator's; or applied before.
+        case refused(ChunkApplyOutcome)
+    }
+
     private static func check(
         _ chunk: BackfillChunk, jobId: String, flavor: SQLFlavor,
         in database: any SQLDatabase
-    ) async throws -> ChunkApplyOutcome? {
+    ) async throws -> Admission {
         // PostgreSQL: hold the job row so a cancel request waits for this chunk to commit, and
         // every chunk that starts after it sees the request. (SQLite transactions are serial.)
         let lock = flavor == .postgres ? " FOR SHARE" : ""
         guard
             let job = try await database.raw(
                 """
-                SELECT status, action, cancel_requested_by FROM backfill_jobs WHERE job_id = \(bind: jobId)\(unsafeRaw: lock)
+                SELECT status, action, cancel_requested_by, reverts, overwrite_changed FROM backfill_jobs
+                WHERE job_id = \(bind: jobId)\(unsafeRaw: lock)
                 """
             ).first()
-        else { return .unknownJob }
+        else { return .refused(.unknownJob) }
         let status = try job.decode(column: "status", as: String.self)
         if try job.decodeNil(column: "cancel_requested_by") == false {
-            return .skipped(reason: "the job was canceled")
+            return .refused(.skipped(reason: "the job was canceled"))
         }
         if let current = BackfillStatus(rawValue: status), current.isTerminal {
-            return .skipped(reason: "the job is \(current.rawValue)")
+            return .refused(.skipped(reason: "the job is \(current.rawValue)"))
         }
         let action = try job.decode(column: "action", as: String.self)
         guard chunk.action == action else {
-            return .refused(reason: "the chunk's action \(Quoted(chunk.action)) is not the job's (\(action))")
+            return .refused(.refused(reason: "the chunk's action \(Quoted(chunk.action)) is not the job's (\(action))"))
         }
         guard let planned = try await BackfillLedger.plannedDigest(jobId: jobId, index: chunk.chunkIndex, in: database) else {
-            return .refused(reason: "chunk \(chunk.chunkIndex) is not one the job's validator sent")
+            return .refused(.refused(reason: "chunk \(chunk.chunkIndex) is not one the job's validator sent"))
         }
         guard planned == ChunkDigest.of(chunk) else {
-            return .refused(reason: "chunk \(chunk.chunkIndex) holds other rows than the job's validator sent")
+            return .refused(.refused(reason: "chunk \(chunk.chunkIndex) holds other rows than the job's validator sent"))
         }
         if try await BackfillLedger.chunkExists(jobId: jobId, index: chunk.chunkIndex, in: database) {
-            return .alreadyApplied
+            return .refused(.alreadyApplied)
         }
-        return nil
+        return .admitted(
+            AdmittedJob(
+                reverts: try job.decode(column: "reverts", as: String?.self),
+                overwriteChanged: try job.decode(column: "overwrite_changed", as: Int.self) != 0))
     }
 
-    /// Sets each row's non-empty values on its record; returns the rows whose record does not exist.
+    /// Sets each row's non-empty values on its record, keeping each record's before-image (unless
+    /// `keepingBeforeImages` is false: the benchmarks' baseline); returns the rows whose record does not exist.
     ///
     /// One statement per chunk, whatever its size: the rows travel as one JSON array bound as a
-    /// single parameter (`[[id, value, null, …], …]`), unpacked by the database into a common table
+    /// single parameter (`[[row, id, value, null, …], …]`), unpacked by the database into a common table
     /// expression joined to the table, `RETURNING` the ids it found — so the rows whose record is
     /// missing are known without another query. Binding each value instead cost a third of the
-    /// ceiling's time in encoding binds and parsing a statement of thousands of placeholders.
+    /// ceiling's time in encoding binds and parsing a statement of thousands of placeholders. On
+    /// PostgreSQL the before-images are written by the same statement (a data-modifying `WITH`, which
+    /// reads the records as they were before the update); SQLite has no such `WITH` and runs two.
     public static func applyRows(
-        _ rows: [BackfillRow], action: BackfillAction, flavor: SQLFlavor,
-        in database: any SQLDatabase
+        _ rows: [BackfillRow], action: BackfillAction, jobId: String, keepingBeforeImages: Bool = true,
+        flavor: SQLFlavor, in database: any SQLDatabase
     ) async throws -> [Int: String] {
         guard let key = action.keyColumn, !rows.isEmpty else { return [:] }
         let columns = action.updatableColumns
         let table = action.table
-        var json = "["
-        json.reserveCapacity(rows.count * 64)
-        for (index, row) in rows.enumerated() {
-            json += index == 0 ? "[" : ",["
-            JSONText.append(row.fields[key.name] ?? "", to: &json)
-            for column in columns {
-                json += ","
-                if let value = row.fields[column.name] { JSONText.append(value, to: &json) } else { json += "null" }
-            }
-            json += "]"
+        var json = JSONRowsBuilder(reservingBytes: rows.count * 72)
+        for row in rows {
+            json.startRow()
+            json.add(row.rowNumber)
+            json.add(row.fields[key.name] ?? "")
+            for column in columns { json.add(row.fields[column.name]) }
         }
-        json += "]"
-        let names = ["id"] + columns.map(\.databaseColumn)
-        var query: SQLQueryString = "WITH v(\(idents: names, joinedBy: ", ")) AS (SELECT "
+        let names = ["row_number", "id"] + columns.map(\.databaseColumn)
+        var values: SQLQueryString = "v(\(idents: names, joinedBy: ", ")) AS (SELECT "
         for position in names.indices {
-            query += position == 0 ? "" : ", "
-            query += "e ->> \(literal: position)"
+            values += position == 0 ? "" : ", "
+            values += "e ->> \(literal: position)"
         }
-        query += " FROM \(JSONRows.source(json, flavor: flavor)))"
-        query += " UPDATE \(ident: table) SET version = \(ident: table).version + 1"
+        values += " FROM \(JSONRows.source(json.text, flavor: flavor)))"
+        var update: SQLQueryString = "UPDATE \(ident: table) SET version = \(ident: table).version + 1"
         for column in columns {
-            query +=
+            update +=
                 ", \(ident: column.databaseColumn) = COALESCE(v.\(ident: column.databaseColumn), \(ident: table).\(ident: column.databaseColumn))"
         }
-        query += " FROM v WHERE \(ident: table).id = v.id RETURNING \(ident: table).id"
+        update += " FROM v WHERE \(ident: table).id = v.id RETURNING \(ident: table).id"
+        let changeable = action.changeableColumns
+        let images: SQLQueryString = """
+            \(BeforeImages.insertColumns) SELECT \(bind: jobId), CAST(v.row_number AS BIGINT), t.id, \(BeforeImages.mask(changeable, of: "v")),
+                \(BeforeImages.snapshot(changeable, of: "t", flavor: flavor)), t.version + 1
+            FROM v JOIN \(ident: table) AS t ON t.id = v.id
+            """
+        let query: SQLQueryString
+        switch (keepingBeforeImages, flavor) {
+        case (false, _): query = "WITH \(values) \(update)"
+        case (true, .postgres): query = "WITH \(values), images AS (\(images)) \(update)"
+        case (true, .sqlite):
+            try await database.raw("WITH \(values) \(images)").run()
+            query = "WITH \(values) \(update)"
+        }
         let found = Set(try await database.raw(query).all().map { try $0.decode(column: "id", as: String.self) })
         var failures: [Int: String] = [:]
         for row in rows {
@@ -155,9 +189,20 @@ public struct ChunkApplier: Sendable {
         return failures
     }
 
-    /// Runs a file-less action; returns how many records it changed.
-    static func applyFileless(_ action: BackfillAction, flavor: SQLFlavor, in database: any SQLDatabase) async throws -> Int {
+    /// Runs a file-less action, keeping the before-image of every record it changes (numbered in id
+    /// order); returns how many records it changed.
+    static func applyFileless(
+        _ action: BackfillAction, jobId: String, flavor: SQLFlavor,
+        in database: any SQLDatabase
+    ) async throws -> Int {
         guard action == .bookingDateFromCreated else { throw UnknownAction(name: action.name) }
+        try await database.raw(
+            """
+            \(BeforeImages.insertColumns) SELECT \(bind: jobId), ROW_NUMBER() OVER (ORDER BY t.id), t.id, '1',
+                \(BeforeImages.snapshot(action.changeableColumns, of: "t", flavor: flavor)), t.version + 1
+            FROM rate_plan_charges AS t WHERE t.booking_date IS NULL
+            """
+        ).run()
         let update: SQLQueryString = """
             UPDATE rate_plan_charges SET booking_date = created_on, version = version + 1 WHERE booking_date IS NULL
             """

@@ -30,13 +30,22 @@ public struct BackfillRequest: JobstreamMessage {
     public var generatedBy: String
     /// The job whose failed rows this job retries.
     public var retryOf: String?
+    /// The job whose changes this job puts back (a revert: `action` is that job's, `file` absent).
+    public var reverts: String?
+    /// For a revert: put back records changed since the job reverted, instead of reporting them.
+    public var overwriteChanged: Bool?
 
-    public init(action: String, file: FileReference? = nil, md5: String? = nil, generatedBy: String, retryOf: String? = nil) {
+    public init(
+        action: String, file: FileReference? = nil, md5: String? = nil, generatedBy: String, retryOf: String? = nil,
+        reverts: String? = nil, overwriteChanged: Bool? = nil
+    ) {
         self.action = action
         self.file = file
         self.md5 = md5
         self.generatedBy = generatedBy
         self.retryOf = retryOf
+        self.reverts = reverts
+        self.overwriteChanged = overwriteChanged
     }
 }
 
@@ -69,13 +78,20 @@ public struct BackfillStatusEvent: JobstreamMessage {
     /// with the highest one and ignores an older one that arrives late (a stale owner's). Absent in
     /// events of writers before 1.1.
     public var sequence: Int?
+    /// "Reverts": the job whose changes this job puts back.
+    public var reverts: String?
+    /// "Reverted By": the job that put this job's changes back.
+    public var revertedBy: String?
 
     public init(
         action: String, uploadedFile: String? = nil, startDate: Date? = nil, endDate: Date? = nil,
         generatedBy: String, recordsProcessed: Int = 0, recordsFailed: Int = 0, status: BackfillStatus,
-        error: String? = nil, resultFile: FileReference? = nil, sequence: Int? = nil
+        error: String? = nil, resultFile: FileReference? = nil, sequence: Int? = nil, reverts: String? = nil,
+        revertedBy: String? = nil
     ) {
         self.sequence = sequence
+        self.reverts = reverts
+        self.revertedBy = revertedBy
         self.action = action
         self.uploadedFile = uploadedFile
         self.startDate = startDate

@@ -9,6 +9,7 @@ extension BackfillRequest {
             ?? file.flatMap { $0.boundsProblem }
             ?? md5.flatMap { TextRule.problem($0, named: "md5", maxBytes: 64) }
             ?? retryOf.flatMap { JobIdRule.problem($0).map { "retryOf: \($0)" } }
+            ?? reverts.flatMap { JobIdRule.problem($0).map { "reverts: \($0)" } }
     }
 }
 
@@ -28,7 +29,14 @@ extension BackfillStatusEvent {
             ?? error.flatMap {
                 TextRule.problem($0, named: "error", maxBytes: InputLimits.messageTextBytes, allowLineBreaks: true)
             }
-            ?? resultFile.flatMap { $0.boundsProblem }
+            ?? resultFile.flatMap { $0.boundsProblem } ?? linksProblem
+    }
+
+    /// Bounds of the jobs this one is linked to.
+    private var linksProblem: String? {
+        if let reverts, let problem = JobIdRule.problem(reverts) { return "reverts: \(problem)" }
+        if let revertedBy, let problem = JobIdRule.problem(revertedBy) { return "revertedBy: \(problem)" }
+        return nil
     }
 }
 

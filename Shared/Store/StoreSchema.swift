@@ -98,6 +98,23 @@ enum StoreSchema {
             PRIMARY KEY (job_id, row_number)
         )
         """,
+        // Before-images: for each row a backfill applied, the record's values of the columns the
+        // action can set as they were before (`before`, a JSON array, null for NULL), which of them the
+        // row set (`changed`, one '1' or '0' per column), and the version the row left the record at.
+        // Written in the transaction that applied the row; a revert puts the changed values back.
+        """
+        CREATE TABLE IF NOT EXISTS backfill_before_images (
+            job_id TEXT NOT NULL,
+            row_number BIGINT NOT NULL,
+            record_id TEXT NOT NULL,
+            changed TEXT NOT NULL,
+            before TEXT NOT NULL,
+            version_after BIGINT NOT NULL,
+            PRIMARY KEY (job_id, row_number)
+        )
+        """,
+        // Which job left a record at a version: who changed a record since a job being reverted.
+        "CREATE INDEX IF NOT EXISTS backfill_before_images_record ON backfill_before_images (record_id, version_after)",
         // The migration log: one row per migration, the durable copy of what the status topic announces.
         """
         CREATE TABLE IF NOT EXISTS migrations (
@@ -232,13 +249,19 @@ enum StoreSchema {
     /// job last moved on, `sequence` numbers the job's states (its status events carry it) and
     /// `published_sequence` is the newest one on the status topic (an outbox: what is behind is
     /// published again).
-    static let addedColumns: [(table: String, column: String, definition: String)] = ["backfill_jobs", "migrations"]
+    /// `reverts` names the job a revert puts back, `reverted_by` the revert of a job, and
+    /// `overwrite_changed` lets a revert put back records changed since.
+    static let addedColumns: [(table: String, column: String, definition: String)] =
+        ["backfill_jobs", "migrations"]
         .flatMap { table in
             [
                 (table, "epoch", "BIGINT NOT NULL DEFAULT 1"), (table, "takeovers", "BIGINT NOT NULL DEFAULT 0"),
                 (table, "sequence", "BIGINT NOT NULL DEFAULT 1"), (table, "published_sequence", "BIGINT NOT NULL DEFAULT 0"),
             ]
-        }
+        } + [
+            ("backfill_jobs", "reverts", "TEXT"), ("backfill_jobs", "reverted_by", "TEXT"),
+            ("backfill_jobs", "overwrite_changed", "SMALLINT NOT NULL DEFAULT 0"),
+        ]
 
     /// Indexes on added columns, made once the columns exist.
     static let laterIndexes = [

@@ -61,14 +61,18 @@ SYNC_OPERATION = enum("Manual", "Scheduled", "Real-time", "On-demand", "Clean-up
 PAYLOADS = {
     "backfill.request": obj(
         {"action": ACTION, "generatedBy": NAME},
-        {"file": FILE, "md5": {"type": "string", "pattern": "^[0-9a-fA-F]{32}$"}, "retryOf": JOB_ID},
-        "a request to run a backfill; file is absent for a file-less action"),
+        {"file": FILE, "md5": {"type": "string", "pattern": "^[0-9a-fA-F]{32}$"}, "retryOf": JOB_ID,
+         "reverts": {**JOB_ID, "description": "a revert: the job whose changes to put back (action is that job's; no file)"},
+         "overwriteChanged": {**BOOL, "description": "a revert puts back records changed since the job too"}},
+        "a request to run a backfill; file is absent for a file-less action and a revert"),
     "backfill.status": obj(
         {"action": ACTION, "generatedBy": NAME, "recordsProcessed": COUNT, "recordsFailed": COUNT,
          "status": BACKFILL_STATUS},
         {"uploadedFile": {"type": "string", "maxLength": 255}, "startDate": TIME, "endDate": TIME, "error": TEXT,
          "resultFile": FILE,
-         "sequence": SEQUENCE},
+         "sequence": SEQUENCE,
+         "reverts": {**JOB_ID, "description": "\"Reverts\": the job whose changes this job puts back"},
+         "revertedBy": {**JOB_ID, "description": "\"Reverted By\": the job that put this job's changes back"}},
         "every field of the Backfill Logs page; the latest event per job is the job's log line"),
     "backfill.chunk": obj(
         {"chunkIndex": COUNT, "action": ACTION,

@@ -60,6 +60,10 @@ struct BackfillBench: AsyncParsableCommand {
         @Option(help: "The CSV file.") var file: String
         @Option(name: .customLong("chunk-size"), help: "Rows per transaction, as the validator's chunks.") var chunkSize: Int =
             1000
+        @Flag(
+            name: .customLong("no-before-images"),
+            help: "Apply without keeping before-images (the baseline of their cost; the processors always keep them).")
+        var noBeforeImages = false
 
         func run() async throws {
             guard let action = BackfillAction.named(action), action.needsFile else {
@@ -72,10 +76,12 @@ struct BackfillBench: AsyncParsableCommand {
                 csvURL: URL(fileURLWithPath: file), fileName: file, action: action, refuse: { _ in }, isCanceled: { false })
             var rows: [BackfillRow] = []
             var applied = 0, failed = 0
+            let (jobId, keeping) = ("bench-\(UUID().uuidString.lowercased())", !noBeforeImages)
             func flush() async throws {
                 let chunk = rows
                 let failures = try await store.transaction { database in
-                    try await ChunkApplier.applyRows(chunk, action: action, flavor: store.flavor, in: database)
+                    try await ChunkApplier.applyRows(
+                        chunk, action: action, jobId: jobId, keepingBeforeImages: keeping, flavor: store.flavor, in: database)
                 }
                 applied += chunk.count - failures.count
                 failed += failures.count
@@ -92,8 +98,9 @@ struct BackfillBench: AsyncParsableCommand {
             await store.close()
             print(
                 String(
-                    format: "ceiling: %d rows applied (%d failed) in %.2f s = %.0f rows/s (%@)",
-                    applied, failed, seconds, Double(applied + failed) / seconds, store.location.description))
+                    format: "ceiling: %d rows applied (%d failed) in %.2f s = %.0f rows/s (%@, before-images %@)",
+                    applied, failed, seconds, Double(applied + failed) / seconds, store.location.description,
+                    keeping ? "kept" : "not kept"))
         }
     }
 }

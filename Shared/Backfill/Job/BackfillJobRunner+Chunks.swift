@@ -20,10 +20,7 @@ extension BackfillJobRunner {
         var sent = 0
         var group: [BackfillChunk] = []
         func sendGroup() async throws {
-            guard !group.isEmpty else { return }
-            try checkpoint(shared)
-            try await environment.ledger.planChunks(jobId, group.map { ($0.chunkIndex, ChunkDigest.of($0)) })
-            try await environment.messenger.sendChunks(group, of: jobId)
+            try await sendPlanned(group, shared: shared)
             sent += group.count
             group.removeAll(keepingCapacity: true)
         }
@@ -34,7 +31,7 @@ extension BackfillJobRunner {
             }
             guard !applied.contains(chunkIndex) else { return }
             group.append(BackfillChunk(chunkIndex: chunkIndex, action: action.name, rows: rows))
-            if group.count == 64 { try await sendGroup() }
+            if group.count == Self.chunkGroup { try await sendGroup() }
         }
         try await file.forEachRow { _, _, verdict in
             guard case .success(let row) = verdict else { return }
@@ -44,6 +41,17 @@ extension BackfillJobRunner {
         if !rows.isEmpty { try await add() }
         try await sendGroup()
         logger.info("backfill \(jobId): \(sent) chunks sent (\(applied.count) were applied already)")
+    }
+
+    /// How many chunks go in one group: planned in one transaction, sent in one wait for the broker.
+    static let chunkGroup = 64
+
+    /// Plans the fingerprints of `group` in the ledger, then sends it.
+    func sendPlanned(_ group: [BackfillChunk], shared: RunState) async throws {
+        guard !group.isEmpty else { return }
+        try checkpoint(shared)
+        try await environment.ledger.planChunks(jobId, group.map { ($0.chunkIndex, ChunkDigest.of($0)) })
+        try await environment.messenger.sendChunks(group, of: jobId)
     }
 
     /// How long no chunk may be applied before the chunks not applied are sent again.
@@ -80,10 +88,7 @@ extension BackfillJobRunner {
         shared.withLock { $0.processing = true }
         do {
             if try await environment.ledger.appliedChunkIndices(jobId).isEmpty {
-                try checkpoint(shared)
-                let chunk = BackfillChunk(chunkIndex: 0, action: action.name, rows: [])
-                try await environment.ledger.planChunks(jobId, [(0, ChunkDigest.of(chunk))])
-                try await environment.messenger.sendChunks([chunk], of: jobId)
+                try await sendPlanned([BackfillChunk(chunkIndex: 0, action: action.name, rows: [])], shared: shared)
             }
             try await waitForChunks(1, shared: shared, logger: logger)
         } catch is CanceledByUser {

@@ -111,6 +111,9 @@ public struct BackfillJobRunner: Sendable {
         guard let action = BackfillAction.named(job.action) else {
             return try await finish(shared, status: .failed, error: UnknownAction(name: job.action).description)
         }
+        if let original = job.reverts {
+            return try await runRevert(shared, of: original, action: action, logger: logger)
+        }
         if job.status == .accepted {
             job.startDate = environment.clock.epochMilliseconds()
             try await transition(shared, to: action.needsFile ? .pending : .processing) {

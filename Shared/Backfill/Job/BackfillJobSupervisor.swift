@@ -35,11 +35,13 @@ public final class BackfillJobSupervisor: Sendable {
     /// Records the job as Accepted and starts it; a repeated request (same job id) changes nothing.
     public func accept(_ request: BackfillRequest, jobId: String, logger: Logger) async throws {
         let now = environment.clock.epochMilliseconds()
-        let job = BackfillJobRecord(
+        var job = BackfillJobRecord(
             jobId: jobId, action: request.action, uploadedFile: request.file?.name, filePath: request.file?.path,
             fileSize: request.file?.sizeBytes.map(Int.init), md5: request.md5, generatedBy: request.generatedBy,
             retryOf: request.retryOf, status: .accepted, submittedAt: now, chunkSize: environment.chunkSize,
             owner: environment.instance, leaseUntil: 0)
+        job.reverts = request.reverts
+        job.overwriteChanged = request.overwriteChanged == true ? 1 : 0
         guard try await environment.log.insert(job, leaseMilliseconds: environment.lease.milliseconds) else {
             logger.notice("repeated request for backfill \(jobId) ignored: the job exists already")
             return

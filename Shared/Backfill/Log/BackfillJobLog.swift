@@ -18,7 +18,8 @@ public struct BackfillJobLog: Sendable {
     static let columns = """
         job_id, action, uploaded_file, file_path, file_size, md5, generated_by, retry_of, retried_by, status,
         submitted_at, start_date, end_date, records_total, records_processed, records_failed, chunk_count, chunk_size,
-        error, result_path, cancel_requested_by, owner, lease_until, updated_at, epoch, takeovers, sequence, published_sequence
+        error, result_path, cancel_requested_by, owner, lease_until, updated_at, epoch, takeovers, sequence, published_sequence,
+        reverts, reverted_by, overwrite_changed
         """
 
     /// Adds a new job claimed by `job.owner` for `leaseMilliseconds` by the database's clock; false if
@@ -35,7 +36,7 @@ public struct BackfillJobLog: Sendable {
             let inserted = try await database.raw(
                 """
                 INSERT INTO backfill_jobs (\(unsafeRaw: Self.columns)) VALUES (\(binds: values), \(now) + \(bind: leaseMilliseconds),
-                    \(now), 1, 0, 1, 0)
+                    \(now), 1, 0, 1, 0, \(bind: job.reverts), NULL, \(bind: job.overwriteChanged))
                 ON CONFLICT (job_id) DO NOTHING RETURNING job_id
                 """
             ).all()

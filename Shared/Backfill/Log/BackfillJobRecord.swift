@@ -47,6 +47,11 @@ public struct BackfillJobRecord: Codable, Sendable, Hashable {
     /// The number of this state (one more on every save), and the newest one on the status topic.
     public var sequence: Int
     public var publishedSequence: Int
+    /// The job whose changes this job puts back (a revert), and the revert of this job, once there is one.
+    public var reverts: String?
+    public var revertedBy: String?
+    /// 1 when a revert puts back records changed since the job it reverts, 0 when it reports them.
+    public var overwriteChanged: Int
 
     public init(
         jobId: String, action: String, uploadedFile: String?, filePath: String?, fileSize: Int?, md5: String?,
@@ -73,6 +78,7 @@ public struct BackfillJobRecord: Codable, Sendable, Hashable {
         self.takeovers = 0
         self.sequence = 1
         self.publishedSequence = 0
+        self.overwriteChanged = 0
     }
 
     /// The claim this record's owner holds it by, if anyone owns it.
@@ -86,6 +92,6 @@ public struct BackfillJobRecord: Codable, Sendable, Hashable {
             generatedBy: generatedBy, recordsProcessed: recordsProcessed, recordsFailed: recordsFailed,
             status: status, error: error,
             resultFile: resultPath.map { FileReference(path: $0, name: ($0 as NSString).lastPathComponent) },
-            sequence: sequence)
+            sequence: sequence, reverts: reverts, revertedBy: revertedBy)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import JobstreamMessages
 import JobstreamStore
 import SQLKit
 
@@ -26,6 +27,13 @@ public struct BackfillLedger: Sendable {
             self.lastRow = lastRow
             self.rowCount = rowCount
             self.failures = failures
+        }
+
+        /// The entry of `chunk`'s rows, `failures` among them.
+        public init(_ chunk: BackfillChunk, failures: [Int: String]) {
+            self.init(
+                index: chunk.chunkIndex, firstRow: chunk.rows.first?.rowNumber ?? 0, lastRow: chunk.rows.last?.rowNumber ?? 0,
+                rowCount: chunk.rows.count, failures: failures)
         }
     }
 
