@@ -38,14 +38,21 @@ class Backfills(Stage):
 
     def job(self, job):
         rows = self.query("SELECT status, records_processed, records_failed, records_total, error, result_path, retry_of, "
-                          f"retried_by, uploaded_file FROM backfill_jobs WHERE job_id = '{job}'")
+                          f"retried_by, uploaded_file, reverts, reverted_by FROM backfill_jobs WHERE job_id = '{job}'")
         if not rows:
             return None
-        keys = ["status", "processed", "failed", "total", "error", "result_path", "retry_of", "retried_by", "uploaded_file"]
+        keys = ["status", "processed", "failed", "total", "error", "result_path", "retry_of", "retried_by", "uploaded_file",
+                "reverts", "reverted_by"]
         row = dict(zip(keys, rows[0]))
         for key in ("processed", "failed", "total"):
             row[key] = None if row[key] is None else int(row[key])
         return row
+
+    def charges(self):
+        """Every charge with every field but its version, in id order."""
+        return self.query("SELECT id, charge_number, subscription_number, created_on, booking_date, accounting_code, "
+                          "revenue_recognition_rule, amount, service_start_date, service_end_date FROM rate_plan_charges "
+                          "ORDER BY id")
 
     def versions(self, ids):
         quoted = ", ".join(f"'{i}'" for i in ids)
