@@ -2,14 +2,16 @@ import ArgumentParser
 import Foundation
 import JobstreamBackfill
 
-/// `jobstream backfill …`: submit, follow, cancel, retry and revert backfills, and read their log.
+/// `jobstream backfill …`: submit, follow, pause, resume, cancel, retry and revert backfills, and read their log.
 struct BackfillCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "backfill",
         abstract: "Run data backfills and read the backfill log.",
         subcommands: [
             Actions.self, Template.self, BackfillSubmit.self, BackfillLogs.self, BackfillShow.self,
-            BackfillWait.self, BackfillDownload.self, BackfillCancel.self, BackfillRetry.self, BackfillRevert.self,
+            BackfillWait.self, BackfillDownload.self, BackfillCancel.self, BackfillPause.self, BackfillResume.self,
+            BackfillRetry.self,
+            BackfillRevert.self,
         ])
 
     struct Actions: ParsableCommand {

@@ -112,6 +112,10 @@ struct BackfillShow: AsyncParsableCommand {
         }
         if let md5 = job.md5 { lines.append(("MD5", md5)) }
         if let by = job.cancelRequestedBy { lines.append(("Cancel Requested By", by)) }
+        if let reason = job.pauseReason { lines.append(("Paused", reason)) }
+        if let by = job.pauseRequestedBy, job.status != .paused { lines.append(("Pause Requested By", by)) }
+        if let maxFailed = job.maxFailed { lines.append(("Failure Brake", maxFailed)) }
+        if let rate = job.rateLimit { lines.append(("Rate Limit", "\(rate) rows/s")) }
         if let original = job.retryOf { lines.append(("Retry Of", original)) }
         if let retry = job.retriedBy { lines.append(("Retried By", retry)) }
         if let original = job.reverts {
@@ -144,12 +148,13 @@ struct BackfillWait: AsyncParsableCommand {
             try await followUntilEnd("backfill \(jobId)", timeout: timeout) {
                 guard let job = try await log.job(jobId) else { return nil }
                 var line = job.status.rawValue
-                if job.status == .processing || job.status.isTerminal {
+                if job.status == .processing || job.status == .paused || job.status.isTerminal {
                     line += "  records processed: \(job.recordsProcessed)"
                     if let total = job.recordsTotal { line += " of \(total)" }
                     if job.recordsFailed > 0 { line += " (\(job.recordsFailed) failed)" }
                 }
                 if let error = job.error { line += "  error: \(error)" }
+                if job.status == .paused, let reason = job.pauseReason { line += "  \(reason)" }
                 return JobState(id: jobId, line: line, ended: job.status.isTerminal, succeeded: job.status == .completed)
             }
         }
@@ -243,7 +248,7 @@ struct BackfillDownload: AsyncParsableCommand {
 struct BackfillCancel: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cancel",
-        abstract: "Cancel a Pending or Processing backfill: no further chunk is applied and it ends Canceled.")
+        abstract: "Cancel a Pending, Processing or Paused backfill: no further chunk is applied and it ends Canceled.")
 
     @OptionGroup var storeOptions: StoreOptions
     @Argument(help: "The job id.") var job: String
@@ -261,7 +266,7 @@ struct BackfillCancel: AsyncParsableCommand {
             throw ValidationError("no backfill \(job) in the log at \(storeOptions.store)")
         case .ended(let status):
             throw ValidationError(
-                "backfill \(job) is \(status.rawValue) already; only a Pending or Processing job can be canceled")
+                "backfill \(job) is \(status.rawValue) already; only a Pending, Processing or Paused job can be canceled")
         }
         if wait {
             do {

@@ -22,6 +22,12 @@ struct BackfillSubmit: AsyncParsableCommand {
     @Option(name: .customLong("generated-by"), help: "Who runs the backfill (default: $USER).")
     var generatedBy: String = ProcessInfo.processInfo.environment["USER"] ?? "unknown"
     @Option(help: "The file's MD5 checksum (32 hex digits); the job fails if the file does not match.") var md5: String?
+    @Option(
+        name: .customLong("max-failed"),
+        help: "The failure brake: past this many failed rows (500) or this share of the rows so far (2.5%), the job goes Paused.")
+    var maxFailed: String?
+    @Option(help: "The most rows per second the job may apply, however many processors run (change it with `backfill rate`).")
+    var rate: Int?
     @Flag(help: "Follow the job until it ends.") var wait = false
 
     func validate() throws {
@@ -41,12 +47,16 @@ struct BackfillSubmit: AsyncParsableCommand {
             throw ValidationError("--md5 \"\(md5)\": an MD5 checksum is 32 hexadecimal digits")
         }
         guard !generatedBy.isEmpty else { throw ValidationError("--generated-by is empty") }
+        if let maxFailed, case .failure(let problem) = FailureBrake.parse(maxFailed) {
+            throw ValidationError("--max-failed: \(problem)")
+        }
+        if let rate, rate < 1 { throw ValidationError("--rate must be at least 1 row per second") }
     }
 
     func run() async throws {
         let jobId = try await BackfillSubmit.submit(
-            BackfillRequest(action: action, md5: md5, generatedBy: generatedBy), file: file.map(URL.init(fileURLWithPath:)),
-            options: options, files: storeOptions.files)
+            BackfillRequest(action: action, md5: md5, generatedBy: generatedBy, maxFailed: maxFailed, ratePerSecond: rate),
+            file: file.map(URL.init(fileURLWithPath:)), options: options, files: storeOptions.files)
         print(jobId)
         if wait {
             try await BackfillWait.follow(jobId, storeOptions: storeOptions, timeout: .seconds(3600))

@@ -34,27 +34,40 @@ public struct ChunkApplier: Sendable {
             throw UnknownAction(name: chunk.action)
         }
         let flavor = store.flavor
-        return try await store.transaction { database in
-            let job: AdmittedJob
-            switch try await Self.check(chunk, jobId: jobId, flavor: flavor, in: database) {
-            case .refused(let outcome): return outcome
-            case .admitted(let admitted): job = admitted
+        do {
+            return try await store.transaction { database in
+                let job: AdmittedJob
+                switch try await Self.check(chunk, jobId: jobId, flavor: flavor, in: database) {
+                case .refused(let outcome): return outcome
+                case .admitted(let admitted): job = admitted
+                }
+                let braked = try await BackfillHolds.brake(jobId, in: database)
+                if case .some(.some(let tripped)) = braked { return .skipped(reason: "the job is held: \(tripped)") }
+                let entry: BackfillLedger.Chunk
+                if let original = job.reverts {
+                    let failures = try await Self.revertRows(
+                        chunk.rows, of: original, action: action, jobId: jobId, overwritingChanged: job.overwriteChanged,
+                        flavor: flavor, in: database)
+                    entry = BackfillLedger.Chunk(chunk, failures: failures)
+                } else if action.needsFile {
+                    let failures = try await Self.applyRows(
+                        chunk.rows, action: action, jobId: jobId, flavor: flavor, in: database)
+                    entry = BackfillLedger.Chunk(chunk, failures: failures)
+                } else {
+                    let changed = try await Self.applyFileless(action, jobId: jobId, flavor: flavor, in: database)
+                    entry = BackfillLedger.Chunk(
+                        index: chunk.chunkIndex, firstRow: 0, lastRow: 0, rowCount: changed, failures: [:])
+                }
+                if braked != nil {
+                    let count = try await BackfillHolds.count(
+                        jobId, rows: entry.rowCount, failed: entry.failures.count, flavor: flavor, in: database)
+                    if case .trippedBefore(let reason) = count { throw BackfillHolds.HeldBack(reason: reason) }
+                }
+                try await BackfillLedger.recordChunk(jobId: jobId, entry, in: database)
+                return .applied(entry)
             }
-            let entry: BackfillLedger.Chunk
-            if let original = job.reverts {
-                let failures = try await Self.revertRows(
-                    chunk.rows, of: original, action: action, jobId: jobId, overwritingChanged: job.overwriteChanged,
-                    flavor: flavor, in: database)
-                entry = BackfillLedger.Chunk(chunk, failures: failures)
-            } else if action.needsFile {
-                let failures = try await Self.applyRows(chunk.rows, action: action, jobId: jobId, flavor: flavor, in: database)
-                entry = BackfillLedger.Chunk(chunk, failures: failures)
-            } else {
-                let changed = try await Self.applyFileless(action, jobId: jobId, flavor: flavor, in: database)
-                entry = BackfillLedger.Chunk(index: chunk.chunkIndex, firstRow: 0, lastRow: 0, rowCount: changed, failures: [:])
-            }
-            try await BackfillLedger.recordChunk(jobId: jobId, entry, in: database)
-            return .applied(entry)
+        } catch let held as BackfillHolds.HeldBack {
+            return .skipped(reason: "the job is held: \(held.reason)")
         }
     }
 
@@ -98,7 +111,7 @@ public struct ChunkApplier: Sendable {
         guard
             let job = try await database.raw(
                 """
-                SELECT status, action, cancel_requested_by, reverts, overwrite_changed FROM backfill_jobs
+                SELECT status, action, cancel_requested_by, pause_requested_by, reverts, overwrite_changed FROM backfill_jobs
                 WHERE job_id = \(bind: jobId)\(unsafeRaw: lock)
                 """
             ).first()
@@ -109,6 +122,12 @@ public struct ChunkApplier: Sendable {
         }
         if let current = BackfillStatus(rawValue: status), current.isTerminal {
             return .refused(.skipped(reason: "the job is \(current.rawValue)"))
+        }
+        // Paused, or asked to pause: nothing applies until it is resumed, when its owner sends again
+        // the chunks not applied.
+        let pauseRequested = try job.decodeNil(column: "pause_requested_by") == false
+        if status == BackfillStatus.paused.rawValue || pauseRequested {
+            return .refused(.skipped(reason: "the job is paused"))
         }
         let action = try job.decode(column: "action", as: String.self)
         guard chunk.action == action else {

@@ -6,7 +6,7 @@ enum BackfillPages {
         switch status {
         case .completed: "done"
         case .failed, .canceled: "failed"
-        case .accepted, .pending, .processing: "running"
+        case .accepted, .pending, .processing, .paused: "running"
         }
     }
 

@@ -215,7 +215,8 @@ extension Dashboard {
         }
         guard job.cancelable else {
             return .refused(
-                .conflict, "backfill \(jobId) is \(job.status.rawValue); only a Pending or Processing job can be canceled")
+                .conflict, "backfill \(jobId) is \(job.status.rawValue); only a Pending, Processing or Paused job can be canceled"
+            )
         }
         do {
             try await canceller.requestCancel(jobId: jobId, requestedBy: requestedBy)

@@ -34,11 +34,18 @@ public struct BackfillRequest: JobstreamMessage {
     public var reverts: String?
     /// For a revert: put back records changed since the job reverted, instead of reporting them.
     public var overwriteChanged: Bool?
+    /// The failure brake: `500` (rows) or `2.5%` (of the rows with an outcome); past it the job goes
+    /// Paused for a person to decide.
+    public var maxFailed: String?
+    /// The most rows per second the job may apply, however many processors run.
+    public var ratePerSecond: Int?
 
     public init(
         action: String, file: FileReference? = nil, md5: String? = nil, generatedBy: String, retryOf: String? = nil,
-        reverts: String? = nil, overwriteChanged: Bool? = nil
+        reverts: String? = nil, overwriteChanged: Bool? = nil, maxFailed: String? = nil, ratePerSecond: Int? = nil
     ) {
+        self.maxFailed = maxFailed
+        self.ratePerSecond = ratePerSecond
         self.action = action
         self.file = file
         self.md5 = md5
@@ -82,13 +89,16 @@ public struct BackfillStatusEvent: JobstreamMessage {
     public var reverts: String?
     /// "Reverted By": the job that put this job's changes back.
     public var revertedBy: String?
+    /// Why the job is Paused (an operator paused it, or the failure brake stopped it), while it is.
+    public var pauseReason: String?
 
     public init(
         action: String, uploadedFile: String? = nil, startDate: Date? = nil, endDate: Date? = nil,
         generatedBy: String, recordsProcessed: Int = 0, recordsFailed: Int = 0, status: BackfillStatus,
         error: String? = nil, resultFile: FileReference? = nil, sequence: Int? = nil, reverts: String? = nil,
-        revertedBy: String? = nil
+        revertedBy: String? = nil, pauseReason: String? = nil
     ) {
+        self.pauseReason = pauseReason
         self.sequence = sequence
         self.reverts = reverts
         self.revertedBy = revertedBy

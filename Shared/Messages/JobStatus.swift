@@ -53,11 +53,14 @@ public enum BackfillStatus: String, JobStatus {
     case pending = "Pending"
     /// Rows are being applied.
     case processing = "Processing"
+    /// Stopped for a person to decide (paused by an operator, or by the failure brake): no row is
+    /// applied until it is resumed (back to Processing) or canceled.
+    case paused = "Paused"
     /// The job failed; the event's `error` says why.
     case failed = "Failed"
     /// Every row was processed; the result file is ready.
     case completed = "Completed"
-    /// Canceled while Pending or Processing; rows not yet applied stay unapplied.
+    /// Canceled while Pending, Processing or Paused; rows not yet applied stay unapplied.
     case canceled = "Canceled"
 
     public static let jobKind = JobKind.backfill
@@ -67,13 +70,15 @@ public enum BackfillStatus: String, JobStatus {
         // A file-less action has nothing to validate and goes straight to Processing.
         case .accepted: [.pending, .processing, .failed]
         case .pending: [.processing, .failed, .canceled]
-        case .processing: [.completed, .failed, .canceled]
+        case .processing: [.paused, .completed, .failed, .canceled]
+        // Paused → Completed: the last chunk was applied just before the pause took hold.
+        case .paused: [.processing, .completed, .failed, .canceled]
         case .failed, .completed, .canceled: []
         }
     }
 
-    /// Whether a user may cancel a job in this status (Pending or Processing, as the seed says).
-    public var isCancelable: Bool { self == .pending || self == .processing }
+    /// Whether a user may cancel a job in this status (Pending or Processing, as the seed says, and Paused).
+    public var isCancelable: Bool { self == .pending || self == .processing || self == .paused }
 }
 
 /// The statuses of a data migration, as on the Migration Logs page.

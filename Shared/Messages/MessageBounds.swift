@@ -8,8 +8,16 @@ extension BackfillRequest {
             ?? TextRule.problem(generatedBy, named: "generatedBy", maxBytes: InputLimits.nameBytes, allowEmpty: true)
             ?? file.flatMap { $0.boundsProblem }
             ?? md5.flatMap { TextRule.problem($0, named: "md5", maxBytes: 64) }
-            ?? retryOf.flatMap { JobIdRule.problem($0).map { "retryOf: \($0)" } }
-            ?? reverts.flatMap { JobIdRule.problem($0).map { "reverts: \($0)" } }
+            ?? controlsProblem
+    }
+
+    /// Bounds of the linked jobs, the brake and the rate.
+    private var controlsProblem: String? {
+        if let retryOf, let problem = JobIdRule.problem(retryOf) { return "retryOf: \(problem)" }
+        if let reverts, let problem = JobIdRule.problem(reverts) { return "reverts: \(problem)" }
+        if let maxFailed, let problem = TextRule.problem(maxFailed, named: "maxFailed", maxBytes: 24) { return problem }
+        if let ratePerSecond, ratePerSecond < 1 { return "ratePerSecond \(ratePerSecond) is below 1" }
+        return nil
     }
 }
 
@@ -36,6 +44,11 @@ extension BackfillStatusEvent {
     private var linksProblem: String? {
         if let reverts, let problem = JobIdRule.problem(reverts) { return "reverts: \(problem)" }
         if let revertedBy, let problem = JobIdRule.problem(revertedBy) { return "revertedBy: \(problem)" }
+        if let pauseReason,
+            let problem = TextRule.problem(pauseReason, named: "pauseReason", maxBytes: InputLimits.messageTextBytes)
+        {
+            return problem
+        }
         return nil
     }
 }

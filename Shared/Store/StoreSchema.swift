@@ -113,6 +113,18 @@ enum StoreSchema {
             PRIMARY KEY (job_id, row_number)
         )
         """,
+        // A backfill's failure brake (`max_failed` as written, `500` or `2.5%`; NULL: off) and the rows
+        // with an outcome so far, kept by the processors in each chunk's transaction; `tripped` says
+        // why it stopped the job once it did. Only jobs with a brake have a row.
+        """
+        CREATE TABLE IF NOT EXISTS backfill_brakes (
+            job_id TEXT PRIMARY KEY,
+            max_failed TEXT,
+            rows_done BIGINT NOT NULL,
+            rows_failed BIGINT NOT NULL,
+            tripped TEXT
+        )
+        """,
         // Which job left a record at a version: who changed a record since a job being reverted.
         "CREATE INDEX IF NOT EXISTS backfill_before_images_record ON backfill_before_images (record_id, version_after)",
         // The migration log: one row per migration, the durable copy of what the status topic announces.
@@ -250,7 +262,9 @@ enum StoreSchema {
     /// `published_sequence` is the newest one on the status topic (an outbox: what is behind is
     /// published again).
     /// `reverts` names the job a revert puts back, `reverted_by` the revert of a job, and
-    /// `overwrite_changed` lets a revert put back records changed since.
+    /// `overwrite_changed` lets a revert put back records changed since. `max_failed` is the failure
+    /// brake asked for, `pause_requested_by` who asked to pause, `pause_reason` why the job is Paused,
+    /// `rate_limit` the rows per second it may apply.
     static let addedColumns: [(table: String, column: String, definition: String)] =
         ["backfill_jobs", "migrations"]
         .flatMap { table in
@@ -261,6 +275,8 @@ enum StoreSchema {
         } + [
             ("backfill_jobs", "reverts", "TEXT"), ("backfill_jobs", "reverted_by", "TEXT"),
             ("backfill_jobs", "overwrite_changed", "SMALLINT NOT NULL DEFAULT 0"),
+            ("backfill_jobs", "max_failed", "TEXT"), ("backfill_jobs", "pause_requested_by", "TEXT"),
+            ("backfill_jobs", "pause_reason", "TEXT"), ("backfill_jobs", "rate_limit", "BIGINT"),
         ]
 
     /// Indexes on added columns, made once the columns exist.

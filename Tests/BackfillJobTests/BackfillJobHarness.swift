@@ -56,8 +56,8 @@ final class RecordingBackfillMessenger: BackfillMessenger {
     var events: [BackfillStatusEvent] { state.withLock { $0.events } }
 }
 
-/// One validator's job logic on a temporary SQLite store (or the PostgreSQL database of the
-/// `_undo` suffix, emptied) with seeded charges, a file store, a recording messenger and a fast clock:
+/// One validator's job logic on a temporary SQLite store (or the PostgreSQL database of the suffix
+/// `database`, emptied; one per suite, as suites run at once) with seeded charges, a file store, a recording messenger and a fast clock:
 /// no broker, and a job runs in milliseconds.
 struct BackfillJobHarness {
     let store: Store
@@ -72,18 +72,18 @@ struct BackfillJobHarness {
     /// The tables a PostgreSQL harness empties first.
     static let tables = [
         "rate_plan_charges", "invoice_items", "backfill_jobs", "backfill_chunks", "backfill_chunk_plan", "backfill_row_errors",
-        "backfill_before_images",
+        "backfill_before_images", "backfill_brakes",
     ]
 
     /// Runs `body` with a harness whose charges RPC-00000001…RPC-00000020 exist.
     static func with(
-        flavor: SQLFlavor = .sqlite, chunkSize: Int = 2,
+        flavor: SQLFlavor = .sqlite, database: String = "_undo", chunkSize: Int = 2,
         onChunks: @escaping @Sendable (_ harness: BackfillJobHarness, [BackfillChunk]) async throws -> Void = { _, _ in },
         onAnnounce: @escaping @Sendable (_ harness: BackfillJobHarness, BackfillStatusEvent) async -> Void = { _, _ in },
         _ body: (BackfillJobHarness) async throws -> Void
     ) async throws {
         let (store, folder) = try await TestStores.open(
-            flavor, database: "_undo", emptying: flavor == .postgres ? tables : [])
+            flavor, database: database, emptying: flavor == .postgres ? tables : [])
         defer { folder.remove() }
         try await StoreSeeder(charges: 20, invoiceItems: 0).seed(store)
         let files = FileStore(root: folder.url.appendingPathComponent("files").path)
@@ -130,6 +130,8 @@ struct BackfillJobHarness {
             submittedAt: environment.clock.epochMilliseconds(), chunkSize: environment.chunkSize, owner: owner, leaseUntil: 0)
         job.reverts = request.reverts
         job.overwriteChanged = request.overwriteChanged == true ? 1 : 0
+        job.maxFailed = request.maxFailed
+        job.rateLimit = request.ratePerSecond
         let inserted = try await log.insert(job, leaseMilliseconds: environment.lease.milliseconds)
         #expect(inserted, "the job was not inserted")
         return id

@@ -7,7 +7,7 @@ struct JobStatusTests {
     func displayNames() {
         #expect(
             BackfillStatus.allCases.map(\.displayName) == [
-                "Accepted", "Pending", "Processing", "Failed", "Completed", "Canceled",
+                "Accepted", "Pending", "Processing", "Paused", "Failed", "Completed", "Canceled",
             ])
         #expect(
             MigrationStatus.allCases.map(\.displayName) == ["Accepted", "In progress", "Error", "Completed", "Completed-Warning"])
@@ -21,10 +21,11 @@ struct JobStatusTests {
         let legal: Set<[BackfillStatus]> = [
             [.accepted, .pending], [.accepted, .processing], [.accepted, .failed],
             [.pending, .processing], [.pending, .failed], [.pending, .canceled],
-            [.processing, .completed], [.processing, .failed], [.processing, .canceled],
+            [.processing, .completed], [.processing, .failed], [.processing, .canceled], [.processing, .paused],
+            [.paused, .processing], [.paused, .canceled], [.paused, .failed], [.paused, .completed],
         ]
         checkTable(legal)
-        #expect(BackfillStatus.allCases.filter(\.isCancelable) == [.pending, .processing])
+        #expect(BackfillStatus.allCases.filter(\.isCancelable) == [.pending, .processing, .paused])
     }
 
     @Test("migration transitions are exactly the table")

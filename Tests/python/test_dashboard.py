@@ -251,7 +251,7 @@ def test_the_json_api_needs_the_operator_token_to_cancel(stage):
     status, body = dashboard.api(f"/api/backfills/{finished['jobId']}/cancel", method="POST")
     assert status == 401 and "operator token" in body["error"]
     status, body = dashboard.api(f"/api/backfills/{finished['jobId']}/cancel", method="POST", token=OPERATOR_TOKEN)
-    assert status == 409 and "only a Pending or Processing job" in body["error"]
+    assert status == 409 and "only a Pending, Processing or Paused job" in body["error"]
 
 
 def test_migration_logs_show_progress(stage, browser):

@@ -52,7 +52,7 @@ ACTION = {"type": "string", "minLength": 1, "maxLength": 100}
 FILE = obj({"path": {"type": "string", "minLength": 1, "maxLength": 1024}, "name": {"type": "string", "minLength": 1, "maxLength": 255}},
            {"sizeBytes": COUNT},
            "a file in the file store; path is relative to the store's root")
-BACKFILL_STATUS = enum("Accepted", "Pending", "Processing", "Failed", "Completed", "Canceled")
+BACKFILL_STATUS = enum("Accepted", "Pending", "Processing", "Paused", "Failed", "Completed", "Canceled")
 MIGRATION_STATUS = enum("Accepted", "In progress", "Error", "Completed", "Completed-Warning")
 SYNC_STATUS = enum("Running", "Finished", "Finished with Errors", "Failure")
 SYNC_FAILURE = enum("Database connection", "Storage", "CRM connection")
@@ -63,7 +63,11 @@ PAYLOADS = {
         {"action": ACTION, "generatedBy": NAME},
         {"file": FILE, "md5": {"type": "string", "pattern": "^[0-9a-fA-F]{32}$"}, "retryOf": JOB_ID,
          "reverts": {**JOB_ID, "description": "a revert: the job whose changes to put back (action is that job's; no file)"},
-         "overwriteChanged": {**BOOL, "description": "a revert puts back records changed since the job too"}},
+         "overwriteChanged": {**BOOL, "description": "a revert puts back records changed since the job too"},
+         "maxFailed": {"type": "string", "pattern": r"^([0-9]{1,12}|[0-9]{1,2}(\.[0-9]+)?%)$",
+                       "description": "the failure brake: past this many failed rows, or this percentage of the rows "
+                                      "with an outcome, the job goes Paused"},
+         "ratePerSecond": {"type": "integer", "minimum": 1, "description": "the most rows per second the job may apply"}},
         "a request to run a backfill; file is absent for a file-less action and a revert"),
     "backfill.status": obj(
         {"action": ACTION, "generatedBy": NAME, "recordsProcessed": COUNT, "recordsFailed": COUNT,
@@ -72,7 +76,9 @@ PAYLOADS = {
          "resultFile": FILE,
          "sequence": SEQUENCE,
          "reverts": {**JOB_ID, "description": "\"Reverts\": the job whose changes this job puts back"},
-         "revertedBy": {**JOB_ID, "description": "\"Reverted By\": the job that put this job's changes back"}},
+         "revertedBy": {**JOB_ID, "description": "\"Reverted By\": the job that put this job's changes back"},
+         "pauseReason": {**TEXT, "description": "why the job is Paused (an operator paused it, or its failure brake "
+                                                "stopped it), while it is"}},
         "every field of the Backfill Logs page; the latest event per job is the job's log line"),
     "backfill.chunk": obj(
         {"chunkIndex": COUNT, "action": ACTION,

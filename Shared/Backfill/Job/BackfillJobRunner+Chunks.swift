@@ -46,10 +46,12 @@ extension BackfillJobRunner {
     /// How many chunks go in one group: planned in one transaction, sent in one wait for the broker.
     static let chunkGroup = 64
 
-    /// Plans the fingerprints of `group` in the ledger, then sends it.
+    /// Plans the fingerprints of `group` in the ledger, then sends it; throws ``Held`` while the job is
+    /// held (its chunks would not be applied: they are sent once it is resumed).
     func sendPlanned(_ group: [BackfillChunk], shared: RunState) async throws {
         guard !group.isEmpty else { return }
         try checkpoint(shared)
+        if shared.withLock({ $0.hold != nil }) { throw Held() }
         try await environment.ledger.planChunks(jobId, group.map { ($0.chunkIndex, ChunkDigest.of($0)) })
         try await environment.messenger.sendChunks(group, of: jobId)
     }
@@ -70,27 +72,75 @@ extension BackfillJobRunner {
             try checkpoint(shared)
             let done = try await environment.ledger.progress(jobId).chunks
             if done >= chunkCount { return }
-            if done != lastMoved.1 {
+            if try await followHold(shared, logger: logger, sendAgain: sendAgain) {
+                lastMoved.0 = environment.clock.now()  // a paused job is not stalled
+            } else if done != lastMoved.1 {
                 lastMoved = (environment.clock.now(), done)
             } else if environment.clock.now() - lastMoved.0 >= Self.stallAfter {
                 logger.warning(
                     "backfill \(jobId): no chunk applied for \(Self.stallAfter) (\(done) of \(chunkCount) done); sending the rest again"
                 )
-                try await sendAgain()
+                try await unlessHeld(sendAgain)
                 lastMoved.0 = environment.clock.now()
             }
             try await environment.clock.sleep(for: .milliseconds(250))
         }
     }
 
+    /// Reads the job's holds once before its chunks go out, so that a job found Paused (taken over,
+    /// or resumed by a restarted validator) sends nothing until resumed.
+    func startProcessing(_ shared: RunState) async throws {
+        let job = shared.withLock { $0.job }
+        let hold = try await environment.log.hold(job)
+        shared.withLock {
+            $0.hold = hold
+            $0.rate = job.rateLimit
+            $0.processing = true
+        }
+    }
+
+    /// Moves the job to Paused while a hold stands, and back to Processing once it is lifted — sending
+    /// again the chunks not applied meanwhile. Returns whether the job is paused now.
+    func followHold(_ shared: RunState, logger: Logger, sendAgain: () async throws -> Void) async throws -> Bool {
+        let (hold, status) = shared.withLock { ($0.hold, $0.job.status) }
+        switch (hold, status) {
+        case (let reason?, .processing):
+            try await transition(shared, to: .paused) { $0.pauseReason = reason }
+            logger.notice("backfill \(jobId) is Paused: \(reason)")
+            return true
+        case (nil, .paused):
+            try await transition(shared, to: .processing) { $0.pauseReason = nil }
+            logger.notice("backfill \(jobId) resumed: sending the chunks not applied again")
+            try await unlessHeld(sendAgain)
+            return false
+        case (.some, .paused):
+            return true
+        default:
+            return false
+        }
+    }
+
+    /// Runs `send`, stopping quietly when the job becomes held meanwhile (the rest goes on resume).
+    func unlessHeld(_ send: () async throws -> Void) async throws {
+        do {
+            try await send()
+        } catch is Held {
+            return
+        }
+    }
+
     /// A file-less action is one chunk without rows; Records Processed is the records it changed.
     func runFileless(_ shared: RunState, action: BackfillAction, logger: Logger) async throws {
-        shared.withLock { $0.processing = true }
+        try await startProcessing(shared)
         do {
-            if try await environment.ledger.appliedChunkIndices(jobId).isEmpty {
-                try await sendPlanned([BackfillChunk(chunkIndex: 0, action: action.name, rows: [])], shared: shared)
+            let chunk = BackfillChunk(chunkIndex: 0, action: action.name, rows: [])
+            let send = {
+                if try await environment.ledger.appliedChunkIndices(jobId).isEmpty {
+                    try await sendPlanned([chunk], shared: shared)
+                }
             }
-            try await waitForChunks(1, shared: shared, logger: logger)
+            try await unlessHeld(send)
+            try await waitForChunks(1, shared: shared, logger: logger, sendAgain: send)
         } catch is CanceledByUser {
             return try await finishCounting(shared, status: .canceled)
         }

@@ -52,7 +52,7 @@ extension BackfillJobRunner {
         if shared.withLock({ $0.lostClaim }) { throw LostClaim() }
     }
 
-    /// Every second: renews the claim, notices a cancel request, and publishes progress.
+    /// Every second: renews the claim, notices a cancel request, a hold and a new rate, and publishes progress.
     func keepClaim(_ shared: RunState, logger: Logger) async throws {
         while true {
             try await environment.clock.sleep(for: .seconds(1))
@@ -65,8 +65,13 @@ extension BackfillJobRunner {
                     shared.withLock { $0.lostClaim = true }
                     return
                 }
-                shared.withLock { $0.cancelRequested = current.cancelRequestedBy != nil }
+                shared.withLock {
+                    $0.cancelRequested = current.cancelRequestedBy != nil
+                    $0.rate = current.rateLimit
+                }
                 if shared.withLock({ $0.processing }) {
+                    let hold = try await environment.log.hold(current)
+                    shared.withLock { $0.hold = hold }
                     try await publishProgress(try await environment.ledger.progress(jobId), shared: shared)
                 }
             } catch {

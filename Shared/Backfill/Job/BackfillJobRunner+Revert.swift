@@ -26,9 +26,11 @@ extension BackfillJobRunner {
             logger.info("backfill \(jobId) reverts backfill \(original): \(count) rows")
         }
         let chunkCount = shared.withLock { $0.job.chunkCount ?? 0 }
-        shared.withLock { $0.processing = true }
+        try await startProcessing(shared)
         do {
-            try await fanOutRevert(of: original, action: action, images: images, shared: shared, logger: logger)
+            try await unlessHeld {
+                try await fanOutRevert(of: original, action: action, images: images, shared: shared, logger: logger)
+            }
             try await waitForChunks(chunkCount, shared: shared, logger: logger) {
                 try await fanOutRevert(of: original, action: action, images: images, shared: shared, logger: logger)
             }

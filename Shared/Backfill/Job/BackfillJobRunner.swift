@@ -62,10 +62,16 @@ public struct BackfillJobRunner: Sendable {
         var refused = 0
         var processing = false
         var lastPublished: (Int, Int) = (-1, -1)
+        /// Why the job may not apply rows now (a pause request, the failure brake), as last read.
+        var hold: String?
+        /// The most rows per second the job may send, as last read.
+        var rate: Int?
     }
 
     struct LostClaim: Error {}
     struct CanceledByUser: Error {}
+    /// The job is held (paused): the fan-out stops, and resumes once the hold is lifted.
+    struct Held: Error {}
 
     /// Runs the job to its end, or until its claim is lost or the task is cancelled (shutdown).
     public func run() async {
@@ -111,6 +117,10 @@ public struct BackfillJobRunner: Sendable {
         guard let action = BackfillAction.named(job.action) else {
             return try await finish(shared, status: .failed, error: UnknownAction(name: job.action).description)
         }
+        if let maxFailed = job.maxFailed, case .failure(let problem) = FailureBrake.parse(maxFailed) {
+            // A brake that does not parse is not dropped silently: the job says why it cannot run.
+            return try await finish(shared, status: .failed, error: problem.description)
+        }
         if let original = job.reverts {
             return try await runRevert(shared, of: original, action: action, logger: logger)
         }
@@ -149,9 +159,12 @@ public struct BackfillJobRunner: Sendable {
             }
             logger.info("backfill \(jobId) validated: \(file.rowCount) rows, \(refused) refused")
         }
-        shared.withLock { $0.processing = true }
+        if let maxFailed = shared.withLock({ $0.job.maxFailed }) {
+            try await environment.log.setUpBrake(jobId, maxFailed: maxFailed, refused: refused)
+        }
+        try await startProcessing(shared)
         do {
-            try await fanOut(file, action: action, chunkSize: chunkSize, shared: shared, logger: logger)
+            try await unlessHeld { try await fanOut(file, action: action, chunkSize: chunkSize, shared: shared, logger: logger) }
             try await waitForChunks(chunkCount, shared: shared, logger: logger) {
                 try await fanOut(file, action: action, chunkSize: chunkSize, shared: shared, logger: logger)
             }

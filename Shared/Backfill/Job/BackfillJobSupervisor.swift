@@ -42,6 +42,8 @@ public final class BackfillJobSupervisor: Sendable {
             owner: environment.instance, leaseUntil: 0)
         job.reverts = request.reverts
         job.overwriteChanged = request.overwriteChanged == true ? 1 : 0
+        job.rateLimit = request.ratePerSecond
+        job.maxFailed = request.maxFailed
         guard try await environment.log.insert(job, leaseMilliseconds: environment.lease.milliseconds) else {
             logger.notice("repeated request for backfill \(jobId) ignored: the job exists already")
             return

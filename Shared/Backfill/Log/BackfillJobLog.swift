@@ -19,7 +19,7 @@ public struct BackfillJobLog: Sendable {
         job_id, action, uploaded_file, file_path, file_size, md5, generated_by, retry_of, retried_by, status,
         submitted_at, start_date, end_date, records_total, records_processed, records_failed, chunk_count, chunk_size,
         error, result_path, cancel_requested_by, owner, lease_until, updated_at, epoch, takeovers, sequence, published_sequence,
-        reverts, reverted_by, overwrite_changed
+        reverts, reverted_by, overwrite_changed, max_failed, pause_requested_by, pause_reason, rate_limit
         """
 
     /// Adds a new job claimed by `job.owner` for `leaseMilliseconds` by the database's clock; false if
@@ -36,7 +36,8 @@ public struct BackfillJobLog: Sendable {
             let inserted = try await database.raw(
                 """
                 INSERT INTO backfill_jobs (\(unsafeRaw: Self.columns)) VALUES (\(binds: values), \(now) + \(bind: leaseMilliseconds),
-                    \(now), 1, 0, 1, 0, \(bind: job.reverts), NULL, \(bind: job.overwriteChanged))
+                    \(now), 1, 0, 1, 0, \(bind: job.reverts), NULL, \(bind: job.overwriteChanged),
+                    \(bind: job.maxFailed), NULL, NULL, \(bind: job.rateLimit))
                 ON CONFLICT (job_id) DO NOTHING RETURNING job_id
                 """
             ).all()
@@ -86,6 +87,7 @@ public struct BackfillJobLog: Sendable {
                 end_date = \(bind: job.endDate), records_total = \(bind: job.recordsTotal),
                 records_processed = \(bind: job.recordsProcessed), records_failed = \(bind: job.recordsFailed),
                 chunk_count = \(bind: job.chunkCount), error = \(bind: job.error), result_path = \(bind: job.resultPath),
+                pause_reason = \(bind: job.pauseReason),
                 lease_until = \(lease), updated_at = \(now), takeovers = 0, sequence = sequence + 1
             WHERE \(claims.held(job.jobId, by: claim)) RETURNING sequence
             """

@@ -52,6 +52,13 @@ public struct BackfillJobRecord: Codable, Sendable, Hashable {
     public var revertedBy: String?
     /// 1 when a revert puts back records changed since the job it reverts, 0 when it reports them.
     public var overwriteChanged: Int
+    /// The failure brake, as written (`500`, `2.5%`); nil: none.
+    public var maxFailed: String?
+    /// Who asked to pause the job, until it is resumed; and why the job is Paused, while it is.
+    public var pauseRequestedBy: String?
+    public var pauseReason: String?
+    /// The most rows per second the job may apply; nil: as fast as the processors go.
+    public var rateLimit: Int?
 
     public init(
         jobId: String, action: String, uploadedFile: String?, filePath: String?, fileSize: Int?, md5: String?,
@@ -92,6 +99,6 @@ public struct BackfillJobRecord: Codable, Sendable, Hashable {
             generatedBy: generatedBy, recordsProcessed: recordsProcessed, recordsFailed: recordsFailed,
             status: status, error: error,
             resultFile: resultPath.map { FileReference(path: $0, name: ($0 as NSString).lastPathComponent) },
-            sequence: sequence, reverts: reverts, revertedBy: revertedBy)
+            sequence: sequence, reverts: reverts, revertedBy: revertedBy, pauseReason: pauseReason)
     }
 }

@@ -1,0 +1,62 @@
+import ArgumentParser
+import Foundation
+import JobstreamBackfill
+import JobstreamService
+
+/// `jobstream backfill pause`: asks a Processing job to stop applying rows until it is resumed.
+struct BackfillPause: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pause",
+        abstract:
+            "Pause a Processing backfill: no chunk applies from now on until `resume`; it shows Paused within a second or two.")
+
+    @OptionGroup var storeOptions: StoreOptions
+    @Argument(help: "The job id.") var job: String
+    @Option(name: .customLong("requested-by"), help: "Who pauses (default: $USER).")
+    var requestedBy: String = ProcessInfo.processInfo.environment["USER"] ?? "unknown"
+
+    func run() async throws {
+        switch try await withJobLog(storeOptions, { try await $0.requestPause(job, by: requestedBy) }) {
+        case .requested:
+            print("pause requested for backfill \(job); no chunk applies from now on, and its validator shows it Paused")
+        case .notFound:
+            throw ValidationError("no backfill \(job) in the log at \(storeOptions.store)")
+        case .refused(let why):
+            throw ValidationError(why)
+        }
+    }
+}
+
+/// `jobstream backfill resume`: lifts a pause (an operator's, or the failure brake's).
+struct BackfillResume: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "resume",
+        abstract: "Resume a Paused backfill: the chunks not applied are sent again.",
+        discussion: """
+            A job stopped by its failure brake resumes with the brake turned off, or with the new limit \
+            given by --max-failed (counting the failures so far).
+            """)
+
+    @OptionGroup var storeOptions: StoreOptions
+    @Argument(help: "The job id.") var job: String
+    @Option(name: .customLong("max-failed"), help: "A new failure brake: rows (500) or a percentage (2.5%).")
+    var maxFailed: String?
+
+    func validate() throws {
+        if let maxFailed, case .failure(let problem) = FailureBrake.parse(maxFailed) {
+            throw ValidationError("--max-failed: \(problem)")
+        }
+    }
+
+    func run() async throws {
+        switch try await withJobLog(storeOptions, { try await $0.resume(job, maxFailed: maxFailed) }) {
+        case .requested:
+            print(
+                "backfill \(job) resumes within a second or two\(maxFailed.map { " with the failure brake at \($0)" } ?? "")")
+        case .notFound:
+            throw ValidationError("no backfill \(job) in the log at \(storeOptions.store)")
+        case .refused(let why):
+            throw ValidationError(why)
+        }
+    }
+}
