@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import JobstreamBackfill
+import JobstreamMessages
 import JobstreamService
 
 /// `jobstream backfill pause`: asks a Processing job to stop applying rows until it is resumed.
@@ -53,6 +54,37 @@ struct BackfillResume: AsyncParsableCommand {
         case .requested:
             print(
                 "backfill \(job) resumes within a second or two\(maxFailed.map { " with the failure brake at \($0)" } ?? "")")
+        case .notFound:
+            throw ValidationError("no backfill \(job) in the log at \(storeOptions.store)")
+        case .refused(let why):
+            throw ValidationError(why)
+        }
+    }
+}
+
+/// `jobstream backfill rate`: changes how many rows per second a running job may apply.
+struct BackfillRate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rate",
+        abstract: "Set the most rows per second a backfill may apply, however many processors run (`off`: no limit).",
+        discussion: "Takes effect within a second or two. The job is paced a chunk at a time (--chunk-size of the validator).")
+
+    @OptionGroup var storeOptions: StoreOptions
+    @Argument(help: "The job id.") var job: String
+    @Argument(help: "Rows per second, or off.") var rate: String
+
+    func validate() throws {
+        guard rate == "off" || (Int(rate) ?? 0) >= 1 else {
+            throw ValidationError("\(Quoted(rate)): give rows per second (1 or more), or off")
+        }
+    }
+
+    func run() async throws {
+        let limit = rate == "off" ? nil : Int(rate)
+        switch try await withJobLog(storeOptions, { try await $0.setRate(job, to: limit) }) {
+        case .requested:
+            print(
+                "backfill \(job) applies \(limit.map { "at most \($0) rows per second" } ?? "without a rate limit") from now on")
         case .notFound:
             throw ValidationError("no backfill \(job) in the log at \(storeOptions.store)")
         case .refused(let why):

@@ -4,6 +4,7 @@ import JobstreamMessages
 import JobstreamStore
 import JobstreamTestSupport
 import SQLKit
+import Synchronization
 import Testing
 
 /// Pausing, resuming and the failure brake, through the validator's job logic and the processors'
@@ -105,6 +106,41 @@ struct HoldJobTests {
             try await runner.value
             let job = try #require(try await harness.job(id))
             #expect(job.status == .completed && job.recordsProcessed == 20)
+        }
+    }
+
+    @Test("a rate limit spaces the chunks by their rows over the rate, and a rate changed while the job runs takes effect")
+    func rateLimit() async throws {
+        let sends = Mutex<[ContinuousClock.Instant]>([])
+        let id = UUID().uuidString
+        try await BackfillJobHarness.with(
+            chunkSize: 10,
+            onChunks: { harness, chunks in
+                #expect(chunks.count == 1, "a paced job sends one chunk at a time")
+                let count = sends.withLock {
+                    $0.append(harness.environment.clock.now())
+                    return $0.count
+                }
+                guard count == 2 else { return }
+                // One row per second from now on: chunks of ten rows ten seconds apart. Held here until
+                // the keeper has renewed the claim since (a renewal reads the rate).
+                #expect(try await harness.log.setRate(id, to: 1) == .requested(.processing))
+                let lease = try await harness.job(id)?.leaseUntil
+                try await eventually("the keeper to renew") { try await harness.job(id)?.leaseUntil != lease }
+            }
+        ) { harness in
+            let rows = (1...60).map { "RPC-\(String(format: "%08d", $0)),1.00" }.joined(separator: "\n")
+            var request = try harness.request(csv: "Charge Id,Amount\n\(rows)\n")
+            request.ratePerSecond = 1000
+            _ = try await harness.insert(request, id: id)
+            try await harness.run(id)
+            #expect(try await harness.job(id)?.status == .completed)
+            let times = sends.withLock { $0 }
+            #expect(times.count == 6)
+            #expect(times[1] - times[0] >= .milliseconds(10), "ten rows at 1,000 rows/s")
+            for index in 3..<times.count {
+                #expect(times[index] - times[index - 1] >= .seconds(10), "chunk \(index): ten rows at 1 row/s")
+            }
         }
     }
 

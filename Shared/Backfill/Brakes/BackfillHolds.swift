@@ -165,6 +165,24 @@ extension BackfillJobLog {
         }
     }
 
+    /// Sets the most rows per second a job that has not ended may apply (nil: no limit); its owner
+    /// paces the chunks it sends from its next renewal on.
+    public func setRate(_ jobId: String, to rate: Int?) async throws -> HoldOutcome {
+        try await store.transaction { database in
+            guard let job = try await Self.job(jobId, in: database) else { return .notFound }
+            guard !job.status.isTerminal else {
+                return .refused("backfill \(jobId) is \(job.status.rawValue) already; only a job that has not ended has a rate")
+            }
+            try await database.raw(
+                """
+                UPDATE backfill_jobs SET rate_limit = \(bind: rate), updated_at = \(bind: Date().epochMilliseconds)
+                WHERE job_id = \(bind: jobId)
+                """
+            ).run()
+            return .requested(job.status)
+        }
+    }
+
     static func job(_ jobId: String, in database: any SQLDatabase) async throws -> BackfillJobRecord? {
         try await database.raw("SELECT \(unsafeRaw: columns) FROM backfill_jobs WHERE job_id = \(bind: jobId)")
             .first(decoding: BackfillJobRecord.self, keyDecodingStrategy: .convertFromSnakeCase)

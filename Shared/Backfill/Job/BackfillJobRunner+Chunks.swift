@@ -48,12 +48,40 @@ extension BackfillJobRunner {
 
     /// Plans the fingerprints of `group` in the ledger, then sends it; throws ``Held`` while the job is
     /// held (its chunks would not be applied: they are sent once it is resumed).
+    /// With a rate limit, the chunks go one at a time, each when the rate allows (``pace(_:)``).
     func sendPlanned(_ group: [BackfillChunk], shared: RunState) async throws {
         guard !group.isEmpty else { return }
         try checkpoint(shared)
         if shared.withLock({ $0.hold != nil }) { throw Held() }
-        try await environment.ledger.planChunks(jobId, group.map { ($0.chunkIndex, ChunkDigest.of($0)) })
-        try await environment.messenger.sendChunks(group, of: jobId)
+        guard shared.withLock({ $0.rate }) != nil else {
+            try await environment.ledger.planChunks(jobId, group.map { ($0.chunkIndex, ChunkDigest.of($0)) })
+            try await environment.messenger.sendChunks(group, of: jobId)
+            return
+        }
+        for chunk in group {
+            try await pace(shared)
+            try await environment.ledger.planChunks(jobId, [(chunk.chunkIndex, ChunkDigest.of(chunk))])
+            try await environment.messenger.sendChunks([chunk], of: jobId)
+            let sent = (environment.clock.now(), chunk.rows.count)
+            shared.withLock { $0.lastSent = sent }
+        }
+    }
+
+    /// Waits until the job's rate allows its next chunk: the last chunk's rows over the rate since it
+    /// was sent. Processors apply only what they are sent, so the rate holds however many run. The
+    /// rate is read again on every step, so a change (`jobstream backfill rate`) takes effect at once.
+    func pace(_ shared: RunState) async throws {
+        while true {
+            try checkpoint(shared)
+            if shared.withLock({ $0.hold != nil }) { throw Held() }
+            guard
+                let (rate, last) = shared.withLock({ state in state.rate.flatMap { rate in state.lastSent.map { (rate, $0) } } })
+            else { return }
+            let ready = last.at + .seconds(Double(last.rows) / Double(max(rate, 1)))
+            let now = environment.clock.now()
+            if now >= ready { return }
+            try await environment.clock.sleep(for: min(ready - now, .milliseconds(250)))
+        }
     }
 
     /// How long no chunk may be applied before the chunks not applied are sent again.

@@ -64,8 +64,10 @@ public struct BackfillJobRunner: Sendable {
         var lastPublished: (Int, Int) = (-1, -1)
         /// Why the job may not apply rows now (a pause request, the failure brake), as last read.
         var hold: String?
-        /// The most rows per second the job may send, as last read.
+        /// The most rows per second the job may send, as last read, and when the last chunk went and
+        /// how many rows it held.
         var rate: Int?
+        var lastSent: (at: ContinuousClock.Instant, rows: Int)?
     }
 
     struct LostClaim: Error {}
