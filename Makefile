@@ -154,7 +154,7 @@ systemd-install:
 
 test-python: broker-install browser-install systemd-install
 	JOBSTREAM_CLI=$(BIN)/jobstream JOBSTREAM_E2E_POSTGRES_URL=$(PG_URL)/jobstream_e2e \
-	  $(VENV)/bin/python -m pytest -q -p no:cacheprovider --durations=25 Tests/python
+	  $(VENV)/bin/python -m pytest -q -p no:cacheprovider -n 2 --dist loadscope --durations=25 Tests/python
 
 bench-backfill: bench-build broker-install postgres-start
 	PG_URL=$(PG_URL)/jobstream deploy/local/bench-backfill.sh $(BENCH_BUILD)/release

@@ -86,7 +86,7 @@ struct DashboardService: AsyncParsableCommand {
         let access = try access()
         let dashboard = Dashboard(
             board: board, access: access, store: store, files: storeOptions.files,
-            canceller: JobLogCancelRequester(store: store))
+            actions: JobLogOperatorActions(store: store))
         let host = host, port = port
         let app = Application(
             router: dashboard.router(),

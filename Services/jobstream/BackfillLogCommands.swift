@@ -155,7 +155,19 @@ struct BackfillWait: AsyncParsableCommand {
                 }
                 if let error = job.error { line += "  error: \(error)" }
                 if job.status == .paused, let reason = job.pauseReason { line += "  \(reason)" }
-                return JobState(id: jobId, line: line, ended: job.status.isTerminal, succeeded: job.status == .completed)
+                if job.status == .pending, let rows = job.rowsValidated {
+                    line += "  validated: \(rows) rows"
+                    if let bytes = job.bytesValidated, let size = job.fileSize, size > 0 {
+                        line += " (\(bytes * 100 / size)% of the file)"
+                    }
+                }
+                var state = JobState(id: jobId, line: line, ended: job.status.isTerminal, succeeded: job.status == .completed)
+                if job.status == .processing, let total = job.recordsTotal {
+                    state.progress = (job.recordsProcessed, total)
+                    state.rate = job.rowsPerSecond
+                    state.estimatedEnd = job.estimatedEnd
+                }
+                return state
             }
         }
     }
@@ -168,14 +180,24 @@ struct JobState: Sendable {
     var ended: Bool
     /// Whether it ended as hoped (exit 0) rather than failed or canceled (exit 1).
     var succeeded: Bool
+    /// While it runs: how much is done of how much (`unit`s), and the pace and end the job reports
+    /// (nil: `wait` measures them itself).
+    var progress: (done: Int, total: Int)? = nil
+    var unit = "rows"
+    var rate: Int? = nil
+    var estimatedEnd: Int? = nil
 }
 
 /// Prints the job's state whenever it changes until the job ends; exits 1 when it ended without
 /// success and 3 when `timeout` passes first. `read` returns nil while the job is not in the log yet.
-/// A read the store fails for an outage (busy, restarting) is tried again until the timeout.
+/// A read the store fails for an outage (busy, restarting) is tried again until the timeout. On a
+/// terminal a running job is one line redrawn in place (``ProgressLine``); elsewhere a line is printed
+/// whenever the state changes, with the pace and the estimated end.
 func followUntilEnd(_ what: String, timeout: Duration, read: () async throws -> JobState?) async throws {
     let deadline = ContinuousClock.now + timeout
     var last = ""
+    var pace = ProgressPace()
+    var line = ProgressLine()
     while ContinuousClock.now < deadline {
         let current: JobState?
         do {
@@ -184,11 +206,19 @@ func followUntilEnd(_ what: String, timeout: Duration, read: () async throws -> 
             try await Task.sleep(for: .milliseconds(300))
             continue
         }
-        if let state = current {
-            if state.line != last {
-                print("\(logDate(Date().epochMilliseconds))  \(state.id)  \(state.line)")
-                last = state.line
+        if var state = current {
+            if let progress = state.progress {
+                pace.add(rows: progress.done, at: .now)
+                if state.rate == nil {
+                    state.rate = pace.rowsPerSecond
+                    state.estimatedEnd = pace.estimatedEnd(
+                        remaining: progress.total - progress.done, nowMilliseconds: Date().epochMilliseconds)
+                }
+            } else {
+                pace.reset()
             }
+            line.show(state, changed: state.line != last)
+            last = state.line
             if state.ended {
                 if !state.succeeded { throw ExitCode(1) }
                 return
@@ -196,6 +226,7 @@ func followUntilEnd(_ what: String, timeout: Duration, read: () async throws -> 
         }
         try await Task.sleep(for: .milliseconds(300))
     }
+    line.finish()
     print("\(what) did not end within the timeout")
     throw ExitCode(3)
 }

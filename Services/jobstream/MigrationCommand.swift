@@ -176,7 +176,13 @@ struct MigrationWait: AsyncParsableCommand {
                     if migration.warnings > 0 { line += "  warnings: \(migration.warnings)" }
                 }
                 if let error = migration.error { line += "  error: \(error)" }
-                return JobState(id: id, line: line, ended: migration.status.isTerminal, succeeded: migration.status != .error)
+                var state = JobState(
+                    id: id, line: line, ended: migration.status.isTerminal, succeeded: migration.status != .error)
+                if migration.status == .inProgress, let scope = migration.chargesInScope {
+                    state.progress = (scope * migration.progress / 100, scope)
+                    state.unit = "charges"
+                }
+                return state
             }
         }
     }

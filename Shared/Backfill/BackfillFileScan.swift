@@ -40,10 +40,12 @@ public enum BackfillFileScan {
     /// - Parameters:
     ///   - refuse: receives refused rows with their reasons, in batches, in row order per pass.
     ///   - isCanceled: polled between rows; when true the scan stops with `CancellationError`.
+    ///   - progress: told every few thousand rows of the first pass how many rows and bytes it has read.
     public static func validate(
         csvURL: URL, fileName: String, action: BackfillAction, limits: CSVReader.Limits = .standard,
         refuse: ([(row: Int, error: String)]) async throws -> Void,
-        isCanceled: @Sendable () -> Bool
+        isCanceled: @Sendable () -> Bool,
+        progress: (_ rows: Int, _ bytes: Int) -> Void = { _, _ in }
     ) async throws -> ValidatedFile {
         let size = UploadedFile.size(of: csvURL) ?? 0
         guard size > 0 else { throw FileProblem("\(fileName) is empty (0 bytes)") }
@@ -59,6 +61,7 @@ public enum BackfillFileScan {
                 rowCount += 1
                 if rowCount % 4096 == 0 {
                     if isCanceled() { throw CancellationError() }
+                    progress(rowCount, reader.bytesRead)
                     await Task.yield()  // a long scan leaves room for the job's keeper (its claim's renewals)
                 }
                 if case .failure(let problem) = validator.validate(record.fields, rowNumber: rowCount) {
@@ -73,6 +76,7 @@ public enum BackfillFileScan {
         } catch let error as CSVFormatError {
             throw FileProblem("\(fileName) is not a valid CSV file: \(error)")
         }
+        progress(rowCount, Int(size))
         try await refuse(refused)
         refused.removeAll()
         guard rowCount > 0 else { throw FileProblem("\(fileName) has a header but no rows") }

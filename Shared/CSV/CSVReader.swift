@@ -80,17 +80,23 @@ public final class CSVReader {
         if case .file(let handle) = source { try? handle.close() }
     }
 
+    /// How many bytes of the source have been read so far (a buffer at a time): how far a scan is.
+    public private(set) var bytesRead = 0
+
     /// The next piece of the source, empty at its end.
     private var offset = 0
     private func read() throws -> [UInt8] {
+        let piece: [UInt8]
         switch source {
         case .file(let handle):
-            return [UInt8](try handle.read(upToCount: bufferSize) ?? Data())
+            piece = [UInt8](try handle.read(upToCount: bufferSize) ?? Data())
         case .bytes(let bytes):
             let end = min(bytes.count, offset + bufferSize)
             defer { offset = end }
-            return Array(bytes[offset..<end])
+            piece = Array(bytes[offset..<end])
         }
+        bytesRead += piece.count
+        return piece
     }
 
     private enum State {

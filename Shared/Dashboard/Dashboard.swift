@@ -5,14 +5,18 @@ import JobstreamFiles
 import JobstreamStore
 import Logging
 
-/// Records a backfill's cancel request (``JobLogCancelRequester``: in the job log, where the job's
-/// validator notices it); a seam so the routes can be tested alone.
-public protocol BackfillCancelRequester: Sendable {
+/// Records an operator's cancel, pause or resume of a backfill (``JobLogOperatorActions``: in the job
+/// log, where the job's validator and the processors notice it); a seam so the routes can be tested
+/// alone. Each throws ``CancelRefused`` when the log does not take the request, saying why.
+public protocol BackfillOperatorActions: Sendable {
     func requestCancel(jobId: String, requestedBy: String) async throws
+    func requestPause(jobId: String, requestedBy: String) async throws
+    func resume(jobId: String) async throws
 }
 
-/// Writes cancel requests into the backfill job log (``BackfillJobLog/cancel(_:by:)``).
-public struct JobLogCancelRequester: BackfillCancelRequester {
+/// Writes operators' requests into the backfill job log (``BackfillJobLog/cancel(_:by:)``,
+/// ``BackfillJobLog/requestPause(_:by:)``, ``BackfillJobLog/resume(_:maxFailed:)``).
+public struct JobLogOperatorActions: BackfillOperatorActions {
     let log: BackfillJobLog
 
     public init(store: Store) {
@@ -24,6 +28,22 @@ public struct JobLogCancelRequester: BackfillCancelRequester {
         case .requested: return
         case .notFound: throw CancelRefused(reason: "backfill \(jobId) is not in the job log")
         case .ended(let status): throw CancelRefused(reason: "backfill \(jobId) is \(status.rawValue) already")
+        }
+    }
+
+    public func requestPause(jobId: String, requestedBy: String) async throws {
+        try Self.check(try await log.requestPause(jobId, by: requestedBy), jobId: jobId)
+    }
+
+    public func resume(jobId: String) async throws {
+        try Self.check(try await log.resume(jobId, maxFailed: nil), jobId: jobId)
+    }
+
+    private static func check(_ outcome: BackfillJobLog.HoldOutcome, jobId: String) throws {
+        switch outcome {
+        case .requested: return
+        case .notFound: throw CancelRefused(reason: "backfill \(jobId) is not in the job log")
+        case .refused(let why): throw CancelRefused(reason: why)
         }
     }
 }
@@ -41,19 +61,19 @@ public struct Dashboard: Sendable {
     public let access: DashboardAccess
     public let store: Store
     public let files: FileStore
-    public let canceller: any BackfillCancelRequester
+    public let actions: any BackfillOperatorActions
     /// Seconds between keep-alive comments on a live-update stream.
     public var keepAliveInterval: Duration = .seconds(15)
 
     public init(
         board: StatusBoard, access: DashboardAccess, store: Store, files: FileStore,
-        canceller: any BackfillCancelRequester
+        actions: any BackfillOperatorActions
     ) {
         self.board = board
         self.access = access
         self.store = store
         self.files = files
-        self.canceller = canceller
+        self.actions = actions
     }
 
     /// Every route of the dashboard.

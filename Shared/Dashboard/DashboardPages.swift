@@ -28,9 +28,7 @@ extension Dashboard {
                 guard let job = await board.backfill(id) else {
                     return notFound("no backfill \(id) on the status topic", request, role)
                 }
-                let notice =
-                    request.uri.queryParameters.get("notice") == "cancel-requested"
-                    ? "Cancel requested: the job stops before its next chunk and ends Canceled." : nil
+                let notice = request.uri.queryParameters.get("notice").flatMap { OperatorAction(notice: $0)?.noticeText }
                 return page(
                     request, role: role, title: "Backfill details", live: [.backfills],
                     BackfillPages.details(job, role: role, notice: notice))
@@ -57,8 +55,10 @@ extension Dashboard {
                 return CSVDownload.response(fileName: name, body: CSVDownload.file(at: url))
             }
         }
-        router.post("/backfills/:job/cancel") { request, context in
-            try await cancelFromPage(request, jobId: try Self.identifier(context, "job"))
+        for action in OperatorAction.allCases {
+            router.post("/backfills/:job/\(action.rawValue)") { request, context in
+                try await actionFromPage(action, request, jobId: try Self.identifier(context, "job"))
+            }
         }
         router.get("/migrations") { request, _ in
             try await viewing(request) { role in
@@ -179,26 +179,58 @@ extension Dashboard {
         Responses.errorPage(.notFound, message, layout: layout(request, role: role, title: "Not found"))
     }
 
-    /// The Cancel button: operators only, from the dashboard's own pages only.
-    func cancelFromPage(_ request: Request, jobId: String) async throws -> Response {
+    /// The Cancel, Pause and Resume buttons: operators only, from the dashboard's own pages only.
+    func actionFromPage(_ action: OperatorAction, _ request: Request, jobId: String) async throws -> Response {
         let role = access.role(of: request)
-        let layout = layout(request, role: role, title: "Cancel backfill")
+        let layout = layout(request, role: role, title: "\(action.verb.capitalized) backfill")
         guard access.actionsEnabled else {
             return Responses.errorPage(
                 .forbidden, "Actions are off: this dashboard has no operator token configured.", layout: layout)
         }
         guard role == .operator else {
             return Responses.errorPage(
-                .forbidden, "Only an operator can cancel a backfill: sign in with the operator token.", layout: layout)
+                .forbidden, "Only an operator can \(action.verb) a backfill: sign in with the operator token.", layout: layout)
         }
         guard Self.isSameOrigin(request) else {
-            return Responses.errorPage(.forbidden, "The cancel request did not come from this dashboard's page.", layout: layout)
+            return Responses.errorPage(
+                .forbidden, "The \(action.verb) request did not come from this dashboard's page.", layout: layout)
         }
-        switch await requestCancel(jobId, requestedBy: Self.operatorName(request)) {
+        let outcome =
+            switch action {
+            case .cancel: await requestCancel(jobId, requestedBy: Self.operatorName(request))
+            case .pause, .resume: await requestHold(action, jobId, requestedBy: Self.operatorName(request))
+            }
+        switch outcome {
         case .requested:
-            return Responses.seeOther("/backfills/\(PageLayout.pathSegment(jobId))?notice=cancel-requested")
+            return Responses.seeOther("/backfills/\(PageLayout.pathSegment(jobId))?notice=\(action.notice)")
         case .refused(let status, let message):
             return Responses.errorPage(status, message, layout: layout)
+        }
+    }
+
+    /// Records a pause or a resume, as ``requestCancel(_:requestedBy:)`` does a cancel.
+    func requestHold(_ action: OperatorAction, _ jobId: String, requestedBy: String) async -> CancelOutcome {
+        guard let job = await board.backfill(jobId) else {
+            return .refused(.notFound, "no backfill \(jobId) on the status topic")
+        }
+        guard action == .pause ? job.pausable : job.resumable else {
+            return .refused(
+                .conflict,
+                "backfill \(jobId) is \(job.status.rawValue); only a \(action == .pause ? "Processing" : "Paused") job can be \(action.pastTense)"
+            )
+        }
+        do {
+            if action == .pause {
+                try await actions.requestPause(jobId: jobId, requestedBy: requestedBy)
+            } else {
+                try await actions.resume(jobId: jobId)
+            }
+            return .requested
+        } catch let refused as CancelRefused {
+            return .refused(.conflict, "the \(action.verb) request was not taken: \(refused.reason)")
+        } catch {
+            return .refused(
+                .serviceUnavailable, "the \(action.verb) request for backfill \(jobId) could not be recorded: \(error)")
         }
     }
 
@@ -219,7 +251,7 @@ extension Dashboard {
             )
         }
         do {
-            try await canceller.requestCancel(jobId: jobId, requestedBy: requestedBy)
+            try await actions.requestCancel(jobId: jobId, requestedBy: requestedBy)
             return .requested
         } catch let refused as CancelRefused {
             return .refused(.conflict, "the cancel request was not taken: \(refused.reason)")

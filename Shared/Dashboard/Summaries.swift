@@ -19,9 +19,25 @@ public struct BackfillSummary: Sendable, Equatable, Encodable {
     var resultPath: String?
     /// When the latest status event was published.
     public var updatedAt: Date
+    /// Data rows in the file, once validated; while Processing, the pace and the estimated end.
+    public var recordsTotal: Int?
+    public var rowsPerSecond: Int?
+    public var estimatedEnd: Date?
+    /// While Pending: how far validation has read, of how many bytes.
+    public var rowsValidated: Int?
+    public var bytesValidated: Int?
+    public var fileBytes: Int?
+    /// Why the job is Paused, while it is.
+    public var pauseReason: String?
+    /// The job this one reverts, and the job that reverted this one.
+    public var reverts: String?
+    public var revertedBy: String?
 
-    /// Pending and Processing jobs can be canceled.
+    /// Pending, Processing and Paused jobs can be canceled.
     public var cancelable: Bool { status.isCancelable }
+    /// A Processing job can be paused, and a Paused one resumed.
+    public var pausable: Bool { status == .processing }
+    public var resumable: Bool { status == .paused }
 
     var sortDate: Date { startDate ?? updatedAt }
 
@@ -40,11 +56,21 @@ public struct BackfillSummary: Sendable, Equatable, Encodable {
         resultFile = event.resultFile?.name
         resultPath = event.resultFile?.path
         updatedAt = envelope.time
+        recordsTotal = event.recordsTotal
+        rowsPerSecond = event.rowsPerSecond
+        estimatedEnd = event.estimatedEnd
+        rowsValidated = event.rowsValidated
+        bytesValidated = event.bytesValidated
+        fileBytes = event.fileBytes
+        pauseReason = event.pauseReason
+        reverts = event.reverts
+        revertedBy = event.revertedBy
     }
 
     private enum CodingKeys: String, CodingKey {
         case jobId, action, uploadedFile, startDate, endDate, generatedBy, recordsProcessed, recordsFailed, status, error,
-            resultFile, updatedAt, cancelable
+            resultFile, updatedAt, cancelable, pausable, resumable, recordsTotal, rowsPerSecond, estimatedEnd, rowsValidated,
+            bytesValidated, fileBytes, pauseReason, reverts, revertedBy
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -62,6 +88,17 @@ public struct BackfillSummary: Sendable, Equatable, Encodable {
         try container.encode(resultFile, forKey: .resultFile)
         try container.encode(Timestamp.format(updatedAt), forKey: .updatedAt)
         try container.encode(cancelable, forKey: .cancelable)
+        try container.encode(pausable, forKey: .pausable)
+        try container.encode(resumable, forKey: .resumable)
+        try container.encodeIfPresent(recordsTotal, forKey: .recordsTotal)
+        try container.encodeIfPresent(rowsPerSecond, forKey: .rowsPerSecond)
+        try container.encodeIfPresent(estimatedEnd.map(Timestamp.format), forKey: .estimatedEnd)
+        try container.encodeIfPresent(rowsValidated, forKey: .rowsValidated)
+        try container.encodeIfPresent(bytesValidated, forKey: .bytesValidated)
+        try container.encodeIfPresent(fileBytes, forKey: .fileBytes)
+        try container.encodeIfPresent(pauseReason, forKey: .pauseReason)
+        try container.encodeIfPresent(reverts, forKey: .reverts)
+        try container.encodeIfPresent(revertedBy, forKey: .revertedBy)
     }
 }
 

@@ -91,14 +91,30 @@ public struct BackfillStatusEvent: JobstreamMessage {
     public var revertedBy: String?
     /// Why the job is Paused (an operator paused it, or the failure brake stopped it), while it is.
     public var pauseReason: String?
+    /// Data rows in the file, once validated.
+    public var recordsTotal: Int?
+    /// While Pending: how far validation has read, in rows and in bytes of the file (`fileBytes` in all).
+    public var rowsValidated: Int?
+    public var bytesValidated: Int?
+    public var fileBytes: Int?
+    /// While Processing: rows with an outcome per second lately, and when the job should end at that pace.
+    public var rowsPerSecond: Int?
+    public var estimatedEnd: Date?
 
     public init(
         action: String, uploadedFile: String? = nil, startDate: Date? = nil, endDate: Date? = nil,
         generatedBy: String, recordsProcessed: Int = 0, recordsFailed: Int = 0, status: BackfillStatus,
         error: String? = nil, resultFile: FileReference? = nil, sequence: Int? = nil, reverts: String? = nil,
-        revertedBy: String? = nil, pauseReason: String? = nil
+        revertedBy: String? = nil, pauseReason: String? = nil, recordsTotal: Int? = nil, rowsValidated: Int? = nil,
+        bytesValidated: Int? = nil, fileBytes: Int? = nil, rowsPerSecond: Int? = nil, estimatedEnd: Date? = nil
     ) {
         self.pauseReason = pauseReason
+        self.recordsTotal = recordsTotal
+        self.rowsValidated = rowsValidated
+        self.bytesValidated = bytesValidated
+        self.fileBytes = fileBytes
+        self.rowsPerSecond = rowsPerSecond
+        self.estimatedEnd = estimatedEnd
         self.sequence = sequence
         self.reverts = reverts
         self.revertedBy = revertedBy

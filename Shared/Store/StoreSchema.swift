@@ -264,7 +264,9 @@ enum StoreSchema {
     /// `reverts` names the job a revert puts back, `reverted_by` the revert of a job, and
     /// `overwrite_changed` lets a revert put back records changed since. `max_failed` is the failure
     /// brake asked for, `pause_requested_by` who asked to pause, `pause_reason` why the job is Paused,
-    /// `rate_limit` the rows per second it may apply.
+    /// `rate_limit` the rows per second it may apply; `rows_validated` and `bytes_validated` how far
+    /// validation has read, `rows_per_second` and `estimated_end` how fast it is applied and when it
+    /// should end.
     static let addedColumns: [(table: String, column: String, definition: String)] =
         ["backfill_jobs", "migrations"]
         .flatMap { table in
@@ -277,6 +279,8 @@ enum StoreSchema {
             ("backfill_jobs", "overwrite_changed", "SMALLINT NOT NULL DEFAULT 0"),
             ("backfill_jobs", "max_failed", "TEXT"), ("backfill_jobs", "pause_requested_by", "TEXT"),
             ("backfill_jobs", "pause_reason", "TEXT"), ("backfill_jobs", "rate_limit", "BIGINT"),
+            ("backfill_jobs", "rows_validated", "BIGINT"), ("backfill_jobs", "bytes_validated", "BIGINT"),
+            ("backfill_jobs", "rows_per_second", "BIGINT"), ("backfill_jobs", "estimated_end", "BIGINT"),
         ]
 
     /// Indexes on added columns, made once the columns exist.

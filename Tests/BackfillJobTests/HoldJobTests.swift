@@ -144,6 +144,47 @@ struct HoldJobTests {
         }
     }
 
+    @Test("status events tell how far validation has read while Pending, and the pace and the end while Processing")
+    func progressInEvents() async throws {
+        try await BackfillJobHarness.with(chunkSize: 1000) { harness in
+            harness.messenger.state.withLock { $0.applies = false }
+            let rows = (1...20_000).map { "RPC-\(String(format: "%08d", $0)),1.00" }.joined(separator: "\n")
+            let id = try await harness.insert(try harness.request(csv: "Charge Id,Amount\n\(rows)\n"))
+            let runner = Task { try await harness.run(id) }
+            try await eventually("the chunks to go out") { harness.messenger.chunks.count == 20 }
+            let chunks = harness.messenger.chunks
+            for (index, chunk) in chunks.enumerated() {
+                _ = try await harness.messenger.applier.apply(chunk, jobId: id)
+                try await eventually("the keeper to announce chunk \(index)") {
+                    harness.messenger.events.contains { $0.recordsProcessed == (index + 1) * 1000 }
+                }
+            }
+            try await runner.value
+            let events = harness.messenger.events
+            let validated = try #require(events.first { $0.status == .processing })
+            #expect(validated.rowsValidated == 20_000 && (validated.bytesValidated ?? 0) > 20_000 * 12, "\(validated)")
+            let paced = events.filter { $0.status == .processing && $0.rowsPerSecond != nil }
+            #expect(!paced.isEmpty, "a running job tells its pace")
+            #expect(paced.allSatisfy { $0.estimatedEnd != nil && $0.recordsTotal == 20_000 })
+            #expect(events.last?.status == .completed && events.last?.rowsPerSecond == nil && events.last?.estimatedEnd == nil)
+        }
+    }
+
+    @Test("validation's progress is saved while Pending, fenced by the claim, and carried by the status event")
+    func validationProgressSaved() async throws {
+        try await BackfillJobHarness.with { harness in
+            let id = try await harness.insert(try harness.request(csv: Self.csv), status: .pending)
+            let job = try #require(try await harness.job(id))
+            let claim = try #require(job.claim)
+            #expect(try await harness.log.saveValidation(id, claim: claim, rows: 4096, bytes: 65_536) == job.sequence + 1)
+            let saved = try #require(try await harness.job(id))
+            #expect(saved.statusEvent.rowsValidated == 4096 && saved.statusEvent.bytesValidated == 65_536)
+            let stale = JobClaim(owner: claim.owner, epoch: claim.epoch + 1)
+            #expect(
+                try await harness.log.saveValidation(id, claim: stale, rows: 1, bytes: 1) == nil, "another claim saves nothing")
+        }
+    }
+
     @Test("pause and resume are refused where they mean nothing, saying why")
     func refusals() async throws {
         try await BackfillJobHarness.with { harness in

@@ -164,6 +164,46 @@ struct BackfillRouteTests {
         }
     }
 
+    @Test("Pause on a Processing job, Resume on a Paused one: operators only, each recorded, a wrong status refused")
+    func pauseAndResumeFromPage() async throws {
+        try await TestDashboard.with { test, client in
+            var running = Self.processing()
+            running.recordsTotal = 3000
+            running.rowsPerSecond = 400
+            running.estimatedEnd = date("2026-11-20T08:05:00Z")
+            await test.publish(running, id: "job-1")
+            var paused = Self.processing()
+            paused.status = .paused
+            paused.pauseReason = "stopped for a person to decide: too many rows failed — 6 of the first 8 (the limit is 5)"
+            await test.publish(paused, id: "job-2")
+            let cookie: HTTPFields = [.cookie: "jobstream_token=\(TestDashboard.operatorToken); jobstream_operator=ana"]
+            let anonymous = try await client.execute(uri: "/backfills", method: .get)
+            #expect(!anonymous.text.contains("/pause\"") && !anonymous.text.contains("/resume\""))
+            let page = try await client.execute(uri: "/backfills", method: .get, headers: cookie)
+            #expect(page.text.contains("action=\"/backfills/job-1/pause\""))
+            #expect(!page.text.contains("action=\"/backfills/job-1/resume\""))
+            #expect(page.text.contains("action=\"/backfills/job-2/resume\""))
+            #expect(page.text.contains("<progress max=\"100\" value=\"40\""), "1,200 of 3,000 rows")
+            #expect(page.text.contains("400 rows/s"))
+            let details = try await client.execute(uri: "/backfills/job-2", method: .get, headers: cookie)
+            #expect(details.text.contains("too many rows failed — 6 of the first 8"))
+
+            let wrong = try await client.execute(uri: "/backfills/job-2/pause", method: .post, headers: cookie)
+            #expect(wrong.status == .conflict)
+            #expect(wrong.text.contains("only a Processing job can be paused"))
+            let paused1 = try await client.execute(uri: "/backfills/job-1/pause", method: .post, headers: cookie)
+            #expect(paused1.headers[.location] == "/backfills/job-1?notice=pause-requested")
+            let resumed = try await client.execute(uri: "/backfills/job-2/resume", method: .post, headers: cookie)
+            #expect(resumed.headers[.location] == "/backfills/job-2?notice=resume-requested")
+            #expect(await test.cancels.holds == ["pause job-1 by ana (dashboard)", "resume job-2"])
+            var foreign = cookie
+            foreign[.origin] = "https://evil.example"
+            #expect(try await client.execute(uri: "/backfills/job-1/pause", method: .post, headers: foreign).status == .forbidden)
+            #expect(try await client.execute(uri: "/backfills/job-1/pause", method: .post).status == .forbidden)
+            #expect(await test.cancels.holds.count == 2)
+        }
+    }
+
     @Test("the result file downloads with formula cells defused and numbers kept")
     func resultDownload() async throws {
         try await TestDashboard.with { test, client in

@@ -9,13 +9,23 @@ import JobstreamTestSupport
 import Logging
 import NIOCore
 
-/// Records the cancel requests the dashboard makes: the seam between the routes and the job log
-/// (``JobLogCancelRequester``, exercised with real validators by the browser tests).
-actor RecordedCancels: BackfillCancelRequester {
+/// Records the operators' requests the dashboard makes: the seam between the routes and the job log
+/// (``JobLogOperatorActions``, exercised with real validators by the browser tests).
+actor RecordedCancels: BackfillOperatorActions {
     private(set) var requests: [(jobId: String, requestedBy: String)] = []
+    /// Pauses and resumes, as "pause JOB by NAME" and "resume JOB".
+    private(set) var holds: [String] = []
 
     func requestCancel(jobId: String, requestedBy: String) async throws {
         requests.append((jobId, requestedBy))
+    }
+
+    func requestPause(jobId: String, requestedBy: String) async throws {
+        holds.append("pause \(jobId) by \(requestedBy)")
+    }
+
+    func resume(jobId: String) async throws {
+        holds.append("resume \(jobId)")
     }
 }
 
@@ -52,7 +62,7 @@ struct TestDashboard: Sendable {
     private init(store: Store, files: FileStore, access: DashboardAccess) {
         self.store = store
         self.files = files
-        self.dashboard = Dashboard(board: board, access: access, store: store, files: files, canceller: cancels)
+        self.dashboard = Dashboard(board: board, access: access, store: store, files: files, actions: cancels)
     }
 
     func publish<Payload: JobstreamMessage>(_ payload: Payload, id: String, at time: Date = Date()) async {

@@ -1,9 +1,12 @@
 """Shared fixtures: the jobstream CLI built by `make`, the broker address, and the published schemas."""
+import atexit
 import json
 import os
 import pathlib
+import socket
 import subprocess
 import sys
+import time
 import uuid
 
 import pytest
@@ -35,6 +38,32 @@ def topics(cli):
 
 def broker():
     return os.environ.get("KAFKA_BROKERS", "127.0.0.1:9092")
+
+
+def pytest_configure(config):
+    """Under `pytest -n N` (pytest-xdist), each worker after the first gets a broker and a PostgreSQL
+    database of its own, so that workers never see one another's topics or tables: the services'
+    topic names are fixed, as in production. The first worker uses the ones `make test` started."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    if worker == "gw0":
+        return
+    address = f"127.0.0.1:{9092 + 100 * int(worker.removeprefix('gw'))}"
+    log = open(ROOT / ".local" / f"broker-{worker}.log", "w")
+    process = subprocess.Popen([str(ROOT / ".local" / "venv" / "bin" / "tansu"), "broker", "--listener-url", f"tcp://{address}",
+                                "--advertised-listener-url", f"tcp://{address}", "--storage-engine", "memory://tansu/"],
+                               stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "RUST_LOG": "warn"})
+    atexit.register(lambda: (process.kill(), process.wait()))
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(address.split(":"), timeout=1).close()
+            break
+        except OSError:
+            assert process.poll() is None and time.monotonic() < deadline, f"the broker of {worker} did not start"
+            time.sleep(0.1)
+    os.environ["KAFKA_BROKERS"] = address
+    if os.environ.get("JOBSTREAM_E2E_POSTGRES_URL"):
+        os.environ["JOBSTREAM_E2E_POSTGRES_URL"] += f"_{worker}"
 
 
 @pytest.fixture(scope="session")

@@ -231,6 +231,42 @@ def test_retry_runs_only_the_failed_rows_and_links_both_jobs(backfills, tmp_path
     assert f"Retry Of:          {job}" in backfills.cli("backfill", "show", retry).stdout
 
 
+def test_a_paused_job_survives_kill_9_of_every_service_and_resumes_applying_every_row_once(backfills, tmp_path):
+    backfills.seed(30_000)
+    # At 1,000 rows a second the 30 chunks need 29 s at least: the pause certainly lands mid-job.
+    job = backfills.submit("update-rate-plan-charge", big_file(tmp_path / "paced.csv", 30_000), "--rate", "1000")
+    backfills.wait_until(job, lambda r: r["status"] == "Processing", timeout=120)
+    assert "pause requested" in backfills.cli("backfill", "pause", job, "--requested-by", "ops").stdout
+    backfills.wait_until(job, lambda r: r["status"] == "Paused", timeout=60)
+    applied = lambda: int(backfills.query(f"SELECT COUNT(*) FROM backfill_chunks WHERE job_id = '{job}'")[0][0])
+    held = applied()
+    assert held < 30
+    backfills.kill("backfill-validator")
+    backfills.kill("backfill-processor")
+    backfills.start("backfill-processor", extra=PACED)
+    backfills.start("backfill-validator")
+    backfills.poll_until("the job taken over", lambda: backfills.query(
+        f"SELECT epoch, status FROM backfill_jobs WHERE job_id = '{job}'"), lambda rows: int(rows[0][0]) > 1, timeout=120)
+    assert backfills.job(job)["status"] == "Paused" and applied() == held, "nothing applied while paused, after the kills"
+    assert "paused by ops" in backfills.cli("backfill", "show", job).stdout
+
+    # No chunk was applied sooner than the rate allows: the k-th (in time) at least k - 1 seconds after the start.
+    start, = backfills.query(f"SELECT start_date FROM backfill_jobs WHERE job_id = '{job}'")[0]
+    times = [int(t) for (t,) in backfills.query(
+        f"SELECT applied_at FROM backfill_chunks WHERE job_id = '{job}' ORDER BY applied_at")]
+    assert all(t - int(start) >= 1000 * k - 250 for k, t in enumerate(times)), (start, times)
+
+    assert "without a rate limit" in backfills.cli("backfill", "rate", job, "off").stdout
+    assert "resumes" in backfills.cli("backfill", "resume", job).stdout
+    printed, row = backfills.wait(job, timeout=300)
+    assert row["status"] == "Completed" and (row["processed"], row["failed"]) == (30_000, 0), (row, printed)
+    assert "Paused" in printed
+    versions = dict(backfills.query("SELECT version, COUNT(*) FROM rate_plan_charges GROUP BY version"))
+    assert versions == {"2": "30000"}, f"every row applied exactly once: {versions}"
+    refused = backfills.cli("backfill", "pause", job, check=False)
+    assert refused.returncode != 0 and "only a Processing job can be paused" in refused.stderr
+
+
 def test_revert_puts_every_field_back_and_reports_a_record_changed_since(backfills, tmp_path, schemas):
     backfills.seed(300)
     before = backfills.charges()

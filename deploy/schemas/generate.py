@@ -78,7 +78,14 @@ PAYLOADS = {
          "reverts": {**JOB_ID, "description": "\"Reverts\": the job whose changes this job puts back"},
          "revertedBy": {**JOB_ID, "description": "\"Reverted By\": the job that put this job's changes back"},
          "pauseReason": {**TEXT, "description": "why the job is Paused (an operator paused it, or its failure brake "
-                                                "stopped it), while it is"}},
+                                                "stopped it), while it is"},
+         "recordsTotal": {**COUNT, "description": "data rows in the file, once validated"},
+         "rowsValidated": {**COUNT, "description": "while Pending: rows of the file validation has read"},
+         "bytesValidated": {**COUNT, "description": "while Pending: bytes of the file validation has read"},
+         "fileBytes": {**COUNT, "description": "the uploaded file's size in bytes"},
+         "rowsPerSecond": {**COUNT, "description": "while Processing: rows given an outcome per second lately"},
+         "estimatedEnd": {**TIME, "description": "while Processing: when the job should end at its current pace "
+                                                 "(RFC 3339 time in UTC)"}},
         "every field of the Backfill Logs page; the latest event per job is the job's log line"),
     "backfill.chunk": obj(
         {"chunkIndex": COUNT, "action": ACTION,

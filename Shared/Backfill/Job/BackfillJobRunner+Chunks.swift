@@ -133,7 +133,12 @@ extension BackfillJobRunner {
         let (hold, status) = shared.withLock { ($0.hold, $0.job.status) }
         switch (hold, status) {
         case (let reason?, .processing):
-            try await transition(shared, to: .paused) { $0.pauseReason = reason }
+            try await transition(shared, to: .paused) {
+                $0.pauseReason = reason
+                $0.rowsPerSecond = nil
+                $0.estimatedEnd = nil
+            }
+            shared.withLock { $0.pace.reset() }
             logger.notice("backfill \(jobId) is Paused: \(reason)")
             return true
         case (nil, .paused):

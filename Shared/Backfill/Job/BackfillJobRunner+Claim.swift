@@ -73,6 +73,8 @@ extension BackfillJobRunner {
                     let hold = try await environment.log.hold(current)
                     shared.withLock { $0.hold = hold }
                     try await publishProgress(try await environment.ledger.progress(jobId), shared: shared)
+                } else if shared.withLock({ $0.job.status == .pending }) {
+                    try await publishValidation(shared)
                 }
             } catch {
                 if Task.isCancelled { return }  // the job ended, or shutdown: nothing to renew
@@ -82,22 +84,50 @@ extension BackfillJobRunner {
         }
     }
 
-    /// Saves and announces Records Processed when it changed since last announced.
+    /// Saves and announces Records Processed — with the pace and the estimated end — when it changed
+    /// since last announced.
     func publishProgress(_ progress: BackfillLedger.Progress, shared: RunState) async throws {
+        let (now, epoch) = (environment.clock.now(), environment.clock.epochMilliseconds())
         try await shared.saving.withLock {
             let update: BackfillJobRecord? = shared.withLock { state in
                 let processed = state.refused + progress.rows, failed = state.refused + progress.failed
-                guard state.lastPublished != (processed, failed), state.job.status == .processing else { return nil }
+                guard state.job.status == .processing else { return nil }
+                state.pace.add(rows: processed, at: now)
+                guard state.lastPublished != (processed, failed) else { return nil }
                 state.lastPublished = (processed, failed)
                 state.job.recordsProcessed = processed
                 state.job.recordsFailed = failed
+                state.job.rowsPerSecond = state.pace.rowsPerSecond
+                state.job.estimatedEnd = state.job.recordsTotal.flatMap {
+                    state.pace.estimatedEnd(remaining: $0 - processed, nowMilliseconds: epoch)
+                }
                 return state.job
             }
             guard var update else { return }
-            guard
-                let sequence = try await environment.log.saveProgress(
-                    jobId, claim: shared.claim, processed: update.recordsProcessed,
-                    failed: update.recordsFailed)
+            guard let sequence = try await environment.log.saveProgress(update, claim: shared.claim) else {
+                shared.withLock { $0.lostClaim = true }
+                return
+            }
+            update.sequence = sequence
+            let saved = update
+            shared.withLock { if $0.job.sequence < sequence { $0.job.sequence = sequence } }
+            await environment.publish(saved)
+        }
+    }
+
+    /// Saves and announces how far validation has read, when it moved since last announced.
+    func publishValidation(_ shared: RunState) async throws {
+        try await shared.saving.withLock {
+            let update: BackfillJobRecord? = shared.withLock { state in
+                guard state.job.status == .pending, let (rows, bytes) = state.validated,
+                    state.job.rowsValidated != rows || state.job.bytesValidated != bytes
+                else { return nil }
+                state.job.rowsValidated = rows
+                state.job.bytesValidated = bytes
+                return state.job
+            }
+            guard var update, let rows = update.rowsValidated, let bytes = update.bytesValidated else { return }
+            guard let sequence = try await environment.log.saveValidation(jobId, claim: shared.claim, rows: rows, bytes: bytes)
             else {
                 shared.withLock { $0.lostClaim = true }
                 return

@@ -49,6 +49,8 @@ extension BackfillJobRunner {
             change(&job)
             job.error = error
             job.endDate = environment.clock.epochMilliseconds()
+            job.rowsPerSecond = nil
+            job.estimatedEnd = nil
             if job.startDate == nil { job.startDate = job.endDate }
             guard
                 let sequence = try await environment.log.finish(

@@ -68,6 +68,9 @@ public struct BackfillJobRunner: Sendable {
         /// how many rows it held.
         var rate: Int?
         var lastSent: (at: ContinuousClock.Instant, rows: Int)?
+        /// How far validation has read (rows, bytes), and how fast rows have lately had an outcome.
+        var validated: (rows: Int, bytes: Int)?
+        var pace = ProgressPace()
     }
 
     struct LostClaim: Error {}
@@ -153,11 +156,14 @@ public struct BackfillJobRunner: Sendable {
         let chunkCount = (valid + chunkSize - 1) / chunkSize
         shared.withLock { $0.refused = refused }
         if shared.withLock({ $0.job.status }) == .pending {
+            let validated = shared.withLock { $0.validated }
             try await transition(shared, to: .processing) {
                 $0.recordsTotal = file.rowCount
                 $0.chunkCount = chunkCount
                 $0.recordsProcessed = refused
                 $0.recordsFailed = refused
+                $0.rowsValidated = file.rowCount
+                $0.bytesValidated = validated?.bytes ?? $0.bytesValidated
             }
             logger.info("backfill \(jobId) validated: \(file.rowCount) rows, \(refused) refused")
         }
@@ -202,7 +208,8 @@ public struct BackfillJobRunner: Sendable {
             }
             let file = try await BackfillFileScan.validate(
                 csvURL: csv, fileName: name, action: action, limits: environment.fileLimits.csv,
-                refuse: { try await ledger.recordRowErrors(id, $0) }, isCanceled: stop)
+                refuse: { try await ledger.recordRowErrors(id, $0) }, isCanceled: stop,
+                progress: { rows, bytes in shared.withLock { $0.validated = (rows, bytes) } })
             return (file, checked)
         } catch is CancellationError {
             try checkpoint(shared)

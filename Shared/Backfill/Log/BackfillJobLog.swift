@@ -19,7 +19,8 @@ public struct BackfillJobLog: Sendable {
         job_id, action, uploaded_file, file_path, file_size, md5, generated_by, retry_of, retried_by, status,
         submitted_at, start_date, end_date, records_total, records_processed, records_failed, chunk_count, chunk_size,
         error, result_path, cancel_requested_by, owner, lease_until, updated_at, epoch, takeovers, sequence, published_sequence,
-        reverts, reverted_by, overwrite_changed, max_failed, pause_requested_by, pause_reason, rate_limit
+        reverts, reverted_by, overwrite_changed, max_failed, pause_requested_by, pause_reason, rate_limit,
+        rows_validated, bytes_validated, rows_per_second, estimated_end
         """
 
     /// Adds a new job claimed by `job.owner` for `leaseMilliseconds` by the database's clock; false if
@@ -37,7 +38,7 @@ public struct BackfillJobLog: Sendable {
                 """
                 INSERT INTO backfill_jobs (\(unsafeRaw: Self.columns)) VALUES (\(binds: values), \(now) + \(bind: leaseMilliseconds),
                     \(now), 1, 0, 1, 0, \(bind: job.reverts), NULL, \(bind: job.overwriteChanged),
-                    \(bind: job.maxFailed), NULL, NULL, \(bind: job.rateLimit))
+                    \(bind: job.maxFailed), NULL, NULL, \(bind: job.rateLimit), NULL, NULL, NULL, NULL)
                 ON CONFLICT (job_id) DO NOTHING RETURNING job_id
                 """
             ).all()
@@ -87,7 +88,9 @@ public struct BackfillJobLog: Sendable {
                 end_date = \(bind: job.endDate), records_total = \(bind: job.recordsTotal),
                 records_processed = \(bind: job.recordsProcessed), records_failed = \(bind: job.recordsFailed),
                 chunk_count = \(bind: job.chunkCount), error = \(bind: job.error), result_path = \(bind: job.resultPath),
-                pause_reason = \(bind: job.pauseReason),
+                pause_reason = \(bind: job.pauseReason), rows_validated = \(bind: job.rowsValidated),
+                bytes_validated = \(bind: job.bytesValidated), rows_per_second = \(bind: job.rowsPerSecond),
+                estimated_end = \(bind: job.estimatedEnd),
                 lease_until = \(lease), updated_at = \(now), takeovers = 0, sequence = sequence + 1
             WHERE \(claims.held(job.jobId, by: claim)) RETURNING sequence
             """
@@ -197,12 +200,28 @@ public struct BackfillJobLog: Sendable {
 extension BackfillJobLog {
     /// Saves Records Processed while the job runs, if `claim` still holds it (the job moved on);
     /// returns the state's sequence, or nil if the claim is lost.
-    public func saveProgress(_ jobId: String, claim: JobClaim, processed: Int, failed: Int) async throws -> Int? {
+    public func saveProgress(_ job: BackfillJobRecord, claim: JobClaim) async throws -> Int? {
         let now = JobClaims.now(store.flavor)
         return try await store.withDatabase { database in
             try await database.raw(
                 """
-                UPDATE backfill_jobs SET records_processed = \(bind: processed), records_failed = \(bind: failed),
+                UPDATE backfill_jobs SET records_processed = \(bind: job.recordsProcessed), records_failed = \(bind: job.recordsFailed),
+                    rows_per_second = \(bind: job.rowsPerSecond), estimated_end = \(bind: job.estimatedEnd),
+                    updated_at = \(now), takeovers = 0, sequence = sequence + 1
+                WHERE \(Self.claims.held(job.jobId, by: claim)) RETURNING sequence
+                """
+            ).first()?.decode(column: "sequence", as: Int.self)
+        }
+    }
+
+    /// Saves how far validation has read while the job is Pending, if `claim` still holds it; returns
+    /// the state's sequence, or nil if the claim is lost.
+    public func saveValidation(_ jobId: String, claim: JobClaim, rows: Int, bytes: Int) async throws -> Int? {
+        let now = JobClaims.now(store.flavor)
+        return try await store.withDatabase { database in
+            try await database.raw(
+                """
+                UPDATE backfill_jobs SET rows_validated = \(bind: rows), bytes_validated = \(bind: bytes),
                     updated_at = \(now), takeovers = 0, sequence = sequence + 1
                 WHERE \(Self.claims.held(jobId, by: claim)) RETURNING sequence
                 """

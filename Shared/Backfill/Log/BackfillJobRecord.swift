@@ -59,6 +59,12 @@ public struct BackfillJobRecord: Codable, Sendable, Hashable {
     public var pauseReason: String?
     /// The most rows per second the job may apply; nil: as fast as the processors go.
     public var rateLimit: Int?
+    /// While Pending: how many rows and bytes of the file validation has read.
+    public var rowsValidated: Int?
+    public var bytesValidated: Int?
+    /// While Processing: rows with an outcome per second lately, and when the job should end (epoch ms).
+    public var rowsPerSecond: Int?
+    public var estimatedEnd: Int?
 
     public init(
         jobId: String, action: String, uploadedFile: String?, filePath: String?, fileSize: Int?, md5: String?,
@@ -99,6 +105,8 @@ public struct BackfillJobRecord: Codable, Sendable, Hashable {
             generatedBy: generatedBy, recordsProcessed: recordsProcessed, recordsFailed: recordsFailed,
             status: status, error: error,
             resultFile: resultPath.map { FileReference(path: $0, name: ($0 as NSString).lastPathComponent) },
-            sequence: sequence, reverts: reverts, revertedBy: revertedBy, pauseReason: pauseReason)
+            sequence: sequence, reverts: reverts, revertedBy: revertedBy, pauseReason: pauseReason,
+            recordsTotal: recordsTotal, rowsValidated: rowsValidated, bytesValidated: bytesValidated,
+            fileBytes: fileSize, rowsPerSecond: rowsPerSecond, estimatedEnd: estimatedEnd.map(Date.init(epochMilliseconds:)))
     }
 }
