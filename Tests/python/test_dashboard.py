@@ -243,6 +243,42 @@ def test_cancel_from_the_page(stage, browser):
         stage.start("backfill-processor")
 
 
+def test_pause_and_resume_from_the_page(stage, browser):
+    from selenium.webdriver.common.by import By
+    dashboard = stage.dashboard
+    stage.kill("backfill-processor")  # nothing applies the chunks: the job stays Processing until resumed
+    try:
+        rows = [["Charge Id", "Amount"]] + [[f"RPC-{n:08d}", "6.00"] for n in range(1, 201)]
+        job = stage.submit("update-rate-plan-charge", write_csv(stage.tmp / "to-pause.csv", rows))
+        browser.get(f"{dashboard.url}/backfills")
+        mark_page(browser)
+        selector = f'tr[data-job="{job}"]'
+        wait_for(browser, f"{job} Processing with a Pause button",
+                 lambda d: "Processing" in row_text(d, selector) and d.find_elements(By.CSS_SELECTOR, f"{selector} form.pause button"))
+        click(browser, f"{selector} form.pause button")
+        wait_for(browser, "the confirmation", lambda d: d.switch_to.alert, timeout=10)
+        browser.switch_to.alert.accept()
+        wait_for(browser, "the details page", lambda d: f"/backfills/{job}" in d.current_url)
+        assert "Pause requested" in browser.page_source
+        mark_page(browser)
+        wait_for(browser, f"{job} Paused with a Resume button on the open details page",
+                 lambda d: "paused by e2e operator (dashboard)" in d.find_element(By.CSS_SELECTOR, "dl.fields").text
+                 and d.find_elements(By.CSS_SELECTOR, "form.resume button"))
+        assert browser.execute_script("return window.jobstreamNoReload") is True
+        screenshot(browser, "backfill-paused")
+        assert stage.job(job)["status"] == "Paused"
+        click(browser, "form.resume button")
+        wait_for(browser, "the confirmation", lambda d: d.switch_to.alert, timeout=10)
+        browser.switch_to.alert.accept()
+        wait_for(browser, "the resume notice", lambda d: "Resume requested" in d.page_source)
+        stage.start("backfill-processor")
+        wait_for(browser, f"{job} Completed", lambda d: "Completed" in d.find_element(By.CSS_SELECTOR, "dl.fields").text)
+        assert stage.job(job)["processed"] == 200
+    finally:
+        if ("backfill-processor", 0) not in stage.processes:
+            stage.start("backfill-processor")
+
+
 def test_the_json_api_needs_the_operator_token_to_cancel(stage):
     dashboard = stage.dashboard
     status, body = dashboard.api("/api/backfills")
