@@ -17,14 +17,18 @@ struct BackfillPause: AsyncParsableCommand {
     var requestedBy: String = ProcessInfo.processInfo.environment["USER"] ?? "unknown"
 
     func run() async throws {
-        switch try await withJobLog(storeOptions, { try await $0.requestPause(job, by: requestedBy) }) {
-        case .requested:
-            print("pause requested for backfill \(job); no chunk applies from now on, and its validator shows it Paused")
-        case .notFound:
-            throw ValidationError("no backfill \(job) in the log at \(storeOptions.store)")
-        case .refused(let why):
-            throw ValidationError(why)
-        }
+        try report(
+            try await withJobLog(storeOptions, { try await $0.requestPause(job, by: requestedBy) }), job: job, storeOptions,
+            "pause requested for backfill \(job); no chunk applies from now on, and its validator shows it Paused")
+    }
+}
+
+/// Prints `done` when the job log took the request, or fails saying why it did not.
+func report(_ outcome: BackfillJobLog.HoldOutcome, job: String, _ storeOptions: StoreOptions, _ done: String) throws {
+    switch outcome {
+    case .requested: print(done)
+    case .notFound: throw ValidationError("no backfill \(job) in the log at \(storeOptions.store)")
+    case .refused(let why): throw ValidationError(why)
     }
 }
 
@@ -50,15 +54,9 @@ struct BackfillResume: AsyncParsableCommand {
     }
 
     func run() async throws {
-        switch try await withJobLog(storeOptions, { try await $0.resume(job, maxFailed: maxFailed) }) {
-        case .requested:
-            print(
-                "backfill \(job) resumes within a second or two\(maxFailed.map { " with the failure brake at \($0)" } ?? "")")
-        case .notFound:
-            throw ValidationError("no backfill \(job) in the log at \(storeOptions.store)")
-        case .refused(let why):
-            throw ValidationError(why)
-        }
+        try report(
+            try await withJobLog(storeOptions, { try await $0.resume(job, maxFailed: maxFailed) }), job: job, storeOptions,
+            "backfill \(job) resumes within a second or two\(maxFailed.map { " with the failure brake at \($0)" } ?? "")")
     }
 }
 
@@ -81,14 +79,8 @@ struct BackfillRate: AsyncParsableCommand {
 
     func run() async throws {
         let limit = rate == "off" ? nil : Int(rate)
-        switch try await withJobLog(storeOptions, { try await $0.setRate(job, to: limit) }) {
-        case .requested:
-            print(
-                "backfill \(job) applies \(limit.map { "at most \($0) rows per second" } ?? "without a rate limit") from now on")
-        case .notFound:
-            throw ValidationError("no backfill \(job) in the log at \(storeOptions.store)")
-        case .refused(let why):
-            throw ValidationError(why)
-        }
+        try report(
+            try await withJobLog(storeOptions, { try await $0.setRate(job, to: limit) }), job: job, storeOptions,
+            "backfill \(job) applies \(limit.map { "at most \($0) rows per second" } ?? "without a rate limit") from now on")
     }
 }

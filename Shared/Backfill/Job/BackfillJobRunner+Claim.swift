@@ -103,16 +103,21 @@ extension BackfillJobRunner {
                 }
                 return state.job
             }
-            guard var update else { return }
-            guard let sequence = try await environment.log.saveProgress(update, claim: shared.claim) else {
-                shared.withLock { $0.lostClaim = true }
-                return
-            }
-            update.sequence = sequence
-            let saved = update
-            shared.withLock { if $0.job.sequence < sequence { $0.job.sequence = sequence } }
-            await environment.publish(saved)
+            guard let update else { return }
+            await announce(update, savedAs: try await environment.log.saveProgress(update, claim: shared.claim), shared: shared)
         }
+    }
+
+    /// Announces `update` once saved as state `sequence`; a save the claim refused (nil) marks the claim lost.
+    private func announce(_ update: BackfillJobRecord, savedAs sequence: Int?, shared: RunState) async {
+        guard let sequence else {
+            shared.withLock { $0.lostClaim = true }
+            return
+        }
+        var saved = update
+        saved.sequence = sequence
+        shared.withLock { if $0.job.sequence < sequence { $0.job.sequence = sequence } }
+        await environment.publish(saved)
     }
 
     /// Saves and announces how far validation has read, when it moved since last announced.
@@ -126,16 +131,9 @@ extension BackfillJobRunner {
                 state.job.bytesValidated = bytes
                 return state.job
             }
-            guard var update, let rows = update.rowsValidated, let bytes = update.bytesValidated else { return }
-            guard let sequence = try await environment.log.saveValidation(jobId, claim: shared.claim, rows: rows, bytes: bytes)
-            else {
-                shared.withLock { $0.lostClaim = true }
-                return
-            }
-            update.sequence = sequence
-            let saved = update
-            shared.withLock { if $0.job.sequence < sequence { $0.job.sequence = sequence } }
-            await environment.publish(saved)
+            guard let update, let rows = update.rowsValidated, let bytes = update.bytesValidated else { return }
+            let sequence = try await environment.log.saveValidation(jobId, claim: shared.claim, rows: rows, bytes: bytes)
+            await announce(update, savedAs: sequence, shared: shared)
         }
     }
 }
