@@ -260,7 +260,6 @@ def test_a_paused_job_survives_kill_9_of_every_service_and_resumes_applying_ever
     assert "resumes" in backfills.cli("backfill", "resume", job).stdout
     printed, row = backfills.wait(job, timeout=300)
     assert row["status"] == "Completed" and (row["processed"], row["failed"]) == (30_000, 0), (row, printed)
-    assert "Paused" in printed
     versions = dict(backfills.query("SELECT version, COUNT(*) FROM rate_plan_charges GROUP BY version"))
     assert versions == {"2": "30000"}, f"every row applied exactly once: {versions}"
     refused = backfills.cli("backfill", "pause", job, check=False)
