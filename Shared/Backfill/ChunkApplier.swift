@@ -41,10 +41,23 @@ public struct ChunkApplier: Sendable {
                 case .refused(let outcome): return outcome
                 case .admitted(let admitted): job = admitted
                 }
+                if job.preview {
+                    let entry = try await Self.previewChunk(chunk, action: action, jobId: jobId, flavor: flavor, in: database)
+                    try await BackfillLedger.recordChunk(jobId: jobId, entry, in: database)
+                    return .applied(entry)
+                }
                 let braked = try await BackfillHolds.brake(jobId, in: database)
                 if case .some(.some(let tripped)) = braked { return .skipped(reason: "the job is held: \(tripped)") }
                 let entry: BackfillLedger.Chunk
-                if let original = job.reverts {
+                if let preview = job.applies {
+                    let changed = try await Self.changedSincePreview(
+                        chunk.rows, preview: preview, action: action, overwritingChanged: job.overwriteChanged,
+                        flavor: flavor, in: database)
+                    let failures = try await Self.applyRows(
+                        chunk.rows.filter { changed[$0.rowNumber] == nil }, action: action, jobId: jobId, flavor: flavor,
+                        in: database)
+                    entry = BackfillLedger.Chunk(chunk, failures: failures.merging(changed) { first, _ in first })
+                } else if let original = job.reverts {
                     let failures = try await Self.revertRows(
                         chunk.rows, of: original, action: action, jobId: jobId, overwritingChanged: job.overwriteChanged,
                         flavor: flavor, in: database)
@@ -92,6 +105,10 @@ public struct ChunkApplier: Sendable {
         /// The job a revert puts back.
         var reverts: String?
         var overwriteChanged: Bool
+        /// A preview: its chunks read, never write.
+        var preview: Bool
+        /// The preview an apply job applies: rows whose record changed since are refused.
+        var applies: String?
     }
 
     /// Whether `chunk` may be applied now.
@@ -111,7 +128,8 @@ public struct ChunkApplier: Sendable {
         guard
             let job = try await database.raw(
                 """
-                SELECT status, action, cancel_requested_by, pause_requested_by, reverts, overwrite_changed FROM backfill_jobs
+                SELECT status, action, cancel_requested_by, pause_requested_by, reverts, overwrite_changed, preview, applies
+                FROM backfill_jobs
                 WHERE job_id = \(bind: jobId)\(unsafeRaw: lock)
                 """
             ).first()
@@ -145,7 +163,9 @@ public struct ChunkApplier: Sendable {
         return .admitted(
             AdmittedJob(
                 reverts: try job.decode(column: "reverts", as: String?.self),
-                overwriteChanged: try job.decode(column: "overwrite_changed", as: Int.self) != 0))
+                overwriteChanged: try job.decode(column: "overwrite_changed", as: Int.self) != 0,
+                preview: try job.decode(column: "preview", as: Int.self) != 0,
+                applies: try job.decode(column: "applies", as: String?.self)))
     }
 
     /// Sets each row's non-empty values on its record, keeping each record's before-image (unless
@@ -165,20 +185,7 @@ public struct ChunkApplier: Sendable {
         guard let key = action.keyColumn, !rows.isEmpty else { return [:] }
         let columns = action.updatableColumns
         let table = action.table
-        var json = JSONRowsBuilder(reservingBytes: rows.count * 72)
-        for row in rows {
-            json.startRow()
-            json.add(row.rowNumber)
-            json.add(row.fields[key.name] ?? "")
-            for column in columns { json.add(row.fields[column.name]) }
-        }
-        let names = ["row_number", "id"] + columns.map(\.databaseColumn)
-        var values: SQLQueryString = "v(\(idents: names, joinedBy: ", ")) AS (SELECT "
-        for position in names.indices {
-            values += position == 0 ? "" : ", "
-            values += "e ->> \(literal: position)"
-        }
-        values += " FROM \(JSONRows.source(json.text, flavor: flavor)))"
+        let values = rowValues(rows, key: key, columns: columns, flavor: flavor)
         var update: SQLQueryString = "UPDATE \(ident: table) SET version = \(ident: table).version + 1"
         for column in columns {
             update +=
@@ -200,9 +207,37 @@ public struct ChunkApplier: Sendable {
             query = "WITH \(values) \(update)"
         }
         let found = Set(try await database.raw(query).all().map { try $0.decode(column: "id", as: String.self) })
+        return missing(rows, found: found, action: action)
+    }
+
+    /// The common table expression `v(row_number, id, <column>…)` of `rows`: one JSON array bound as a
+    /// single parameter, unpacked by the database (NULL where a row leaves a column as it is).
+    static func rowValues(
+        _ rows: [BackfillRow], key: ActionColumn, columns: [ActionColumn], flavor: SQLFlavor
+    ) -> SQLQueryString {
+        var json = JSONRowsBuilder(reservingBytes: rows.count * 72)
+        for row in rows {
+            json.startRow()
+            json.add(row.rowNumber)
+            json.add(row.fields[key.name] ?? "")
+            for column in columns { json.add(row.fields[column.name]) }
+        }
+        let names = ["row_number", "id"] + columns.map(\.databaseColumn)
+        var values: SQLQueryString = "v(\(idents: names, joinedBy: ", ")) AS (SELECT "
+        for position in names.indices {
+            values += position == 0 ? "" : ", "
+            values += "e ->> \(literal: position)"
+        }
+        values += " FROM \(JSONRows.source(json.text, flavor: flavor)))"
+        return values
+    }
+
+    /// The rows of `rows` whose record is not among `found`, each with its error.
+    static func missing(_ rows: [BackfillRow], found: Set<String>, action: BackfillAction) -> [Int: String] {
+        let key = action.keyColumn?.name ?? ""
         var failures: [Int: String] = [:]
         for row in rows {
-            let id = row.fields[key.name] ?? ""
+            let id = row.fields[key] ?? ""
             if !found.contains(id) { failures[row.rowNumber] = "\(action.recordName) \(id) does not exist" }
         }
         return failures

@@ -51,6 +51,11 @@ public struct RowValidator: Sendable {
         self.keyPosition = keyPosition
     }
 
+    /// The columns the header holds that a row can set, in the action's order.
+    public var settableColumns: [ActionColumn] {
+        action.updatableColumns.filter { column in columnAt.contains { $0 == column } }
+    }
+
     /// The record's key, or nil when the row has none (it fails validation anyway).
     public func key(of fields: [String]) -> String? {
         guard keyPosition < fields.count else { return nil }

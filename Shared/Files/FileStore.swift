@@ -202,4 +202,9 @@ public enum BackfillResultName {
         let stem = (base.deletingPathExtension as NSString).lastPathComponent
         return "\(stem)-result.csv"
     }
+
+    /// The name of a preview file of an upload: `charges.csv` → `charges-preview.csv`.
+    public static func forPreview(_ uploaded: String?) -> String {
+        forUpload(uploaded).replacingOccurrences(of: "-result.csv", with: "-preview.csv")
+    }
 }

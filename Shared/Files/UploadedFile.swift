@@ -27,7 +27,21 @@ public struct UploadedFile: Sendable {
         guard wanted.count == 32, wanted.allSatisfy(\.isHexDigit) else {
             throw FileProblem("the MD5 checksum \"\(expected)\" is not 32 hexadecimal digits")
         }
-        var hasher = Insecure.MD5()
+        let actual = try digest(Insecure.MD5())
+        guard actual == wanted else {
+            throw FileProblem(
+                "the file's MD5 checksum is \(actual), not \(wanted) as given: the file is not the one meant, or it was damaged on the way"
+            )
+        }
+    }
+
+    /// The file's SHA-256 (hex), read in pieces: what a preview's apply checks it reads the same file by.
+    public func sha256() throws(FileProblem) -> String {
+        try digest(SHA256())
+    }
+
+    private func digest<Hasher: HashFunction>(_ start: Hasher) throws(FileProblem) -> String {
+        var hasher = start
         do {
             let handle = try FileHandle(forReadingFrom: url)
             defer { try? handle.close() }
@@ -37,12 +51,7 @@ public struct UploadedFile: Sendable {
         } catch {
             throw FileProblem("the file \(name) cannot be read: \(error.localizedDescription)")
         }
-        let actual = hasher.finalize().map { String(format: "%02x", $0) }.joined()
-        guard actual == wanted else {
-            throw FileProblem(
-                "the file's MD5 checksum is \(actual), not \(wanted) as given: the file is not the one meant, or it was damaged on the way"
-            )
-        }
+        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
     }
 
     /// The CSV to read: the file itself, or the one CSV inside a zip, unpacked to `workURL` (once;

@@ -39,6 +39,13 @@ public struct BackfillRequest: JobstreamMessage {
     public var maxFailed: String?
     /// The most rows per second the job may apply, however many processors run.
     public var ratePerSecond: Int?
+    /// A preview (dry run): validate and read what each row would change, write no record.
+    public var preview: Bool?
+    /// The preview this job applies (`action` and `file` are the preview's); `overwriteChanged` then
+    /// applies rows whose record changed since the preview instead of reporting them.
+    public var applies: String?
+    /// Who approved applying the preview.
+    public var approvedBy: String?
 
     public init(
         action: String, file: FileReference? = nil, md5: String? = nil, generatedBy: String, retryOf: String? = nil,
@@ -100,6 +107,17 @@ public struct BackfillStatusEvent: JobstreamMessage {
     /// While Processing: rows with an outcome per second lately, and when the job should end at that pace.
     public var rowsPerSecond: Int?
     public var estimatedEnd: Date?
+    /// True for a preview (a dry run that writes no record); its counts once it ends: rows that would
+    /// change a record, rows whose record already holds what they ask, rows that would fail.
+    public var preview: Bool?
+    public var wouldChange: Int?
+    public var alreadyAsAsked: Int?
+    public var wouldFail: Int?
+    /// "Applies": the preview this job applies; "Applied By": the job that applied this preview.
+    public var applies: String?
+    public var appliedBy: String?
+    /// "Approved By": who approved applying the preview.
+    public var approvedBy: String?
 
     public init(
         action: String, uploadedFile: String? = nil, startDate: Date? = nil, endDate: Date? = nil,

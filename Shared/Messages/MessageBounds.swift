@@ -15,6 +15,10 @@ extension BackfillRequest {
     private var controlsProblem: String? {
         if let retryOf, let problem = JobIdRule.problem(retryOf) { return "retryOf: \(problem)" }
         if let reverts, let problem = JobIdRule.problem(reverts) { return "reverts: \(problem)" }
+        if let applies, let problem = JobIdRule.problem(applies) { return "applies: \(problem)" }
+        if let approvedBy, let problem = TextRule.problem(approvedBy, named: "approvedBy", maxBytes: InputLimits.nameBytes) {
+            return problem
+        }
         if let maxFailed, let problem = TextRule.problem(maxFailed, named: "maxFailed", maxBytes: 24) { return problem }
         if let ratePerSecond, ratePerSecond < 1 { return "ratePerSecond \(ratePerSecond) is below 1" }
         return nil
@@ -43,6 +47,10 @@ extension BackfillStatusEvent {
     /// Bounds of the jobs this one is linked to.
     private var linksProblem: String? {
         if let reverts, let problem = JobIdRule.problem(reverts) { return "reverts: \(problem)" }
+        if let applies, let problem = JobIdRule.problem(applies) { return "applies: \(problem)" }
+        if let approvedBy, let problem = TextRule.problem(approvedBy, named: "approvedBy", maxBytes: InputLimits.nameBytes) {
+            return problem
+        }
         if let revertedBy, let problem = JobIdRule.problem(revertedBy) { return "revertedBy: \(problem)" }
         if let pauseReason,
             let problem = TextRule.problem(pauseReason, named: "pauseReason", maxBytes: InputLimits.messageTextBytes)

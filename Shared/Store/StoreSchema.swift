@@ -125,6 +125,21 @@ enum StoreSchema {
             tripped TEXT
         )
         """,
+        // A preview's rows: for each valid row whose record exists, the record's current values of the
+        // columns the action can set (`current_values`, a JSON array as in before-images), the version they were
+        // read at (an apply of the preview refuses a row whose record has moved past it), and whether
+        // the row would change anything (`would_change`, 1 or 0). Written by processors in read-only chunks.
+        """
+        CREATE TABLE IF NOT EXISTS backfill_preview_rows (
+            job_id TEXT NOT NULL,
+            row_number BIGINT NOT NULL,
+            record_id TEXT NOT NULL,
+            current_values TEXT NOT NULL,
+            version_read BIGINT NOT NULL,
+            would_change SMALLINT NOT NULL,
+            PRIMARY KEY (job_id, row_number)
+        )
+        """,
         // Which job left a record at a version: who changed a record since a job being reverted.
         "CREATE INDEX IF NOT EXISTS backfill_before_images_record ON backfill_before_images (record_id, version_after)",
         // The migration log: one row per migration, the durable copy of what the status topic announces.
@@ -266,7 +281,9 @@ enum StoreSchema {
     /// brake asked for, `pause_requested_by` who asked to pause, `pause_reason` why the job is Paused,
     /// `rate_limit` the rows per second it may apply; `rows_validated` and `bytes_validated` how far
     /// validation has read, `rows_per_second` and `estimated_end` how fast it is applied and when it
-    /// should end.
+    /// should end. `preview` marks a dry run, `would_change` and `already_as_asked` its counts;
+    /// `applies` names the preview an apply job applies, `applied_by` the apply of a preview,
+    /// `approved_by` who approved it, and `file_digest` the SHA-256 of the upload a preview read.
     static let addedColumns: [(table: String, column: String, definition: String)] =
         ["backfill_jobs", "migrations"]
         .flatMap { table in
@@ -281,6 +298,10 @@ enum StoreSchema {
             ("backfill_jobs", "pause_reason", "TEXT"), ("backfill_jobs", "rate_limit", "BIGINT"),
             ("backfill_jobs", "rows_validated", "BIGINT"), ("backfill_jobs", "bytes_validated", "BIGINT"),
             ("backfill_jobs", "rows_per_second", "BIGINT"), ("backfill_jobs", "estimated_end", "BIGINT"),
+            ("backfill_jobs", "preview", "SMALLINT NOT NULL DEFAULT 0"), ("backfill_jobs", "would_change", "BIGINT"),
+            ("backfill_jobs", "already_as_asked", "BIGINT"), ("backfill_jobs", "applies", "TEXT"),
+            ("backfill_jobs", "applied_by", "TEXT"), ("backfill_jobs", "approved_by", "TEXT"),
+            ("backfill_jobs", "file_digest", "TEXT"),
         ]
 
     /// Indexes on added columns, made once the columns exist.

@@ -175,8 +175,8 @@ extension BackfillJobRunner {
             try await unlessHeld(send)
             try await waitForChunks(1, shared: shared, logger: logger, sendAgain: send)
         } catch is CanceledByUser {
-            return try await finishCounting(shared, status: .canceled)
+            return try await finishFileless(shared, action: action, status: .canceled)
         }
-        try await finishCounting(shared, status: .completed)
+        try await finishFileless(shared, action: action, status: .completed)
     }
 }

@@ -12,10 +12,9 @@ extension BackfillJobRunner {
     /// meanwhile leaves the new owner's result file alone.
     func finishWithResult(_ file: ValidatedFile, shared: RunState, status: BackfillStatus, logger: Logger) async throws {
         let job = shared.withLock { $0.job }
+        if job.preview != 0 { return try await finishPreview(file, shared: shared, status: status, logger: logger) }
         let result = try environment.files.resultFile(jobId: jobId, uploadedName: job.uploadedFile)
-        let partial = result.url.deletingLastPathComponent()
-            .appendingPathComponent(
-                ".\(result.url.lastPathComponent).\(shared.claim.epoch)-\(UUID().uuidString.prefix(8)).partial")
+        let partial = partialFile(for: result.url, shared: shared)
         defer { try? FileManager.default.removeItem(at: partial) }
         let counts = try await ResultFileWriter(ledger: environment.ledger, jobId: jobId).write(file, to: partial)
         try checkClaim(shared)
@@ -27,6 +26,13 @@ extension BackfillJobRunner {
             $0.recordsProcessed = refused + progress.rows
             $0.recordsFailed = refused + progress.failed
         }
+    }
+
+    /// A name of this run's own beside `url`, for a file written before the job ends and moved onto
+    /// `url` when it does (``finish(_:status:error:moving:_:)``).
+    func partialFile(for url: URL, shared: RunState) -> URL {
+        url.deletingLastPathComponent()
+            .appendingPathComponent(".\(url.lastPathComponent).\(shared.claim.epoch)-\(UUID().uuidString.prefix(8)).partial")
     }
 
     func finishCounting(_ shared: RunState, status: BackfillStatus) async throws {

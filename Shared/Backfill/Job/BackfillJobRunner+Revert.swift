@@ -77,9 +77,7 @@ extension BackfillJobRunner {
         let originalName = try await environment.log.job(original)?.uploadedFile ?? action.name
         let stem = (originalName as NSString).deletingPathExtension
         let result = try environment.files.resultFile(jobId: jobId, uploadedName: "\(stem)-revert.csv")
-        let partial = result.url.deletingLastPathComponent()
-            .appendingPathComponent(
-                ".\(result.url.lastPathComponent).\(shared.claim.epoch)-\(UUID().uuidString.prefix(8)).partial")
+        let partial = partialFile(for: result.url, shared: shared)
         defer { try? FileManager.default.removeItem(at: partial) }
         let counts = try await RevertResultWriter(store: environment.log.store, jobId: jobId, original: original)
             .write(keyName: action.recordKeyName, to: partial)

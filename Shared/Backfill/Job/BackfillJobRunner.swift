@@ -129,6 +129,12 @@ public struct BackfillJobRunner: Sendable {
         if let original = job.reverts {
             return try await runRevert(shared, of: original, action: action, logger: logger)
         }
+        if let preview = job.applies, job.status == .accepted,
+            let problem = try await environment.log.linkApply(
+                of: preview, by: jobId, approvedBy: job.approvedBy, requireApproval: environment.requireApproval)
+        {
+            return try await finish(shared, status: .failed, error: TextRule.cut(problem, toBytes: InputLimits.reasonBytes))
+        }
         if job.status == .accepted {
             job.startDate = environment.clock.epochMilliseconds()
             try await transition(shared, to: action.needsFile ? .pending : .processing) {
@@ -193,19 +199,24 @@ public struct BackfillJobRunner: Sendable {
         let upload = UploadedFile(url: checked.readableURL, name: name)
         let stop: @Sendable () -> Bool = { shared.shouldStop }
         let (limits, files, id, md5, ledger) = (environment.fileLimits, environment.files, jobId, job.md5, environment.ledger)
+        let needsDigest = job.preview != 0 || job.applies != nil
         do {
             // Checking a checksum and unpacking block for as long as they take: on a thread of their
             // own, not one of the cooperative pool, which the job's keeper and the other jobs need.
-            let csv = try await withTaskCancellationHandler {
+            let (csv, digest) = try await withTaskCancellationHandler {
                 try await onOwnThread {
                     if let md5 { try upload.verifyMD5(md5) }
-                    return try upload.csv(
-                        limits: limits, unpackingTo: { try files.workFile(jobId: id, name: "unpacked.csv").url },
-                        shouldStop: stop)
+                    let digest = needsDigest ? try upload.sha256() : nil
+                    return (
+                        try upload.csv(
+                            limits: limits, unpackingTo: { try files.workFile(jobId: id, name: "unpacked.csv").url },
+                            shouldStop: stop), digest
+                    )
                 }
             } onCancel: {
                 shared.cancelled.store(true, ordering: .relaxed)
             }
+            try await checkDigest(digest, shared: shared)
             let file = try await BackfillFileScan.validate(
                 csvURL: csv, fileName: name, action: action, limits: environment.fileLimits.csv,
                 refuse: { try await ledger.recordRowErrors(id, $0) }, isCanceled: stop,

@@ -44,6 +44,12 @@ public final class BackfillJobSupervisor: Sendable {
         job.overwriteChanged = request.overwriteChanged == true ? 1 : 0
         job.rateLimit = request.ratePerSecond
         job.maxFailed = request.maxFailed
+        job.approvedBy = request.approvedBy
+        if let preview = request.applies {
+            job.applies = preview
+            if let previewed = try await environment.log.job(preview) { job.takeFile(of: previewed) }
+        }
+        job.preview = Self.isPreview(request, requireApproval: environment.requireApproval) ? 1 : 0
         guard try await environment.log.insert(job, leaseMilliseconds: environment.lease.milliseconds) else {
             logger.notice("repeated request for backfill \(jobId) ignored: the job exists already")
             return
@@ -54,6 +60,14 @@ public final class BackfillJobSupervisor: Sendable {
         await environment.publish(job)
         logger.info("backfill \(jobId) accepted", metadata: ["action": "\(request.action)"])
         jobs.start(jobId)
+    }
+
+    /// Whether a request runs as a preview: asked for, or a file backfill where approval is required
+    /// (an apply of a preview and a revert are what approval and undo are for, so they are not).
+    static func isPreview(_ request: BackfillRequest, requireApproval: Bool) -> Bool {
+        if request.preview == true { return true }
+        let fileAction = BackfillAction.named(request.action)?.needsFile ?? true
+        return requireApproval && fileAction && request.applies == nil && request.reverts == nil
     }
 
     /// Every third of a lease until this task is cancelled (the service cancels it at graceful

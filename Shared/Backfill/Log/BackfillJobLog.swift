@@ -20,7 +20,8 @@ public struct BackfillJobLog: Sendable {
         submitted_at, start_date, end_date, records_total, records_processed, records_failed, chunk_count, chunk_size,
         error, result_path, cancel_requested_by, owner, lease_until, updated_at, epoch, takeovers, sequence, published_sequence,
         reverts, reverted_by, overwrite_changed, max_failed, pause_requested_by, pause_reason, rate_limit,
-        rows_validated, bytes_validated, rows_per_second, estimated_end
+        rows_validated, bytes_validated, rows_per_second, estimated_end, preview, would_change, already_as_asked,
+        applies, applied_by, approved_by, file_digest
         """
 
     /// Adds a new job claimed by `job.owner` for `leaseMilliseconds` by the database's clock; false if
@@ -38,7 +39,8 @@ public struct BackfillJobLog: Sendable {
                 """
                 INSERT INTO backfill_jobs (\(unsafeRaw: Self.columns)) VALUES (\(binds: values), \(now) + \(bind: leaseMilliseconds),
                     \(now), 1, 0, 1, 0, \(bind: job.reverts), NULL, \(bind: job.overwriteChanged),
-                    \(bind: job.maxFailed), NULL, NULL, \(bind: job.rateLimit), NULL, NULL, NULL, NULL)
+                    \(bind: job.maxFailed), NULL, NULL, \(bind: job.rateLimit), NULL, NULL, NULL, NULL,
+                    \(bind: job.preview), NULL, NULL, \(bind: job.applies), NULL, \(bind: job.approvedBy), NULL)
                 ON CONFLICT (job_id) DO NOTHING RETURNING job_id
                 """
             ).all()
@@ -90,7 +92,8 @@ public struct BackfillJobLog: Sendable {
                 chunk_count = \(bind: job.chunkCount), error = \(bind: job.error), result_path = \(bind: job.resultPath),
                 pause_reason = \(bind: job.pauseReason), rows_validated = \(bind: job.rowsValidated),
                 bytes_validated = \(bind: job.bytesValidated), rows_per_second = \(bind: job.rowsPerSecond),
-                estimated_end = \(bind: job.estimatedEnd),
+                estimated_end = \(bind: job.estimatedEnd), would_change = \(bind: job.wouldChange),
+                already_as_asked = \(bind: job.alreadyAsAsked), file_digest = \(bind: job.fileDigest),
                 lease_until = \(lease), updated_at = \(now), takeovers = 0, sequence = sequence + 1
             WHERE \(claims.held(job.jobId, by: claim)) RETURNING sequence
             """

@@ -65,6 +65,19 @@ public struct BackfillJobRecord: Codable, Sendable, Hashable {
     /// While Processing: rows with an outcome per second lately, and when the job should end (epoch ms).
     public var rowsPerSecond: Int?
     public var estimatedEnd: Int?
+    /// 1 for a preview (a dry run: validates, reads what each row would change, writes no record).
+    public var preview: Int
+    /// A preview's counts once it ends: rows that would change a record, and rows whose record already
+    /// holds what they ask (the rows that would fail are Records Failed).
+    public var wouldChange: Int?
+    public var alreadyAsAsked: Int?
+    /// The preview this job applies, and the job that applied this preview, once one did.
+    public var applies: String?
+    public var appliedBy: String?
+    /// Who approved applying the preview (an apply job).
+    public var approvedBy: String?
+    /// The SHA-256 (hex) of the upload as a preview read it: its apply must read the same file.
+    public var fileDigest: String?
 
     public init(
         jobId: String, action: String, uploadedFile: String?, filePath: String?, fileSize: Int?, md5: String?,
@@ -92,6 +105,7 @@ public struct BackfillJobRecord: Codable, Sendable, Hashable {
         self.sequence = 1
         self.publishedSequence = 0
         self.overwriteChanged = 0
+        self.preview = 0
     }
 
     /// The claim this record's owner holds it by, if anyone owns it.
@@ -99,7 +113,7 @@ public struct BackfillJobRecord: Codable, Sendable, Hashable {
 
     /// The event announcing this state on the status topic.
     public var statusEvent: BackfillStatusEvent {
-        BackfillStatusEvent(
+        var event = BackfillStatusEvent(
             action: action, uploadedFile: uploadedFile,
             startDate: startDate.map(Date.init(epochMilliseconds:)), endDate: endDate.map(Date.init(epochMilliseconds:)),
             generatedBy: generatedBy, recordsProcessed: recordsProcessed, recordsFailed: recordsFailed,
@@ -108,5 +122,15 @@ public struct BackfillJobRecord: Codable, Sendable, Hashable {
             sequence: sequence, reverts: reverts, revertedBy: revertedBy, pauseReason: pauseReason,
             recordsTotal: recordsTotal, rowsValidated: rowsValidated, bytesValidated: bytesValidated,
             fileBytes: fileSize, rowsPerSecond: rowsPerSecond, estimatedEnd: estimatedEnd.map(Date.init(epochMilliseconds:)))
+        if preview != 0 {
+            event.preview = true
+            event.wouldChange = wouldChange
+            event.alreadyAsAsked = alreadyAsAsked
+            event.wouldFail = status.isTerminal ? recordsFailed : nil
+        }
+        event.applies = applies
+        event.appliedBy = appliedBy
+        event.approvedBy = approvedBy
+        return event
     }
 }

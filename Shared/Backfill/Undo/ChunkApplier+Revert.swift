@@ -73,7 +73,7 @@ extension ChunkApplier {
     }
 
     /// The backfill that left each record at the version given, among the jobs of actions on `table`.
-    private static func lastWriters(
+    static func lastWriters(
         of records: [(id: String, version: Int)], table: String, flavor: SQLFlavor,
         in database: any SQLDatabase
     ) async throws -> [String: (job: String, by: String)] {
