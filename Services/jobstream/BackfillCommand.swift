@@ -10,7 +10,7 @@ struct BackfillCommand: AsyncParsableCommand {
         subcommands: [
             Actions.self, Template.self, BackfillSubmit.self, BackfillLogs.self, BackfillShow.self,
             BackfillWait.self, BackfillDownload.self, BackfillCancel.self, BackfillPause.self, BackfillResume.self,
-            BackfillRate.self, BackfillRetry.self, BackfillRevert.self,
+            BackfillRate.self, BackfillRetry.self, BackfillApply.self, BackfillRevert.self,
         ])
 
     struct Actions: ParsableCommand {

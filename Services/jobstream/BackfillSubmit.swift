@@ -28,6 +28,12 @@ struct BackfillSubmit: AsyncParsableCommand {
     var maxFailed: String?
     @Option(help: "The most rows per second the job may apply, however many processors run (change it with `backfill rate`).")
     var rate: Int?
+    @Flag(
+        help: """
+            A dry run: validate, then read for every valid row the record's current values and whether the row would \
+            change anything, into a preview file; write no record. Apply it with `backfill apply JOB`.
+            """)
+    var preview = false
     @Flag(help: "Follow the job until it ends.") var wait = false
 
     func validate() throws {
@@ -55,7 +61,9 @@ struct BackfillSubmit: AsyncParsableCommand {
 
     func run() async throws {
         let jobId = try await BackfillSubmit.submit(
-            BackfillRequest(action: action, md5: md5, generatedBy: generatedBy, maxFailed: maxFailed, ratePerSecond: rate),
+            BackfillRequest(
+                action: action, md5: md5, generatedBy: generatedBy, maxFailed: maxFailed, ratePerSecond: rate,
+                preview: preview ? true : nil),
             file: file.map(URL.init(fileURLWithPath:)), options: options, files: storeOptions.files)
         print(jobId)
         if wait {

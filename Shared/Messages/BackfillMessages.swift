@@ -49,8 +49,12 @@ public struct BackfillRequest: JobstreamMessage {
 
     public init(
         action: String, file: FileReference? = nil, md5: String? = nil, generatedBy: String, retryOf: String? = nil,
-        reverts: String? = nil, overwriteChanged: Bool? = nil, maxFailed: String? = nil, ratePerSecond: Int? = nil
+        reverts: String? = nil, overwriteChanged: Bool? = nil, maxFailed: String? = nil, ratePerSecond: Int? = nil,
+        preview: Bool? = nil, applies: String? = nil, approvedBy: String? = nil
     ) {
+        self.preview = preview
+        self.applies = applies
+        self.approvedBy = approvedBy
         self.maxFailed = maxFailed
         self.ratePerSecond = ratePerSecond
         self.action = action

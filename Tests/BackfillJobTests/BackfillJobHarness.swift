@@ -72,12 +72,12 @@ struct BackfillJobHarness {
     /// The tables a PostgreSQL harness empties first.
     static let tables = [
         "rate_plan_charges", "invoice_items", "backfill_jobs", "backfill_chunks", "backfill_chunk_plan", "backfill_row_errors",
-        "backfill_before_images", "backfill_brakes",
+        "backfill_before_images", "backfill_brakes", "backfill_preview_rows",
     ]
 
     /// Runs `body` with a harness whose charges RPC-00000001…RPC-00000020 exist.
     static func with(
-        flavor: SQLFlavor = .sqlite, database: String = "_undo", chunkSize: Int = 2,
+        flavor: SQLFlavor = .sqlite, database: String = "_undo", chunkSize: Int = 2, requireApproval: Bool = false,
         onChunks: @escaping @Sendable (_ harness: BackfillJobHarness, [BackfillChunk]) async throws -> Void = { _, _ in },
         onAnnounce: @escaping @Sendable (_ harness: BackfillJobHarness, BackfillStatusEvent) async -> Void = { _, _ in },
         _ body: (BackfillJobHarness) async throws -> Void
@@ -98,7 +98,8 @@ struct BackfillJobHarness {
             })
         let environment = BackfillJobEnvironment(
             instance: instance, store: store, files: files, messenger: messenger, logger: Logger(label: "test"),
-            chunkSize: chunkSize, lease: Lease(duration: .seconds(15), maxTakeovers: 3), clock: FastJobClock())
+            chunkSize: chunkSize, lease: Lease(duration: .seconds(15), maxTakeovers: 3), clock: FastJobClock(),
+            requireApproval: requireApproval)
         let harness = BackfillJobHarness(
             store: store, folder: folder, files: files, messenger: messenger, environment: environment)
         late.withLock { $0 = harness }
@@ -124,14 +125,12 @@ struct BackfillJobHarness {
         _ request: BackfillRequest, id: String = UUID().uuidString, status: BackfillStatus = .accepted,
         owner: String = instance
     ) async throws -> String {
-        var job = BackfillJobRecord(
-            jobId: id, action: request.action, uploadedFile: request.file?.name, filePath: request.file?.path,
-            fileSize: nil, md5: nil, generatedBy: request.generatedBy, retryOf: nil, status: status,
-            submittedAt: environment.clock.epochMilliseconds(), chunkSize: environment.chunkSize, owner: owner, leaseUntil: 0)
-        job.reverts = request.reverts
-        job.overwriteChanged = request.overwriteChanged == true ? 1 : 0
-        job.maxFailed = request.maxFailed
-        job.rateLimit = request.ratePerSecond
+        var previewed: BackfillJobRecord?
+        if let preview = request.applies { previewed = try await log.job(preview) }
+        var job = BackfillJobRecord.accepted(
+            request, jobId: id, submittedAt: environment.clock.epochMilliseconds(), chunkSize: environment.chunkSize,
+            owner: owner, requireApproval: environment.requireApproval, previewed: previewed)
+        job.status = status
         let inserted = try await log.insert(job, leaseMilliseconds: environment.lease.milliseconds)
         #expect(inserted, "the job was not inserted")
         return id

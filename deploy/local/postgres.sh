@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Starts the machine's PostgreSQL server (Debian's packages) and makes the role and databases
-# jobstream uses: `jobstream` (the run), `jobstream_test`, `jobstream_test_migration`, `jobstream_test_sync`, `jobstream_test_undo` and `jobstream_test_holds` (Swift tests), `jobstream_e2e` and `jobstream_e2e_gw1` (service
+# jobstream uses: `jobstream` (the run), `jobstream_test`, `jobstream_test_migration`, `jobstream_test_sync`, `jobstream_test_undo`, `jobstream_test_holds` and `jobstream_test_preview` (Swift tests), `jobstream_e2e` and `jobstream_e2e_gw1` (service
 # tests). Idempotent. Prints nothing else on success but the URL prefix.
 #
 # Environment: PG_USER, PG_PASSWORD, PG_PORT (defaults below).
@@ -28,7 +28,7 @@ as_postgres() { runuser -u postgres -- psql -p "$PG_PORT" -v ON_ERROR_STOP=1 -qt
 if [ "$(as_postgres -c "SELECT 1 FROM pg_roles WHERE rolname = '$PG_USER'")" != 1 ]; then
   as_postgres -c "CREATE ROLE $PG_USER LOGIN PASSWORD '$PG_PASSWORD'"
 fi
-for database in jobstream jobstream_test jobstream_test_migration jobstream_test_sync jobstream_test_undo jobstream_test_holds jobstream_e2e jobstream_e2e_gw1; do
+for database in jobstream jobstream_test jobstream_test_migration jobstream_test_sync jobstream_test_undo jobstream_test_holds jobstream_test_preview jobstream_e2e jobstream_e2e_gw1; do
   if [ "$(as_postgres -c "SELECT 1 FROM pg_database WHERE datname = '$database'")" != 1 ]; then
     as_postgres -c "CREATE DATABASE $database OWNER $PG_USER"
   fi

@@ -35,21 +35,11 @@ public final class BackfillJobSupervisor: Sendable {
     /// Records the job as Accepted and starts it; a repeated request (same job id) changes nothing.
     public func accept(_ request: BackfillRequest, jobId: String, logger: Logger) async throws {
         let now = environment.clock.epochMilliseconds()
-        var job = BackfillJobRecord(
-            jobId: jobId, action: request.action, uploadedFile: request.file?.name, filePath: request.file?.path,
-            fileSize: request.file?.sizeBytes.map(Int.init), md5: request.md5, generatedBy: request.generatedBy,
-            retryOf: request.retryOf, status: .accepted, submittedAt: now, chunkSize: environment.chunkSize,
-            owner: environment.instance, leaseUntil: 0)
-        job.reverts = request.reverts
-        job.overwriteChanged = request.overwriteChanged == true ? 1 : 0
-        job.rateLimit = request.ratePerSecond
-        job.maxFailed = request.maxFailed
-        job.approvedBy = request.approvedBy
-        if let preview = request.applies {
-            job.applies = preview
-            if let previewed = try await environment.log.job(preview) { job.takeFile(of: previewed) }
-        }
-        job.preview = Self.isPreview(request, requireApproval: environment.requireApproval) ? 1 : 0
+        var previewed: BackfillJobRecord?
+        if let preview = request.applies { previewed = try await environment.log.job(preview) }
+        let job = BackfillJobRecord.accepted(
+            request, jobId: jobId, submittedAt: now, chunkSize: environment.chunkSize, owner: environment.instance,
+            requireApproval: environment.requireApproval, previewed: previewed)
         guard try await environment.log.insert(job, leaseMilliseconds: environment.lease.milliseconds) else {
             logger.notice("repeated request for backfill \(jobId) ignored: the job exists already")
             return
@@ -60,14 +50,6 @@ public final class BackfillJobSupervisor: Sendable {
         await environment.publish(job)
         logger.info("backfill \(jobId) accepted", metadata: ["action": "\(request.action)"])
         jobs.start(jobId)
-    }
-
-    /// Whether a request runs as a preview: asked for, or a file backfill where approval is required
-    /// (an apply of a preview and a revert are what approval and undo are for, so they are not).
-    static func isPreview(_ request: BackfillRequest, requireApproval: Bool) -> Bool {
-        if request.preview == true { return true }
-        let fileAction = BackfillAction.named(request.action)?.needsFile ?? true
-        return requireApproval && fileAction && request.applies == nil && request.reverts == nil
     }
 
     /// Every third of a lease until this task is cancelled (the service cancels it at graceful

@@ -80,7 +80,8 @@ public struct PreviewFileWriter: Sendable {
         let names = action.changeableColumns.map { column in
             BackfillAction.changing(action.table).lazy.flatMap(\.columns).first { $0.databaseColumn == column }?.name ?? column
         }
-        try writer.write(["Row", action.recordKeyName] + names.map { "\($0) (current)" } + ["Would Change", "Success", "Error Message"])
+        try writer.write(
+            ["Row", action.recordKeyName] + names.map { "\($0) (current)" } + ["Would Change", "Success", "Error Message"])
         let count = try await KeysetPaging.forEachPage(
             pageSize: 5000, position: \PreviewRows.Row.rowNumber,
             page: { after, limit in try await previews.rows(jobId, after: after ?? 0, limit: limit) }
