@@ -19,14 +19,18 @@ public enum MessageExamples {
             BackfillRequest(
                 action: "update-rate-plan-charge", file: file, md5: "9e107d9d372bb6826bd81d3542a419d6",
                 generatedBy: "ana.lima"), jobId: backfill)
-        try add(
-            BackfillStatusEvent(
-                action: "update-rate-plan-charge", uploadedFile: "charges.csv", startDate: time,
-                endDate: later, generatedBy: "ana.lima", recordsProcessed: 1200, recordsFailed: 3,
-                status: .completed,
-                resultFile: FileReference(
-                    path: "results/bf-7f3c2a/charges.result.csv",
-                    name: "charges.result.csv")), jobId: backfill)
+        // One example per type: the status of a preview, which carries the most fields.
+        var preview = BackfillStatusEvent(
+            action: "update-rate-plan-charge", uploadedFile: "charges.csv", startDate: time, endDate: later,
+            generatedBy: "ana.lima", recordsProcessed: 1200, recordsFailed: 3, status: .completed,
+            resultFile: FileReference(path: "results/bf-7f3c2b/charges-preview.csv", name: "charges-preview.csv"),
+            sequence: 7, recordsTotal: 1200)
+        preview.preview = true
+        preview.wouldChange = 1150
+        preview.alreadyAsAsked = 47
+        preview.wouldFail = 3
+        preview.appliedBy = "bf-7f3c2c"
+        try add(preview, jobId: "bf-7f3c2b")
         try add(
             BackfillChunk(
                 chunkIndex: 4, action: "update-rate-plan-charge",

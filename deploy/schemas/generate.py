@@ -67,8 +67,14 @@ PAYLOADS = {
          "maxFailed": {"type": "string", "pattern": r"^([0-9]{1,12}|[0-9]{1,2}(\.[0-9]+)?%)$",
                        "description": "the failure brake: past this many failed rows, or this percentage of the rows "
                                       "with an outcome, the job goes Paused"},
-         "ratePerSecond": {"type": "integer", "minimum": 1, "description": "the most rows per second the job may apply"}},
-        "a request to run a backfill; file is absent for a file-less action and a revert"),
+         "ratePerSecond": {"type": "integer", "minimum": 1, "description": "the most rows per second the job may apply"},
+         "preview": {**BOOL, "description": "a preview (dry run): validate and read what each row would change; write "
+                                            "no record"},
+         "applies": {**JOB_ID, "description": "an apply: the Completed preview whose file to apply (action and file "
+                                              "are that preview's); overwriteChanged then applies rows whose record "
+                                              "changed since the preview"},
+         "approvedBy": {**NAME, "description": "who approved applying the preview: someone other than its generatedBy"}},
+        "a request to run a backfill; file is absent for a file-less action, a revert and an apply"),
     "backfill.status": obj(
         {"action": ACTION, "generatedBy": NAME, "recordsProcessed": COUNT, "recordsFailed": COUNT,
          "status": BACKFILL_STATUS},
@@ -85,7 +91,16 @@ PAYLOADS = {
          "fileBytes": {**COUNT, "description": "the uploaded file's size in bytes"},
          "rowsPerSecond": {**COUNT, "description": "while Processing: rows given an outcome per second lately"},
          "estimatedEnd": {**TIME, "description": "while Processing: when the job should end at its current pace "
-                                                 "(RFC 3339 time in UTC)"}},
+                                                 "(RFC 3339 time in UTC)"},
+         "preview": {**BOOL, "description": "true for a preview: a dry run that writes no record; its resultFile is "
+                                            "the preview file"},
+         "wouldChange": {**COUNT, "description": "a preview that ended: rows that would change their record"},
+         "alreadyAsAsked": {**COUNT, "description": "a preview that ended: rows whose record already holds what "
+                                                    "they ask"},
+         "wouldFail": {**COUNT, "description": "a preview that ended: rows that would fail"},
+         "applies": {**JOB_ID, "description": "\"Applies\": the preview this job applies"},
+         "appliedBy": {**JOB_ID, "description": "\"Applied By\": the job that applied this preview"},
+         "approvedBy": {**NAME, "description": "\"Approved By\": who approved applying the preview"}},
         "every field of the Backfill Logs page; the latest event per job is the job's log line"),
     "backfill.chunk": obj(
         {"chunkIndex": COUNT, "action": ACTION,
