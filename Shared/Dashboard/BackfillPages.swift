@@ -21,7 +21,7 @@ enum BackfillPages {
             <td>\(Display.date(job.endDate))</td>
             <td>\(job.generatedBy)</td>
             <td class="number">\(Display.count(job.recordsProcessed))\(progress(job))</td>
-            <td>\(Display.status(job.status.rawValue, kind: statusKind(job.status)))</td>
+            <td>\(Display.status(job.status.rawValue, kind: statusKind(job.status)))\(job.preview ? " <span class=\"tag\">preview</span>" : "")</td>
             <td class="actions"><a href="/backfills/\(PageLayout.pathSegment(job.jobId))">Details</a>\(buttons(job, role: role))</td>
             </tr>
             """
@@ -42,13 +42,16 @@ enum BackfillPages {
         return "<a class=\"download\" href=\"/backfills/\(PageLayout.pathSegment(job.jobId))/result.csv\" download>\(name)</a>"
     }
 
-    /// The operator's buttons the job's status allows: Pause or Resume, and Cancel.
+    /// The operator's buttons the job's status allows: Pause or Resume, and Cancel; Apply on a preview
+    /// waiting to be applied; Revert on an ended job that changed records.
     static func buttons(_ job: BackfillSummary, role: DashboardAccess.Role) -> HTML {
         guard role == .operator else { return "" }
         let pause: HTML = job.pausable ? button(.pause, job) : ""
         let resume: HTML = job.resumable ? button(.resume, job) : ""
         let cancel: HTML = job.cancelable ? button(.cancel, job) : ""
-        return "\(pause)\(resume)\(cancel)"
+        let apply: HTML = job.applicable ? button(.apply, job) : ""
+        let revert: HTML = job.revertible ? button(.revert, job) : ""
+        return "\(pause)\(resume)\(cancel)\(apply)\(revert)"
     }
 
     static func button(_ action: OperatorAction, _ job: BackfillSummary) -> HTML {
@@ -83,6 +86,18 @@ enum BackfillPages {
         }
     }
 
+    /// A preview's counts once it ended: rows that would change, already as asked, would fail.
+    static func previewCounts(_ job: BackfillSummary) -> HTML {
+        guard let changing = job.wouldChange, let unchanged = job.alreadyAsAsked else {
+            return "<span class=\"preview\">a dry run: no record is written</span>"
+        }
+        return """
+            <span class="preview">a dry run: <b class="would-change">\(Display.count(changing))</b> rows would change, \
+            <b class="already">\(Display.count(unchanged))</b> already as asked, \
+            <b class="would-fail">\(Display.count(job.wouldFail ?? job.recordsFailed))</b> would fail</span>
+            """
+    }
+
     static func link(_ jobId: String) -> HTML {
         "<a href=\"/backfills/\(PageLayout.pathSegment(jobId))\">\(jobId)</a>"
     }
@@ -101,13 +116,17 @@ enum BackfillPages {
         if let reason = job.pauseReason { lines.append(("Paused", Display.text(reason))) }
         if let original = job.reverts { lines.append(("Reverts", link(original))) }
         if let revert = job.revertedBy { lines.append(("Reverted By", link(revert))) }
+        if job.preview { lines.append(("Preview", previewCounts(job))) }
+        if let preview = job.applies { lines.append(("Applies", link(preview))) }
+        if let apply = job.appliedBy { lines.append(("Applied By", link(apply))) }
+        if let approver = job.approvedBy { lines.append(("Approved By", Display.text(approver))) }
         if let result = job.resultFile {
             lines.append(
                 (
                     "Result File",
                     """
                     <a class="download" href="/backfills/\(PageLayout.pathSegment(job.jobId))/result.csv" download>\(result)</a> \
-                    (the uploaded rows with Success and Error Message columns)
+                    \(job.preview ? "(the uploaded rows with each record's current values, Would Change, Success and Error Message)" : "(the uploaded rows with Success and Error Message columns)")
                     """
                 ))
         }

@@ -1,17 +1,23 @@
+import Foundation
 import HTTPTypes
 import Hummingbird
 import JobstreamBackfill
 import JobstreamFiles
+import JobstreamMessages
 import JobstreamStore
 import Logging
 
-/// Records an operator's cancel, pause or resume of a backfill (``JobLogOperatorActions``: in the job
+/// Records an operator's cancel, pause, resume, apply or revert of a backfill (``JobLogOperatorActions``: in the job
 /// log, where the job's validator and the processors notice it); a seam so the routes can be tested
 /// alone. Each throws ``CancelRefused`` when the log does not take the request, saying why.
 public protocol BackfillOperatorActions: Sendable {
     func requestCancel(jobId: String, requestedBy: String) async throws
     func requestPause(jobId: String, requestedBy: String) async throws
     func resume(jobId: String) async throws
+    /// Starts a job that applies the preview `jobId`, approved by `approvedBy`; returns its id.
+    func apply(jobId: String, approvedBy: String, generatedBy: String) async throws -> String
+    /// Starts a job that reverts `jobId`; returns its id.
+    func revert(jobId: String, generatedBy: String) async throws -> String
 }
 
 /// Writes operators' requests into the backfill job log (``BackfillJobLog/cancel(_:by:)``,
@@ -37,6 +43,39 @@ public struct JobLogOperatorActions: BackfillOperatorActions {
 
     public func resume(jobId: String) async throws {
         try Self.check(try await log.resume(jobId, maxFailed: nil), jobId: jobId)
+    }
+
+    public func apply(jobId: String, approvedBy: String, generatedBy: String) async throws -> String {
+        if let problem = try await log.applyProblem(of: jobId, approvedBy: approvedBy) { throw CancelRefused(reason: problem) }
+        let preview = try await log.job(jobId)
+        return try await start(
+            BackfillRequest(
+                action: preview?.action ?? "", generatedBy: generatedBy, applies: jobId, approvedBy: approvedBy),
+            previewed: preview, chunkSize: preview?.chunkSize)
+    }
+
+    public func revert(jobId: String, generatedBy: String) async throws -> String {
+        if let problem = try await log.revertProblem(of: jobId) { throw CancelRefused(reason: problem) }
+        let original = try await log.job(jobId)
+        return try await start(
+            BackfillRequest(action: original?.action ?? "", generatedBy: generatedBy, reverts: jobId), previewed: nil,
+            chunkSize: original?.chunkSize)
+    }
+
+    /// Logs a new job whose claim has lapsed already: the dashboard has no Kafka producer, so the
+    /// validators' orphan loop takes the job over within a third of a lease and runs it, and their
+    /// outbox announces it. The validator checks the job again (approval, links) as it starts it.
+    /// The new job's chunks are as large as those of the job it applies or reverts.
+    private func start(_ request: BackfillRequest, previewed: BackfillJobRecord?, chunkSize: Int?) async throws -> String {
+        let jobId = UUID().uuidString.lowercased()
+        let job = BackfillJobRecord.accepted(
+            request, jobId: jobId, submittedAt: Int(Date().timeIntervalSince1970 * 1000),
+            chunkSize: chunkSize ?? 1000, owner: "dashboard", requireApproval: false,
+            previewed: previewed)
+        guard try await log.insert(job, leaseMilliseconds: 0) else {
+            throw CancelRefused(reason: "a job with the id \(jobId) exists already; try again")
+        }
+        return jobId
     }
 
     private static func check(_ outcome: BackfillJobLog.HoldOutcome, jobId: String) throws {

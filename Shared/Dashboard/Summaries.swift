@@ -32,12 +32,28 @@ public struct BackfillSummary: Sendable, Equatable, Encodable {
     /// The job this one reverts, and the job that reverted this one.
     public var reverts: String?
     public var revertedBy: String?
+    /// A preview (a dry run) and its counts once it ended; the preview this job applies, the job that
+    /// applied this preview, and who approved it.
+    public var preview: Bool
+    public var wouldChange: Int?
+    public var alreadyAsAsked: Int?
+    public var wouldFail: Int?
+    public var applies: String?
+    public var appliedBy: String?
+    public var approvedBy: String?
 
     /// Pending, Processing and Paused jobs can be canceled.
     public var cancelable: Bool { status.isCancelable }
     /// A Processing job can be paused, and a Paused one resumed.
     public var pausable: Bool { status == .processing }
     public var resumable: Bool { status == .paused }
+    /// A Completed preview not applied yet can be applied (approved).
+    public var applicable: Bool { preview && status == .completed && appliedBy == nil }
+    /// An ended job that is not a preview, changed something and was not reverted can be reverted
+    /// (the job log has the last word: ``BackfillJobLog/revertProblem(of:)``).
+    public var revertible: Bool {
+        status.isTerminal && !preview && revertedBy == nil && recordsProcessed > recordsFailed
+    }
 
     var sortDate: Date { startDate ?? updatedAt }
 
@@ -65,12 +81,20 @@ public struct BackfillSummary: Sendable, Equatable, Encodable {
         pauseReason = event.pauseReason
         reverts = event.reverts
         revertedBy = event.revertedBy
+        preview = event.preview == true
+        wouldChange = event.wouldChange
+        alreadyAsAsked = event.alreadyAsAsked
+        wouldFail = event.wouldFail
+        applies = event.applies
+        appliedBy = event.appliedBy
+        approvedBy = event.approvedBy
     }
 
     private enum CodingKeys: String, CodingKey {
         case jobId, action, uploadedFile, startDate, endDate, generatedBy, recordsProcessed, recordsFailed, status, error,
             resultFile, updatedAt, cancelable, pausable, resumable, recordsTotal, rowsPerSecond, estimatedEnd, rowsValidated,
-            bytesValidated, fileBytes, pauseReason, reverts, revertedBy
+            bytesValidated, fileBytes, pauseReason, reverts, revertedBy, preview, wouldChange, alreadyAsAsked, wouldFail,
+            applies, appliedBy, approvedBy, applicable, revertible
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -99,6 +123,15 @@ public struct BackfillSummary: Sendable, Equatable, Encodable {
         try container.encodeIfPresent(pauseReason, forKey: .pauseReason)
         try container.encodeIfPresent(reverts, forKey: .reverts)
         try container.encodeIfPresent(revertedBy, forKey: .revertedBy)
+        try container.encode(preview, forKey: .preview)
+        try container.encodeIfPresent(wouldChange, forKey: .wouldChange)
+        try container.encodeIfPresent(alreadyAsAsked, forKey: .alreadyAsAsked)
+        try container.encodeIfPresent(wouldFail, forKey: .wouldFail)
+        try container.encodeIfPresent(applies, forKey: .applies)
+        try container.encodeIfPresent(appliedBy, forKey: .appliedBy)
+        try container.encodeIfPresent(approvedBy, forKey: .approvedBy)
+        try container.encode(applicable, forKey: .applicable)
+        try container.encode(revertible, forKey: .revertible)
     }
 }
 

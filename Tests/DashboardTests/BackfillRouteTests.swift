@@ -204,6 +204,57 @@ struct BackfillRouteTests {
         }
     }
 
+    @Test("Apply on a Completed preview and Revert on an ended job: buttons, confirmations, and the approver by name")
+    func applyAndRevertFromPage() async throws {
+        try await TestDashboard.with { test, client in
+            var preview = Self.processing()
+            preview.status = .completed
+            preview.preview = true
+            preview.wouldChange = 1100
+            preview.alreadyAsAsked = 97
+            preview.wouldFail = 3
+            await test.publish(preview, id: "job-p")
+            var applied = Self.processing()
+            applied.status = .completed
+            applied.applies = "job-p"
+            applied.approvedBy = "bea"
+            await test.publish(applied, id: "job-a")
+            let cookie: HTTPFields = [.cookie: "jobstream_token=\(TestDashboard.operatorToken); jobstream_operator=ana"]
+            let page = try await client.execute(uri: "/backfills", method: .get, headers: cookie)
+            #expect(page.text.contains("action=\"/backfills/job-p/apply\""))
+            #expect(!page.text.contains("action=\"/backfills/job-p/revert\""), "a preview changed nothing to revert")
+            #expect(page.text.contains("action=\"/backfills/job-a/revert\""))
+            #expect(!page.text.contains("action=\"/backfills/job-a/apply\""))
+            #expect(page.text.contains("Approve and apply this preview?"))
+            let details = try await client.execute(uri: "/backfills/job-p", method: .get, headers: cookie)
+            #expect(details.text.contains("<b class=\"would-change\">1,100</b> rows would change"))
+            #expect(details.text.contains("<b class=\"would-fail\">3</b> would fail"))
+            let appliedPage = try await client.execute(uri: "/backfills/job-a", method: .get, headers: cookie)
+            #expect(appliedPage.text.contains("href=\"/backfills/job-p\""))
+            #expect(appliedPage.text.contains("bea"))
+
+            let nameless: HTTPFields = [.cookie: "jobstream_token=\(TestDashboard.operatorToken)"]
+            let refused = try await client.execute(uri: "/backfills/job-p/apply", method: .post, headers: nameless)
+            #expect(refused.status == .badRequest && refused.text.contains("Sign in with your name to approve"))
+            let wrong = try await client.execute(uri: "/backfills/job-a/apply", method: .post, headers: cookie)
+            #expect(wrong.status == .conflict)
+            let apply = try await client.execute(uri: "/backfills/job-p/apply", method: .post, headers: cookie)
+            #expect(apply.headers[.location] == "/backfills/job-p?notice=apply-requested")
+            let revert = try await client.execute(uri: "/backfills/job-a/revert", method: .post, headers: cookie)
+            #expect(revert.headers[.location] == "/backfills/job-a?notice=revert-requested")
+            #expect(
+                await test.cancels.started == [
+                    "apply job-p approved by ana as ana (dashboard)", "revert job-a as ana (dashboard)",
+                ])
+            var foreign = cookie
+            foreign[.origin] = "https://evil.example"
+            #expect(
+                try await client.execute(uri: "/backfills/job-a/revert", method: .post, headers: foreign).status == .forbidden)
+            #expect(try await client.execute(uri: "/backfills/job-p/apply", method: .post).status == .forbidden)
+            #expect(await test.cancels.started.count == 2)
+        }
+    }
+
     @Test("the result file downloads with formula cells defused and numbers kept")
     func resultDownload() async throws {
         try await TestDashboard.with { test, client in

@@ -9,7 +9,7 @@ import JobstreamTestSupport
 import Logging
 import NIOCore
 
-/// Records the operators' requests the dashboard makes: the seam between the routes and the job log
+/// Records the operators' requests (cancel, pause, resume, apply, revert) the dashboard makes: the seam between the routes and the job log
 /// (``JobLogOperatorActions``, exercised with real validators by the browser tests).
 actor RecordedCancels: BackfillOperatorActions {
     private(set) var requests: [(jobId: String, requestedBy: String)] = []
@@ -26,6 +26,19 @@ actor RecordedCancels: BackfillOperatorActions {
 
     func resume(jobId: String) async throws {
         holds.append("resume \(jobId)")
+    }
+
+    /// Applies and reverts started, as "apply JOB approved by NAME as BY" and "revert JOB as BY".
+    private(set) var started: [String] = []
+
+    func apply(jobId: String, approvedBy: String, generatedBy: String) async throws -> String {
+        started.append("apply \(jobId) approved by \(approvedBy) as \(generatedBy)")
+        return "new-\(started.count)"
+    }
+
+    func revert(jobId: String, generatedBy: String) async throws -> String {
+        started.append("revert \(jobId) as \(generatedBy)")
+        return "new-\(started.count)"
     }
 }
 
