@@ -16,7 +16,7 @@ from conftest import ROOT, broker
 # The executables under test: the debug build, or JOBSTREAM_BIN (a copy, say, while the tree is rebuilt).
 BIN = pathlib.Path(os.environ.get("JOBSTREAM_BIN", ROOT / ".build" / "debug"))
 TABLES = ["rate_plan_charges", "invoice_items", "backfill_jobs", "backfill_chunks", "backfill_row_errors",
-          "backfill_chunk_plan", "backfill_before_images", "backfill_brakes",
+          "backfill_chunk_plan", "backfill_before_images", "backfill_brakes", "backfill_preview_rows",
           "migrations", "migration_slices", "migration_warnings", "revenue_schedules", "sync_sessions", "sync_records",
           "sync_crm_id_changes"]
 

@@ -3,6 +3,7 @@
 import hashlib
 import json
 import os
+import signal
 import zipfile
 
 import pytest
@@ -304,6 +305,63 @@ def test_revert_puts_every_field_back_and_reports_a_record_changed_since(backfil
     undo_undo = backfills.cli("backfill", "revert", revert, "--generated-by", "ops").stdout.strip()
     assert backfills.wait(undo_undo)[1]["status"] == "Completed"
     assert [r for r in backfills.charges() if r[0] != "RPC-00000007"] == [r for r in applied if r[0] != "RPC-00000007"]
+
+
+def test_preview_writes_nothing_and_its_apply_needs_another_approver_and_reports_a_record_changed_since(
+        backfills, tmp_path, schemas):
+    backfills.seed(300)
+    rows = [["Charge Id", "Accounting Code", "Amount"]]
+    rows += [[f"RPC-{n:08d}", "ACC-PREVIEW", f"{n}.50"] for n in range(1, 101)]
+    rows += [["RPC-09999999", "ACC-PREVIEW", ""]]
+    backfills.query("UPDATE rate_plan_charges SET accounting_code = 'ACC-PREVIEW', amount = '3.50' WHERE id = 'RPC-00000003'")
+    before = backfills.charges()
+    versions = backfills.query("SELECT id, version FROM rate_plan_charges ORDER BY id")
+    # A validator that requires approval: a plain submit becomes a preview.
+    backfills.kill("backfill-validator", sig=signal.SIGTERM)
+    backfills.start("backfill-validator", extra=("--require-approval",))
+    try:
+        preview = backfills.submit("update-rate-plan-charge", write_csv(tmp_path / "preview.csv", rows))
+        _, row = backfills.wait(preview)
+        assert (row["status"], row["total"], row["processed"], row["failed"]) == ("Completed", 101, 101, 1), row
+        assert backfills.charges() == before and \
+            backfills.query("SELECT id, version FROM rate_plan_charges ORDER BY id") == versions, "a preview writes nothing"
+        counts = backfills.query(f"SELECT preview, would_change, already_as_asked FROM backfill_jobs WHERE job_id = '{preview}'")
+        assert counts == [("1", "99", "1")], counts
+        assert "99 rows would change, 1 already as asked, 1 would fail" in backfills.cli("backfill", "show", preview).stdout
+        envelopes = [json.loads(value) for _, value in messages("jobstream.backfill.status", preview)]
+        completed = [e for e in envelopes if e["payload"]["status"] == "Completed"][-1]
+        assert {k: completed["payload"].get(k) for k in ("preview", "wouldChange", "alreadyAsAsked", "wouldFail")} == \
+            {"preview": True, "wouldChange": 99, "alreadyAsAsked": 1, "wouldFail": 1}, completed
+        Draft202012Validator(schemas["jobstream.backfill.status"], format_checker=FormatChecker()).validate(completed)
+        lines = backfills.result_rows(preview)
+        assert lines[0] == ["Charge Id", "Accounting Code", "Amount", "Accounting Code (current)", "Amount (current)",
+                            "Would Change", "Success", "Error Message"]
+        assert lines[3][3:7] == ["ACC-PREVIEW", "3.50", "false", "true"], lines[3]
+        assert lines[1][5:7] == ["true", "true"] and lines[101][6] == "false", (lines[1], lines[101])
+
+        backfills.query("UPDATE rate_plan_charges SET amount = '8.88', version = version + 1 WHERE id = 'RPC-00000008'")
+        own = backfills.cli("backfill", "apply", preview, "--approved-by", "e2e", check=False)
+        assert own.returncode != 0 and "cannot approve it" in own.stderr, own.stderr
+        unapproved = backfills.cli("backfill", "apply", preview, "--generated-by", "e2e").stdout.strip()
+        _, row = backfills.wait(unapproved)
+        assert row["status"] == "Failed" and "needs the approval of someone other than its submitter" in row["error"], row
+        apply = backfills.cli("backfill", "apply", preview, "--approved-by", "bea.costa", "--generated-by", "e2e")
+        apply = apply.stdout.strip()
+        _, row = backfills.wait(apply)
+        assert (row["status"], row["processed"], row["failed"]) == ("Completed", 101, 2), row
+        result = backfills.result_rows(apply)
+        refused = {line[0]: line[4] for line in result[1:] if line[3] == "false"}
+        assert set(refused) == {"RPC-00000008", "RPC-09999999"}, refused
+        assert refused["RPC-00000008"].startswith("changed since the preview by"), refused
+        after = {r[0]: r for r in backfills.charges()}
+        assert after["RPC-00000001"][5] == "ACC-PREVIEW" and after["RPC-00000001"][7] == "1.50"
+        assert after["RPC-00000008"][7] == "8.88", "the change made since the preview is kept"
+        shown = backfills.cli("backfill", "show", apply).stdout
+        assert "Applies:" in shown and "bea.costa" in shown, shown
+        assert "Applied By:" in backfills.cli("backfill", "show", preview).stdout
+    finally:
+        backfills.kill("backfill-validator", sig=signal.SIGTERM)
+        backfills.start("backfill-validator")
 
 
 def test_killed_validator_and_processor_are_replaced_and_every_row_is_applied_once(backfills, tmp_path):
