@@ -281,6 +281,49 @@ def test_pause_and_resume_from_the_page(stage, browser):
             stage.start("backfill-processor")
 
 
+def test_apply_a_preview_then_revert_it_from_the_page(stage, browser):
+    """The whole safe path on the dashboard: a preview's counts, Apply (approved by the operator signed
+    in, by name) and Revert, each with its confirmation; the jobs they start run on the validators."""
+    from selenium.webdriver.common.by import By
+    dashboard = stage.dashboard
+    before = stage.charges()
+    rows = [["Charge Id", "Accounting Code"]] + [[f"RPC-{n:08d}", "ACC-FROM-PAGE"] for n in range(301, 321)]
+    preview = stage.submit("update-rate-plan-charge", write_csv(stage.tmp / "to-approve.csv", rows), "--preview")
+    assert stage.wait(preview)[1]["status"] == "Completed"
+    assert stage.charges() == before
+
+    def press(button, notice):
+        click(browser, button)
+        wait_for(browser, "the confirmation", lambda d: d.switch_to.alert, timeout=10)
+        browser.switch_to.alert.accept()
+        wait_for(browser, notice, lambda d: notice in d.page_source)
+
+    def linked(column, job):
+        return stage.poll_until(f"{column} of {job}", lambda: stage.query(
+            f"SELECT {column} FROM backfill_jobs WHERE job_id = '{job}'"), lambda r: r and r[0][0], timeout=WAIT)[0][0]
+
+    sign_in(browser, dashboard, f"/backfills/{preview}")  # signed in by name: the approver's name goes in the log
+    wait_for(browser, "the preview's counts and its Apply button",
+             lambda d: "20 rows would change" in d.find_element(By.CSS_SELECTOR, "dl.fields").text
+             and d.find_elements(By.CSS_SELECTOR, "form.apply button"))
+    assert not browser.find_elements(By.CSS_SELECTOR, "form.revert button"), "a preview changed nothing to revert"
+    screenshot(browser, "backfill-preview")
+    press("form.apply button", "Apply requested")
+    apply = linked("applied_by", preview)
+    assert stage.wait(apply)[1]["status"] == "Completed"
+    assert stage.query(f"SELECT approved_by, applies FROM backfill_jobs WHERE job_id = '{apply}'") == [("e2e operator", preview)]
+    assert {r[0]: r[5] for r in stage.charges()}["RPC-00000305"] == "ACC-FROM-PAGE"
+
+    browser.get(f"{dashboard.url}/backfills/{apply}")
+    wait_for(browser, "the applied job with Approved By and a Revert button",
+             lambda d: "e2e operator" in d.find_element(By.CSS_SELECTOR, "dl.fields").text
+             and d.find_elements(By.CSS_SELECTOR, "form.revert button"))
+    press("form.revert button", "Revert requested")
+    revert = linked("reverted_by", apply)
+    assert stage.wait(revert)[1]["status"] == "Completed"
+    assert stage.charges() == before, "the revert puts every field back"
+
+
 def test_the_json_api_needs_the_operator_token_to_cancel(stage):
     dashboard = stage.dashboard
     status, body = dashboard.api("/api/backfills")
