@@ -44,7 +44,7 @@ export DASHBOARD_PORT
 BIN := $(ROOT)/.build/debug
 
 .PHONY: help build librdkafka broker-install broker-start broker-stop broker-status topics run stop test \
-        test-swift test-python lint format fuzz browser-install systemd-install bench-kafka bench-backfill bench-migration bench-sync bench-dashboard bench-undo bench-produce-ab bench-build postgres-start clean
+        test-swift test-python lint format fuzz browser-install systemd-install bench-kafka bench-backfill bench-migration bench-sync bench-dashboard bench-undo bench-preview bench-produce-ab bench-build postgres-start clean
 
 help:
 	@echo "make run           build, start the embedded broker, the four services and the dashboard (make stop ends them)"
@@ -54,6 +54,7 @@ help:
 	@echo "make bench-kafka   Swift Kafka layer against raw librdkafka, written to BENCHMARKS.md figures"
 	@echo "make bench-backfill 1,000,000-row backfill end to end vs the store's ceiling; validator memory on 2 GB"
 	@echo "make bench-undo    the apply path with before-images kept and without (A/B), SQLite and PostgreSQL"
+	@echo "make bench-preview a preview's read-only chunks against applying (A/B), SQLite and PostgreSQL"
 	@echo "make bench-migration 1,000,000-charge migration, one and two runners, vs the store's ceiling"
 	@echo "make bench-sync    record outcomes/s (1 recorder on SQLite, 2 on PostgreSQL) and the filtered history query over 1,000,000 sessions"
 	@echo "make bench-dashboard a dashboard reading 100,000 sync sessions: start-up events/s, memory, page latency under wrk"
@@ -161,6 +162,9 @@ bench-backfill: bench-build broker-install postgres-start
 
 bench-undo: bench-build postgres-start
 	PG_URL=$(PG_URL)/jobstream deploy/local/bench-undo.sh $(BENCH_BUILD)/release
+
+bench-preview: bench-build postgres-start
+	MODE=preview PG_URL=$(PG_URL)/jobstream deploy/local/bench-undo.sh $(BENCH_BUILD)/release
 
 bench-migration: bench-build broker-install postgres-start
 	PG_URL=$(PG_URL)/jobstream deploy/local/bench-migration.sh $(BENCH_BUILD)/release

@@ -46,7 +46,8 @@ public struct ChunkApplier: Sendable {
                     try await BackfillLedger.recordChunk(jobId: jobId, entry, in: database)
                     return .applied(entry)
                 }
-                let braked = try await BackfillHolds.brake(jobId, in: database)
+                // Only a job with a brake has one to read (`resume` keeps the two in step).
+                let braked = job.braked ? try await BackfillHolds.brake(jobId, in: database) : nil
                 if case .some(.some(let tripped)) = braked { return .skipped(reason: "the job is held: \(tripped)") }
                 let entry: BackfillLedger.Chunk
                 if let preview = job.applies {
@@ -109,6 +110,8 @@ public struct ChunkApplier: Sendable {
         var preview: Bool
         /// The preview an apply job applies: rows whose record changed since are refused.
         var applies: String?
+        /// The job has a failure brake (`max_failed`).
+        var braked: Bool
     }
 
     /// Whether `chunk` may be applied now.
@@ -128,8 +131,8 @@ public struct ChunkApplier: Sendable {
         guard
             let job = try await database.raw(
                 """
-                SELECT status, action, cancel_requested_by, pause_requested_by, reverts, overwrite_changed, preview, applies
-                FROM backfill_jobs
+                SELECT status, action, cancel_requested_by, pause_requested_by, reverts, overwrite_changed, preview, applies,
+                    max_failed FROM backfill_jobs
                 WHERE job_id = \(bind: jobId)\(unsafeRaw: lock)
                 """
             ).first()
@@ -165,7 +168,8 @@ public struct ChunkApplier: Sendable {
                 reverts: try job.decode(column: "reverts", as: String?.self),
                 overwriteChanged: try job.decode(column: "overwrite_changed", as: Int.self) != 0,
                 preview: try job.decode(column: "preview", as: Int.self) != 0,
-                applies: try job.decode(column: "applies", as: String?.self)))
+                applies: try job.decode(column: "applies", as: String?.self),
+                braked: try job.decodeNil(column: "max_failed") == false))
     }
 
     /// Sets each row's non-empty values on its record, keeping each record's before-image (unless

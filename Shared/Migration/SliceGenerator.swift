@@ -75,8 +75,13 @@ public struct SliceGenerator: Sendable {
                     schedules: counts.schedules, warnings: warnings.count,
                     by: instance, in: database)
             else { return .alreadyDone }
-            try await Self.write(schedules, migrationId: migrationId, cutover: cutover, flavor: flavor, in: database)
-            try await Self.record(warnings, migrationId: migrationId, cutover: cutover, flavor: flavor, in: database)
+            // A preview counts what it would generate and records its warnings; it writes no schedule.
+            let writing = migration.preview == 0
+            if writing {
+                try await Self.write(schedules, migrationId: migrationId, cutover: cutover, flavor: flavor, in: database)
+            }
+            try await Self.record(
+                warnings, migrationId: migrationId, cutover: cutover, removingSchedules: writing, flavor: flavor, in: database)
             return .generated(counts)
         }
     }
@@ -143,11 +148,11 @@ public struct SliceGenerator: Sendable {
         ).run()
     }
 
-    /// Records the warnings, and removes any schedule an earlier migration of this cutover date made
-    /// for those charges: the revenue side then matches what the billing records allow today.
+    /// Records the warnings, and (unless a preview's) removes any schedule an earlier migration of this
+    /// cutover date made for those charges: the revenue side then matches what the billing records allow today.
     static func record(
-        _ warnings: [MigrationWarning], migrationId: String, cutover: CalendarDate, flavor: SQLFlavor,
-        in database: any SQLDatabase
+        _ warnings: [MigrationWarning], migrationId: String, cutover: CalendarDate, removingSchedules: Bool = true,
+        flavor: SQLFlavor, in database: any SQLDatabase
     ) async throws {
         guard !warnings.isEmpty else { return }
         var json = "["
@@ -166,6 +171,7 @@ public struct SliceGenerator: Sendable {
             ON CONFLICT (migration_id, charge_id) DO NOTHING
             """
         ).run()
+        guard removingSchedules else { return }
         try await database.raw(
             """
             DELETE FROM revenue_schedules WHERE cutover_date = \(bind: cutover.description)

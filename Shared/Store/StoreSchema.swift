@@ -283,7 +283,8 @@ enum StoreSchema {
     /// validation has read, `rows_per_second` and `estimated_end` how fast it is applied and when it
     /// should end. `preview` marks a dry run, `would_change` and `already_as_asked` its counts;
     /// `applies` names the preview an apply job applies, `applied_by` the apply of a preview,
-    /// `approved_by` who approved it, and `file_digest` the SHA-256 of the upload a preview read.
+    /// `approved_by` who approved it, and `file_digest` the SHA-256 of the upload a preview read. A
+    /// migration's `preview` marks one that writes no schedule.
     static let addedColumns: [(table: String, column: String, definition: String)] =
         ["backfill_jobs", "migrations"]
         .flatMap { table in
@@ -301,7 +302,7 @@ enum StoreSchema {
             ("backfill_jobs", "preview", "SMALLINT NOT NULL DEFAULT 0"), ("backfill_jobs", "would_change", "BIGINT"),
             ("backfill_jobs", "already_as_asked", "BIGINT"), ("backfill_jobs", "applies", "TEXT"),
             ("backfill_jobs", "applied_by", "TEXT"), ("backfill_jobs", "approved_by", "TEXT"),
-            ("backfill_jobs", "file_digest", "TEXT"),
+            ("backfill_jobs", "file_digest", "TEXT"), ("migrations", "preview", "SMALLINT NOT NULL DEFAULT 0"),
         ]
 
     /// Indexes on added columns, made once the columns exist.

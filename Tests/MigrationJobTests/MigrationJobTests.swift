@@ -37,6 +37,43 @@ struct MigrationJobTests {
         }
     }
 
+    @Test("a preview counts what the migration would generate, warnings too, and writes no schedule")
+    func preview() async throws {
+        try await MigrationJobHarness.with { harness in
+            let supervisor = MigrationSupervisor(environment: harness.environment)
+            let schedules = { @Sendable in
+                try await harness.store.withDatabase { database in
+                    try await database.raw("SELECT COUNT(*) AS n, COALESCE(SUM(version), 0) AS v FROM revenue_schedules").first()
+                        .map { "\(try $0.decode(column: "n", as: Int.self))/\(try $0.decode(column: "v", as: Int.self))" } ?? ""
+                }
+            }
+            let run = { @Sendable (preview: Bool) in
+                let id = UUID().uuidString
+                try await supervisor.accept(
+                    MigrationRequest(cutoverDate: harness.cutover, generatedBy: "test", preview: preview ? true : nil),
+                    migrationId: id, logger: harness.environment.logger)
+                try await eventually("the migration to end") { try await harness.log.migration(id)?.status.isTerminal == true }
+                try await eventually("the coordinator to stop") { supervisor.coordinating.isEmpty }
+                return try #require(try await harness.log.migration(id))
+            }
+            let before = try await schedules()
+            let preview = try await run(true)
+            #expect(try await schedules() == before, "a preview writes no schedule")
+            #expect(preview.preview == 1 && harness.messenger.events.last?.preview == true)
+            let real = try await run(false)
+            let afterReal = try await schedules()
+            #expect(afterReal != before)
+            #expect(real.preview == 0 && harness.messenger.events.last?.preview == nil)
+            #expect(preview.chargesInScope == real.chargesInScope && (preview.chargesInScope ?? 0) > 0)
+            #expect(preview.schedulesGenerated == real.schedulesGenerated && preview.warnings == real.warnings)
+            #expect(preview.warnings > 0, "the seeded charges include some that cannot be migrated")
+            let warned = try await MigrationLedger(store: harness.store).warnings(preview.migrationId, limit: 1000)
+            #expect(warned.count == preview.warnings, "a preview records every warning")
+            _ = try await run(true)
+            #expect(try await schedules() == afterReal, "nor replaces or removes a schedule")
+        }
+    }
+
     @Test("a request while another migration is active is logged and announced as Error, saying which")
     func oneAtATime() async throws {
         try await MigrationJobHarness.with { harness in

@@ -108,12 +108,18 @@ PAYLOADS = {
          "rows": array({"type": "array", "prefixItems": [COUNT], "items": {"type": ["string", "null"]}, "minItems": 1})},
         None, "validated rows of a backfill file, for the processors: each row is its row number followed by "
               "one value per column (null: the row leaves that column unset)"),
-    "migration.request": obj({"cutoverDate": DATE, "generatedBy": NAME}, None, "a request to run a migration"),
+    "migration.request": obj({"cutoverDate": DATE, "generatedBy": NAME},
+                             {"preview": {**BOOL, "description": "a preview (dry run): count the charges in scope, the "
+                                                                 "schedules it would generate and every warning; write no "
+                                                                 "schedule"}},
+                             "a request to run a migration"),
     "migration.status": obj(
         {"generatedBy": NAME, "cutoverDate": DATE, "progress": {"type": "integer", "minimum": 0, "maximum": 100},
          "status": MIGRATION_STATUS},
         {"startTime": TIME, "endTime": TIME, "error": TEXT, "chargesInScope": COUNT, "schedulesGenerated": COUNT,
-         "warnings": COUNT, "sequence": SEQUENCE},
+         "warnings": COUNT, "sequence": SEQUENCE,
+         "preview": {**BOOL, "description": "true for a preview: schedulesGenerated counts the schedules it would "
+                                            "generate; none is written"}},
         "every field of the Migration Logs page"),
     "migration.slice": obj({"sliceIndex": COUNT, "sliceCount": {"type": "integer", "minimum": 1}, "cutoverDate": DATE},
                            None, "a share of a migration for any runner"),

@@ -53,7 +53,9 @@ struct BackfillBench: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract:
                 "Read a file and apply its valid rows straight to the store, a chunk per transaction, with the processors' SQL.",
-            discussion: "No Kafka, no job log, no ledger: the most one process gets out of the store. Prints rows/s.")
+            discussion:
+                "No Kafka, no job log, no ledger: the most one process gets out of the store. Prints rows/s. --preview reads as a preview's chunks do."
+        )
 
         @OptionGroup var storeOptions: StoreOptions
         @Option(help: "The backfill action.") var action: String = BackfillAction.updateRatePlanCharge.name
@@ -64,6 +66,8 @@ struct BackfillBench: AsyncParsableCommand {
             name: .customLong("no-before-images"),
             help: "Apply without keeping before-images (the baseline of their cost; the processors always keep them).")
         var noBeforeImages = false
+        @Flag(help: "Read the rows as a preview does (current values, would-change) instead of applying them.")
+        var preview = false
 
         func run() async throws {
             guard let action = BackfillAction.named(action), action.needsFile else {
@@ -80,8 +84,12 @@ struct BackfillBench: AsyncParsableCommand {
             func flush() async throws {
                 let chunk = rows
                 let failures = try await store.transaction { database in
-                    try await ChunkApplier.applyRows(
-                        chunk, action: action, jobId: jobId, keepingBeforeImages: keeping, flavor: store.flavor, in: database)
+                    preview
+                        ? try await ChunkApplier.previewRows(
+                            chunk, action: action, jobId: jobId, flavor: store.flavor, in: database)
+                        : try await ChunkApplier.applyRows(
+                            chunk, action: action, jobId: jobId, keepingBeforeImages: keeping, flavor: store.flavor,
+                            in: database)
                 }
                 applied += chunk.count - failures.count
                 failed += failures.count
@@ -98,9 +106,10 @@ struct BackfillBench: AsyncParsableCommand {
             await store.close()
             print(
                 String(
-                    format: "ceiling: %d rows applied (%d failed) in %.2f s = %.0f rows/s (%@, before-images %@)",
-                    applied, failed, seconds, Double(applied + failed) / seconds, store.location.description,
-                    keeping ? "kept" : "not kept"))
+                    format: "ceiling: %d rows %@ (%d failed) in %.2f s = %.0f rows/s (%@, %@)",
+                    applied, preview ? "previewed" : "applied", failed, seconds, Double(applied + failed) / seconds,
+                    store.location.description,
+                    preview ? "read only" : keeping ? "before-images kept" : "before-images not kept"))
         }
     }
 }

@@ -21,7 +21,7 @@ extension ChunkApplier {
 
     /// One statement per chunk, reading the records the rows name (as ``applyRows(_:action:jobId:keepingBeforeImages:flavor:in:)``
     /// unpacks them) into the preview rows; returns the rows whose record does not exist.
-    static func previewRows(
+    public static func previewRows(
         _ rows: [BackfillRow], action: BackfillAction, jobId: String, flavor: SQLFlavor,
         in database: any SQLDatabase
     ) async throws -> [Int: String] {

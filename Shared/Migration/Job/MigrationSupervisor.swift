@@ -36,9 +36,10 @@ public final class MigrationSupervisor: Sendable {
             throw UnprocessableMessage("a migration request needs a generatedBy")
         }
         let now = environment.clock.epochMilliseconds()
-        let migration = MigrationRecord(
+        var migration = MigrationRecord(
             migrationId: migrationId, cutoverDate: request.cutoverDate, generatedBy: request.generatedBy, status: .accepted,
             submittedAt: now, sliceSize: environment.sliceSize, owner: environment.instance, leaseUntil: 0)
+        migration.preview = request.preview == true ? 1 : 0
         switch try await environment.log.insert(migration, leaseMilliseconds: environment.lease.milliseconds) {
         case .repeated:
             logger.notice("repeated request for migration \(migrationId) ignored: it exists already")

@@ -17,7 +17,7 @@ public struct MigrationLog: Sendable {
     static let columns = """
         migration_id, cutover_date, generated_by, status, submitted_at, start_time, end_time, progress, slice_size,
         slice_count, charges_in_scope, schedules_generated, warnings, error, owner, lease_until, updated_at, epoch, takeovers,
-        sequence, published_sequence
+        sequence, published_sequence, preview
         """
     /// Accepted and In progress: the statuses of a migration that has not ended.
     static let activeStatuses = MigrationStatus.allCases.filter { !$0.isTerminal }.map(\.rawValue)
@@ -72,7 +72,8 @@ public struct MigrationLog: Sendable {
             let lease: SQLQueryString = record.owner == nil ? "0" : "\(now) + \(bind: leaseMilliseconds)"
             try await database.raw(
                 """
-                INSERT INTO migrations (\(unsafeRaw: Self.columns)) VALUES (\(binds: values), \(lease), \(now), 1, 0, 1, 0)
+                INSERT INTO migrations (\(unsafeRaw: Self.columns)) VALUES (\(binds: values), \(lease), \(now), 1, 0, 1, 0,
+                    \(bind: record.preview))
                 """
             ).run()
             return outcome

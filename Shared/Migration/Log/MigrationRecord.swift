@@ -35,6 +35,8 @@ public struct MigrationRecord: Codable, Sendable, Hashable {
     public var takeovers: Int
     public var sequence: Int
     public var publishedSequence: Int
+    /// 1 for a preview: slices are read and built, their warnings recorded, no schedule written.
+    public var preview: Int
 
     public init(
         migrationId: String, cutoverDate: CalendarDate, generatedBy: String, status: MigrationStatus,
@@ -56,6 +58,7 @@ public struct MigrationRecord: Codable, Sendable, Hashable {
         self.takeovers = 0
         self.sequence = 1
         self.publishedSequence = 0
+        self.preview = 0
     }
 
     /// The claim this record's coordinator holds it by, if anyone owns it.
@@ -68,9 +71,11 @@ public struct MigrationRecord: Codable, Sendable, Hashable {
 
     /// The event announcing this state on the status topic.
     public var statusEvent: MigrationStatusEvent {
-        MigrationStatusEvent(
+        var event = MigrationStatusEvent(
             startTime: startTime.map(Date.init(epochMilliseconds:)), endTime: endTime.map(Date.init(epochMilliseconds:)),
             generatedBy: generatedBy, cutoverDate: cutover, progress: progress, status: status, error: error,
             chargesInScope: chargesInScope, schedulesGenerated: schedulesGenerated, warnings: warnings, sequence: sequence)
+        if preview != 0 { event.preview = true }
+        return event
     }
 }
