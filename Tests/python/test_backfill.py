@@ -232,7 +232,8 @@ def test_retry_runs_only_the_failed_rows_and_links_both_jobs(backfills, tmp_path
     assert f"Retry Of:          {job}" in backfills.cli("backfill", "show", retry).stdout
 
 
-def test_a_paused_job_survives_kill_9_of_every_service_and_resumes_applying_every_row_once(backfills, tmp_path):
+def test_a_paused_job_survives_kill_9_of_every_service_while_paused_and_while_resuming_and_applies_every_row_once(
+        backfills, tmp_path):
     backfills.seed(30_000)
     # At 1,000 rows a second the 30 chunks need 29 s at least: the pause certainly lands mid-job.
     job = backfills.submit("update-rate-plan-charge", big_file(tmp_path / "paced.csv", 30_000), "--rate", "1000")
@@ -257,14 +258,43 @@ def test_a_paused_job_survives_kill_9_of_every_service_and_resumes_applying_ever
         f"SELECT applied_at FROM backfill_chunks WHERE job_id = '{job}' ORDER BY applied_at")]
     assert all(t - int(start) >= 1000 * k - 250 for k, t in enumerate(times)), (start, times)
 
-    assert "without a rate limit" in backfills.cli("backfill", "rate", job, "off").stdout
+    # Killed again while resuming: the rate still holds the job to a chunk a second, so once one more
+    # chunk is applied after the resume, the rest certainly are not yet.
     assert "resumes" in backfills.cli("backfill", "resume", job).stdout
+    backfills.poll_until("a chunk applied after the resume", lambda: [applied()], lambda n: n[0] > held, timeout=120)
+    backfills.kill("backfill-validator")
+    backfills.kill("backfill-processor")
+    assert applied() < 30, "the kills landed while the job was resuming"
+    backfills.start("backfill-processor", extra=PACED)
+    backfills.start("backfill-validator")
+    assert "without a rate limit" in backfills.cli("backfill", "rate", job, "off").stdout
     printed, row = backfills.wait(job, timeout=300)
     assert row["status"] == "Completed" and (row["processed"], row["failed"]) == (30_000, 0), (row, printed)
     versions = dict(backfills.query("SELECT version, COUNT(*) FROM rate_plan_charges GROUP BY version"))
     assert versions == {"2": "30000"}, f"every row applied exactly once: {versions}"
     refused = backfills.cli("backfill", "pause", job, check=False)
     assert refused.returncode != 0 and "only a Processing job can be paused" in refused.stderr
+
+
+def test_the_failure_brake_pauses_a_job_of_two_processors_within_one_chunk_of_its_limit(backfills, tmp_path):
+    backfills.seed(20_000)
+    rows = [["Charge Id", "Amount"]] + [[f"RPC-{n:08d}", "4.00"] for n in range(1, 5_001)]
+    rows += [[f"RPC-{n:08d}", "4.00"] for n in range(90_000_001, 90_015_001)]  # no such records: every row fails
+    backfills.start("backfill-processor", instance=1, extra=PACED)
+    try:
+        job = backfills.submit("update-rate-plan-charge", write_csv(tmp_path / "braked.csv", rows), "--max-failed", "1500")
+        row = backfills.wait_until(job, lambda r: r["status"] in ("Paused", "Completed", "Failed"), timeout=180)
+        assert row["status"] == "Paused", row
+        reason = backfills.query(f"SELECT pause_reason FROM backfill_jobs WHERE job_id = '{job}'")[0][0]
+        assert reason.startswith("stopped for a person to decide: too many rows failed"), reason
+        failed, applied = (int(v) for v in backfills.query(
+            f"SELECT COALESCE(SUM(failed_count), 0), COUNT(*) FROM backfill_chunks WHERE job_id = '{job}'")[0])
+        assert 1500 < failed < 1500 + 1000, f"the chunk that crossed the limit was the last one applied: {failed} failed"
+        assert applied < 20, applied
+        assert "cancel requested" in backfills.cli("backfill", "cancel", job).stdout
+        assert backfills.wait(job)[1]["status"] == "Canceled"
+    finally:
+        backfills.kill("backfill-processor", instance=1, sig=signal.SIGTERM)
 
 
 def test_revert_puts_every_field_back_and_reports_a_record_changed_since(backfills, tmp_path, schemas):
