@@ -28,27 +28,10 @@ public struct ResultFileWriter: Sendable {
         let writer = try CSVWriter(url: partial)
         let width = file.validator.header.count
         try writer.write(file.validator.header + ["Success", "Error Message"])
-        var refused = PagedCursor<(row: Int, error: String)>(position: \.row) { after in
-            try await ledger.rowErrors(jobId, after: after, limit: 5000)
-        }
-        var chunks = PagedCursor<BackfillLedger.Chunk>(position: \.index, start: -1) { after in
-            // A few chunks at a time: each holds the errors of its failed rows (up to a chunk's worth).
-            try await ledger.chunks(jobId, after: after, limit: 16)
-        }
+        var outcomes = RowOutcomes(ledger: ledger, jobId: jobId, notReached: Self.notProcessed)
         var succeeded = 0, failed = 0
         try await file.forEachRow { rowNumber, fields, _ in
-            let error: String?
-            if let entry = try await refused.current(), entry.row == rowNumber {
-                error = entry.error
-                try await refused.advance()
-            } else {
-                while let chunk = try await chunks.current(), chunk.lastRow < rowNumber { try await chunks.advance() }
-                if let chunk = try await chunks.current(), chunk.firstRow <= rowNumber {
-                    error = chunk.failures[rowNumber]
-                } else {
-                    error = Self.notProcessed
-                }
-            }
+            let error = try await outcomes.error(of: rowNumber).error
             if error == nil { succeeded += 1 } else { failed += 1 }
             try writer.write(
                 Self.fitted(fields, width: width) + [error == nil ? "true" : "false", error ?? ""]
@@ -65,6 +48,35 @@ extension ResultFileWriter {
     /// The row's first `width` fields, padded with empty ones when it has fewer.
     static func fitted(_ fields: [String], width: Int) -> [String] {
         fields.count >= width ? Array(fields.prefix(width)) : fields + Array(repeating: "", count: width - fields.count)
+    }
+}
+
+/// The outcome of each row of a job's file, asked in row order: the validator's refused rows and the
+/// processors' chunks, each paged from the ledger.
+struct RowOutcomes {
+    private var refused: PagedCursor<(row: Int, error: String)>
+    private var chunks: PagedCursor<BackfillLedger.Chunk>
+    /// The error of a valid row no chunk of which has an outcome (the job was canceled first).
+    let notReached: String
+
+    init(ledger: BackfillLedger, jobId: String, notReached: String) {
+        self.notReached = notReached
+        refused = PagedCursor(position: \.row) { after in try await ledger.rowErrors(jobId, after: after, limit: 5000) }
+        // A few chunks at a time: each holds the errors of its failed rows (up to a chunk's worth).
+        chunks = PagedCursor(position: \.index, start: -1) { after in try await ledger.chunks(jobId, after: after, limit: 16) }
+    }
+
+    /// Why row `rowNumber` failed (nil: it succeeded), and whether the validator refused it.
+    mutating func error(of rowNumber: Int) async throws -> (error: String?, refused: Bool) {
+        if let entry = try await refused.current(), entry.row == rowNumber {
+            try await refused.advance()
+            return (entry.error, true)
+        }
+        while let chunk = try await chunks.current(), chunk.lastRow < rowNumber { try await chunks.advance() }
+        if let chunk = try await chunks.current(), chunk.firstRow <= rowNumber {
+            return (chunk.failures[rowNumber], false)
+        }
+        return (notReached, false)
     }
 }
 

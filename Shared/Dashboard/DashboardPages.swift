@@ -220,18 +220,12 @@ extension Dashboard {
                 "backfill \(jobId) is \(job.status.rawValue); only a \(action == .pause ? "Processing" : "Paused") job can be \(action.pastTense)"
             )
         }
-        do {
+        return await recorded(action, jobId) {
             if action == .pause {
                 try await actions.requestPause(jobId: jobId, requestedBy: requestedBy)
             } else {
                 try await actions.resume(jobId: jobId)
             }
-            return .requested
-        } catch let refused as CancelRefused {
-            return .refused(.conflict, "the \(action.verb) request was not taken: \(refused.reason)")
-        } catch {
-            return .refused(
-                .serviceUnavailable, "the \(action.verb) request for backfill \(jobId) could not be recorded: \(error)")
         }
     }
 
@@ -251,12 +245,19 @@ extension Dashboard {
         if action == .apply, approver.isEmpty {
             return .refused(.badRequest, "Sign in with your name to approve a preview: the approver's name goes in the job log.")
         }
-        do {
+        return await recorded(action, jobId) {
             if action == .apply {
                 _ = try await actions.apply(jobId: jobId, approvedBy: approver, generatedBy: Self.operatorName(request))
             } else {
                 _ = try await actions.revert(jobId: jobId, generatedBy: Self.operatorName(request))
             }
+        }
+    }
+
+    /// Runs `record`, telling what became of the operator's `action` request for `jobId`.
+    func recorded(_ action: OperatorAction, _ jobId: String, _ record: () async throws -> Void) async -> CancelOutcome {
+        do {
+            try await record()
             return .requested
         } catch let refused as CancelRefused {
             return .refused(.conflict, "the \(action.verb) request was not taken: \(refused.reason)")
@@ -282,14 +283,7 @@ extension Dashboard {
                 .conflict, "backfill \(jobId) is \(job.status.rawValue); only a Pending, Processing or Paused job can be canceled"
             )
         }
-        do {
-            try await actions.requestCancel(jobId: jobId, requestedBy: requestedBy)
-            return .requested
-        } catch let refused as CancelRefused {
-            return .refused(.conflict, "the cancel request was not taken: \(refused.reason)")
-        } catch {
-            return .refused(.serviceUnavailable, "the cancel request for backfill \(jobId) could not be recorded: \(error)")
-        }
+        return await recorded(.cancel, jobId) { try await actions.requestCancel(jobId: jobId, requestedBy: requestedBy) }
     }
 
     /// A browser's form post carries `Origin`; when it does, it must be this dashboard's own address.

@@ -33,30 +33,17 @@ public struct PreviewFileWriter: Sendable {
         // Where each column the file sets sits in a preview row's current values.
         let positions = settable.compactMap { column in action.changeableColumns.firstIndex(of: column.databaseColumn) }
         try writer.write(Self.header(file.validator.header, setting: settable))
-        var refused = PagedCursor<(row: Int, error: String)>(position: \.row) { after in
-            try await ledger.rowErrors(jobId, after: after, limit: 5000)
-        }
-        var chunks = PagedCursor<BackfillLedger.Chunk>(position: \.index, start: -1) { after in
-            try await ledger.chunks(jobId, after: after, limit: 16)
-        }
+        var outcomes = RowOutcomes(
+            ledger: ledger, jobId: jobId, notReached: "not previewed: the preview was canceled before this row was read")
         var read = PagedCursor<PreviewRows.Row>(position: \.rowNumber) { after in
             try await previews.rows(jobId, after: after, limit: 5000)
         }
         var succeeded = 0, failed = 0
         let none = Array(repeating: "", count: positions.count)
         try await file.forEachRow { rowNumber, fields, _ in
-            var error: String?
+            let (error, refused) = try await outcomes.error(of: rowNumber)
             var current = none, wouldChange = false
-            if let entry = try await refused.current(), entry.row == rowNumber {
-                error = entry.error
-                try await refused.advance()
-            } else {
-                while let chunk = try await chunks.current(), chunk.lastRow < rowNumber { try await chunks.advance() }
-                if let chunk = try await chunks.current(), chunk.firstRow <= rowNumber {
-                    error = chunk.failures[rowNumber]
-                } else {
-                    error = "not previewed: the preview was canceled before this row was read"
-                }
+            if !refused {
                 while let row = try await read.current(), row.rowNumber < rowNumber { try await read.advance() }
                 if error == nil, let row = try await read.current(), row.rowNumber == rowNumber {
                     current = positions.map { row.current.indices.contains($0) ? row.current[$0] ?? "" : "" }
