@@ -114,6 +114,10 @@ struct BackfillRetry: AsyncParsableCommand {
 
     func run() async throws {
         let original = try await requireJob(job, storeOptions)
+        guard original.preview == 0 else {
+            throw ValidationError(
+                "backfill \(job) is a preview and applied nothing: apply it (`jobstream backfill apply \(job)`), or fix the file and preview it again")
+        }
         guard original.status.isTerminal, let resultPath = original.resultPath else {
             throw ValidationError(
                 "backfill \(job) is \(original.status.rawValue)\(original.status.isTerminal ? " and has no result file" : ""); only a finished job with a result file can be retried"

@@ -50,7 +50,7 @@ public struct ChunkApplier: Sendable {
                 let braked = job.braked ? try await BackfillHolds.brake(jobId, in: database) : nil
                 if case .some(.some(let tripped)) = braked { return .skipped(reason: "the job is held: \(tripped)") }
                 let entry: BackfillLedger.Chunk
-                if let preview = job.applies {
+                if let preview = job.applies, action.needsFile {
                     let changed = try await Self.changedSincePreview(
                         chunk.rows, preview: preview, action: action, overwritingChanged: job.overwriteChanged,
                         flavor: flavor, in: database)

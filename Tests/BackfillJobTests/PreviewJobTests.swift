@@ -185,6 +185,14 @@ struct PreviewJobTests {
             #expect(lines.first == ["Row", "Charge Id", "Booking Date (current)", "Would Change", "Success", "Error Message"])
             #expect(lines.count - 1 == job.wouldChange && (job.wouldChange ?? 0) > 0)
             #expect(lines.dropFirst().allSatisfy { $0[2].isEmpty && $0[3] == "true" })
+            #expect(
+                try await harness.log.revertProblem(of: id)
+                    == "backfill \(id) is a preview: it wrote no record, so there is nothing to revert")
+
+            let apply = try await Self.apply(id, on: harness, approvedBy: "ana.lima")
+            #expect(try await harness.job(apply)?.status == .completed)
+            #expect(try await harness.job(apply)?.recordsProcessed == job.wouldChange, "the records the preview listed")
+            #expect(try await RevertJobTests.table(harness.store) != table)
         }
     }
 }

@@ -12,6 +12,9 @@ extension BackfillJobLog {
         of job: BackfillJobRecord?, id: String, by revert: String?, changedRecords: Int
     ) -> String? {
         guard let job else { return "backfill \(id) is not in the job log" }
+        guard job.preview == 0 else {
+            return "backfill \(id) is a preview: it wrote no record, so there is nothing to revert"
+        }
         guard job.status.isTerminal else {
             return "backfill \(id) is \(job.status.rawValue): a job can be reverted once it has ended"
         }
