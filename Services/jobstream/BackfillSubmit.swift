@@ -116,7 +116,8 @@ struct BackfillRetry: AsyncParsableCommand {
         let original = try await requireJob(job, storeOptions)
         guard original.preview == 0 else {
             throw ValidationError(
-                "backfill \(job) is a preview and applied nothing: apply it (`jobstream backfill apply \(job)`), or fix the file and preview it again")
+                "backfill \(job) is a preview and applied nothing: apply it (`jobstream backfill apply \(job)`), or fix the file and preview it again"
+            )
         }
         guard original.status.isTerminal, let resultPath = original.resultPath else {
             throw ValidationError(

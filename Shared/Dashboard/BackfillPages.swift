@@ -21,7 +21,7 @@ enum BackfillPages {
             <td>\(Display.date(job.endDate))</td>
             <td>\(job.generatedBy)</td>
             <td class="number">\(Display.count(job.recordsProcessed))\(progress(job))</td>
-            <td>\(Display.status(job.status.rawValue, kind: statusKind(job.status)))\(job.preview ? " <span class=\"tag\">preview</span>" : "")</td>
+            <td>\(Display.status(job.status.rawValue, kind: statusKind(job.status), preview: job.preview))</td>
             <td class="actions"><a href="/backfills/\(PageLayout.pathSegment(job.jobId))">Details</a>\(buttons(job, role: role))</td>
             </tr>
             """

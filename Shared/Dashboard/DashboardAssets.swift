@@ -92,6 +92,9 @@ enum DashboardAssets {
         input, select, button { font: inherit; padding: 4px 8px; }
         button { cursor: pointer; border: 1px solid var(--line); border-radius: 6px; background: #fff; }
         form.cancel button { color: var(--fail); border-color: var(--fail); }
+        form.apply button { color: var(--done); border-color: var(--done); }
+        .tag { display: inline-block; padding: 0 6px; border: 1px solid var(--muted); border-radius: 10px;
+               font-size: 11px; color: var(--muted); }
         a { color: var(--accent); }
         a.refresh { font-weight: 400; font-size: 12px; margin-left: 6px; }
         """

@@ -28,7 +28,7 @@ enum MigrationPages {
             <td>\(migration.generatedBy)</td>
             <td>\(migration.cutoverDate.description)</td>
             <td>\(progressBar(migration.progress))</td>
-            <td>\(Display.status(migration.status.rawValue, kind: statusKind(migration.status)))</td>
+            <td>\(Display.status(migration.status.rawValue, kind: statusKind(migration.status), preview: migration.preview))</td>
             <td class="actions"><a href="/migrations/\(PageLayout.pathSegment(migration.migrationId))">Details</a></td>
             </tr>
             """
@@ -51,9 +51,13 @@ enum MigrationPages {
             ("Cutover Date", Display.text(migration.cutoverDate.description)), ("Progress", progressBar(migration.progress)),
             ("Status", Display.status(migration.status.rawValue, kind: statusKind(migration.status))),
             ("Charges In Scope", Display.text(Display.count(migration.chargesInScope))),
-            ("Schedules Generated", Display.text(Display.count(migration.schedulesGenerated))),
+            (
+                migration.preview ? "Schedules It Would Generate" : "Schedules Generated",
+                Display.text(Display.count(migration.schedulesGenerated))
+            ),
             ("Warnings", Display.text(Display.count(migration.warnings))),
         ]
+        if migration.preview { lines.append(("Preview", "<span class=\"preview\">a dry run: no schedule was written</span>")) }
         if let error = migration.error { lines.append(("Error", "<span class=\"error\">\(error)</span>")) }
         let total = migration.warnings ?? warnings.count
         let warningsHTML: HTML

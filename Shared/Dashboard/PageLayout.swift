@@ -95,6 +95,12 @@ enum Display {
         "<span class=\"status status-\(kind)\">\(text)</span>"
     }
 
+    /// A status with the "preview" tag after it when the job is a preview (a dry run).
+    static func status(_ text: String, kind: String, preview: Bool) -> HTML {
+        let tag: HTML = preview ? " <span class=\"tag\">preview</span>" : ""
+        return "\(status(text, kind: kind))\(tag)"
+    }
+
     /// A list of label and value lines.
     static func fields(_ lines: [(String, HTML)]) -> HTML {
         "<dl class=\"fields\">\(lines.map { label, value -> HTML in "<dt>\(label)</dt><dd>\(value)</dd>" })</dl>"

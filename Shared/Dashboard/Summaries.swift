@@ -150,6 +150,8 @@ public struct MigrationSummary: Sendable, Equatable, Encodable {
     public var schedulesGenerated: Int?
     public var warnings: Int?
     public var updatedAt: Date
+    /// A preview: Schedules Generated counts what it would generate; none was written.
+    public var preview: Bool
 
     var sortDate: Date { startTime ?? updatedAt }
 
@@ -167,11 +169,12 @@ public struct MigrationSummary: Sendable, Equatable, Encodable {
         schedulesGenerated = event.schedulesGenerated
         warnings = event.warnings
         updatedAt = envelope.time
+        preview = event.preview == true
     }
 
     private enum CodingKeys: String, CodingKey {
         case migrationId, startTime, endTime, generatedBy, cutoverDate, progress, status, error, chargesInScope,
-            schedulesGenerated, warnings, updatedAt
+            schedulesGenerated, warnings, updatedAt, preview
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -188,6 +191,7 @@ public struct MigrationSummary: Sendable, Equatable, Encodable {
         try container.encode(schedulesGenerated, forKey: .schedulesGenerated)
         try container.encode(warnings, forKey: .warnings)
         try container.encode(Timestamp.format(updatedAt), forKey: .updatedAt)
+        try container.encode(preview, forKey: .preview)
     }
 }
 

@@ -226,6 +226,7 @@ struct BackfillRouteTests {
             #expect(page.text.contains("action=\"/backfills/job-a/revert\""))
             #expect(!page.text.contains("action=\"/backfills/job-a/apply\""))
             #expect(page.text.contains("Approve and apply this preview?"))
+            #expect(page.text.contains("<span class=\"tag\">preview</span>"))
             let details = try await client.execute(uri: "/backfills/job-p", method: .get, headers: cookie)
             #expect(details.text.contains("<b class=\"would-change\">1,100</b> rows would change"))
             #expect(details.text.contains("<b class=\"would-fail\">3</b> would fail"))

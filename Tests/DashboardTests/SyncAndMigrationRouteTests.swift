@@ -151,6 +151,16 @@ struct SyncAndMigrationRouteTests {
             let api = try await client.execute(uri: "/api/migrations/m-1?warnings=1", method: .get)
             #expect(api.text.contains("\"progress\":40"))
             #expect(api.text.contains("C-1") && !api.text.contains("C-2"))
+            #expect(api.text.contains("\"preview\":false"))
+
+            var preview = MigrationStatusEvent(
+                generatedBy: "ops", cutoverDate: cutover, progress: 100, status: .completed, schedulesGenerated: 900)
+            preview.preview = true
+            await test.publish(preview, id: "m-2")
+            #expect(
+                try await client.execute(uri: "/migrations", method: .get).text.contains("<span class=\"tag\">preview</span>"))
+            let previewed = try await client.execute(uri: "/migrations/m-2", method: .get)
+            #expect(previewed.text.contains("Schedules It Would Generate") && previewed.text.contains("no schedule was written"))
         }
     }
 }
