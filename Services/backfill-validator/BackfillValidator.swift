@@ -43,6 +43,14 @@ struct BackfillValidator: AsyncParsableCommand {
             """)
     var requireApproval: Bool = Settings.value("require-approval", default: false)
 
+    @Option(
+        name: .customLong("keep-before-images-days"),
+        help: "Remove a job's before-images this many days after it ended (it can no longer be reverted). Default: keep them.")
+    var keepBeforeImagesDays: Int?
+
+    /// `--keep-before-images-days`, or its setting from the environment or the file.
+    var imageRetentionDays: Int? { keepBeforeImagesDays ?? Settings.value("keep-before-images-days") }
+
     @OptionGroup var fileLimits: FileLimitOptions
 
     func validate() throws {
@@ -52,6 +60,9 @@ struct BackfillValidator: AsyncParsableCommand {
             throw ValidationError("--orphan-file-hours must be between 1 and 8760")
         }
         guard (1...1000).contains(maxTakeovers) else { throw ValidationError("--max-takeovers must be between 1 and 1000") }
+        if let days = imageRetentionDays, !(1...36500).contains(days) {
+            throw ValidationError("--keep-before-images-days must be between 1 and 36500")
+        }
     }
 
     func run() async throws {
@@ -69,7 +80,8 @@ struct BackfillValidator: AsyncParsableCommand {
                     logger: context.logger, chunkSize: chunkSize,
                     lease: Lease(duration: .seconds(lease), maxTakeovers: maxTakeovers),
                     fileLimits: fileLimits.limits, requireApproval: requireApproval),
-                sweepAge: .seconds(orphanFileHours * 3600))
+                sweepAge: .seconds(orphanFileHours * 3600),
+                imageRetention: imageRetentionDays.map { .seconds($0 * 86400) })
             return ServiceStage(services: [StoreLifetime(store: store), JobLoop(run: supervisor.run)]) { envelope, _, logger in
                 try await supervisor.handle(envelope, logger: logger)
             }

@@ -284,7 +284,8 @@ enum StoreSchema {
     /// should end. `preview` marks a dry run, `would_change` and `already_as_asked` its counts;
     /// `applies` names the preview an apply job applies, `applied_by` the apply of a preview,
     /// `approved_by` who approved it, and `file_digest` the SHA-256 of the upload a preview read. A
-    /// migration's `preview` marks one that writes no schedule.
+    /// migration's `preview` marks one that writes no schedule. `before_images_removed` is when a
+    /// retention removed a job's before-images.
     static let addedColumns: [(table: String, column: String, definition: String)] =
         ["backfill_jobs", "migrations"]
         .flatMap { table in
@@ -303,6 +304,7 @@ enum StoreSchema {
             ("backfill_jobs", "already_as_asked", "BIGINT"), ("backfill_jobs", "applies", "TEXT"),
             ("backfill_jobs", "applied_by", "TEXT"), ("backfill_jobs", "approved_by", "TEXT"),
             ("backfill_jobs", "file_digest", "TEXT"), ("migrations", "preview", "SMALLINT NOT NULL DEFAULT 0"),
+            ("backfill_jobs", "before_images_removed", "BIGINT"),
         ]
 
     /// Indexes on added columns, made once the columns exist.

@@ -159,6 +159,22 @@ struct RevertJobTests {
         }
     }
 
+    @Test("a retention removes the before-images of jobs ended before it, and a revert of one is refused saying so")
+    func retention() async throws {
+        try await BackfillJobHarness.with { harness in
+            let old = try await Self.backfill("Charge Id,Amount\nRPC-00000001,1.00\n", on: harness)
+            let images = BeforeImages(store: harness.store)
+            let ended = try #require(try await harness.job(old)?.endDate)
+            #expect(try await images.removeImages(ofJobsEndedBefore: ended) == 0, "a job that ended since is kept")
+            #expect(try await images.removeImages(ofJobsEndedBefore: ended + 1) == 1)
+            #expect(try await images.count(old) == 0)
+            #expect(try await images.removeImages(ofJobsEndedBefore: ended + 1) == 0, "removed once")
+            #expect(try await harness.log.revertProblem(of: old)?.contains("its before-images were removed on") == true)
+            let refused = try await Self.revert(old, on: harness)
+            #expect(try await harness.job(refused)?.status == .failed)
+        }
+    }
+
     @Test("a file-less backfill is reverted too: the booking dates it filled are empty again", arguments: flavors)
     func filelessRevert(flavor: SQLFlavor) async throws {
         try await BackfillJobHarness.with(flavor: flavor) { harness in

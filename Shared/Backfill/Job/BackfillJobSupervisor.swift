@@ -14,9 +14,17 @@ public final class BackfillJobSupervisor: Sendable {
     private let sweepAge: Duration
     private let nextSweep: Mutex<ContinuousClock.Instant>
 
-    /// - Parameter sweepAge: how old a file nothing refers to must be before a sweep removes it.
-    public init(environment: BackfillJobEnvironment, sweepAge: Duration = .seconds(24 * 3600)) {
+    /// How long after a job ends its before-images are kept (nil: as long as the job log).
+    private let imageRetention: Duration?
+
+    /// - Parameters:
+    ///   - sweepAge: how old a file nothing refers to must be before a sweep removes it.
+    ///   - imageRetention: how long after a job ends its before-images are kept; nil: for good.
+    public init(
+        environment: BackfillJobEnvironment, sweepAge: Duration = .seconds(24 * 3600), imageRetention: Duration? = nil
+    ) {
         self.sweepAge = sweepAge
+        self.imageRetention = imageRetention
         self.environment = environment
         nextSweep = Mutex(environment.clock.now())
         jobs = ClaimedJobs { [environment] jobId in await BackfillJobRunner(jobId: jobId, environment: environment).run() }
@@ -94,6 +102,16 @@ public final class BackfillJobSupervisor: Sendable {
             if removed > 0 { environment.logger.info("removed \(removed) file(s) of the file store that nothing needs any more") }
         } catch {
             environment.logger.warning("sweeping the file store failed: \(error)")
+        }
+        guard let imageRetention else { return }
+        do {
+            let before = Date().addingTimeInterval(-imageRetention.seconds).epochMilliseconds
+            let jobs = try await BeforeImages(store: log.store).removeImages(ofJobsEndedBefore: before)
+            if jobs > 0 {
+                environment.logger.info("removed the before-images of \(jobs) job(s) that ended over \(imageRetention) ago")
+            }
+        } catch {
+            environment.logger.warning("removing old before-images failed: \(error)")
         }
     }
 }

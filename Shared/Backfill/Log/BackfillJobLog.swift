@@ -21,7 +21,7 @@ public struct BackfillJobLog: Sendable {
         error, result_path, cancel_requested_by, owner, lease_until, updated_at, epoch, takeovers, sequence, published_sequence,
         reverts, reverted_by, overwrite_changed, max_failed, pause_requested_by, pause_reason, rate_limit,
         rows_validated, bytes_validated, rows_per_second, estimated_end, preview, would_change, already_as_asked,
-        applies, applied_by, approved_by, file_digest
+        applies, applied_by, approved_by, file_digest, before_images_removed
         """
 
     /// Adds a new job claimed by `job.owner` for `leaseMilliseconds` by the database's clock; false if
@@ -40,7 +40,7 @@ public struct BackfillJobLog: Sendable {
                 INSERT INTO backfill_jobs (\(unsafeRaw: Self.columns)) VALUES (\(binds: values), \(now) + \(bind: leaseMilliseconds),
                     \(now), 1, 0, 1, 0, \(bind: job.reverts), NULL, \(bind: job.overwriteChanged),
                     \(bind: job.maxFailed), NULL, NULL, \(bind: job.rateLimit), NULL, NULL, NULL, NULL,
-                    \(bind: job.preview), NULL, NULL, \(bind: job.applies), NULL, \(bind: job.approvedBy), NULL)
+                    \(bind: job.preview), NULL, NULL, \(bind: job.applies), NULL, \(bind: job.approvedBy), NULL, NULL)
                 ON CONFLICT (job_id) DO NOTHING RETURNING job_id
                 """
             ).all()

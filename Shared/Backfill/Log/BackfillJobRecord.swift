@@ -78,6 +78,8 @@ public struct BackfillJobRecord: Codable, Sendable, Hashable {
     public var approvedBy: String?
     /// The SHA-256 (hex) of the upload as a preview read it: its apply must read the same file.
     public var fileDigest: String?
+    /// When the job's before-images were removed by a retention (epoch ms); nil: kept.
+    public var beforeImagesRemoved: Int?
 
     public init(
         jobId: String, action: String, uploadedFile: String?, filePath: String?, fileSize: Int?, md5: String?,

@@ -15,6 +15,10 @@ extension BackfillJobLog {
         guard job.preview == 0 else {
             return "backfill \(id) is a preview: it wrote no record, so there is nothing to revert"
         }
+        if let removed = job.beforeImagesRemoved {
+            return "backfill \(id) can no longer be reverted: its before-images were removed on "
+                + "\(Timestamp.logText(Date(epochMilliseconds: removed))) (the validators keep them --keep-before-images-days)"
+        }
         guard job.status.isTerminal else {
             return "backfill \(id) is \(job.status.rawValue): a job can be reverted once it has ended"
         }
