@@ -38,10 +38,13 @@ struct BackfillApply: AsyncParsableCommand {
 
     func run() async throws {
         // The validator checks again, with its own approval rule, when it takes the request.
-        if let problem = try await withJobLog(storeOptions, { try await $0.applyProblem(of: preview, approvedBy: approvedBy) }) {
+        let found = try await withJobLog(storeOptions) { try await $0.job(preview) }
+        if let problem = BackfillJobLog.applyProblem(
+            of: found, id: preview, by: nil, approvedBy: approvedBy, requireApproval: false)
+        {
             throw ValidationError(problem)
         }
-        let previewed = try await requireJob(preview, storeOptions)
+        guard let previewed = found else { throw ValidationError("backfill \(preview) is not in the job log") }
         let jobId = try await BackfillSubmit.submit(
             BackfillRequest(
                 action: previewed.action, generatedBy: generatedBy, overwriteChanged: overwriteChanged ? true : nil,

@@ -46,8 +46,13 @@ public struct JobLogOperatorActions: BackfillOperatorActions {
     }
 
     public func apply(jobId: String, approvedBy: String, generatedBy: String) async throws -> String {
-        if let problem = try await log.applyProblem(of: jobId, approvedBy: approvedBy) { throw CancelRefused(reason: problem) }
+        // The validator checks again, with its own approval rule, when it takes the job over.
         let preview = try await log.job(jobId)
+        if let problem = BackfillJobLog.applyProblem(
+            of: preview, id: jobId, by: nil, approvedBy: approvedBy, requireApproval: false)
+        {
+            throw CancelRefused(reason: problem)
+        }
         return try await start(
             BackfillRequest(
                 action: preview?.action ?? "", generatedBy: generatedBy, applies: jobId, approvedBy: approvedBy),

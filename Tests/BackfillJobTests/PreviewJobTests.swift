@@ -113,7 +113,8 @@ struct PreviewJobTests {
                 "\(lines[3])")
 
             #expect(
-                try await harness.log.applyProblem(of: preview, approvedBy: nil)
+                BackfillJobLog.applyProblem(
+                    of: try await harness.job(preview), id: preview, by: nil, approvedBy: nil, requireApproval: false)
                     == "preview \(preview) was applied already, by backfill \(apply)")
             let second = try await Self.apply(preview, on: harness)
             #expect(try await harness.job(second)?.status == .failed)

@@ -39,17 +39,16 @@ extension BackfillJobRunner {
             .write(file, to: partial)
         try checkClaim(shared)
         let progress = try await environment.ledger.progress(jobId)
-        let read = try await previews.counts(jobId)
         let refused = shared.withLock { $0.refused }
         logger.info(
-            "preview \(jobId) \(status.rawValue): \(read.wouldChange) rows would change, \(read.alreadyAsAsked) already as asked, \(counts.failed) would fail"
+            "preview \(jobId) \(status.rawValue): \(counts.wouldChange) rows would change, \(counts.alreadyAsAsked) already as asked, \(counts.failed) would fail"
         )
         try await finish(shared, status: status, error: nil, moving: (partial, result.url)) {
             $0.resultPath = result.relative
             $0.recordsProcessed = refused + progress.rows
             $0.recordsFailed = refused + progress.failed
-            $0.wouldChange = read.wouldChange
-            $0.alreadyAsAsked = read.alreadyAsAsked
+            $0.wouldChange = counts.wouldChange
+            $0.alreadyAsAsked = counts.alreadyAsAsked
         }
     }
 

@@ -36,12 +36,6 @@ extension BackfillJobLog {
         return nil
     }
 
-    /// Why preview `id` cannot be applied now (what the CLI checks before submitting; the validator's
-    /// own approval rule is checked again when the apply job starts).
-    public func applyProblem(of id: String, approvedBy: String?) async throws -> String? {
-        Self.applyProblem(of: try await job(id), id: id, by: nil, approvedBy: approvedBy, requireApproval: false)
-    }
-
     /// Links the apply job `apply` to `preview` if it can be applied; returns why not otherwise. The
     /// first apply to link wins; linking again (an apply resumed after a takeover) changes nothing. The
     /// preview's state is numbered anew, so its status event is published again with Applied By.

@@ -24,8 +24,18 @@ public struct PreviewFileWriter: Sendable {
         header + columns.map { "\($0.name) (current)" } + ["Would Change", "Success", "Error Message"]
     }
 
-    /// Writes the preview of `file` to `url`; returns how many rows would succeed and fail.
-    public func write(_ file: ValidatedFile, to url: URL) async throws -> (succeeded: Int, failed: Int) {
+    /// A preview's counts, as its file shows them.
+    public struct Counts: Sendable, Hashable {
+        /// Rows that would change their record.
+        public var wouldChange = 0
+        /// Rows whose record already holds what they ask.
+        public var alreadyAsAsked = 0
+        /// Rows that would fail.
+        public var failed = 0
+    }
+
+    /// Writes the preview of `file` to `url`; returns its counts.
+    public func write(_ file: ValidatedFile, to url: URL) async throws -> Counts {
         let writer = try CSVWriter(url: url)
         let width = file.validator.header.count
         let action = file.validator.action
@@ -38,7 +48,7 @@ public struct PreviewFileWriter: Sendable {
         var read = PagedCursor<PreviewRows.Row>(position: \.rowNumber) { after in
             try await previews.rows(jobId, after: after, limit: 5000)
         }
-        var succeeded = 0, failed = 0
+        var counts = Counts()
         let none = Array(repeating: "", count: positions.count)
         try await file.forEachRow { rowNumber, fields, _ in
             let (error, refused) = try await outcomes.error(of: rowNumber)
@@ -50,14 +60,18 @@ public struct PreviewFileWriter: Sendable {
                     wouldChange = row.wouldChange
                 }
             }
-            if error == nil { succeeded += 1 } else { failed += 1 }
+            switch (error, wouldChange) {
+            case (.some, _): counts.failed += 1
+            case (nil, true): counts.wouldChange += 1
+            case (nil, false): counts.alreadyAsAsked += 1
+            }
             try writer.write(
                 ResultFileWriter.fitted(fields, width: width) + current
                     + [wouldChange ? "true" : "false", error == nil ? "true" : "false", error ?? ""]
                     + fields.dropFirst(width))
         }
         try writer.close()
-        return (succeeded, failed)
+        return counts
     }
 
     /// Writes the preview of a file-less action: `Row`, the record's key, its current values,

@@ -23,21 +23,6 @@ public struct PreviewRows: Sendable {
         public var wouldChange: Bool
     }
 
-    /// How many rows would change their record, and how many find it already as they ask.
-    public func counts(_ jobId: String) async throws -> (wouldChange: Int, alreadyAsAsked: Int) {
-        try await store.withDatabase { database in
-            let row = try await database.raw(
-                """
-                SELECT COUNT(*) AS previewed, COALESCE(SUM(would_change), 0) AS changing
-                FROM backfill_preview_rows WHERE job_id = \(bind: jobId)
-                """
-            ).first()
-            let previewed = try row?.decode(column: "previewed", as: Int.self) ?? 0
-            let changing = try row?.decode(column: "changing", as: Int.self) ?? 0
-            return (changing, previewed - changing)
-        }
-    }
-
     /// Rows of `jobId` in row order, `limit` at a time, starting after row `after`.
     public func rows(_ jobId: String, after: Int, limit: Int) async throws -> [Row] {
         try await store.withDatabase { database in
