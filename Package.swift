@@ -215,15 +215,18 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             path: "Shared/Dashboard",
+            resources: [.embedInCode("openapi.json")],
             swiftSettings: swiftSettings
         ),
         service(
             "dashboard",
             extra: [
                 "JobstreamStore", "JobstreamBackfill", "JobstreamMigration", "JobstreamSync", "JobstreamDashboard",
-                .product(name: "Hummingbird", package: "hummingbird"),
+                "JobstreamFiles", .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
         service(

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import JobstreamDashboard
+import JobstreamFiles
 import JobstreamMessages
 import JobstreamService
 import Kafka
@@ -44,7 +45,24 @@ struct DashboardService: AsyncParsableCommand {
             valueName: "token"))
     var viewerToken: String?
 
+    @Option(
+        name: .customLong("tokens-file"),
+        help: ArgumentHelp(
+            "A file of named tokens, one `NAME ROLE sha256:HEX` a line (roles: viewer, operator, approver); `jobstream token new` makes one (default: $JOBSTREAM_DASHBOARD_TOKENS_FILE).",
+            valueName: "path"))
+    var tokensFile: String?
+
+    @Option(
+        name: .customLong("max-upload-bytes"),
+        help: "The most bytes of a file submitted over the API (as the validators' --max-file-bytes).")
+    var maxUploadBytes: Int64 = Settings.value("max-upload-bytes", default: FileLimits.standard.fileBytes)
+
+    @Option(name: .customLong("chunk-size"), help: "Rows per chunk of the backfills submitted over the API.")
+    var chunkSize: Int = Settings.value("chunk-size", default: 1000)
+
     func validate() throws {
+        guard maxUploadBytes >= 1 else { throw ValidationError("--max-upload-bytes must be at least 1") }
+        guard (1...100_000).contains(chunkSize) else { throw ValidationError("--chunk-size must be between 1 and 100000") }
         if operations.metricsPort == port, port != 0 {
             throw ValidationError("--metrics-port \(port) is the dashboard's own --port; give the operations port another")
         }
@@ -59,9 +77,11 @@ struct DashboardService: AsyncParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         let operatorToken = operatorToken ?? environment["JOBSTREAM_DASHBOARD_OPERATOR_TOKEN"] ?? ""
         let viewerToken = viewerToken ?? environment["JOBSTREAM_DASHBOARD_VIEWER_TOKEN"] ?? ""
+        let tokensFile = tokensFile ?? environment["JOBSTREAM_DASHBOARD_TOKENS_FILE"] ?? ""
         return try DashboardAccess(
             operatorToken: operatorToken.isEmpty ? nil : operatorToken,
-            viewerToken: viewerToken.isEmpty ? nil : viewerToken)
+            viewerToken: viewerToken.isEmpty ? nil : viewerToken,
+            named: tokensFile.isEmpty ? .none : try NamedTokens.read(file: tokensFile))
     }
 
     func run() async throws {
@@ -84,9 +104,10 @@ struct DashboardService: AsyncParsableCommand {
             metrics.setJobs(Dictionary(uniqueKeysWithValues: counts.map { ($0.key.jobKind, $0.value) }))
         }
         let access = try access()
-        let dashboard = Dashboard(
+        var dashboard = Dashboard(
             board: board, access: access, store: store, files: storeOptions.files,
-            actions: JobLogOperatorActions(store: store))
+            actions: JobLogOperatorActions(store: store, chunkSize: chunkSize))
+        dashboard.maximumUploadBytes = maxUploadBytes
         let host = host, port = port
         let app = Application(
             router: dashboard.router(),
@@ -103,10 +124,11 @@ struct DashboardService: AsyncParsableCommand {
                 "brokers": "\(kafka.brokers)", "group": "\(group)", "store": "\(store.location)",
                 "operator-actions": "\(access.actionsEnabled ? "on" : "off")",
                 "viewing": "\(access.viewingNeedsToken ? "token" : "open")",
+                "named-tokens": "\(access.namedTokenCount)",
             ])
         // Stopped in reverse order: the follower first (it closes the board, ending live streams),
-        // then the web server and the store. The dashboard writes nothing to Kafka: a cancel goes into
-        // the job log.
+        // then the web server and the store. The dashboard writes nothing to Kafka: a cancel, and a job
+        // submitted over the API, go into the job log.
         let serviceGroup = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: operating.server(logger: logger)

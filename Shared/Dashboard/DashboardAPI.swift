@@ -33,11 +33,11 @@ extension Dashboard {
         var crmIdChanges: [CrmIdChange]
     }
 
-    struct CancelBody: Decodable { var requestedBy: String? }
-    struct CancelAnswer: Encodable { var jobId, status, requestedBy: String }
-
-    func addAPI(to router: Router<BasicRequestContext>) {
+    func addAPI(to router: Router<DashboardRequestContext>) {
         let api = router.group("api")
+        api.get("openapi.json") { _, _ in OpenAPIDocument.response() }
+        addJobsAPI(to: api)
+        addFollowingAPI(to: api)
         api.get("backfills") { request, _ in
             try await apiViewing(request) { Responses.json(BackfillList(backfills: await board.backfillList())) }
         }
@@ -47,9 +47,6 @@ extension Dashboard {
                 guard let job = await board.backfill(id) else { return Responses.apiError(.notFound, "no backfill \(id)") }
                 return Responses.json(job)
             }
-        }
-        api.post("backfills/:job/cancel") { request, context in
-            try await cancelFromAPI(request, jobId: try Self.identifier(context, "job"))
         }
         api.get("migrations") { request, _ in
             try await apiViewing(request) { Responses.json(MigrationList(migrations: await board.migrationList())) }
@@ -113,40 +110,6 @@ extension Dashboard {
             return Responses.apiError(.unauthorized, "viewing needs a token: send Authorization: Bearer TOKEN")
         }
         return try await body()
-    }
-
-    func cancelFromAPI(_ request: Request, jobId: String) async throws -> Response {
-        guard access.actionsEnabled else {
-            return Responses.apiError(.forbidden, "actions are off: this dashboard has no operator token configured")
-        }
-        switch access.role(of: request) {
-        case .anonymous:
-            return Responses.apiError(.unauthorized, "cancel needs the operator token: send Authorization: Bearer TOKEN")
-        case .viewer: return Responses.apiError(.forbidden, "the viewer token cannot cancel; use the operator token")
-        case .operator: break
-        }
-        guard Self.isSameOrigin(request) else { return Responses.apiError(.forbidden, "cross-origin requests cannot cancel") }
-        var request = request
-        let body = try await request.collectBody(upTo: 16 * 1024)
-        var requestedBy = "dashboard API"
-        if body.readableBytes > 0 {
-            guard let decoded = try? JSONDecoder().decode(CancelBody.self, from: Data(buffer: body)) else {
-                return Responses.apiError(.badRequest, "the body is not JSON like {\"requestedBy\": \"ana.lima\"}")
-            }
-            if let name = decoded.requestedBy?.trimmingCharacters(in: .whitespacesAndNewlines), !name.isEmpty {
-                guard name.count <= SignIn.maximumNameLength else {
-                    return Responses.apiError(.badRequest, "requestedBy is longer than \(SignIn.maximumNameLength) characters")
-                }
-                requestedBy = name
-            }
-        }
-        switch await requestCancel(jobId, requestedBy: requestedBy) {
-        case .requested:
-            return Responses.json(
-                CancelAnswer(jobId: jobId, status: "cancel requested", requestedBy: requestedBy), status: .accepted)
-        case .refused(let status, let message):
-            return Responses.apiError(status, message)
-        }
     }
 
     /// A positive count from the query string, at most `maximum`.

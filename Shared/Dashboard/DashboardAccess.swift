@@ -1,17 +1,48 @@
 import Hummingbird
 
-/// Who may do what on a dashboard. An operator token is needed for every action that changes
-/// something (Cancel); without one configured, actions are refused. A viewer token, when configured,
-/// is needed to see anything at all; without one, viewing is open. The operator token also views.
+/// Who may do what on a dashboard and its API, and who they are.
+///
+/// Named tokens (``NamedTokens``, a file of names, roles and hashes) give each person or bot an
+/// identity: what they do is logged under the token's name. Roles rank viewer < operator < approver;
+/// each may do what the ones below it may. An operator starts and steers jobs; only an approver
+/// applies a preview, as themself, and never one they generated.
+///
+/// The two shared tokens of earlier releases still work: the operator token acts as an operator
+/// under the name typed at sign-in (or "dashboard API"), the viewer token views. Actions are
+/// refused when no operator token (shared or named) is configured. Viewing needs a token when a
+/// viewer token or any named token is configured; otherwise it is open.
 ///
 /// A token comes as `Authorization: Bearer TOKEN` (scripts) or in the `jobstream_token` cookie set
 /// by the sign-in page (browsers; HttpOnly, SameSite=Strict, so another site's page cannot use it).
 public struct DashboardAccess: Sendable {
     /// What a request may do.
-    public enum Role: Int, Sendable, Comparable {
-        case anonymous, viewer, `operator`
+    public enum Role: Int, Sendable, Comparable, CaseIterable {
+        case anonymous, viewer, `operator`, approver
 
         public static func < (lhs: Role, rhs: Role) -> Bool { lhs.rawValue < rhs.rawValue }
+
+        /// The role's name in a token file and in the audit trail.
+        public var name: String {
+            switch self {
+            case .anonymous: "anonymous"
+            case .viewer: "viewer"
+            case .operator: "operator"
+            case .approver: "approver"
+            }
+        }
+
+        /// The role a token file names (not `anonymous`).
+        public static func named(_ text: String) -> Role? {
+            allCases.first { $0 != .anonymous && $0.name == text.lowercased() }
+        }
+    }
+
+    /// Who a request comes from: its role, and the named token's name (nil for a shared token or none).
+    public struct Identity: Sendable, Equatable {
+        public var role: Role
+        public var name: String?
+
+        public static let anonymous = Identity(role: .anonymous, name: nil)
     }
 
     public static let cookieName = "jobstream_token"
@@ -24,10 +55,14 @@ public struct DashboardAccess: Sendable {
 
     let operatorToken: String?
     let viewerToken: String?
+    let named: NamedTokens
 
     /// Fails naming the option when a token is too short, holds characters a cookie cannot carry, or
     /// both tokens are the same.
-    public init(operatorToken: String?, viewerToken: String?) throws(AccessConfigurationError) {
+    public init(
+        operatorToken: String?, viewerToken: String?, named: NamedTokens = .none
+    ) throws(AccessConfigurationError) {
+        self.named = named
         for (name, token) in [("operator token", operatorToken), ("viewer token", viewerToken)] {
             guard let token else { continue }
             guard token.count >= Self.minimumTokenLength else {
@@ -60,19 +95,37 @@ public struct DashboardAccess: Sendable {
     }
 
     /// Whether viewing needs a token.
-    public var viewingNeedsToken: Bool { viewerToken != nil }
+    public var viewingNeedsToken: Bool { viewerToken != nil || !named.entries.isEmpty }
     /// Whether actions can be done at all.
-    public var actionsEnabled: Bool { operatorToken != nil }
+    public var actionsEnabled: Bool { operatorToken != nil || named.entries.contains { $0.role >= .operator } }
+    /// How many named tokens there are.
+    public var namedTokenCount: Int { named.entries.count }
+    /// Whether any token names an approver: without one, no preview can be applied from the dashboard.
+    public var approversConfigured: Bool { named.entries.contains { $0.role == .approver } }
 
     /// The role the token presented with `request` gives, if any.
     public func role(of request: Request) -> Role {
+        identity(of: request).role
+    }
+
+    /// Who the token presented with `request` says the request comes from.
+    public func identity(of request: Request) -> Identity {
         guard let token = Self.presentedToken(in: request) else { return .anonymous }
-        return role(forToken: token)
+        return identity(forToken: token)
     }
 
     public func role(forToken token: String) -> Role {
-        if let operatorToken, Self.constantTimeEqual(token, operatorToken) { return .operator }
-        if let viewerToken, Self.constantTimeEqual(token, viewerToken) { return .viewer }
+        identity(forToken: token).role
+    }
+
+    /// Every token is compared, whichever matches, so the time taken tells nothing.
+    public func identity(forToken token: String) -> Identity {
+        let entry = named.entry(forToken: token)
+        let isOperator = operatorToken.map { Self.constantTimeEqual(token, $0) } ?? false
+        let isViewer = viewerToken.map { Self.constantTimeEqual(token, $0) } ?? false
+        if let entry { return Identity(role: entry.role, name: entry.name) }
+        if isOperator { return Identity(role: .operator, name: nil) }
+        if isViewer { return Identity(role: .viewer, name: nil) }
         return .anonymous
     }
 

@@ -14,7 +14,7 @@ extension Dashboard {
     /// The most sessions the Sync History page lists; the filter narrows the rest down.
     static let syncPageRows = 500
 
-    func addPages(to router: Router<BasicRequestContext>) {
+    func addPages(to router: Router<DashboardRequestContext>) {
         router.get("/backfills") { request, _ in
             try await viewing(request) { role in
                 page(
@@ -57,7 +57,7 @@ extension Dashboard {
         }
         for action in OperatorAction.allCases {
             router.post("/backfills/:job/\(action.rawValue)") { request, context in
-                try await actionFromPage(action, request, jobId: try Self.identifier(context, "job"))
+                try await actionFromPage(action, request, context: context, jobId: try Self.identifier(context, "job"))
             }
         }
         router.get("/migrations") { request, _ in
@@ -172,35 +172,48 @@ extension Dashboard {
     }
 
     func layout(_ request: Request, role: DashboardAccess.Role, title: String, live: [StatusBoard.Log] = []) -> PageLayout {
-        PageLayout(title: title, live: live, role: role, access: access, path: request.uri.path)
+        PageLayout(
+            title: title, live: live, role: role, name: access.identity(of: request).name, access: access, path: request.uri.path)
     }
 
     func notFound(_ message: String, _ request: Request, _ role: DashboardAccess.Role) -> Response {
         Responses.errorPage(.notFound, message, layout: layout(request, role: role, title: "Not found"))
     }
 
-    /// The Cancel, Pause and Resume buttons: operators only, from the dashboard's own pages only.
-    func actionFromPage(_ action: OperatorAction, _ request: Request, jobId: String) async throws -> Response {
-        let role = access.role(of: request)
-        let layout = layout(request, role: role, title: "\(action.verb.capitalized) backfill")
-        guard access.actionsEnabled else {
-            return Responses.errorPage(
-                .forbidden, "Actions are off: this dashboard has no operator token configured.", layout: layout)
-        }
-        guard role == .operator else {
-            return Responses.errorPage(
-                .forbidden, "Only an operator can \(action.verb) a backfill: sign in with the operator token.", layout: layout)
-        }
-        guard Self.isSameOrigin(request) else {
-            return Responses.errorPage(
-                .forbidden, "The \(action.verb) request did not come from this dashboard's page.", layout: layout)
-        }
-        let outcome =
+    /// The operator's buttons: operators only (Apply: named approvers only), from the dashboard's own
+    /// pages only. Every request goes to the audit trail, taken or refused.
+    func actionFromPage(
+        _ action: OperatorAction, _ request: Request, context: DashboardRequestContext, jobId: String
+    ) async throws -> Response {
+        let identity = access.identity(of: request)
+        let layout = layout(request, role: identity.role, title: "\(action.verb.capitalized) backfill")
+        let actor = Self.actorName(identity, fallback: Self.operatorName(request))
+        let outcome: CancelOutcome
+        if !access.actionsEnabled {
+            outcome = .refused(.forbidden, "Actions are off: this dashboard has no operator token configured.")
+        } else if identity.role < .operator {
+            outcome = .refused(.forbidden, "Only an operator can \(action.verb) a backfill: sign in with an operator token.")
+        } else if action == .apply, identity.role < .approver || identity.name == nil {
+            outcome = .refused(
+                .forbidden,
+                "Only an approver can apply a preview: sign in with your named approver token, so that the job log names who approved it."
+            )
+        } else if !Self.isSameOrigin(request) {
+            outcome = .refused(.forbidden, "The \(action.verb) request did not come from this dashboard's page.")
+        } else {
             switch action {
-            case .cancel: await requestCancel(jobId, requestedBy: Self.operatorName(request))
-            case .pause, .resume: await requestHold(action, jobId, requestedBy: Self.operatorName(request))
-            case .apply, .revert: await requestNewJob(action, jobId, request: request)
+            case .cancel: outcome = await requestCancel(jobId, requestedBy: actor)
+            case .pause, .resume: outcome = await requestHold(action, jobId, requestedBy: actor, maxFailed: nil)
+            case .apply, .revert:
+                outcome = await recorded(action.verb, jobId) {
+                    _ = try await startNewJob(
+                        action, jobId, approver: identity.name, generatedBy: actor, overwriteChanged: false)
+                }
             }
+        }
+        await audit(
+            identity, actor: actor, action: "backfill.\(action.rawValue)", target: ("backfill", jobId), outcome: outcome,
+            detail: "from the dashboard page", request: request, context: context)
         switch outcome {
         case .requested:
             return Responses.seeOther("/backfills/\(PageLayout.pathSegment(jobId))?notice=\(action.notice)")
@@ -209,8 +222,9 @@ extension Dashboard {
         }
     }
 
-    /// Records a pause or a resume, as ``requestCancel(_:requestedBy:)`` does a cancel.
-    func requestHold(_ action: OperatorAction, _ jobId: String, requestedBy: String) async -> CancelOutcome {
+    /// Records a pause or a resume (with a new failure brake when `maxFailed` is given), as
+    /// ``requestCancel(_:requestedBy:)`` does a cancel.
+    func requestHold(_ action: OperatorAction, _ jobId: String, requestedBy: String, maxFailed: String?) async -> CancelOutcome {
         guard let job = await board.backfill(jobId) else {
             return .refused(.notFound, "no backfill \(jobId) on the status topic")
         }
@@ -220,50 +234,52 @@ extension Dashboard {
                 "backfill \(jobId) is \(job.status.rawValue); only a \(action == .pause ? "Processing" : "Paused") job can be \(action.pastTense)"
             )
         }
-        return await recorded(action, jobId) {
+        return await recorded(action.verb, jobId) {
             if action == .pause {
                 try await actions.requestPause(jobId: jobId, requestedBy: requestedBy)
             } else {
-                try await actions.resume(jobId: jobId)
+                try await actions.resume(jobId: jobId, maxFailed: maxFailed)
             }
         }
     }
 
-    /// Starts the job that applies a preview (approved by the operator signed in, by name) or reverts a job.
-    func requestNewJob(_ action: OperatorAction, _ jobId: String, request: Request) async -> CancelOutcome {
+    /// Starts the job that applies a preview (approved by `approver`, a named approver token's name)
+    /// or reverts a job; returns its id. Throws ``APIRefusal`` when the job is not one that can be.
+    func startNewJob(
+        _ action: OperatorAction, _ jobId: String, approver: String?, generatedBy: String, overwriteChanged: Bool
+    ) async throws -> String {
         guard let job = await board.backfill(jobId) else {
-            return .refused(.notFound, "no backfill \(jobId) on the status topic")
+            throw APIRefusal(.notFound, "no backfill \(jobId) on the status topic")
         }
         guard action == .apply ? job.applicable : job.revertible else {
-            return .refused(
+            throw APIRefusal(
                 .conflict,
                 action == .apply
                     ? "backfill \(jobId) is not a Completed preview waiting to be applied"
                     : "backfill \(jobId) cannot be reverted: it is not an ended job that changed records and was not reverted")
         }
-        let approver = Self.signedInName(request)
-        if action == .apply, approver.isEmpty {
-            return .refused(.badRequest, "Sign in with your name to approve a preview: the approver's name goes in the job log.")
-        }
-        return await recorded(action, jobId) {
-            if action == .apply {
-                _ = try await actions.apply(jobId: jobId, approvedBy: approver, generatedBy: Self.operatorName(request))
-            } else {
-                _ = try await actions.revert(jobId: jobId, generatedBy: Self.operatorName(request))
+        if action == .apply {
+            guard let approver else {
+                throw APIRefusal(.forbidden, "only a named approver token can apply a preview: its name is the approver's")
             }
+            return try await actions.apply(
+                jobId: jobId, approvedBy: approver, generatedBy: generatedBy, overwriteChanged: overwriteChanged)
         }
+        return try await actions.revert(jobId: jobId, generatedBy: generatedBy, overwriteChanged: overwriteChanged)
     }
 
-    /// Runs `record`, telling what became of the operator's `action` request for `jobId`.
-    func recorded(_ action: OperatorAction, _ jobId: String, _ record: () async throws -> Void) async -> CancelOutcome {
+    /// Runs `record`, telling what became of the operator's request (`verb`) for `jobId`.
+    func recorded(_ verb: String, _ jobId: String, _ record: () async throws -> Void) async -> CancelOutcome {
         do {
             try await record()
             return .requested
         } catch let refused as CancelRefused {
-            return .refused(.conflict, "the \(action.verb) request was not taken: \(refused.reason)")
+            return .refused(.conflict, "the \(verb) request was not taken: \(refused.reason)")
+        } catch let refused as APIRefusal {
+            return .refused(refused.status, refused.message)
         } catch {
             return .refused(
-                .serviceUnavailable, "the \(action.verb) request for backfill \(jobId) could not be recorded: \(error)")
+                .serviceUnavailable, "the \(verb) request for \(jobId) could not be recorded: \(error)")
         }
     }
 
@@ -283,7 +299,7 @@ extension Dashboard {
                 .conflict, "backfill \(jobId) is \(job.status.rawValue); only a Pending, Processing or Paused job can be canceled"
             )
         }
-        return await recorded(.cancel, jobId) { try await actions.requestCancel(jobId: jobId, requestedBy: requestedBy) }
+        return await recorded(OperatorAction.cancel.verb, jobId) { try await actions.requestCancel(jobId: jobId, requestedBy: requestedBy) }
     }
 
     /// A browser's form post carries `Origin`; when it does, it must be this dashboard's own address.

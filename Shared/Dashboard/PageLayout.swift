@@ -9,6 +9,8 @@ struct PageLayout {
     /// The logs whose changes refresh this page.
     var live: [StatusBoard.Log]
     var role: DashboardAccess.Role
+    /// The named token's name, shown beside the role.
+    var name: String? = nil
     var access: DashboardAccess
     var path: String
 
@@ -51,9 +53,11 @@ struct PageLayout {
     }
 
     private var signedIn: HTML {
+        let who: HTML = name.map { "\($0) · " } ?? ""
         switch role {
-        case .operator: return "operator · <a href=\"/logout\">sign out</a>"
-        case .viewer: return "viewer · <a href=\"/logout\">sign out</a>"
+        case .approver: return "\(who)approver · <a href=\"/logout\">sign out</a>"
+        case .operator: return "\(who)operator · <a href=\"/logout\">sign out</a>"
+        case .viewer: return "\(who)viewer · <a href=\"/logout\">sign out</a>"
         case .anonymous:
             guard access.actionsEnabled || access.viewingNeedsToken else { return "" }
             return "<a href=\"/login?next=\(Self.queryValue(path))\">sign in</a>"

@@ -49,7 +49,7 @@ enum SignIn {
 }
 
 extension Dashboard {
-    func addSignIn(to router: Router<BasicRequestContext>) {
+    func addSignIn(to router: Router<DashboardRequestContext>) {
         router.get("/login") { request, _ in
             let next = SignIn.safeNext(request.uri.queryParameters.get("next"))
             return Responses.html(

@@ -269,6 +269,23 @@ enum StoreSchema {
             PRIMARY KEY (session_id, object_type, object_id)
         )
         """,
+        // The audit trail: every action asked of the dashboard and its API, taken or refused.
+        """
+        CREATE TABLE IF NOT EXISTS audit_events (
+            event_id TEXT PRIMARY KEY,
+            at BIGINT NOT NULL,
+            actor TEXT NOT NULL,
+            role TEXT NOT NULL,
+            action TEXT NOT NULL,
+            target_kind TEXT NOT NULL,
+            target_id TEXT,
+            outcome TEXT NOT NULL,
+            detail TEXT,
+            source TEXT
+        )
+        """,
+        "CREATE INDEX IF NOT EXISTS audit_events_by_time ON audit_events (at, event_id)",
+        "CREATE INDEX IF NOT EXISTS audit_events_by_target ON audit_events (target_id, at)",
     ]
 
     /// Columns added after the tables were first released: added to a table that lacks them.

@@ -137,9 +137,12 @@ public struct BackfillJobRunner: Sendable {
         }
         if job.status == .accepted {
             job.startDate = environment.clock.epochMilliseconds()
+            // A job logged by the dashboard was not checked against this validator's approval rule yet.
+            let mustPreview = job.preview == 0 && environment.requireApproval && action.needsFile && job.applies == nil
             try await transition(shared, to: action.needsFile ? .pending : .processing) {
                 $0.startDate = job.startDate
                 if !action.needsFile { $0.chunkCount = 1 }
+                if mustPreview { $0.preview = 1 }
             }
         }
         if !action.needsFile {
@@ -197,6 +200,11 @@ public struct BackfillJobRunner: Sendable {
         }
         let checked = try environment.files.open(path)
         let upload = UploadedFile(url: checked.readableURL, name: name)
+        if let expected = job.fileSize, let actual = UploadedFile.size(of: upload.url), Int64(expected) != actual {
+            throw FileProblem(
+                "the file \(name) is \(actual) bytes in the file store, not \(expected) as the request says: it was cut short or replaced"
+            )
+        }
         let stop: @Sendable () -> Bool = { shared.shouldStop }
         let (limits, files, id, md5, ledger) = (environment.fileLimits, environment.files, jobId, job.md5, environment.ledger)
         let needsDigest = job.preview != 0 || job.applies != nil

@@ -94,7 +94,7 @@ public struct BackfillJobLog: Sendable {
                 bytes_validated = \(bind: job.bytesValidated), rows_per_second = \(bind: job.rowsPerSecond),
                 estimated_end = \(bind: job.estimatedEnd), would_change = \(bind: job.wouldChange),
                 already_as_asked = \(bind: job.alreadyAsAsked), file_digest = \(bind: job.fileDigest),
-                lease_until = \(lease), updated_at = \(now), takeovers = 0, sequence = sequence + 1
+                preview = \(bind: job.preview), lease_until = \(lease), updated_at = \(now), takeovers = 0, sequence = sequence + 1
             WHERE \(claims.held(job.jobId, by: claim)) RETURNING sequence
             """
         ).first()?.decode(column: "sequence", as: Int.self)

@@ -1,0 +1,162 @@
+import Foundation
+import Hummingbird
+import JobstreamCSV
+import JobstreamMessages
+import JobstreamStore
+
+/// The API's reading of one job: its files, its changes as server-sent events, and the audit trail.
+extension Dashboard {
+    struct AuditList: Encodable { var events: [AuditTrail.Event] }
+
+    func addFollowingAPI(to api: RouterGroup<DashboardRequestContext>) {
+        api.get("backfills/:job/result") { request, context in
+            try await apiViewing(request) { try await resultFile(of: try Self.identifier(context, "job"), failuresOnly: false) }
+        }
+        api.get("backfills/:job/failures") { request, context in
+            try await apiViewing(request) { try await resultFile(of: try Self.identifier(context, "job"), failuresOnly: true) }
+        }
+        api.get("backfills/:job/events") { request, context in
+            try await apiViewing(request) {
+                let id = try Self.identifier(context, "job")
+                return follow(.backfills) { await board.backfill(id).map { ($0, $0.status.isTerminal) } }
+            }
+        }
+        api.get("migrations/:migration/events") { request, context in
+            try await apiViewing(request) {
+                let id = try Self.identifier(context, "migration")
+                return follow(.migrations) { await board.migration(id).map { ($0, $0.status.isTerminal) } }
+            }
+        }
+        api.get("audit") { request, _ in
+            guard access.role(of: request) >= .operator else {
+                return Responses.apiError(
+                    access.role(of: request) == .anonymous ? .unauthorized : .forbidden,
+                    "the audit trail needs an operator's or an approver's token")
+            }
+            let query = request.uri.queryParameters
+            let limit: Int
+            let job = query.get("job"), actor = query.get("actor")
+            do throws(FilterProblem) {
+                limit = try Self.limit(request, name: "limit", default: 100, maximum: 10_000)
+                if let job, let problem = JobIdRule.problem(job) { throw FilterProblem("job: \(problem)") }
+                if let actor, actor.count > 200 { throw FilterProblem("actor is longer than 200 characters") }
+            } catch {
+                return Responses.apiError(.badRequest, error.description)
+            }
+            let events = try await AuditTrail(store: store).events(targetId: job, actor: actor, limit: limit)
+            return Responses.json(AuditList(events: events))
+        }
+    }
+
+    /// The job's result file (a preview's preview file) as written, or only its failed rows.
+    func resultFile(of id: String, failuresOnly: Bool) async throws -> Response {
+        guard let job = await board.backfill(id) else { return Responses.apiError(.notFound, "no backfill \(id)") }
+        guard let path = job.resultPath, let name = job.resultFile else {
+            return Responses.apiError(
+                .notFound,
+                "backfill \(id) is \(job.status.rawValue) and has no result file" + (job.status.isTerminal ? "" : " yet"))
+        }
+        let url: URL
+        do { url = try files.resolve(path) } catch {
+            return Responses.apiError(.notFound, "the result file of backfill \(id) cannot be read: \(error)")
+        }
+        guard FileManager.default.isReadableFile(atPath: url.path) else {
+            return Responses.apiError(.notFound, "the result file of backfill \(id) is not in the file store")
+        }
+        let fileName = failuresOnly ? name.replacingOccurrences(of: ".csv", with: "-failures.csv") : name
+        return CSVDownload.response(
+            fileName: fileName, body: failuresOnly ? Self.failedRows(of: url) : Self.rawFile(at: url))
+    }
+
+    /// A file of the store as it is, piece by piece.
+    static func rawFile(at url: URL) -> ResponseBody {
+        ResponseBody { writer in
+            let handle = try FileHandle(forReadingFrom: url)
+            defer { try? handle.close() }
+            while let data = try handle.read(upToCount: 256 * 1024), !data.isEmpty {
+                try await writer.write(ByteBuffer(bytes: data))
+            }
+            try await writer.finish(nil)
+        }
+    }
+
+    /// The header and the rows whose `Success` is not `true`, of a result or preview file.
+    static func failedRows(of url: URL) -> ResponseBody {
+        ResponseBody { writer in
+            let reader = try CSVReader(url: url, limits: .ownFiles)
+            guard let header = try reader.next() else { return try await writer.finish(nil) }
+            let success = header.fields.firstIndex(of: "Success")
+            var bytes: [UInt8] = []
+            CSVWriter.append(header.fields, to: &bytes)
+            while let record = try reader.next() {
+                guard let success, success < record.fields.count, record.fields[success] != "true" else { continue }
+                CSVWriter.append(record.fields, to: &bytes)
+                if bytes.count >= 256 * 1024 {
+                    try await writer.write(ByteBuffer(bytes: bytes))
+                    bytes.removeAll(keepingCapacity: true)
+                }
+            }
+            if !bytes.isEmpty { try await writer.write(ByteBuffer(bytes: bytes)) }
+            try await writer.finish(nil)
+        }
+    }
+
+    /// Server-sent events of one job: `event: status` with the job's summary as JSON, now (once the
+    /// status topic has the job) and at every change, ending after the job's last status; keep-alive
+    /// comments in between.
+    func follow<Summary: Encodable & Equatable & Sendable>(
+        _ log: StatusBoard.Log, _ current: @escaping @Sendable () async -> (Summary, ended: Bool)?
+    ) -> Response {
+        let keepAliveInterval = keepAliveInterval
+        let board = board
+        var headers = HTTPFields()
+        headers[.contentType] = "text/event-stream"
+        headers[.cacheControl] = "no-store"
+        return Response(
+            status: .ok, headers: headers,
+            body: ResponseBody { writer in
+                let changes = await board.changes()
+                let (messages, feed) = AsyncStream.makeStream(of: LiveMessage.self, bufferingPolicy: .bufferingNewest(64))
+                let forwarding = Task {
+                    for await changed in changes where changed == log { feed.yield(.change(changed)) }
+                    feed.finish()
+                }
+                let keepingAlive = Task {
+                    while !Task.isCancelled {
+                        try await Task.sleep(for: keepAliveInterval)
+                        feed.yield(.keepAlive)
+                    }
+                }
+                defer {
+                    forwarding.cancel()
+                    keepingAlive.cancel()
+                }
+                try await writer.write(ByteBuffer(string: "retry: 2000\n: following\n\n"))
+                var sent: Summary?
+                func sendIfChanged() async throws -> Bool {
+                    guard let (summary, ended) = await current() else { return false }
+                    if summary != sent {
+                        try await writer.write(ByteBuffer(string: "event: status\ndata: \(Self.jsonLine(summary))\n\n"))
+                        sent = summary
+                    }
+                    return ended
+                }
+                if try await !sendIfChanged() {
+                    loop: for await message in messages {
+                        switch message {
+                        case .change: if try await sendIfChanged() { break loop }
+                        case .keepAlive: try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+                        }
+                    }
+                }
+                try await writer.finish(nil)
+            })
+    }
+
+    /// A value as one line of JSON (an event's `data` may not span lines unprefixed).
+    static func jsonLine(_ value: some Encodable) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    }
+}
