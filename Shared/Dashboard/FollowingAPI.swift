@@ -1,7 +1,9 @@
 import Foundation
 import Hummingbird
+import JobstreamBackfill
 import JobstreamCSV
 import JobstreamMessages
+import JobstreamMigration
 import JobstreamStore
 
 /// The API's reading of one job: its files, its changes as server-sent events, and the audit trail.
@@ -18,12 +20,23 @@ extension Dashboard {
         api.get("backfills/:job/events") { request, context in
             try await apiViewing(request) {
                 let id = try Self.identifier(context, "job")
+                // A job just submitted is in the log before its first status event is on the topic.
+                var known = await board.backfill(id) != nil
+                if !known { known = try await BackfillJobLog(store: store).job(id) != nil }
+                guard known else {
+                    return Responses.apiError(.notFound, "no backfill \(id)")
+                }
                 return follow(.backfills) { await board.backfill(id).map { ($0, $0.status.isTerminal) } }
             }
         }
         api.get("migrations/:migration/events") { request, context in
             try await apiViewing(request) {
                 let id = try Self.identifier(context, "migration")
+                var known = await board.migration(id) != nil
+                if !known { known = try await MigrationLog(store: store).migration(id) != nil }
+                guard known else {
+                    return Responses.apiError(.notFound, "no migration \(id)")
+                }
                 return follow(.migrations) { await board.migration(id).map { ($0, $0.status.isTerminal) } }
             }
         }
