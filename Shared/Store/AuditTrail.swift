@@ -1,11 +1,13 @@
 import Foundation
 import SQLKit
+import Synchronization
 
 /// The audit trail: who asked the dashboard or its API to do what, when, from where, and what became
 /// of it. Refusals are kept as well as actions taken. Entries are never changed or removed; like the
 /// job log, the trail is kept for good.
 public struct AuditTrail: Sendable {
     public let store: Store
+    static let counter = Atomic<Int>(0)
 
     public init(store: Store) {
         self.store = store
@@ -33,10 +35,10 @@ public struct AuditTrail: Sendable {
         public var source: String?
 
         public init(
-            eventId: String = UUID().uuidString.lowercased(), at: Int, actor: String, role: String, action: String,
+            eventId: String? = nil, at: Int, actor: String, role: String, action: String,
             targetKind: String, targetId: String?, outcome: String, detail: String?, source: String?
         ) {
-            self.eventId = eventId
+            self.eventId = eventId ?? Self.nextId(at: at)
             self.at = at
             self.actor = Self.cut(actor, 200)
             self.role = role
@@ -46,6 +48,15 @@ public struct AuditTrail: Sendable {
             self.outcome = Self.cut(outcome, 200)
             self.detail = detail.map { Self.cut($0, 2000) }
             self.source = source.map { Self.cut($0, 300) }
+        }
+
+        /// An id that sorts as the entries were made: the instant, then a count of this process's
+        /// entries (so two in one millisecond keep their order), then random digits (so two
+        /// processes' never clash).
+        static func nextId(at: Int) -> String {
+            let count = AuditTrail.counter.add(1, ordering: .relaxed).newValue
+            let random = String(UInt32.random(in: .min ... .max), radix: 16)
+            return "\(String(repeating: "0", count: max(0, 13 - String(at).count)))\(at)-\(String(format: "%09d", count % 1_000_000_000))-\(random)"
         }
 
         /// Every value quoted from a request is cut short.

@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import JobstreamDashboard
 import JobstreamMessages
+import JobstreamStore
 import Testing
 
 @Suite("Backfill Logs: pages, cancel, result download")
@@ -204,9 +205,11 @@ struct BackfillRouteTests {
         }
     }
 
-    @Test("Apply on a Completed preview and Revert on an ended job: buttons, confirmations, and the approver by name")
+    @Test(
+        "Apply on a Completed preview (named approvers only) and Revert on an ended job: buttons, confirmations, the audit trail"
+    )
     func applyAndRevertFromPage() async throws {
-        try await TestDashboard.with { test, client in
+        try await TestDashboard.with(named: TestDashboard.namedTokens) { test, client in
             var preview = Self.processing()
             preview.status = .completed
             preview.preview = true
@@ -234,18 +237,30 @@ struct BackfillRouteTests {
             #expect(appliedPage.text.contains("href=\"/backfills/job-p\""))
             #expect(appliedPage.text.contains("bea"))
 
-            let nameless: HTTPFields = [.cookie: "jobstream_token=\(TestDashboard.operatorToken)"]
-            let refused = try await client.execute(uri: "/backfills/job-p/apply", method: .post, headers: nameless)
-            #expect(refused.status == .badRequest && refused.text.contains("Sign in with your name to approve"))
-            let wrong = try await client.execute(uri: "/backfills/job-a/apply", method: .post, headers: cookie)
+            // The shared operator token, whatever name it signed in with, and a named operator cannot approve.
+            for headers in [cookie, bearer(TestDashboard.namedOperatorToken)] {
+                let refused = try await client.execute(uri: "/backfills/job-p/apply", method: .post, headers: headers)
+                #expect(refused.status == .forbidden && refused.text.contains("Only an approver can apply a preview"))
+            }
+            let approver: HTTPFields = [.cookie: "jobstream_token=\(TestDashboard.approverToken); jobstream_operator=ana"]
+            let wrong = try await client.execute(uri: "/backfills/job-a/apply", method: .post, headers: approver)
             #expect(wrong.status == .conflict)
-            let apply = try await client.execute(uri: "/backfills/job-p/apply", method: .post, headers: cookie)
+            let apply = try await client.execute(uri: "/backfills/job-p/apply", method: .post, headers: approver)
             #expect(apply.headers[.location] == "/backfills/job-p?notice=apply-requested")
             let revert = try await client.execute(uri: "/backfills/job-a/revert", method: .post, headers: cookie)
             #expect(revert.headers[.location] == "/backfills/job-a?notice=revert-requested")
             #expect(
                 await test.cancels.started == [
-                    "apply job-p approved by ana as ana (dashboard)", "revert job-a as ana (dashboard)",
+                    "apply job-p approved by bea.costa as bea.costa", "revert job-a as ana (dashboard)",
+                ], "a named token acts under its own name, not the one typed at sign-in")
+            let trail = try await AuditTrail(store: test.store).events(limit: 10)
+            #expect(
+                trail.reversed().map { "\($0.actor) \($0.role) \($0.action) \($0.targetId ?? "") \($0.outcome)" } == [
+                    "ana (dashboard) operator backfill.apply job-p refused (403)",
+                    "ana.lima operator backfill.apply job-p refused (403)",
+                    "bea.costa approver backfill.apply job-a refused (409)",
+                    "bea.costa approver backfill.apply job-p accepted",
+                    "ana (dashboard) operator backfill.revert job-a accepted",
                 ])
             var foreign = cookie
             foreign[.origin] = "https://evil.example"
@@ -253,6 +268,7 @@ struct BackfillRouteTests {
                 try await client.execute(uri: "/backfills/job-a/revert", method: .post, headers: foreign).status == .forbidden)
             #expect(try await client.execute(uri: "/backfills/job-p/apply", method: .post).status == .forbidden)
             #expect(await test.cancels.started.count == 2)
+            #expect(try await AuditTrail(store: test.store).events(limit: 10).count == 7, "refusals are in the trail too")
         }
     }
 
