@@ -33,7 +33,8 @@ struct TokenNew: AsyncParsableCommand {
 
     func run() async throws {
         var generator = SystemRandomNumberGenerator()
-        let token = "js_" + (0..<24).map { _ in String(format: "%02x", UInt8.random(in: .min ... .max, using: &generator)) }.joined()
+        let token =
+            "js_" + (0..<24).map { _ in String(format: "%02x", UInt8.random(in: .min ... .max, using: &generator)) }.joined()
         let role = DashboardAccess.Role.named(role) ?? .viewer
         print("token: \(token)")
         print("line:  \(NamedTokens.line(name: name, role: role, token: token))")

@@ -42,6 +42,11 @@ public struct DashboardAccess: Sendable {
         public var role: Role
         public var name: String?
 
+        public init(role: Role, name: String?) {
+            self.role = role
+            self.name = name
+        }
+
         public static let anonymous = Identity(role: .anonymous, name: nil)
     }
 

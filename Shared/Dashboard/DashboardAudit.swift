@@ -1,8 +1,8 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import JobstreamStore
 import JobstreamMessages
+import JobstreamStore
 import Logging
 
 /// Writing the audit trail (``AuditTrail``): every action asked of the dashboard, its pages and its

@@ -299,7 +299,9 @@ extension Dashboard {
                 .conflict, "backfill \(jobId) is \(job.status.rawValue); only a Pending, Processing or Paused job can be canceled"
             )
         }
-        return await recorded(OperatorAction.cancel.verb, jobId) { try await actions.requestCancel(jobId: jobId, requestedBy: requestedBy) }
+        return await recorded(OperatorAction.cancel.verb, jobId) {
+            try await actions.requestCancel(jobId: jobId, requestedBy: requestedBy)
+        }
     }
 
     /// A browser's form post carries `Origin`; when it does, it must be this dashboard's own address.

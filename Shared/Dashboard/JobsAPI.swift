@@ -160,7 +160,9 @@ extension Dashboard {
 
     /// The request a submission's query describes, checked as a request from the topic would be.
     static func submission(_ query: Parameters, generatedBy: String) throws -> BackfillRequest {
-        func refused(_ message: String) -> UploadReceiver.Refusal { UploadReceiver.Refusal(status: .badRequest, message: message) }
+        func refused(_ message: String) -> UploadReceiver.Refusal {
+            UploadReceiver.Refusal(status: .badRequest, message: message)
+        }
         guard let actionName = query.get("action"), !actionName.isEmpty else {
             throw refused("action is missing: one of \(BackfillAction.all.map(\.name).joined(separator: ", "))")
         }
@@ -179,7 +181,9 @@ extension Dashboard {
         if let maxFailed, case .failure(let problem) = FailureBrake.parse(maxFailed) { throw refused("maxFailed: \(problem)") }
         var rate: Int?
         if let text = query.get("rate") {
-            guard let value = Int(text), value >= 1 else { throw refused("rate \(Quoted(text)) is not a whole number of at least 1") }
+            guard let value = Int(text), value >= 1 else {
+                throw refused("rate \(Quoted(text)) is not a whole number of at least 1")
+            }
             rate = value
         }
         let request = BackfillRequest(
@@ -208,7 +212,9 @@ extension Dashboard {
         var newId: String?
         let outcome = await recorded(action, target.id ?? "") { newId = try await start() }
         var detail = detail
-        if original != nil, let newId { detail = [detail, "started \(target.kind) \(newId)"].compactMap { $0 }.joined(separator: ", ") }
+        if original != nil, let newId {
+            detail = [detail, "started \(target.kind) \(newId)"].compactMap { $0 }.joined(separator: ", ")
+        }
         await audit(
             identity, actor: actor, action: "\(target.kind).\(action)", target: (target.kind, original ?? newId ?? target.id),
             outcome: outcome, detail: detail, request: request, context: context)
@@ -298,7 +304,9 @@ extension Dashboard {
 
     /// Sets a job's rate limit, as ``requestHold(_:_:requestedBy:maxFailed:)`` does a pause.
     func requestRate(_ jobId: String, rowsPerSecond: Int?) async -> CancelOutcome {
-        guard let job = await board.backfill(jobId) else { return .refused(.notFound, "no backfill \(jobId) on the status topic") }
+        guard let job = await board.backfill(jobId) else {
+            return .refused(.notFound, "no backfill \(jobId) on the status topic")
+        }
         guard !job.status.isTerminal else {
             return .refused(.conflict, "backfill \(jobId) is \(job.status.rawValue); only a job that has not ended takes a rate")
         }
@@ -311,7 +319,9 @@ extension Dashboard {
     /// Starts a backfill of only the rows of `jobId` that failed or were not processed: they are
     /// picked out of its result file into a new upload.
     func retry(_ jobId: String, generatedBy: String) async throws -> String {
-        guard let job = await board.backfill(jobId) else { throw APIRefusal(.notFound, "no backfill \(jobId) on the status topic") }
+        guard let job = await board.backfill(jobId) else {
+            throw APIRefusal(.notFound, "no backfill \(jobId) on the status topic")
+        }
         guard !job.preview else {
             throw APIRefusal(
                 .conflict, "backfill \(jobId) is a preview and applied nothing: apply it, or fix the file and preview it again")

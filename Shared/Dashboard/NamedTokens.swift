@@ -92,7 +92,9 @@ public struct NamedTokens: Sendable {
     /// Why `name` cannot name a token: 1 to 64 letters, digits and `. _ - @`.
     public static func nameProblem(_ name: String) -> String? {
         guard !name.isEmpty, name.count <= maximumNameLength,
-            name.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "._-@".unicodeScalars.contains($0)) })
+            name.unicodeScalars.allSatisfy({
+                $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "._-@".unicodeScalars.contains($0))
+            })
         else {
             return "a token's name is 1 to \(maximumNameLength) letters, digits and . _ - @ (\"\(name.prefix(40))\" is not)"
         }

@@ -101,7 +101,9 @@ public struct JobLogOperatorActions: OperatorActions {
     public func startMigration(_ request: MigrationRequest, migrationId: String) async throws {
         if let active = try await migrations.active() {
             throw CancelRefused(
-                reason: "migration \(active.migrationId) (cutover \(active.cutoverDate)) is in progress; one migration runs at a time")
+                reason:
+                    "migration \(active.migrationId) (cutover \(active.cutoverDate)) is in progress; one migration runs at a time"
+            )
         }
         var migration = MigrationRecord(
             migrationId: migrationId, cutoverDate: request.cutoverDate, generatedBy: request.generatedBy,
@@ -118,7 +120,9 @@ public struct JobLogOperatorActions: OperatorActions {
 
     /// Logs a new job whose claim has lapsed already. The new job's chunks are as large as those of
     /// the job it applies or reverts.
-    private func insert(_ request: BackfillRequest, jobId: String, previewed: BackfillJobRecord?, chunkSize: Int?)
+    private func insert(
+        _ request: BackfillRequest, jobId: String, previewed: BackfillJobRecord?, chunkSize: Int?
+    )
         async throws
     {
         let job = BackfillJobRecord.accepted(

@@ -62,7 +62,8 @@ struct UploadReceiver: Sendable {
             for try await piece in body {
                 size += Int64(piece.readableBytes)
                 guard size <= maximumBytes else {
-                    throw Refusal(status: .contentTooLarge, message: "the file is over \(maximumBytes) bytes; at most \(maximumBytes)")
+                    throw Refusal(
+                        status: .contentTooLarge, message: "the file is over \(maximumBytes) bytes; at most \(maximumBytes)")
                 }
                 piece.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
                 try handle.write(contentsOf: piece.readableBytesView)

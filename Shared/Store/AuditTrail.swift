@@ -56,7 +56,8 @@ public struct AuditTrail: Sendable {
         static func nextId(at: Int) -> String {
             let count = AuditTrail.counter.add(1, ordering: .relaxed).newValue
             let random = String(UInt32.random(in: .min ... .max), radix: 16)
-            return "\(String(repeating: "0", count: max(0, 13 - String(at).count)))\(at)-\(String(format: "%09d", count % 1_000_000_000))-\(random)"
+            return
+                "\(String(repeating: "0", count: max(0, 13 - String(at).count)))\(at)-\(String(format: "%09d", count % 1_000_000_000))-\(random)"
         }
 
         /// Every value quoted from a request is cut short.
@@ -105,7 +106,8 @@ public struct AuditTrail: Sendable {
             ).all().map { row in
                 Event(
                     eventId: try row.decode(column: "event_id", as: String.self), at: try row.decode(column: "at", as: Int.self),
-                    actor: try row.decode(column: "actor", as: String.self), role: try row.decode(column: "role", as: String.self),
+                    actor: try row.decode(column: "actor", as: String.self),
+                    role: try row.decode(column: "role", as: String.self),
                     action: try row.decode(column: "action", as: String.self),
                     targetKind: try row.decode(column: "target_kind", as: String.self),
                     targetId: try row.decode(column: "target_id", as: String?.self),

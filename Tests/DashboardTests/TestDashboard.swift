@@ -62,6 +62,8 @@ actor RecordedCancels: OperatorActions {
 struct TestDashboard: Sendable {
     static let operatorToken = "operator-token-0123456789"
     static let viewerToken = "viewer-token-0123456789ab"
+    /// The most bytes a file submitted to the test dashboard may have.
+    static let maximumUploadBytes: Int64 = 64 * 1024
     /// Named tokens: an approver, an operator and a viewer, each with a name of its own.
     static let approverToken = "js_approver_5c1f0e9d8b7a6"
     static let namedOperatorToken = "js_operator_4b3c2d1e0f9a8"
@@ -103,7 +105,9 @@ struct TestDashboard: Sendable {
     private init(store: Store, files: FileStore, access: DashboardAccess) {
         self.store = store
         self.files = files
-        self.dashboard = Dashboard(board: board, access: access, store: store, files: files, actions: cancels)
+        var dashboard = Dashboard(board: board, access: access, store: store, files: files, actions: cancels)
+        dashboard.maximumUploadBytes = Self.maximumUploadBytes
+        self.dashboard = dashboard
     }
 
     func publish<Payload: JobstreamMessage>(_ payload: Payload, id: String, at time: Date = Date()) async {
