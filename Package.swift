@@ -329,6 +329,7 @@ let package = Package(
             dependencies: [
                 "JobstreamDashboard", "JobstreamFiles", "JobstreamMessages", "JobstreamStore", "JobstreamSync",
                 "JobstreamTestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
