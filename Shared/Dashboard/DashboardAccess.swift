@@ -10,7 +10,7 @@ import Hummingbird
 /// The two shared tokens of earlier releases still work: the operator token acts as an operator
 /// under the name typed at sign-in (or "dashboard API"), the viewer token views. Actions are
 /// refused when no operator token (shared or named) is configured. Viewing needs a token when a
-/// viewer token or any named token is configured; otherwise it is open.
+/// viewer token, shared or named, is configured; otherwise it is open.
 ///
 /// A token comes as `Authorization: Bearer TOKEN` (scripts) or in the `jobstream_token` cookie set
 /// by the sign-in page (browsers; HttpOnly, SameSite=Strict, so another site's page cannot use it).
@@ -100,7 +100,7 @@ public struct DashboardAccess: Sendable {
     }
 
     /// Whether viewing needs a token.
-    public var viewingNeedsToken: Bool { viewerToken != nil || !named.entries.isEmpty }
+    public var viewingNeedsToken: Bool { viewerToken != nil || named.entries.contains { $0.role == .viewer } }
     /// Whether actions can be done at all.
     public var actionsEnabled: Bool { operatorToken != nil || named.entries.contains { $0.role >= .operator } }
     /// How many named tokens there are.

@@ -18,7 +18,7 @@ BIN = pathlib.Path(os.environ.get("JOBSTREAM_BIN", ROOT / ".build" / "debug"))
 TABLES = ["rate_plan_charges", "invoice_items", "backfill_jobs", "backfill_chunks", "backfill_row_errors",
           "backfill_chunk_plan", "backfill_before_images", "backfill_brakes", "backfill_preview_rows",
           "migrations", "migration_slices", "migration_warnings", "revenue_schedules", "sync_sessions", "sync_records",
-          "sync_crm_id_changes"]
+          "sync_crm_id_changes", "audit_events"]
 
 
 class Stage:

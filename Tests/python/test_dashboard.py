@@ -330,7 +330,7 @@ def test_the_json_api_needs_the_operator_token_to_cancel(stage):
     assert status == 200 and isinstance(body["backfills"], list)
     finished = next(job for job in body["backfills"] if job["status"] == "Completed")
     status, body = dashboard.api(f"/api/backfills/{finished['jobId']}/cancel", method="POST")
-    assert status == 401 and "operator token" in body["error"]
+    assert status == 401 and "needs a token" in body["error"]
     status, body = dashboard.api(f"/api/backfills/{finished['jobId']}/cancel", method="POST", token=OPERATOR_TOKEN)
     assert status == 409 and "only a Pending, Processing or Paused job" in body["error"]
 
