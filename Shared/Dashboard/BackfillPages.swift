@@ -42,14 +42,14 @@ enum BackfillPages {
         return "<a class=\"download\" href=\"/backfills/\(PageLayout.pathSegment(job.jobId))/result.csv\" download>\(name)</a>"
     }
 
-    /// The operator's buttons the job's status allows: Pause or Resume, and Cancel; Apply on a preview
-    /// waiting to be applied; Revert on an ended job that changed records.
+    /// The operator's buttons the job's status allows: Pause or Resume, and Cancel; Apply (approvers
+    /// only) on a preview waiting to be applied; Revert on an ended job that changed records.
     static func buttons(_ job: BackfillSummary, role: DashboardAccess.Role) -> HTML {
-        guard role == .operator else { return "" }
+        guard role >= .operator else { return "" }
         let pause: HTML = job.pausable ? button(.pause, job) : ""
         let resume: HTML = job.resumable ? button(.resume, job) : ""
         let cancel: HTML = job.cancelable ? button(.cancel, job) : ""
-        let apply: HTML = job.applicable ? button(.apply, job) : ""
+        let apply: HTML = job.applicable && role >= .approver ? button(.apply, job) : ""
         let revert: HTML = job.revertible ? button(.revert, job) : ""
         return "\(pause)\(resume)\(cancel)\(apply)\(revert)"
     }

@@ -4,6 +4,7 @@ on an open page without a reload, Cancel from the page, a result file downloaded
 defused, the sync history filtered, and markup from users shown as text. Screenshots of each page go
 to .local/screenshots."""
 import csv
+import hashlib
 import json
 import os
 import re
@@ -22,6 +23,8 @@ from browser_support import open_browser, screenshot
 pytestmark = pytest.mark.usefixtures("topics")
 
 OPERATOR_TOKEN = "e2e-operator-" + uuid.uuid4().hex
+# A named approver: only a named approver token applies a preview, as its own name.
+APPROVER_TOKEN = "js_e2e_approver_" + uuid.uuid4().hex
 WAIT = 90
 
 
@@ -70,7 +73,9 @@ def stage(tmp_path_factory):
         backfills.seed(500)
         backfills.start("backfill-validator")
         backfills.start("backfill-processor")
-        backfills.dashboard = Dashboard(backfills)
+        tokens = tmp / "tokens"
+        tokens.write_text(f"e2e.approver approver sha256:{hashlib.sha256(APPROVER_TOKEN.encode()).hexdigest()}\n")
+        backfills.dashboard = Dashboard(backfills, "--tokens-file", str(tokens))
         yield backfills
     finally:
         if getattr(backfills, "dashboard", None):
@@ -145,13 +150,13 @@ def row_text(driver, selector):
     return rows[0].text if rows else ""
 
 
-def sign_in(driver, dashboard, next_path):
+def sign_in(driver, dashboard, next_path, token=OPERATOR_TOKEN, role="operator"):
     from selenium.webdriver.common.by import By
     driver.get(f"{dashboard.url}/login?next={next_path}")
-    driver.find_element(By.NAME, "token").send_keys(OPERATOR_TOKEN)
+    driver.find_element(By.NAME, "token").send_keys(token)
     driver.find_element(By.NAME, "name").send_keys("e2e operator")
     driver.find_element(By.CSS_SELECTOR, "form.sign-in button").click()
-    wait_for(driver, "signed in", lambda d: "operator" in d.find_element(By.CSS_SELECTOR, ".who").text)
+    wait_for(driver, "signed in", lambda d: role in d.find_element(By.CSS_SELECTOR, ".who").text)
 
 
 def mark_page(driver):
@@ -282,8 +287,9 @@ def test_pause_and_resume_from_the_page(stage, browser):
 
 
 def test_apply_a_preview_then_revert_it_from_the_page(stage, browser):
-    """The whole safe path on the dashboard: a preview's counts, Apply (approved by the operator signed
-    in, by name) and Revert, each with its confirmation; the jobs they start run on the validators."""
+    """The whole safe path on the dashboard: a preview's counts, Apply (by a named approver, whose
+    token's name is the approver, whatever name was typed) and Revert, each with its confirmation; the
+    jobs they start run on the validators."""
     from selenium.webdriver.common.by import By
     dashboard = stage.dashboard
     before = stage.charges()
@@ -302,7 +308,7 @@ def test_apply_a_preview_then_revert_it_from_the_page(stage, browser):
         return stage.poll_until(f"{column} of {job}", lambda: stage.query(
             f"SELECT {column} FROM backfill_jobs WHERE job_id = '{job}'"), lambda r: r and r[0][0], timeout=WAIT)[0][0]
 
-    sign_in(browser, dashboard, f"/backfills/{preview}")  # signed in by name: the approver's name goes in the log
+    sign_in(browser, dashboard, f"/backfills/{preview}", token=APPROVER_TOKEN, role="approver")
     wait_for(browser, "the preview's counts and its Apply button",
              lambda d: "20 rows would change" in d.find_element(By.CSS_SELECTOR, "dl.fields").text
              and d.find_elements(By.CSS_SELECTOR, "form.apply button"))
@@ -311,12 +317,12 @@ def test_apply_a_preview_then_revert_it_from_the_page(stage, browser):
     press("form.apply button", "Apply requested")
     apply = linked("applied_by", preview)
     assert stage.wait(apply)[1]["status"] == "Completed"
-    assert stage.query(f"SELECT approved_by, applies FROM backfill_jobs WHERE job_id = '{apply}'") == [("e2e operator", preview)]
+    assert stage.query(f"SELECT approved_by, applies FROM backfill_jobs WHERE job_id = '{apply}'") == [("e2e.approver", preview)]
     assert {r[0]: r[5] for r in stage.charges()}["RPC-00000305"] == "ACC-FROM-PAGE"
 
     browser.get(f"{dashboard.url}/backfills/{apply}")
     wait_for(browser, "the applied job with Approved By and a Revert button",
-             lambda d: "e2e operator" in d.find_element(By.CSS_SELECTOR, "dl.fields").text
+             lambda d: "e2e.approver" in d.find_element(By.CSS_SELECTOR, "dl.fields").text
              and d.find_elements(By.CSS_SELECTOR, "form.revert button"))
     press("form.revert button", "Revert requested")
     revert = linked("reverted_by", apply)
