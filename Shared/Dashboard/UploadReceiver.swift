@@ -8,7 +8,7 @@ import JobstreamMessages
 /// piece by piece as it arrives: memory holds one piece, never the file. The bytes go to a `.partial`
 /// file, renamed into place only once the body ended within the size limit and matched the checksum
 /// it came with (`Content-MD5`, base64 as RFC 1864 says, or `md5` in hexadecimal); otherwise the
-/// partial file is removed and nothing is stored.
+/// partial file is removed and nothing is stored. A file refused for its name is never written.
 struct UploadReceiver: Sendable {
     let files: FileStore
     /// The most bytes a file may have.
@@ -48,7 +48,9 @@ struct UploadReceiver: Sendable {
         do { destination = try files.place(["uploads", jobId, name]) } catch {
             throw Refusal(status: .badRequest, message: error.description)
         }
-        let partial = destination.url.appendingPathExtension("partial")
+        // Named apart from the file: a name of the longest allowed plus `.partial` would be too long.
+        let partial = destination.url.deletingLastPathComponent().appendingPathComponent(
+            ".upload-\(UUID().uuidString.lowercased()).partial")
         guard FileManager.default.createFile(atPath: partial.path, contents: nil) else {
             throw Refusal(status: .serviceUnavailable, message: "the file store cannot take the file now")
         }

@@ -92,6 +92,19 @@ struct JobsAPITests {
         }
     }
 
+    @Test("a file name of the longest allowed is stored (its partial file is named apart: found by schemathesis as a 503)")
+    func longestName() async throws {
+        try await TestDashboard.with(named: TestDashboard.namedTokens) { test, client in
+            let name = String(repeating: "n", count: InputLimits.fileNameBytes - 4) + ".csv"
+            let response = try await client.execute(
+                uri: "/api/backfills?action=update-rate-plan-charge&filename=\(name)", method: .post,
+                headers: bearer(TestDashboard.namedOperatorToken), body: ByteBuffer(string: Self.csv))
+            #expect(response.status == .accepted, "\(response.text)")
+            let file = try #require(await test.cancels.submitted.first?.request.file)
+            #expect(file.name == name && file.sizeBytes == Int64(Self.csv.utf8.count))
+        }
+    }
+
     @Test("roles: anonymous 401, viewer 403, operator submits but cannot apply, approver applies as itself")
     func roles() async throws {
         try await TestDashboard.with(named: TestDashboard.namedTokens) { test, client in
