@@ -44,12 +44,13 @@ export DASHBOARD_PORT
 BIN := $(ROOT)/.build/debug
 
 .PHONY: help build librdkafka broker-install broker-start broker-stop broker-status topics run stop test \
-        test-swift test-python lint format fuzz browser-install systemd-install bench-kafka bench-backfill bench-migration bench-sync bench-dashboard bench-undo bench-preview bench-produce-ab bench-build postgres-start clean
+        test-swift test-python api-check lint format fuzz browser-install systemd-install bench-kafka bench-backfill bench-migration bench-sync bench-dashboard bench-undo bench-preview bench-produce-ab bench-build postgres-start clean
 
 help:
 	@echo "make run           build, start the embedded broker, the four services and the dashboard (make stop ends them)"
 	@echo "make test          check format and imports, build and run every test against the broker"
 	@echo "make format        format the Swift sources as .swift-format says"
+	@echo "make api-check     schemathesis against a running dashboard and its OpenAPI document (part of make test)"
 	@echo "make build         build librdkafka (if needed) and the Swift executables"
 	@echo "make bench-kafka   Swift Kafka layer against raw librdkafka, written to BENCHMARKS.md figures"
 	@echo "make bench-backfill 1,000,000-row backfill end to end vs the store's ceiling; validator memory on 2 GB"
@@ -119,7 +120,7 @@ stop:
 
 test: lint build broker-start postgres-start
 	$(SWIFT) build --build-tests --explicit-target-dependency-import-check error $(SWIFT_BUILD_FLAGS)
-	$(MAKE) --no-print-directory test-swift test-python
+	$(MAKE) --no-print-directory test-swift test-python api-check
 
 # The tree is formatted as .swift-format says (swift-format, part of the toolchain; `make format`
 # fixes it), and every import is declared (the build's own check covers imports between targets).
@@ -152,6 +153,10 @@ systemd-install:
 	@command -v systemd-analyze >/dev/null || \
 	  { echo "installing systemd (for systemd-analyze)"; apt-get update -q && \
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q systemd; }
+
+# The API against its OpenAPI document (schemathesis): no 5xx, every answer as documented.
+api-check: broker-install
+	deploy/local/api-check.sh $(BIN) $(API_CHECK_EXAMPLES)
 
 test-python: broker-install browser-install systemd-install
 	JOBSTREAM_CLI=$(BIN)/jobstream JOBSTREAM_E2E_POSTGRES_URL=$(PG_URL)/jobstream_e2e \
