@@ -191,6 +191,38 @@ struct BackfillJobTests {
         }
     }
 
+    @Test("a file whose size is not the one its request gives fails the job, saying both, before any chunk")
+    func sizeMismatch() async throws {
+        try await BackfillJobHarness.with { harness in
+            var request = try harness.request(csv: "Charge Id,Booking Date\nRPC-00000001,2025-01-15\n")
+            request.file?.sizeBytes = 9999
+            let id = try await harness.insert(request)
+            try await harness.run(id)
+            let job = try #require(try await harness.job(id))
+            #expect(job.status == .failed)
+            #expect(
+                job.error?.contains("is 47 bytes in the file store, not 9999 as the request says") == true, "\(job.error ?? "")")
+            #expect(harness.messenger.chunks.isEmpty)
+        }
+    }
+
+    @Test("a job the dashboard logged runs as a preview on a validator that requires approval: its rule is checked on taking it")
+    func approvalRuleOnTakeover() async throws {
+        try await BackfillJobHarness.with(requireApproval: true) { harness in
+            let id = UUID().uuidString
+            let job = BackfillJobRecord.accepted(
+                try harness.request(csv: "Charge Id,Booking Date\nRPC-00000001,2025-01-15\n"), jobId: id,
+                submittedAt: harness.environment.clock.epochMilliseconds(), chunkSize: 2, owner: BackfillJobHarness.instance,
+                requireApproval: false, previewed: nil)
+            #expect(job.preview == 0, "logged as the dashboard logs it, without the validator's rule")
+            #expect(try await harness.log.insert(job, leaseMilliseconds: 15_000))
+            try await harness.run(id)
+            let ended = try #require(try await harness.job(id))
+            #expect(ended.status == .completed && ended.preview == 1)
+            #expect(ended.wouldChange == 1)
+        }
+    }
+
     @Test("a chunk the store refuses every time is tried three times, then recorded with every row failed and the reason")
     func refusedChunk() async throws {
         try await BackfillJobHarness.with { harness in
