@@ -327,7 +327,7 @@ let package = Package(
         .testTarget(
             name: "DashboardTests",
             dependencies: [
-                "JobstreamDashboard", "JobstreamFiles", "JobstreamMessages", "JobstreamStore", "JobstreamSync",
+                "JobstreamBackfill", "JobstreamDashboard", "JobstreamFiles", "JobstreamMessages", "JobstreamStore", "JobstreamSync",
                 "JobstreamTestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),

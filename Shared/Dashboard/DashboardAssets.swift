@@ -14,7 +14,7 @@ enum DashboardAssets {
     /// region (coalescing bursts) and swap it in. Every time the event stream opens — the first time
     /// too — the region is re-fetched once: a change that landed between rendering the page and
     /// subscribing (or while reconnecting) announced itself to nobody. Also asks before a Cancel form
-    /// is sent.
+    /// is sent, and sends the New backfill page's file to the API.
     static let script = #"""
         (() => {
           "use strict";
@@ -22,6 +22,38 @@ enum DashboardAssets {
             const message = event.target.dataset && event.target.dataset.confirm;
             if (message && !window.confirm(message)) event.preventDefault();
           });
+          const form = document.getElementById("new-backfill");
+          if (form) {
+            const problem = document.getElementById("new-backfill-problem");
+            form.addEventListener("submit", async (event) => {
+              event.preventDefault();
+              const option = form.elements.action.selectedOptions[0];
+              const file = form.elements.file.files[0];
+              const query = new URLSearchParams({ action: form.elements.action.value });
+              if (form.elements.preview.checked) query.set("preview", "true");
+              if (form.elements.maxFailed.value.trim()) query.set("maxFailed", form.elements.maxFailed.value.trim());
+              const withFile = option && option.dataset.needsFile === "true";
+              if (withFile && !file) { problem.textContent = "Choose the file to send."; problem.hidden = false; return; }
+              if (withFile) query.set("filename", file.name);
+              form.querySelector("button").disabled = true;
+              problem.hidden = true;
+              try {
+                const response = await fetch("/api/backfills?" + query.toString(), {
+                  method: "POST", credentials: "same-origin", body: withFile ? file : null,
+                  headers: withFile ? { "Content-Type": file.name.toLowerCase().endsWith(".zip") ? "application/zip" : "text/csv" } : {} });
+                const answer = await response.json();
+                if (response.status === 202) {
+                  location.assign("/backfills/" + encodeURIComponent(answer.jobId) + "?notice=submitted");
+                  return;
+                }
+                problem.textContent = answer.error || ("The dashboard answered " + response.status + ".");
+              } catch (error) {
+                problem.textContent = "The file could not be sent: " + error;
+              }
+              problem.hidden = false;
+              form.querySelector("button").disabled = false;
+            });
+          }
           const main = document.getElementById("live");
           const indicator = document.getElementById("live-state");
           const logs = main ? (main.dataset.live || "").split(" ").filter(Boolean) : [];
@@ -89,6 +121,10 @@ enum DashboardAssets {
         .filters { display: flex; gap: 14px; align-items: end; flex-wrap: wrap; }
         .filters label, form.sign-in label { display: flex; flex-direction: column; gap: 3px; color: var(--muted); }
         form.sign-in { display: flex; flex-direction: column; gap: 12px; max-width: 360px; }
+        form.new-backfill { display: flex; flex-direction: column; gap: 12px; max-width: 640px; margin: 0 24px 16px; }
+        form.new-backfill label { display: flex; flex-direction: column; gap: 3px; color: var(--muted); }
+        form.new-backfill label.check { flex-direction: row; align-items: center; gap: 8px; color: var(--ink); }
+        p.new-link { margin: 0 24px 12px; }
         input, select, button { font: inherit; padding: 4px 8px; }
         button { cursor: pointer; border: 1px solid var(--line); border-radius: 6px; background: #fff; }
         form.cancel button { color: var(--fail); border-color: var(--fail); }

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import JobstreamBackfill
 import JobstreamMessages
 import JobstreamMigration
 import JobstreamStore
@@ -19,16 +20,26 @@ extension Dashboard {
             try await viewing(request) { role in
                 page(
                     request, role: role, title: "Backfill Logs", live: [.backfills],
-                    BackfillPages.list(await board.backfillList(), role: role))
+                    BackfillPages.list(await board.backfillList(), role: role),
+                    above: role >= .operator ? "<p class=\"new-link\"><a href=\"/backfills/new\">New backfill</a></p>" : "")
             }
         }
+        addNewBackfillPage(to: router)
         router.get("/backfills/:job") { request, context in
             try await viewing(request) { role in
                 let id = try Self.identifier(context, "job")
                 guard let job = await board.backfill(id) else {
+                    if try await BackfillJobLog(store: store).job(id) != nil {
+                        return page(
+                            request, role: role, title: "Backfill details", live: [.backfills], NewBackfillPage.waiting(id))
+                    }
                     return notFound("no backfill \(id) on the status topic", request, role)
                 }
-                let notice = request.uri.queryParameters.get("notice").flatMap { OperatorAction(notice: $0)?.noticeText }
+                let notice = request.uri.queryParameters.get("notice").flatMap {
+                    $0 == "submitted"
+                        ? "Submitted. This page follows the job; a preview's counts, and Apply for an approver, appear when it completes."
+                        : OperatorAction(notice: $0)?.noticeText
+                }
                 return page(
                     request, role: role, title: "Backfill details", live: [.backfills],
                     BackfillPages.details(job, role: role, notice: notice))

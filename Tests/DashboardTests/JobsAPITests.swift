@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import JobstreamBackfill
 import JobstreamDashboard
 import JobstreamMessages
 import JobstreamStore
@@ -232,6 +233,46 @@ struct JobsAPITests {
             let failures = try await client.execute(uri: "/api/backfills/job-1/failures", method: .get)
             #expect(failures.text == "Charge Id,Booking Date,Success,Error Message\r\nRPC-2,2025-13-01,false,bad date\r\n")
             #expect(failures.headers[.contentDisposition]?.contains("charges-result-failures.csv") == true)
+        }
+    }
+}
+
+@Suite("The New backfill page")
+struct NewBackfillPageTests {
+    @Test("operators get the form (every action, preview on by default) and a link from the log; others do not")
+    func form() async throws {
+        try await TestDashboard.with(named: TestDashboard.namedTokens) { test, client in
+            let page = try await client.execute(uri: "/backfills/new", method: .get, headers: bearer(TestDashboard.namedOperatorToken))
+            #expect(page.status == .ok)
+            #expect(page.text.contains("<form class=\"new-backfill\" id=\"new-backfill\">"))
+            #expect(page.text.contains("name=\"preview\" checked"))
+            for action in ["update-rate-plan-charge", "update-invoice-item", "booking-date-from-created"] {
+                #expect(page.text.contains("<option value=\"\(action)\""), "\(action)")
+            }
+            #expect(page.text.contains("data-needs-file=\"false\">booking-date-from-created"))
+            let viewer = try await client.execute(uri: "/backfills/new", method: .get, headers: bearer(TestDashboard.namedViewerToken))
+            #expect(viewer.status == .forbidden)
+            let list = try await client.execute(uri: "/backfills", method: .get, headers: bearer(TestDashboard.namedOperatorToken))
+            #expect(list.text.contains("href=\"/backfills/new\""))
+            let viewersList = try await client.execute(uri: "/backfills", method: .get, headers: bearer(TestDashboard.namedViewerToken))
+            #expect(!viewersList.text.contains("href=\"/backfills/new\""))
+        }
+    }
+
+    @Test("a job in the log but not yet on the status topic gets a live waiting page, not a 404")
+    func waiting() async throws {
+        try await TestDashboard.with { test, client in
+            let job = BackfillJobRecord.accepted(
+                BackfillRequest(action: "booking-date-from-created", generatedBy: "ana.lima"), jobId: "job-new", submittedAt: 0,
+                chunkSize: 10, owner: "dashboard", requireApproval: false, previewed: nil)
+            #expect(try await BackfillJobLog(store: test.store).insert(job, leaseMilliseconds: 0))
+            let page = try await client.execute(uri: "/backfills/job-new?notice=submitted", method: .get)
+            #expect(page.status == .ok && page.text.contains("Backfill job-new is logged"))
+            #expect(page.text.contains("data-live=\"backfills\""))
+            #expect(try await client.execute(uri: "/backfills/job-none", method: .get).status == .notFound)
+            await test.publish(BackfillRouteTests.processing(), id: "job-new")
+            let details = try await client.execute(uri: "/backfills/job-new?notice=submitted", method: .get)
+            #expect(details.text.contains("Submitted. This page follows the job"))
         }
     }
 }
