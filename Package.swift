@@ -45,6 +45,7 @@ let package = Package(
         .library(name: "JobstreamBackfill", targets: ["JobstreamBackfill"]),
         .library(name: "JobstreamMigration", targets: ["JobstreamMigration"]),
         .library(name: "JobstreamSync", targets: ["JobstreamSync"]),
+        .library(name: "JobstreamWebhooks", targets: ["JobstreamWebhooks"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -61,6 +62,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         // The C interop module: librdkafka's header, found through pkg-config.
@@ -184,10 +186,26 @@ let package = Package(
             path: "Shared/Sync",
             swiftSettings: swiftSettings
         ),
+        // Webhooks: the signature, sending with async-http-client, and the deliverer of the outbox.
+        .target(
+            name: "JobstreamWebhooks",
+            dependencies: [
+                "JobstreamMessages",
+                "JobstreamStore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Shared/Webhooks",
+            swiftSettings: swiftSettings
+        ),
         service(
             "backfill-validator",
             extra: [
-                "JobstreamStore", "JobstreamBackfill", "JobstreamCSV", "JobstreamFiles",
+                "JobstreamStore", "JobstreamBackfill", "JobstreamCSV", "JobstreamFiles", "JobstreamWebhooks",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
         service("backfill-processor", extra: ["JobstreamStore", "JobstreamBackfill"]),
@@ -327,7 +345,8 @@ let package = Package(
         .testTarget(
             name: "DashboardTests",
             dependencies: [
-                "JobstreamBackfill", "JobstreamDashboard", "JobstreamFiles", "JobstreamMessages", "JobstreamStore", "JobstreamSync",
+                "JobstreamBackfill", "JobstreamDashboard", "JobstreamFiles", "JobstreamMessages", "JobstreamStore",
+                "JobstreamSync",
                 "JobstreamTestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -351,6 +370,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/OperationsTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "WebhookTests",
+            dependencies: [
+                "JobstreamWebhooks", "JobstreamBackfill", "JobstreamMessages", "JobstreamStore", "JobstreamTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SQLKit", package: "sql-kit"),
+            ],
+            path: "Tests/WebhookTests",
             swiftSettings: swiftSettings
         ),
         // The Kafka layer without a broker: offset tracking, and a send honouring cancellation.

@@ -3,6 +3,7 @@ import JobstreamBackfill
 import JobstreamMessages
 import JobstreamService
 import JobstreamStore
+import ServiceLifecycle
 
 @main
 struct BackfillValidator: AsyncParsableCommand {
@@ -52,6 +53,7 @@ struct BackfillValidator: AsyncParsableCommand {
     var imageRetentionDays: Int? { keepBeforeImagesDays ?? Settings.value("keep-before-images-days") }
 
     @OptionGroup var fileLimits: FileLimitOptions
+    @OptionGroup var webhooks: WebhookOptions
 
     func validate() throws {
         guard (1...50_000).contains(chunkSize) else { throw ValidationError("--chunk-size must be between 1 and 50000") }
@@ -63,6 +65,7 @@ struct BackfillValidator: AsyncParsableCommand {
         if let days = imageRetentionDays, !(1...36500).contains(days) {
             throw ValidationError("--keep-before-images-days must be between 1 and 36500")
         }
+        try webhooks.check()
     }
 
     func run() async throws {
@@ -82,7 +85,9 @@ struct BackfillValidator: AsyncParsableCommand {
                     fileLimits: fileLimits.limits, requireApproval: requireApproval),
                 sweepAge: .seconds(orphanFileHours * 3600),
                 imageRetention: imageRetentionDays.map { .seconds($0 * 86400) })
-            return ServiceStage(services: [StoreLifetime(store: store), JobLoop(run: supervisor.run)]) { envelope, _, logger in
+            var services: [any Service] = [StoreLifetime(store: store), JobLoop(run: supervisor.run)]
+            if let deliverer = webhooks.deliverer(store: store, logger: context.logger) { services.append(deliverer) }
+            return ServiceStage(services: services) { envelope, _, logger in
                 try await supervisor.handle(envelope, logger: logger)
             }
         }

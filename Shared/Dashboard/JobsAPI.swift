@@ -186,9 +186,11 @@ extension Dashboard {
             }
             rate = value
         }
-        let request = BackfillRequest(
+        var request = BackfillRequest(
             action: action.name, generatedBy: generatedBy, maxFailed: maxFailed, ratePerSecond: rate,
             preview: preview ? true : nil)
+        let webhooks = query.getAll("webhook")
+        if !webhooks.isEmpty { request.webhooks = webhooks }
         if let problem = request.boundsProblem { throw refused(problem) }
         return request
     }

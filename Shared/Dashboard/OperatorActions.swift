@@ -94,6 +94,7 @@ public struct JobLogOperatorActions: OperatorActions {
     }
 
     public func submit(_ request: BackfillRequest, jobId: String) async throws {
+        try await WebhookOutbox(store: log.store).subscribe(jobId: jobId, urls: request.webhooks ?? [])
         try await insert(request, jobId: jobId, previewed: nil, chunkSize: nil)
         if let original = request.retryOf { try await log.linkRetry(of: original, by: jobId) }
     }

@@ -46,6 +46,9 @@ public struct BackfillRequest: JobstreamMessage {
     public var applies: String?
     /// Who approved applying the preview.
     public var approvedBy: String?
+    /// Addresses the job's final status event is also sent to (signed, as the deployment's webhooks
+    /// are); only those starting with a prefix the deployment allows are.
+    public var webhooks: [String]?
 
     public init(
         action: String, file: FileReference? = nil, md5: String? = nil, generatedBy: String, retryOf: String? = nil,

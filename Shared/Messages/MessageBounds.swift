@@ -21,6 +21,15 @@ extension BackfillRequest {
         }
         if let maxFailed, let problem = TextRule.problem(maxFailed, named: "maxFailed", maxBytes: 24) { return problem }
         if let ratePerSecond, ratePerSecond < 1 { return "ratePerSecond \(ratePerSecond) is below 1" }
+        if let webhooks {
+            guard webhooks.count <= 5 else { return "webhooks holds \(webhooks.count) addresses; at most 5" }
+            for url in webhooks {
+                if let problem = TextRule.problem(url, named: "webhooks", maxBytes: 2048) { return problem }
+                guard url.hasPrefix("https://") || url.hasPrefix("http://") else {
+                    return "webhooks: \(Quoted(url)) is not an http:// or https:// address"
+                }
+            }
+        }
         return nil
     }
 }

@@ -20,7 +20,7 @@ public enum Settings {
         "retention-days", "retention-interval", "batch-size", "host", "port", "max-chunks-per-second",
         "max-slices-per-second", "max-message-bytes", "max-field-bytes", "max-fields", "max-record-bytes",
         "max-file-bytes", "max-unpacked-bytes", "max-zip-ratio", "unpack-timeout", "max-takeovers", "orphan-file-hours",
-        "require-approval", "keep-before-images-days", "max-upload-bytes",
+        "require-approval", "keep-before-images-days", "max-upload-bytes", "webhook-retry-hours",
     ]
 
     /// The environment variable for `key`.

@@ -284,6 +284,33 @@ enum StoreSchema {
             source TEXT
         )
         """,
+        // Webhooks: the addresses a job's end is sent to besides the deployment's, and each delivery
+        // owed (one per job, event and address), with its attempts.
+        """
+        CREATE TABLE IF NOT EXISTS webhook_subscriptions (
+            job_id TEXT NOT NULL,
+            url TEXT NOT NULL,
+            PRIMARY KEY (job_id, url)
+        )
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS webhook_deliveries (
+            job_id TEXT NOT NULL,
+            event_key TEXT NOT NULL,
+            url TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            attempts BIGINT NOT NULL DEFAULT 0,
+            next_attempt_at BIGINT NOT NULL,
+            claimed_until BIGINT NOT NULL DEFAULT 0,
+            last_status BIGINT,
+            last_error TEXT,
+            delivered_at BIGINT,
+            gave_up_at BIGINT,
+            PRIMARY KEY (job_id, event_key, url)
+        )
+        """,
+        "CREATE INDEX IF NOT EXISTS webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE delivered_at IS NULL AND gave_up_at IS NULL",
         "CREATE INDEX IF NOT EXISTS audit_events_by_time ON audit_events (at, event_id)",
         "CREATE INDEX IF NOT EXISTS audit_events_by_target ON audit_events (target_id, at)",
     ]
@@ -302,7 +329,8 @@ enum StoreSchema {
     /// `applies` names the preview an apply job applies, `applied_by` the apply of a preview,
     /// `approved_by` who approved it, and `file_digest` the SHA-256 of the upload a preview read. A
     /// migration's `preview` marks one that writes no schedule. `before_images_removed` is when a
-    /// retention removed a job's before-images.
+    /// retention removed a job's before-images. `notified_sequence` is the newest state whose webhooks
+    /// are owed (``WebhookOutbox``).
     static let addedColumns: [(table: String, column: String, definition: String)] =
         ["backfill_jobs", "migrations"]
         .flatMap { table in
@@ -322,12 +350,14 @@ enum StoreSchema {
             ("backfill_jobs", "applied_by", "TEXT"), ("backfill_jobs", "approved_by", "TEXT"),
             ("backfill_jobs", "file_digest", "TEXT"), ("migrations", "preview", "SMALLINT NOT NULL DEFAULT 0"),
             ("backfill_jobs", "before_images_removed", "BIGINT"),
+            ("backfill_jobs", "notified_sequence", "BIGINT NOT NULL DEFAULT 0"),
         ]
 
     /// Indexes on added columns, made once the columns exist.
     static let laterIndexes = [
         "CREATE INDEX IF NOT EXISTS backfill_jobs_unpublished ON backfill_jobs (updated_at) WHERE published_sequence < sequence",
         "CREATE INDEX IF NOT EXISTS migrations_unpublished ON migrations (updated_at) WHERE published_sequence < sequence",
+        "CREATE INDEX IF NOT EXISTS backfill_jobs_unnotified ON backfill_jobs (status) WHERE notified_sequence < sequence",
     ]
 
     /// Creates what is missing. A schema already complete is only read (no DDL, no lock): every

@@ -242,7 +242,8 @@ struct NewBackfillPageTests {
     @Test("operators get the form (every action, preview on by default) and a link from the log; others do not")
     func form() async throws {
         try await TestDashboard.with(named: TestDashboard.namedTokens) { test, client in
-            let page = try await client.execute(uri: "/backfills/new", method: .get, headers: bearer(TestDashboard.namedOperatorToken))
+            let page = try await client.execute(
+                uri: "/backfills/new", method: .get, headers: bearer(TestDashboard.namedOperatorToken))
             #expect(page.status == .ok)
             #expect(page.text.contains("<form class=\"new-backfill\" id=\"new-backfill\">"))
             #expect(page.text.contains("name=\"preview\" checked"))
@@ -250,11 +251,14 @@ struct NewBackfillPageTests {
                 #expect(page.text.contains("<option value=\"\(action)\""), "\(action)")
             }
             #expect(page.text.contains("data-needs-file=\"false\">booking-date-from-created"))
-            let viewer = try await client.execute(uri: "/backfills/new", method: .get, headers: bearer(TestDashboard.namedViewerToken))
+            let viewer = try await client.execute(
+                uri: "/backfills/new", method: .get, headers: bearer(TestDashboard.namedViewerToken))
             #expect(viewer.status == .forbidden)
-            let list = try await client.execute(uri: "/backfills", method: .get, headers: bearer(TestDashboard.namedOperatorToken))
+            let list = try await client.execute(
+                uri: "/backfills", method: .get, headers: bearer(TestDashboard.namedOperatorToken))
             #expect(list.text.contains("href=\"/backfills/new\""))
-            let viewersList = try await client.execute(uri: "/backfills", method: .get, headers: bearer(TestDashboard.namedViewerToken))
+            let viewersList = try await client.execute(
+                uri: "/backfills", method: .get, headers: bearer(TestDashboard.namedViewerToken))
             #expect(!viewersList.text.contains("href=\"/backfills/new\""))
         }
     }

@@ -25,6 +25,7 @@ pytestmark = pytest.mark.usefixtures("topics")
 OPERATOR_TOKEN = "e2e-operator-" + uuid.uuid4().hex
 # A named approver: only a named approver token applies a preview, as its own name.
 APPROVER_TOKEN = "js_e2e_approver_" + uuid.uuid4().hex
+NAMED_OPERATOR_TOKEN = "js_e2e_ana_" + uuid.uuid4().hex
 WAIT = 90
 
 
@@ -74,7 +75,8 @@ def stage(tmp_path_factory):
         backfills.start("backfill-validator")
         backfills.start("backfill-processor")
         tokens = tmp / "tokens"
-        tokens.write_text(f"e2e.approver approver sha256:{hashlib.sha256(APPROVER_TOKEN.encode()).hexdigest()}\n")
+        tokens.write_text(f"e2e.approver approver sha256:{hashlib.sha256(APPROVER_TOKEN.encode()).hexdigest()}\n"
+                          f"e2e.ana operator sha256:{hashlib.sha256(NAMED_OPERATOR_TOKEN.encode()).hexdigest()}\n")
         backfills.dashboard = Dashboard(backfills, "--tokens-file", str(tokens))
         yield backfills
     finally:
@@ -328,6 +330,41 @@ def test_apply_a_preview_then_revert_it_from_the_page(stage, browser):
     revert = linked("reverted_by", apply)
     assert stage.wait(revert)[1]["status"] == "Completed"
     assert stage.charges() == before, "the revert puts every field back"
+
+
+def test_new_backfill_page_then_apply_without_the_cli(stage, browser):
+    """The whole safe path in the browser alone: New backfill sends the file (preview on by default),
+    the job's page follows it to the preview's counts; an operator sees no Apply, an approver does."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+    dashboard = stage.dashboard
+    before = stage.charges()
+    rows = [["Charge Id", "Accounting Code"]] + [[f"RPC-{n:08d}", "ACC-NEW-PAGE"] for n in range(401, 416)]
+    path = write_csv(stage.tmp / "from-the-page.csv", rows)
+    sign_in(browser, dashboard, "/backfills/new", token=NAMED_OPERATOR_TOKEN, role="operator")
+    Select(browser.find_element(By.NAME, "action")).select_by_value("update-rate-plan-charge")
+    browser.find_element(By.NAME, "file").send_keys(str(path))
+    assert browser.find_element(By.NAME, "preview").is_selected(), "preview is on by default"
+    browser.find_element(By.CSS_SELECTOR, "form.new-backfill button").click()
+    wait_for(browser, "the new job's page", lambda d: re.search(r"/backfills/[0-9a-f-]{36}", d.current_url))
+    preview = re.search(r"/backfills/([0-9a-f-]{36})", browser.current_url).group(1)
+    wait_for(browser, "the preview's counts, followed live",
+             lambda d: "15 rows would change" in d.find_element(By.ID, "live").text)
+    assert not browser.find_elements(By.CSS_SELECTOR, "form.apply button"), "an operator cannot approve"
+    assert stage.charges() == before, "a preview writes nothing"
+    assert stage.query(f"SELECT generated_by, preview FROM backfill_jobs WHERE job_id = '{preview}'") == [("e2e.ana", 1)]
+    screenshot(browser, "new-backfill-preview")
+
+    sign_in(browser, dashboard, f"/backfills/{preview}", token=APPROVER_TOKEN, role="approver")
+    click(browser, "form.apply button")
+    wait_for(browser, "the confirmation", lambda d: d.switch_to.alert, timeout=10)
+    browser.switch_to.alert.accept()
+    wait_for(browser, "Apply requested", lambda d: "Apply requested" in d.page_source)
+    apply = stage.poll_until("the apply job", lambda: stage.query(
+        f"SELECT applied_by FROM backfill_jobs WHERE job_id = '{preview}'"), lambda r: r and r[0][0], timeout=WAIT)[0][0]
+    assert stage.wait(apply)[1]["status"] == "Completed"
+    assert stage.query(f"SELECT approved_by FROM backfill_jobs WHERE job_id = '{apply}'") == [("e2e.approver",)]
+    assert all(r[5] == "ACC-NEW-PAGE" for r in stage.charges() if "RPC-00000401" <= r[0] <= "RPC-00000415")
 
 
 def test_the_json_api_needs_the_operator_token_to_cancel(stage):

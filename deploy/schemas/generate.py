@@ -73,7 +73,10 @@ PAYLOADS = {
          "applies": {**JOB_ID, "description": "an apply: the Completed preview whose file to apply (action and file "
                                               "are that preview's); overwriteChanged then applies rows whose record "
                                               "changed since the preview"},
-         "approvedBy": {**NAME, "description": "who approved applying the preview: someone other than its generatedBy"}},
+         "approvedBy": {**NAME, "description": "who approved applying the preview: someone other than its generatedBy"},
+         "webhooks": {"type": "array", "maxItems": 5, "items": {"type": "string", "maxLength": 2048, "pattern": "^https?://"},
+                      "description": "addresses the job's final status event is also sent to, signed; only those the "
+                                     "deployment allows (--webhook-allow) are"}},
         "a request to run a backfill; file is absent for a file-less action, a revert and an apply"),
     "backfill.status": obj(
         {"action": ACTION, "generatedBy": NAME, "recordsProcessed": COUNT, "recordsFailed": COUNT,

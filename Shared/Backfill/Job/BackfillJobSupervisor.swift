@@ -48,6 +48,8 @@ public final class BackfillJobSupervisor: Sendable {
         let job = BackfillJobRecord.accepted(
             request, jobId: jobId, submittedAt: now, chunkSize: environment.chunkSize, owner: environment.instance,
             requireApproval: environment.requireApproval, previewed: previewed)
+        // Before the job exists, so that no end of it can be swept before its addresses are known.
+        try await WebhookOutbox(store: environment.log.store).subscribe(jobId: jobId, urls: request.webhooks ?? [])
         guard try await environment.log.insert(job, leaseMilliseconds: environment.lease.milliseconds) else {
             logger.notice("repeated request for backfill \(jobId) ignored: the job exists already")
             return
