@@ -1,4 +1,6 @@
+import Foundation
 import JobstreamMessages
+import JobstreamStore
 
 /// The Backfill Logs page and a job's details.
 enum BackfillPages {
@@ -102,7 +104,36 @@ enum BackfillPages {
         "<a href=\"/backfills/\(PageLayout.pathSegment(jobId))\">\(jobId)</a>"
     }
 
-    static func details(_ job: BackfillSummary, role: DashboardAccess.Role, notice: String?) -> HTML {
+    /// The job's webhook deliveries: where (scheme and host only), which event, and how each went.
+    static func deliveries(_ deliveries: [WebhookOutbox.Delivery]) -> HTML {
+        guard !deliveries.isEmpty else { return "" }
+        let rows = deliveries.map { delivery -> HTML in
+            let state: String
+            if let at = delivery.deliveredAt {
+                state = "delivered \(Display.date(Date(epochMilliseconds: at)))"
+            } else if delivery.gaveUpAt != nil {
+                state = "given up"
+            } else if delivery.attempts == 0 {
+                state = "waiting"
+            } else {
+                state = "next attempt \(Display.date(Date(epochMilliseconds: delivery.nextAttemptAt)))"
+            }
+            return """
+                <tr><td>\(WebhookOutbox.redacted(delivery.url))</td><td>\(delivery.eventKey)</td>\
+                <td class="number">\(delivery.attempts)</td><td>\(delivery.lastStatus.map(String.init) ?? "-")</td>\
+                <td>\(state)</td><td>\(delivery.lastError ?? "")</td></tr>
+                """
+        }
+        return """
+            <h2>Webhooks</h2>
+            <table class="log webhooks"><thead><tr><th>To</th><th>Event</th><th>Attempts</th><th>Last Answer</th>\
+            <th>State</th><th>Last Error</th></tr></thead><tbody>\(rows)</tbody></table>
+            """
+    }
+
+    static func details(
+        _ job: BackfillSummary, role: DashboardAccess.Role, notice: String?, deliveries: [WebhookOutbox.Delivery] = []
+    ) -> HTML {
         var lines: [(String, HTML)] = [
             ("Job Id", Display.text(job.jobId)), ("Backfill Action", Display.text(job.action)),
             ("Uploaded File", uploadedFile(job)), ("Start Date", Display.text(Display.date(job.startDate))),
@@ -134,6 +165,7 @@ enum BackfillPages {
         return """
             \(noticeHTML)
             \(Display.fields(lines))
+            \(Self.deliveries(deliveries))
             <p class="actions">\(buttons(job, role: role)) <a href="/backfills">Back to the Backfill Logs</a></p>
             """
     }

@@ -42,7 +42,8 @@ extension Dashboard {
                 }
                 return page(
                     request, role: role, title: "Backfill details", live: [.backfills],
-                    BackfillPages.details(job, role: role, notice: notice))
+                    BackfillPages.details(
+                        job, role: role, notice: notice, deliveries: try await WebhookOutbox(store: store).deliveries(of: id)))
             }
         }
         router.get("/backfills/:job/result.csv") { request, context in

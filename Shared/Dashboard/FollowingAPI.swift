@@ -10,12 +10,46 @@ import JobstreamStore
 extension Dashboard {
     struct AuditList: Encodable { var events: [AuditTrail.Event] }
 
+    /// A webhook delivery as the API shows it: the address by scheme and host only (its path or
+    /// query can be its secret).
+    struct WebhookDelivery: Encodable {
+        var to, event: String
+        var attempts: Int
+        var lastStatus: Int?
+        var lastError: String?
+        var createdAt: Int
+        var nextAttemptAt: Int?
+        var deliveredAt: Int?
+        var gaveUpAt: Int?
+
+        init(_ delivery: WebhookOutbox.Delivery) {
+            to = WebhookOutbox.redacted(delivery.url)
+            event = delivery.eventKey
+            attempts = delivery.attempts
+            lastStatus = delivery.lastStatus
+            lastError = delivery.lastError
+            createdAt = delivery.createdAt
+            nextAttemptAt = delivery.deliveredAt == nil && delivery.gaveUpAt == nil ? delivery.nextAttemptAt : nil
+            deliveredAt = delivery.deliveredAt
+            gaveUpAt = delivery.gaveUpAt
+        }
+    }
+    struct WebhookDeliveries: Encodable { var deliveries: [WebhookDelivery] }
+
     func addFollowingAPI(to api: RouterGroup<DashboardRequestContext>) {
         api.get("backfills/:job/result") { request, context in
             try await apiViewing(request) { try await resultFile(of: try Self.identifier(context, "job"), failuresOnly: false) }
         }
         api.get("backfills/:job/failures") { request, context in
             try await apiViewing(request) { try await resultFile(of: try Self.identifier(context, "job"), failuresOnly: true) }
+        }
+        api.get("backfills/:job/webhooks") { request, context in
+            try await apiViewing(request) {
+                let id = try Self.identifier(context, "job")
+                guard await board.backfill(id) != nil else { return Responses.apiError(.notFound, "no backfill \(id)") }
+                let deliveries = try await WebhookOutbox(store: store).deliveries(of: id).map(WebhookDelivery.init)
+                return Responses.json(WebhookDeliveries(deliveries: deliveries))
+            }
         }
         api.get("backfills/:job/events") { request, context in
             try await apiViewing(request) {

@@ -151,6 +151,14 @@ public struct WebhookOutbox: Sendable {
         }
     }
 
+    /// An address as logs and pages show it: scheme and host only (a path or query can be its secret).
+    public static func redacted(_ url: String) -> String {
+        guard let components = URLComponents(string: url), let scheme = components.scheme, let host = components.host else {
+            return "(an address)"
+        }
+        return "\(scheme)://\(host)\(components.port.map { ":\($0)" } ?? "")/…"
+    }
+
     static let columns = """
         job_id, event_key, url, payload, created_at, attempts, next_attempt_at, last_status, last_error, delivered_at,
         gave_up_at

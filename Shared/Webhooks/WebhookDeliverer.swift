@@ -96,7 +96,7 @@ public struct WebhookDeliverer: Sendable {
             logger.notice(
                 "webhook not delivered\(giveUp ? "; given up" : ", tried again in \(backoff)")",
                 metadata: [
-                    "job.id": "\(delivery.jobId)", "event": "\(delivery.eventKey)", "to": "\(Self.redacted(delivery.url))",
+                    "job.id": "\(delivery.jobId)", "event": "\(delivery.eventKey)", "to": "\(WebhookOutbox.redacted(delivery.url))",
                     "reason": "\(problem ?? "")",
                 ])
         }
@@ -130,13 +130,5 @@ public struct WebhookDeliverer: Sendable {
         guard let components = URLComponents(string: url) else { return false }
         return components.host?.hasSuffix("hooks.slack.com") == true
             || components.queryItems?.contains { $0.name == "format" && $0.value == "slack" } == true
-    }
-
-    /// An address as logs and pages show it: scheme and host only (a path or query can be its secret).
-    public static func redacted(_ url: String) -> String {
-        guard let components = URLComponents(string: url), let scheme = components.scheme, let host = components.host else {
-            return "(an address)"
-        }
-        return "\(scheme)://\(host)\(components.port.map { ":\($0)" } ?? "")/…"
     }
 }

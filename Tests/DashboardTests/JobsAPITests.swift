@@ -217,6 +217,31 @@ struct JobsAPITests {
         }
     }
 
+    @Test("a job's webhook deliveries show on its details and in the API, each address by its scheme and host only")
+    func webhookDeliveries() async throws {
+        try await TestDashboard.with { test, client in
+            var done = BackfillRouteTests.processing()
+            done.status = .completed
+            await test.publish(done, id: "job-1")
+            let outbox = WebhookOutbox(store: test.store)
+            try await test.store.withDatabase { database in
+                try await outbox.owe(
+                    jobId: "job-1", eventKey: "Completed", payload: "{}", urls: ["https://hooks.slack.com/services/T0/B0/SECRET"],
+                    refused: [("http://10.0.0.1/x", "not an address this deployment allows jobs to add")], now: 1000,
+                    in: database)
+            }
+            let page = try await client.execute(uri: "/backfills/job-1", method: .get)
+            #expect(page.text.contains("<h2>Webhooks</h2>"))
+            #expect(page.text.contains("https://hooks.slack.com/…") && page.text.contains("waiting"))
+            #expect(page.text.contains("given up") && page.text.contains("not an address this deployment allows"))
+            #expect(!page.text.contains("SECRET"), "a webhook's path can be its secret")
+            let api = try await client.execute(uri: "/api/backfills/job-1/webhooks", method: .get)
+            let deliveries = try #require(try Self.json(api)["deliveries"] as? [[String: Any]])
+            #expect(deliveries.count == 2 && !api.text.contains("SECRET"))
+            #expect(Set(deliveries.compactMap { $0["to"] as? String }) == ["https://hooks.slack.com/…", "http://10.0.0.1/…"])
+        }
+    }
+
     @Test("the result file downloads as written; failures holds only the rows that did not succeed")
     func files() async throws {
         try await TestDashboard.with { test, client in

@@ -178,7 +178,7 @@ struct WebhookTests {
 
     @Test("logs and pages show an address by its scheme and host only")
     func redaction() {
-        #expect(WebhookDeliverer.redacted("https://hooks.slack.com/services/T0/B0/secret") == "https://hooks.slack.com/…")
-        #expect(WebhookDeliverer.redacted("http://127.0.0.1:9000/x?token=y") == "http://127.0.0.1:9000/…")
+        #expect(WebhookOutbox.redacted("https://hooks.slack.com/services/T0/B0/secret") == "https://hooks.slack.com/…")
+        #expect(WebhookOutbox.redacted("http://127.0.0.1:9000/x?token=y") == "http://127.0.0.1:9000/…")
     }
 }

@@ -1,5 +1,6 @@
 """The published JSON Schemas agree with what the Swift codec writes."""
 import json
+import sys
 
 import generate
 import jsonschema
@@ -42,3 +43,12 @@ def test_schemas_refuse_what_the_codec_refuses(cli, schemas, tmp_path, change, c
     change(message)
     with pytest.raises(jsonschema.ValidationError, match=complaint):
         validator(schemas["jobstream.backfill.status"]).validate(message)
+
+
+def test_the_openapi_document_is_its_generators_output(tmp_path):
+    """Shared/Dashboard/openapi.json is what deploy/local/generate-openapi.py writes: edited there, not by hand."""
+    import subprocess
+    from conftest import ROOT
+    out = tmp_path / "openapi.json"
+    subprocess.run([sys.executable, str(ROOT / "deploy" / "local" / "generate-openapi.py"), str(out)], check=True)
+    assert out.read_text() == (ROOT / "Shared" / "Dashboard" / "openapi.json").read_text()
