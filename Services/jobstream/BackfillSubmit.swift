@@ -34,10 +34,18 @@ struct BackfillSubmit: AsyncParsableCommand {
             change anything, into a preview file; write no record. Apply it with `backfill apply JOB`.
             """)
     var preview = false
+    @Option(
+        name: .customLong("webhook"),
+        help: "An address the job's end is also sent to, signed (repeat for more); only those the validators allow (--webhook-allow) are.")
+    var webhooks: [String] = []
     @Flag(help: "Follow the job until it ends.") var wait = false
 
     func validate() throws {
         let action = try BackfillCommand.action(named: action)
+        guard webhooks.count <= 5 else { throw ValidationError("at most 5 --webhook addresses") }
+        for url in webhooks where !(url.hasPrefix("https://") || url.hasPrefix("http://")) {
+            throw ValidationError("--webhook \(url.prefix(60)): not an http:// or https:// address")
+        }
         if action.needsFile, file == nil { throw ValidationError("\(action.name) needs --file") }
         if !action.needsFile, file != nil { throw ValidationError("\(action.name) takes no file; drop --file") }
         if let file {
@@ -63,7 +71,7 @@ struct BackfillSubmit: AsyncParsableCommand {
         let jobId = try await BackfillSubmit.submit(
             BackfillRequest(
                 action: action, md5: md5, generatedBy: generatedBy, maxFailed: maxFailed, ratePerSecond: rate,
-                preview: preview ? true : nil),
+                preview: preview ? true : nil, webhooks: webhooks.isEmpty ? nil : webhooks),
             file: file.map(URL.init(fileURLWithPath:)), options: options, files: storeOptions.files)
         print(jobId)
         if wait {

@@ -53,8 +53,9 @@ public struct BackfillRequest: JobstreamMessage {
     public init(
         action: String, file: FileReference? = nil, md5: String? = nil, generatedBy: String, retryOf: String? = nil,
         reverts: String? = nil, overwriteChanged: Bool? = nil, maxFailed: String? = nil, ratePerSecond: Int? = nil,
-        preview: Bool? = nil, applies: String? = nil, approvedBy: String? = nil
+        preview: Bool? = nil, applies: String? = nil, approvedBy: String? = nil, webhooks: [String]? = nil
     ) {
+        self.webhooks = webhooks
         self.preview = preview
         self.applies = applies
         self.approvedBy = approvedBy

@@ -2,6 +2,7 @@
 submitted as a preview, refused to its own author and to an operator, approved and applied by a named
 approver, reverted, every step in the audit trail; and the example run as a script, as a reader would."""
 import csv
+import json
 import os
 import subprocess
 import sys
@@ -20,6 +21,53 @@ pytestmark = pytest.mark.usefixtures("topics")
 
 ANA = "js_ana_operator_" + os.urandom(12).hex()
 BEA = "js_bea_approver_" + os.urandom(12).hex()
+SECRET = "whsec_" + os.urandom(16).hex()
+
+
+class Receiver:
+    """A webhook receiver on loopback, as a team would write one: it checks each delivery's signature
+    (HMAC-SHA256 of `t.body` under the shared secret, the README's recipe) and keeps what it got. It
+    answers its very first delivery 500, so that a retry is seen."""
+
+    def __init__(self):
+        import http.server
+        import threading
+        self.received = []
+        self.lock = threading.Lock()
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                with receiver.lock:
+                    first = not receiver.received
+                    receiver.received.append({"headers": dict(self.headers), "body": body,
+                                              "signed": verify(self.headers.get("Jobstream-Signature", ""), body),
+                                              "answered": 500 if first else 200})
+                self.send_response(500 if first else 200)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def deliveries(self, event_id):
+        with self.lock:
+            return [r for r in self.received if r["headers"].get("Jobstream-Event-Id") == event_id]
+
+
+def verify(header, body, tolerance=300):
+    """The receiver's side of the signature: `t=UNIX,v1=HEX`, HEX = HMAC-SHA256(secret, f"{t}.{body}")."""
+    import hashlib
+    import hmac
+    import time
+    parts = dict(part.split("=", 1) for part in header.split(",") if "=" in part)
+    if "t" not in parts or abs(time.time() - int(parts["t"])) > tolerance:
+        return False
+    expected = hmac.new(SECRET.encode(), parts["t"].encode() + b"." + body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, parts.get("v1", ""))
 
 
 @pytest.fixture(scope="module")
@@ -31,9 +79,11 @@ def api(tmp_path_factory, cli):
     for name, role, token in [("ana.lima", "operator", ANA), ("bea.costa", "approver", BEA)]:
         lines.append(hash_line(name, role, token))
     tokens.write_text("\n".join(lines) + "\n")
+    stage.receiver = Receiver()
+    stage.env["JOBSTREAM_WEBHOOK_SECRET"] = SECRET
     try:
         stage.seed(200)
-        stage.start("backfill-validator")
+        stage.start("backfill-validator", extra=("--webhook", stage.receiver.url))
         stage.start("backfill-processor")
         stage.dashboard = Dashboard(stage, "--tokens-file", str(tokens))
         yield stage
@@ -116,6 +166,21 @@ def test_a_file_over_http_through_preview_approval_apply_and_revert(api):
     assert [(e["actor"], e["action"], e["outcome"]) for e in reverts] == [("ana.lima", "backfill.revert", "accepted")]
     listed = api.cli("audit", "--job", preview).stdout
     assert "bea.costa" in listed and "refused (403)" in listed and "backfill.submit" in listed
+
+    # Every job's end reached the receiver, signed: the revert's final status event, and the
+    # preview's, whose first attempt the receiver refused and whose second it took.
+    revert = reverted["jobId"]
+    got = api.poll_until("the revert's webhook", lambda: api.receiver.deliveries(f"{revert}/Completed"), bool, timeout=60)
+    assert got[-1]["signed"] and json.loads(got[-1]["body"])["payload"]["status"] == "Completed"
+    assert json.loads(got[-1]["body"])["jobId"] == revert
+    first = api.poll_until("the retried delivery", lambda: api.receiver.received and api.receiver.deliveries(
+        api.receiver.received[0]["headers"]["Jobstream-Event-Id"]), lambda r: len(r) >= 2, timeout=60)
+    assert [(r["headers"]["Jobstream-Delivery-Attempt"], r["answered"]) for r in first[:2]] == [("1", 500), ("2", 200)]
+    assert all(r["signed"] for r in api.receiver.received)
+    job_of_first = first[0]["headers"]["Jobstream-Event-Id"].split("/")[0]
+    shown = ana._json("GET", f"/api/backfills/{job_of_first}/webhooks")["deliveries"]
+    assert [(d["attempts"], d["lastStatus"], d["deliveredAt"] is not None) for d in shown] == [(2, 200, True)]
+    assert shown[0]["to"] == "http://127.0.0.1:" + api.receiver.url.split(":")[2].split("/")[0] + "/…"
 
 
 def test_the_client_example_runs_as_a_script(api):
