@@ -186,6 +186,13 @@ let package = Package(
             path: "Shared/Sync",
             swiftSettings: swiftSettings
         ),
+        // Object storage: the AWS Signature Version 4 signer of S3 requests.
+        .target(
+            name: "JobstreamObjectStore",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            path: "Shared/ObjectStore",
+            swiftSettings: swiftSettings
+        ),
         // Webhooks: the signature, sending with async-http-client, and the deliverer of the outbox.
         .target(
             name: "JobstreamWebhooks",
@@ -370,6 +377,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/OperationsTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ObjectStoreTests",
+            dependencies: ["JobstreamObjectStore"],
+            path: "Tests/ObjectStoreTests",
             swiftSettings: swiftSettings
         ),
         .testTarget(

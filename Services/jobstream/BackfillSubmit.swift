@@ -36,7 +36,9 @@ struct BackfillSubmit: AsyncParsableCommand {
     var preview = false
     @Option(
         name: .customLong("webhook"),
-        help: "An address the job's end is also sent to, signed (repeat for more); only those the validators allow (--webhook-allow) are.")
+        help:
+            "An address the job's end is also sent to, signed (repeat for more); only those the validators allow (--webhook-allow) are."
+    )
     var webhooks: [String] = []
     @Flag(help: "Follow the job until it ends.") var wait = false
 

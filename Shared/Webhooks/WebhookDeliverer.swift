@@ -96,7 +96,8 @@ public struct WebhookDeliverer: Sendable {
             logger.notice(
                 "webhook not delivered\(giveUp ? "; given up" : ", tried again in \(backoff)")",
                 metadata: [
-                    "job.id": "\(delivery.jobId)", "event": "\(delivery.eventKey)", "to": "\(WebhookOutbox.redacted(delivery.url))",
+                    "job.id": "\(delivery.jobId)", "event": "\(delivery.eventKey)",
+                    "to": "\(WebhookOutbox.redacted(delivery.url))",
                     "reason": "\(problem ?? "")",
                 ])
         }
