@@ -186,10 +186,15 @@ let package = Package(
             path: "Shared/Sync",
             swiftSettings: swiftSettings
         ),
-        // Object storage: the AWS Signature Version 4 signer of S3 requests.
+        // Object storage: the AWS Signature Version 4 signer and a small S3 client (async-http-client).
         .target(
             name: "JobstreamObjectStore",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             path: "Shared/ObjectStore",
             swiftSettings: swiftSettings
         ),
@@ -381,7 +386,10 @@ let package = Package(
         ),
         .testTarget(
             name: "ObjectStoreTests",
-            dependencies: ["JobstreamObjectStore"],
+            dependencies: [
+                "JobstreamObjectStore", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             path: "Tests/ObjectStoreTests",
             swiftSettings: swiftSettings
         ),

@@ -7,7 +7,7 @@ import os
 import pytest
 
 from stage_support import store_for
-from migration_support import Migrations, status_events
+from migration_support import RUNNER_OPTIONS, Migrations, status_events
 
 POSTGRES = os.environ.get("JOBSTREAM_E2E_POSTGRES_URL")
 
@@ -19,7 +19,10 @@ def migrations(topics, tmp_path_factory):
     stage = Migrations(tmp, store)
     try:
         stage.seed(100)
-        stage.start_runner()
+        # Paced so that the migration cannot end before the store is taken away: its 200 slices
+        # take at least 20 s, and the store goes within a second or two of 5%.
+        options = [o for o in RUNNER_OPTIONS if o not in ("--max-slices-per-second", "50")]
+        stage.start("migration-runner", *options, "--max-slices-per-second", "10")
         yield stage
     finally:
         stage.stop_all()
