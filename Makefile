@@ -44,7 +44,7 @@ export DASHBOARD_PORT
 BIN := $(ROOT)/.build/debug
 
 .PHONY: help build librdkafka broker-install broker-start broker-stop broker-status topics run stop test \
-        test-swift test-python api-check lint format fuzz browser-install systemd-install bench-kafka bench-backfill bench-migration bench-sync bench-dashboard bench-undo bench-preview bench-produce-ab bench-build postgres-start clean
+        test-swift test-python api-check objectstore-start objectstore-stop lint format fuzz browser-install systemd-install bench-kafka bench-backfill bench-migration bench-sync bench-dashboard bench-undo bench-preview bench-produce-ab bench-build postgres-start clean
 
 help:
 	@echo "make run           build, start the embedded broker, the four services and the dashboard (make stop ends them)"
@@ -97,6 +97,13 @@ broker-stop:
 broker-status:
 	deploy/local/broker.sh status
 
+# SeaweedFS's S3 API on 127.0.0.1:8333, checking signatures, for the object-store tests.
+objectstore-start: broker-install
+	deploy/local/objectstore.sh start
+
+objectstore-stop:
+	-deploy/local/objectstore.sh stop
+
 postgres-start:
 	@command -v pg_ctlcluster >/dev/null || \
 	  { echo "installing postgresql"; apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql; }
@@ -117,8 +124,9 @@ run: build broker-install
 stop:
 	-SERVICES="$(SERVICES)" BIN="$(BIN)" RUN_DIR="$(RUN_DIR)" deploy/local/services.sh stop
 	-deploy/local/broker.sh stop
+	-deploy/local/objectstore.sh stop
 
-test: lint build broker-start postgres-start
+test: lint build broker-start postgres-start objectstore-start
 	$(SWIFT) build --build-tests --explicit-target-dependency-import-check error $(SWIFT_BUILD_FLAGS)
 	$(MAKE) --no-print-directory test-swift test-python api-check
 
@@ -140,7 +148,8 @@ fuzz:
 	SWIFT=$(SWIFT) deploy/local/fuzz.sh $(FUZZ_SECONDS)
 
 test-swift:
-	JOBSTREAM_TEST_POSTGRES_URL=$(PG_URL)/jobstream_test $(SWIFT) test --skip-build $(SWIFT_BUILD_FLAGS)
+	JOBSTREAM_TEST_POSTGRES_URL=$(PG_URL)/jobstream_test $$(deploy/local/objectstore.sh env) \
+	  $(SWIFT) test --skip-build $(SWIFT_BUILD_FLAGS)
 
 # A real browser for the dashboard tests: Chromium and its driver from Debian's packages.
 browser-install:

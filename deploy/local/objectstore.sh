@@ -26,7 +26,7 @@ start() {
   "actions": ["Admin", "Read", "Write", "List", "Tagging"]}]}
 JSON
   nohup "$weed" server -dir="$dir/data" -ip=127.0.0.1 -ip.bind=127.0.0.1 -master.port=9333 -volume.port=8088 \
-    -filer.port=8889 -s3 -s3.port="$port" -s3.config="$dir/s3.json" -volume.max=0 >"$log" 2>&1 &
+    -filer.port=8889 -master.telemetry=false -s3 -s3.port="$port" -s3.config="$dir/s3.json" -volume.max=0 >"$log" 2>&1 &
   echo $! >"$pidfile"
   for _ in $(seq 1 300); do
     if answering; then echo "objectstore: SeaweedFS S3 on http://127.0.0.1:$port (pid $(cat "$pidfile"), log $log)"; return; fi
