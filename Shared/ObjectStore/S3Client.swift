@@ -48,7 +48,9 @@ public struct S3Client: Sendable {
     }
 
     /// The object's bytes in `range` (inclusive), or all of them.
-    public func get(bucket: String, key: String, range: ClosedRange<Int64>? = nil, maximumBytes: Int = 64 << 20) async throws
+    public func get(
+        bucket: String, key: String, range: ClosedRange<Int64>? = nil, maximumBytes: Int = 64 << 20
+    ) async throws
         -> [UInt8]
     {
         var headers: [(String, String)] = []
@@ -164,8 +166,10 @@ public struct S3Client: Sendable {
         let payloadHash = SigV4Signer.hex(SHA256.hash(data: body))
         let all = signer.signS3(
             method: method, host: host, path: path, query: query, headers: headers, payloadHash: payloadHash, date: Date())
-        let queryText = query.map { $0.1.isEmpty ? SigV4Signer.uriEncode($0.0) : "\(SigV4Signer.uriEncode($0.0))=\(SigV4Signer.uriEncode($0.1))" }
-            .joined(separator: "&")
+        let queryText = query.map {
+            $0.1.isEmpty ? SigV4Signer.uriEncode($0.0) : "\(SigV4Signer.uriEncode($0.0))=\(SigV4Signer.uriEncode($0.1))"
+        }
+        .joined(separator: "&")
         let base = endpoint.absoluteString.hasSuffix("/") ? String(endpoint.absoluteString.dropLast()) : endpoint.absoluteString
         var request = HTTPClientRequest(url: base + encodedPath + (queryText.isEmpty ? "" : "?" + queryText))
         request.method = HTTPMethod(rawValue: method)
@@ -191,7 +195,9 @@ public struct S3Client: Sendable {
         let text = String(decoding: body, as: UTF8.self)
         var found: [String] = []
         var rest = text[...]
-        while let open = rest.range(of: "<\(name)>"), let close = rest.range(of: "</\(name)>", range: open.upperBound..<rest.endIndex) {
+        while let open = rest.range(of: "<\(name)>"),
+            let close = rest.range(of: "</\(name)>", range: open.upperBound..<rest.endIndex)
+        {
             found.append(unescaped(String(rest[open.upperBound..<close.lowerBound])))
             rest = rest[close.upperBound...]
         }

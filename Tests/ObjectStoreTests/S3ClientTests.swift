@@ -67,7 +67,8 @@ struct S3ClientTests {
         let copy = folder.appendingPathComponent("copy.csv")
         try await s3.download(bucket: Self.bucket, key: "results/big.csv", to: copy)
         #expect(SHA256.hash(data: try Data(contentsOf: copy)) == SHA256.hash(data: Data(bytes)))
-        let tail = try await s3.get(bucket: Self.bucket, key: "results/big.csv", range: Int64(bytes.count - 10)...Int64(bytes.count - 1))
+        let tail = try await s3.get(
+            bucket: Self.bucket, key: "results/big.csv", range: Int64(bytes.count - 10)...Int64(bytes.count - 1))
         #expect(tail == Array(bytes.suffix(10)), "a range across the last part")
     }
 

@@ -352,7 +352,8 @@ def test_new_backfill_page_then_apply_without_the_cli(stage, browser):
              lambda d: "15 rows would change" in d.find_element(By.ID, "live").text)
     assert not browser.find_elements(By.CSS_SELECTOR, "form.apply button"), "an operator cannot approve"
     assert stage.charges() == before, "a preview writes nothing"
-    assert stage.query(f"SELECT generated_by, preview FROM backfill_jobs WHERE job_id = '{preview}'") == [("e2e.ana", 1)]
+    assert [(g, str(p)) for g, p in stage.query(f"SELECT generated_by, preview FROM backfill_jobs WHERE job_id = '{preview}'")] \
+        == [("e2e.ana", "1")]
     screenshot(browser, "new-backfill-preview")
 
     sign_in(browser, dashboard, f"/backfills/{preview}", token=APPROVER_TOKEN, role="approver")
