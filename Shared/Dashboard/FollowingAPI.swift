@@ -163,21 +163,8 @@ extension Dashboard {
             status: .ok, headers: headers,
             body: ResponseBody { writer in
                 let changes = await board.changes()
-                let (messages, feed) = AsyncStream.makeStream(of: LiveMessage.self, bufferingPolicy: .bufferingNewest(64))
-                let forwarding = Task {
-                    for await changed in changes where changed == log { feed.yield(.change(changed)) }
-                    feed.finish()
-                }
-                let keepingAlive = Task {
-                    while !Task.isCancelled {
-                        try await Task.sleep(for: keepAliveInterval)
-                        feed.yield(.keepAlive)
-                    }
-                }
-                defer {
-                    forwarding.cancel()
-                    keepingAlive.cancel()
-                }
+                let (messages, stop) = Self.liveMessages(changes, only: log, keepAlive: keepAliveInterval)
+                defer { stop() }
                 try await writer.write(ByteBuffer(string: "retry: 2000\n: following\n\n"))
                 var sent: Summary?
                 func sendIfChanged() async throws -> Bool {

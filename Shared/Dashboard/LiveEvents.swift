@@ -9,6 +9,31 @@ extension Dashboard {
         case keepAlive
     }
 
+    /// The board's changes (of `only` that log, when given) with a keep-alive every `keepAlive`
+    /// between them, and what stops both (call it when the stream's reader is done).
+    static func liveMessages(
+        _ changes: AsyncStream<StatusBoard.Log>, only: StatusBoard.Log? = nil, keepAlive: Duration
+    ) -> (AsyncStream<LiveMessage>, stop: @Sendable () -> Void) {
+        let (messages, feed) = AsyncStream.makeStream(of: LiveMessage.self, bufferingPolicy: .bufferingNewest(64))
+        let forwarding = Task {
+            for await log in changes where only == nil || log == only { feed.yield(.change(log)) }
+            feed.finish()
+        }
+        let keepingAlive = Task {
+            while !Task.isCancelled {
+                try await Task.sleep(for: keepAlive)
+                feed.yield(.keepAlive)
+            }
+        }
+        return (
+            messages,
+            {
+                forwarding.cancel()
+                keepingAlive.cancel()
+            }
+        )
+    }
+
     func liveEvents(_ request: Request) async throws -> Response {
         guard access.mayView(access.role(of: request)) else {
             return Responses.apiError(.unauthorized, "live updates need a token")
@@ -21,21 +46,8 @@ extension Dashboard {
         return Response(
             status: .ok, headers: headers,
             body: ResponseBody { writer in
-                let (messages, feed) = AsyncStream.makeStream(of: LiveMessage.self, bufferingPolicy: .bufferingNewest(64))
-                let forwarding = Task {
-                    for await log in changes { feed.yield(.change(log)) }
-                    feed.finish()
-                }
-                let keepingAlive = Task {
-                    while !Task.isCancelled {
-                        try await Task.sleep(for: keepAliveInterval)
-                        feed.yield(.keepAlive)
-                    }
-                }
-                defer {
-                    forwarding.cancel()
-                    keepingAlive.cancel()
-                }
+                let (messages, stop) = Self.liveMessages(changes, keepAlive: keepAliveInterval)
+                defer { stop() }
                 try await writer.write(ByteBuffer(string: "retry: 2000\n: connected\n\n"))
                 for await message in messages {
                     switch message {
