@@ -148,7 +148,7 @@ fuzz:
 	SWIFT=$(SWIFT) deploy/local/fuzz.sh $(FUZZ_SECONDS)
 
 test-swift:
-	JOBSTREAM_TEST_POSTGRES_URL=$(PG_URL)/jobstream_test $$(deploy/local/objectstore.sh env) \
+	env JOBSTREAM_TEST_POSTGRES_URL=$(PG_URL)/jobstream_test $$(deploy/local/objectstore.sh env) \
 	  $(SWIFT) test --skip-build $(SWIFT_BUILD_FLAGS)
 
 # A real browser for the dashboard tests: Chromium and its driver from Debian's packages.
