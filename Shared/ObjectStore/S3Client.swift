@@ -149,10 +149,17 @@ public struct S3Client: Sendable {
         _ method: String, bucket: String, key: String?, query: [(String, String)] = [], headers: [(String, String)] = [],
         body: [UInt8] = [], collect: Int = 1 << 20
     ) async throws -> Answer {
-        let (request, _) = signed(method, bucket: bucket, key: key, query: query, headers: headers, body: body)
-        let response = try await http.execute(request, timeout: timeAmount)
-        let bytes = method == "HEAD" ? ByteBuffer() : try await response.body.collect(upTo: collect)
-        return Answer(status: Int(response.status.code), headers: response.headers, body: Array(buffer: bytes))
+        // A 500 or 503 is the store asking to try again (S3's own words): three tries, 0.2 s and 0.4 s apart.
+        var attempt = 0
+        while true {
+            attempt += 1
+            let (request, _) = signed(method, bucket: bucket, key: key, query: query, headers: headers, body: body)
+            let response = try await http.execute(request, timeout: timeAmount)
+            let bytes = method == "HEAD" ? ByteBuffer() : try await response.body.collect(upTo: collect)
+            let answer = Answer(status: Int(response.status.code), headers: response.headers, body: Array(buffer: bytes))
+            guard answer.status == 500 || answer.status == 503, attempt < 3 else { return answer }
+            try await Task.sleep(for: .milliseconds(100 << attempt))
+        }
     }
 
     func signed(

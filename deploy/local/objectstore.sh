@@ -15,7 +15,13 @@ access_key=jobstream-test
 secret_key=jobstream-test-secret-not-for-production
 
 running() { [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; }
-answering() { curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/" 2>/dev/null | grep -q '^[234]'; }
+# Ready once S3 answers, the filer answers and the master can hand out a place to write (a volume
+# server has joined): S3 answers before it can store anything.
+answering() {
+  curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/" 2>/dev/null | grep -q '^[234]' &&
+    curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:8889/" 2>/dev/null | grep -q '^[23]' &&
+    curl -s "http://127.0.0.1:9333/dir/assign" 2>/dev/null | grep -q '"fid"'
+}
 
 start() {
   if running; then echo "objectstore: already running on 127.0.0.1:$port (pid $(cat "$pidfile"))"; return; fi
@@ -26,7 +32,7 @@ start() {
   "actions": ["Admin", "Read", "Write", "List", "Tagging"]}]}
 JSON
   nohup "$weed" server -dir="$dir/data" -ip=127.0.0.1 -ip.bind=127.0.0.1 -master.port=9333 -volume.port=8088 \
-    -filer.port=8889 -master.telemetry=false -s3 -s3.port="$port" -s3.config="$dir/s3.json" -volume.max=0 >"$log" 2>&1 &
+    -filer.port=8889 -master.telemetry=false -s3 -s3.port="$port" -s3.config="$dir/s3.json" -volume.max=64 -master.volumeSizeLimitMB=256 >"$log" 2>&1 &
   echo $! >"$pidfile"
   for _ in $(seq 1 300); do
     if answering; then echo "objectstore: SeaweedFS S3 on http://127.0.0.1:$port (pid $(cat "$pidfile"), log $log)"; return; fi
