@@ -99,6 +99,7 @@ let package = Package(
                 "JobstreamMessages",
                 "JobstreamStore",
                 "JobstreamFiles",
+                "JobstreamObjectStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -190,6 +191,7 @@ let package = Package(
         .target(
             name: "JobstreamObjectStore",
             dependencies: [
+                "JobstreamFiles",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),

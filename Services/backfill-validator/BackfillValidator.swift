@@ -76,16 +76,19 @@ struct BackfillValidator: AsyncParsableCommand {
             operations: operations
         ) { context in
             let store = try await storeOptions.openStore(logger: context.logger)
+            let files = storeOptions.files
             let supervisor = BackfillJobSupervisor(
                 environment: BackfillJobEnvironment(
-                    store: store, files: storeOptions.files,
+                    store: store, files: files,
                     messenger: KafkaBackfillMessenger(producer: context.producer, metrics: context.metrics),
                     logger: context.logger, chunkSize: chunkSize,
                     lease: Lease(duration: .seconds(lease), maxTakeovers: maxTakeovers),
                     fileLimits: fileLimits.limits, requireApproval: requireApproval),
                 sweepAge: .seconds(orphanFileHours * 3600),
                 imageRetention: imageRetentionDays.map { .seconds($0 * 86400) })
-            var services: [any Service] = [StoreLifetime(store: store), JobLoop(run: supervisor.run)]
+            var services: [any Service] = [
+                StoreLifetime(store: store), FileStoreReadiness(files: files), JobLoop(run: supervisor.run),
+            ]
             if let deliverer = webhooks.deliverer(store: store, logger: context.logger) { services.append(deliverer) }
             return ServiceStage(services: services) { envelope, _, logger in
                 try await supervisor.handle(envelope, logger: logger)

@@ -98,6 +98,8 @@ struct DashboardService: AsyncParsableCommand {
         let store = try await storeOptions.openStore(logger: logger)
         let storeLifetime = StoreLifetime(store: store)
         operating.readiness.add(storeLifetime)
+        let files = storeOptions.files
+        operating.readiness.add(FileStoreReadiness(files: files))
         let board = StatusBoard()
         operating.metrics.beforeRendering { [metrics = operating.metrics] in
             let counts = await board.statusCounts()
@@ -105,7 +107,7 @@ struct DashboardService: AsyncParsableCommand {
         }
         let access = try access()
         var dashboard = Dashboard(
-            board: board, access: access, store: store, files: storeOptions.files,
+            board: board, access: access, store: store, files: files,
             actions: JobLogOperatorActions(store: store, chunkSize: chunkSize))
         dashboard.maximumUploadBytes = maxUploadBytes
         let host = host, port = port
@@ -121,7 +123,7 @@ struct DashboardService: AsyncParsableCommand {
         logger.info(
             "dashboard starting",
             metadata: [
-                "brokers": "\(kafka.brokers)", "group": "\(group)", "store": "\(store.location)",
+                "brokers": "\(kafka.brokers)", "group": "\(group)", "store": "\(store.location)", "files": "\(files.location)",
                 "operator-actions": "\(access.actionsEnabled ? "on" : "off")",
                 "viewing": "\(access.viewingNeedsToken ? "token" : "open")",
                 "named-tokens": "\(access.namedTokenCount)",

@@ -285,10 +285,8 @@ struct BackfillDownload: AsyncParsableCommand {
                     : "backfill \(job) is \(record.status.rawValue) and has no result file\(record.status.isTerminal ? "" : " yet")"
             )
         }
-        let source = try storeOptions.files.resolve(path)
         let destination = URL(fileURLWithPath: output)
-        try? FileManager.default.removeItem(at: destination)
-        try FileManager.default.copyItem(at: source, to: destination)
+        try await storeOptions.files.copy(path, to: destination)
         print("wrote \(destination.path)")
     }
 }

@@ -86,7 +86,7 @@ struct BackfillSubmit: AsyncParsableCommand {
         let jobId = UUID().uuidString.lowercased()
         var request = request
         if let file {
-            request.file = try files.storeUpload(from: file, jobId: jobId)
+            request.file = try await files.storeUpload(from: file, jobId: jobId)
         }
         try await publish(Envelope(jobId: jobId, payload: request), to: Topics.backfillRequests, options: options)
         return jobId
@@ -134,11 +134,12 @@ struct BackfillRetry: AsyncParsableCommand {
                 "backfill \(job) is \(original.status.rawValue)\(original.status.isTerminal ? " and has no result file" : ""); only a finished job with a result file can be retried"
             )
         }
-        let resultURL = try storeOptions.files.resolve(resultPath)
         let stem = ((original.uploadedFile ?? "backfill.csv") as NSString).deletingPathExtension
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("jobstream-retry-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
+        let resultURL = folder.appendingPathComponent("result.csv")
+        try await storeOptions.files.copy(resultPath, to: resultURL)
         let retryFile = folder.appendingPathComponent("\(stem)-retry.csv")
         let failed = try FailedRows.extract(fromResult: resultURL, to: retryFile)
         guard failed > 0 else { throw ValidationError("backfill \(job) has no failed rows to retry") }

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import JobstreamCSV
+import JobstreamFiles
 import JobstreamStore
 
 /// CSV files sent as downloads: every cell defused (``SpreadsheetSafety``), written page by page so
@@ -32,9 +33,11 @@ enum CSVDownload {
     }
 
     /// A CSV file of the file store, re-read record by record and re-written defused.
-    static func file(at url: URL) -> ResponseBody {
+    static func file(_ path: String, of jobId: String, in files: FileStore) -> ResponseBody {
         ResponseBody { writer in
-            let reader = try CSVReader(url: url, limits: .ownFiles)
+            let stored = try await files.fetch(path, forJob: jobId)
+            defer { withExtendedLifetime(stored) {} }
+            let reader = try CSVReader(url: stored.readableURL, limits: .ownFiles)
             var records: [[String]] = []
             records.reserveCapacity(rowsPerWrite)
             while let record = try reader.next() {

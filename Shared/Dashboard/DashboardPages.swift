@@ -57,14 +57,14 @@ extension Dashboard {
                         "backfill \(id) is \(job.status.rawValue) and has no result file"
                             + (job.status.isTerminal ? "" : " yet"), request, role)
                 }
-                let url: URL
-                do { url = try files.resolve(path) } catch {
+                let size: Int64?
+                do { size = try await files.size(path) } catch {
                     return notFound("the result file of backfill \(id) cannot be read: \(error)", request, role)
                 }
-                guard FileManager.default.isReadableFile(atPath: url.path) else {
+                guard size != nil else {
                     return notFound("the result file of backfill \(id) is not in the file store (\(path))", request, role)
                 }
-                return CSVDownload.response(fileName: name, body: CSVDownload.file(at: url))
+                return CSVDownload.response(fileName: name, body: CSVDownload.file(path, of: id, in: files))
             }
         }
         for action in OperatorAction.allCases {

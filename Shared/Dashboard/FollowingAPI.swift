@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import JobstreamBackfill
 import JobstreamCSV
+import JobstreamFiles
 import JobstreamMessages
 import JobstreamMigration
 import JobstreamStore
@@ -103,34 +104,33 @@ extension Dashboard {
                 .notFound,
                 "backfill \(id) is \(job.status.rawValue) and has no result file" + (job.status.isTerminal ? "" : " yet"))
         }
-        let url: URL
-        do { url = try files.resolve(path) } catch {
+        let size: Int64?
+        do { size = try await files.size(path) } catch {
             return Responses.apiError(.notFound, "the result file of backfill \(id) cannot be read: \(error)")
         }
-        guard FileManager.default.isReadableFile(atPath: url.path) else {
+        guard size != nil else {
             return Responses.apiError(.notFound, "the result file of backfill \(id) is not in the file store")
         }
         let fileName = failuresOnly ? name.replacingOccurrences(of: ".csv", with: "-failures.csv") : name
         return CSVDownload.response(
-            fileName: fileName, body: failuresOnly ? Self.failedRows(of: url) : Self.rawFile(at: url))
+            fileName: fileName,
+            body: failuresOnly ? Self.failedRows(of: path, job: id, files) : Self.rawFile(path, files))
     }
 
-    /// A file of the store as it is, piece by piece.
-    static func rawFile(at url: URL) -> ResponseBody {
+    /// A file of the store as it is, piece by piece (from an object store, as its body arrives).
+    static func rawFile(_ path: String, _ files: FileStore) -> ResponseBody {
         ResponseBody { writer in
-            let handle = try FileHandle(forReadingFrom: url)
-            defer { try? handle.close() }
-            while let data = try handle.read(upToCount: 256 * 1024), !data.isEmpty {
-                try await writer.write(ByteBuffer(bytes: data))
-            }
+            try await files.read(path) { try await writer.write($0) }
             try await writer.finish(nil)
         }
     }
 
     /// The header and the rows whose `Success` is not `true`, of a result or preview file.
-    static func failedRows(of url: URL) -> ResponseBody {
+    static func failedRows(of path: String, job jobId: String, _ files: FileStore) -> ResponseBody {
         ResponseBody { writer in
-            let reader = try CSVReader(url: url, limits: .ownFiles)
+            let stored = try await files.fetch(path, forJob: jobId)
+            defer { withExtendedLifetime(stored) {} }
+            let reader = try CSVReader(url: stored.readableURL, limits: .ownFiles)
             guard let header = try reader.next() else { return try await writer.finish(nil) }
             let success = header.fields.firstIndex(of: "Success")
             var bytes: [UInt8] = []

@@ -338,12 +338,16 @@ extension Dashboard {
         let stem = ((job.uploadedFile ?? "backfill.csv") as NSString).deletingPathExtension
         let name = "\(stem)-retry.csv"
         let place = try files.place(["uploads", newId, name])
-        let failed = try FailedRows.extract(fromResult: try files.resolve(resultPath), to: place.url)
+        let result = try await files.fetch(resultPath, forJob: newId)
+        let failed = try withExtendedLifetime(result) {
+            try FailedRows.extract(fromResult: result.readableURL, to: place.url)
+        }
+        let size = UploadedFile.size(of: place.url)
         guard failed > 0 else {
             try? FileManager.default.removeItem(at: place.url)
             throw APIRefusal(.conflict, "backfill \(jobId) has no failed rows to retry")
         }
-        let size = UploadedFile.size(of: place.url)
+        try await files.publish(place.url, as: place)
         try await actions.submit(
             BackfillRequest(
                 action: job.action, file: FileReference(path: place.relative, name: name, sizeBytes: size),

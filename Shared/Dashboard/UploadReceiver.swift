@@ -82,7 +82,11 @@ struct UploadReceiver: Sendable {
                 status: .badRequest,
                 message: "the file's MD5 checksum is \(actual), not \(Quoted(md5Hex)) as given: it was damaged on the way")
         }
-        try FileStore.moveReplacing(partial, onto: destination.url)
+        do { try await files.publish(partial, as: destination) } catch {
+            throw Refusal(
+                status: .serviceUnavailable,
+                message: "the file store cannot take the file now: \(TextRule.cut("\(error)", toBytes: 300))")
+        }
         stored = true
         return FileReference(path: destination.relative, name: name, sizeBytes: size)
     }

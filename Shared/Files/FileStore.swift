@@ -1,8 +1,11 @@
 import Foundation
 import JobstreamMessages
 
-/// The folder where uploaded files and result files live, shared by the CLI and the services (a
-/// project-local folder by default; a shared volume when services run on several machines).
+/// Where uploaded files and result files live, shared by the CLI and the services: a folder (a
+/// project-local one by default; a shared volume when services run on several machines), or a
+/// bucket of an S3-compatible object store (``objects``), when the folder is only this process's
+/// scratch space for files being written or read. The operations that differ between the two are
+/// in FileStore+Objects.swift.
 ///
 /// Every path jobstream uses in the store is built or checked by one function, ``place(_:)`` for our
 /// own files and ``resolve(_:)`` for paths a request names: a path that is absolute, climbs out with
@@ -12,29 +15,40 @@ import JobstreamMessages
 /// Layout: `uploads/<job>/<name>` (files as uploaded), `work/<job>/` (a job's working files, such as
 /// an unpacked zip; removed when the job ends), `results/<job>/<name>-result.csv`.
 public struct FileStore: Sendable {
+    /// The folder: the store itself, or the scratch space when the files are in ``objects``.
     public let root: URL
+    /// The object store holding the files, when they are not in the folder.
+    public let objects: (any ObjectStorage)?
 
     /// The folder used when nothing else is given.
     public static let defaultRoot = ".local/files"
 
-    public init(root: String) {
+    public init(root: String, objects: (any ObjectStorage)? = nil) {
         self.root = URL(fileURLWithPath: root, isDirectory: true).standardizedFileURL
+        self.objects = objects
     }
+
+    /// Where the files are, for messages: the folder's path or the object store's location.
+    public var location: String { objects?.location ?? root.path }
 
     /// The file a relative path names, checked to be inside the store.
     public func resolve(_ relativePath: String) throws(FileProblem) -> URL {
-        guard !relativePath.isEmpty, !relativePath.hasPrefix("/"), !relativePath.contains("\0") else {
-            throw FileProblem("the file path \(Quoted(relativePath)) is not a path inside the file store; refused, not read")
-        }
-        let components = relativePath.split(separator: "/")
-        guard !components.contains("..") else {
-            throw FileProblem("the file path \(Quoted(relativePath)) leaves the file store; refused, not read")
-        }
+        try checkSyntax(relativePath)
         let url = root.appendingPathComponent(relativePath).standardizedFileURL
         guard isInside(url.resolvingSymlinksInPath()) else {
             throw FileProblem("the file path \(Quoted(relativePath)) leads outside the file store; refused, not read")
         }
         return url
+    }
+
+    /// Refuses a relative path that is empty, absolute, holds a NUL or climbs out with `..`.
+    func checkSyntax(_ relativePath: String) throws(FileProblem) {
+        guard !relativePath.isEmpty, !relativePath.hasPrefix("/"), !relativePath.contains("\0") else {
+            throw FileProblem("the file path \(Quoted(relativePath)) is not a path inside the file store; refused, not read")
+        }
+        guard !relativePath.split(separator: "/").contains("..") else {
+            throw FileProblem("the file path \(Quoted(relativePath)) leaves the file store; refused, not read")
+        }
     }
 
     /// Opens the file a relative path names for reading, once, after checking that it is inside the
@@ -53,15 +67,6 @@ public struct FileStore: Sendable {
             throw FileProblem("the file path \(Quoted(relativePath)) leads outside the file store; refused, not read")
         }
         return file
-    }
-
-    /// Copies an uploaded file into the store under `uploads/<job>/<name>` and returns its reference.
-    public func storeUpload(from source: URL, jobId: String) throws -> FileReference {
-        let name = source.lastPathComponent
-        let destination = try place(["uploads", jobId, name])
-        try FileManager.default.copyItem(at: source, to: destination.url)
-        let size = (try FileManager.default.attributesOfItem(atPath: destination.url.path)[.size] as? NSNumber)?.int64Value
-        return FileReference(path: destination.relative, name: name, sizeBytes: size)
     }
 
     /// Where a job's working files go (an unpacked zip), relative and absolute.
@@ -119,8 +124,8 @@ public struct FileStore: Sendable {
 
     /// Removes what nothing needs any more, when last changed before `cutoff`: an `uploads/<job>/`
     /// folder of a job not in the log (its request was never taken), a `work/<job>/` folder of a job
-    /// that ended or is unknown, and `.partial` files in `results/<job>/` of a job not running.
-    /// Returns how many it removed.
+    /// that ended or is unknown, and `.partial` files in `results/<job>/` of a job not running; in
+    /// the object store, the uploads and results of jobs not in the log. Returns how many it removed.
     @discardableResult
     public func sweep(before cutoff: Date, presence: (String) async throws -> JobPresence) async throws -> Int {
         let manager = FileManager.default
@@ -129,7 +134,9 @@ public struct FileStore: Sendable {
             ((try? manager.attributesOfItem(atPath: url.path)[.modificationDate]) as? Date).map { $0 < cutoff } ?? false
         }
         for (folder, removable) in [
-            ("uploads", [JobPresence.unknown]), ("work", [.ended, .unknown]), ("results", [.ended, .unknown]),
+            // In the scratch folder of an object store, an upload's folder is only a leftover.
+            ("uploads", objects == nil ? [JobPresence.unknown] : [.ended, .unknown]), ("work", [.ended, .unknown]),
+            ("results", [.ended, .unknown]),
         ] {
             let base = root.appendingPathComponent(folder)
             for jobId in (try? manager.contentsOfDirectory(atPath: base.path)) ?? [] {
@@ -146,7 +153,7 @@ public struct FileStore: Sendable {
                 }
             }
         }
-        return removed
+        return removed + (try await sweepObjects(before: cutoff, presence: presence))
     }
 
     /// Moves `source` onto `destination` in one step, replacing what is there (the two are in one folder).

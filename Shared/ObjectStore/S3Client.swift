@@ -70,19 +70,36 @@ public struct S3Client: Sendable {
 
     /// Writes the object to `file` as it arrives: memory holds one piece of the body.
     public func download(bucket: String, key: String, to file: URL) async throws {
+        guard FileManager.default.createFile(atPath: file.path, contents: nil) else {
+            throw Failure(status: 0, code: "LocalFile", message: "\(file.lastPathComponent) cannot be created")
+        }
+        let handle = try FileHandle(forWritingTo: file)
+        defer { try? handle.close() }
+        try await read(bucket: bucket, key: key) { piece in
+            try handle.write(contentsOf: Data(piece.readableBytesView))
+        }
+    }
+
+    /// Hands the object's body to `each` as it arrives. A missing object is a ``Failure`` with status 404.
+    public func read(bucket: String, key: String, each: (ByteBuffer) async throws -> Void) async throws {
         let (request, _) = signed("GET", bucket: bucket, key: key, headers: [], body: [])
         let response = try await http.execute(request, timeout: timeAmount)
         guard response.status == .ok else {
             let body = try await response.body.collect(upTo: 64 * 1024)
             throw Self.failure(status: Int(response.status.code), body: Array(buffer: body))
         }
-        guard FileManager.default.createFile(atPath: file.path, contents: nil) else {
-            throw Failure(status: 0, code: "LocalFile", message: "\(file.lastPathComponent) cannot be created")
-        }
-        let handle = try FileHandle(forWritingTo: file)
-        defer { try? handle.close() }
         for try await piece in response.body {
-            try handle.write(contentsOf: Data(piece.readableBytesView))
+            try await each(piece)
+        }
+    }
+
+    /// Checks that the bucket is there and these credentials may use it.
+    public func checkBucket(_ bucket: String) async throws {
+        let response = try await send("HEAD", bucket: bucket, key: nil)
+        guard response.status == 200 else {
+            throw Failure(
+                status: response.status, code: response.status == 404 ? "NoSuchBucket" : "HTTP\(response.status)",
+                message: response.status == 404 ? "the bucket \(bucket) does not exist" : "the bucket \(bucket) cannot be used")
         }
     }
 
@@ -126,11 +143,27 @@ public struct S3Client: Sendable {
 
     /// The keys under `prefix`, at most `limit`.
     public func list(bucket: String, prefix: String, limit: Int = 1000) async throws -> [String] {
-        let response = try await send(
-            "GET", bucket: bucket, key: nil, query: [("list-type", "2"), ("prefix", prefix), ("max-keys", "\(limit)")],
-            collect: 16 << 20)
+        try await listObjects(bucket: bucket, prefix: prefix, limit: limit).map(\.key)
+    }
+
+    /// The objects under `prefix` that sort after `after`, at most `limit` (S3 sends 1,000 at most),
+    /// with when each was last written.
+    public func listObjects(
+        bucket: String, prefix: String, after: String? = nil, limit: Int = 1000
+    ) async throws -> [(key: String, lastModified: Date)] {
+        var query = [("list-type", "2"), ("prefix", prefix), ("max-keys", "\(min(limit, 1000))")]
+        if let after { query.append(("start-after", after)) }
+        let response = try await send("GET", bucket: bucket, key: nil, query: query, collect: 16 << 20)
         guard response.status == 200 else { throw response.failure }
-        return Self.elements("Key", in: response.body)
+        let dates = ISO8601DateFormatter()
+        dates.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let plain = ISO8601DateFormatter()
+        return Self.elements("Contents", in: response.body, unescaping: false).compactMap { contents in
+            let bytes = Array(contents.utf8)
+            guard let key = Self.element("Key", in: bytes) else { return nil }
+            let written = Self.element("LastModified", in: bytes).flatMap { dates.date(from: $0) ?? plain.date(from: $0) }
+            return (key, written ?? .distantPast)
+        }
     }
 
     // MARK: Requests
@@ -198,14 +231,16 @@ public struct S3Client: Sendable {
         elements(name, in: body).first
     }
 
-    static func elements(_ name: String, in body: [UInt8]) -> [String] {
+    /// The text of every `<name>` element, unescaped unless it holds elements of its own.
+    static func elements(_ name: String, in body: [UInt8], unescaping: Bool = true) -> [String] {
         let text = String(decoding: body, as: UTF8.self)
         var found: [String] = []
         var rest = text[...]
         while let open = rest.range(of: "<\(name)>"),
             let close = rest.range(of: "</\(name)>", range: open.upperBound..<rest.endIndex)
         {
-            found.append(unescaped(String(rest[open.upperBound..<close.lowerBound])))
+            let text = String(rest[open.upperBound..<close.lowerBound])
+            found.append(unescaping ? unescaped(text) : text)
             rest = rest[close.upperBound...]
         }
         return found

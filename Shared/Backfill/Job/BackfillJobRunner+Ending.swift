@@ -18,18 +18,19 @@ extension BackfillJobRunner {
         defer { try? FileManager.default.removeItem(at: partial) }
         let counts = try await ResultFileWriter(ledger: environment.ledger, jobId: jobId).write(file, to: partial)
         try checkClaim(shared)
+        let kept = try await environment.files.keep(partial, as: result, run: shared.claim.epoch)
         let progress = try await environment.ledger.progress(jobId)
         let refused = shared.withLock { $0.refused }
         logger.info("backfill \(jobId) \(status.rawValue): \(counts.succeeded) rows applied, \(counts.failed) not")
-        try await finish(shared, status: status, error: nil, moving: (partial, result.url)) {
-            $0.resultPath = result.relative
+        try await finish(shared, status: status, error: nil, keeping: kept) {
+            $0.resultPath = kept.relative
             $0.recordsProcessed = refused + progress.rows
             $0.recordsFailed = refused + progress.failed
         }
     }
 
-    /// A name of this run's own beside `url`, for a file written before the job ends and moved onto
-    /// `url` when it does (``finish(_:status:error:moving:_:)``).
+    /// A name of this run's own beside `url`, for a file written before the job ends and kept as
+    /// `url` when it does (``finish(_:status:error:keeping:_:)``).
     func partialFile(for url: URL, shared: RunState) -> URL {
         url.deletingLastPathComponent()
             .appendingPathComponent(".\(url.lastPathComponent).\(shared.claim.epoch)-\(UUID().uuidString.prefix(8)).partial")
@@ -43,11 +44,26 @@ extension BackfillJobRunner {
         }
     }
 
-    /// Ends the job as `status` if the claim still holds it (moving `moving.from` onto `moving.to` in
-    /// the same transaction), announces it, and clears its working files.
+    /// Ends the job as `status` if the claim still holds it (taking `keeping` as its file in the same
+    /// transaction), announces it, and clears its working files. A run that lost the claim abandons
+    /// the file it kept.
     func finish(
-        _ shared: RunState, status: BackfillStatus, error: String?, moving: (from: URL, to: URL)? = nil,
+        _ shared: RunState, status: BackfillStatus, error: String?, keeping: KeptFile? = nil,
         _ change: (inout BackfillJobRecord) -> Void = { _ in }
+    ) async throws {
+        do {
+            try await end(shared, status: status, error: error, keeping: keeping, change)
+        } catch let lost as LostClaim {
+            await keeping?.abandon()
+            throw lost
+        }
+        environment.files.cleanUp(jobId: jobId)
+        environment.logger.info("backfill \(jobId) is \(status.rawValue)", metadata: ["job.id": "\(jobId)"])
+    }
+
+    private func end(
+        _ shared: RunState, status: BackfillStatus, error: String?, keeping: KeptFile?,
+        _ change: (inout BackfillJobRecord) -> Void
     ) async throws {
         try await shared.saving.withLock {
             var job = shared.withLock { $0.job }
@@ -61,17 +77,13 @@ extension BackfillJobRunner {
             guard
                 let sequence = try await environment.log.finish(
                     job, claim: shared.claim,
-                    whileHeld: {
-                        if let moving { try FileStore.moveReplacing(moving.from, onto: moving.to) }
-                    })
+                    whileHeld: { try keeping?.takeWhileHeld() })
             else { throw LostClaim() }
             job.sequence = sequence
             let ended = job
             shared.withLock { $0.job = ended }
             await environment.publish(job)
         }
-        environment.files.cleanUp(jobId: jobId)
-        environment.logger.info("backfill \(jobId) is \(status.rawValue)", metadata: ["job.id": "\(jobId)"])
     }
 
     /// Fails a job outside the normal flow (an unexpected error), if this run's claim still holds it.

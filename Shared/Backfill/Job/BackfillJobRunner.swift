@@ -198,7 +198,7 @@ public struct BackfillJobRunner: Sendable {
         guard let path = job.filePath, let name = job.uploadedFile else {
             throw FileProblem("\(action.name) needs a file; the request has none")
         }
-        let checked = try environment.files.open(path)
+        let checked = try await environment.files.fetch(path, forJob: jobId)
         let upload = UploadedFile(url: checked.readableURL, name: name)
         if let expected = job.fileSize, let actual = UploadedFile.size(of: upload.url), Int64(expected) != actual {
             throw FileProblem(
