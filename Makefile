@@ -167,8 +167,8 @@ systemd-install:
 api-check: broker-install
 	deploy/local/api-check.sh $(BIN) $(API_CHECK_EXAMPLES)
 
-test-python: broker-install browser-install systemd-install
-	JOBSTREAM_CLI=$(BIN)/jobstream JOBSTREAM_E2E_POSTGRES_URL=$(PG_URL)/jobstream_e2e \
+test-python: broker-install browser-install systemd-install objectstore-start
+	env JOBSTREAM_CLI=$(BIN)/jobstream JOBSTREAM_E2E_POSTGRES_URL=$(PG_URL)/jobstream_e2e $$(deploy/local/objectstore.sh env) \
 	  $(VENV)/bin/python -m pytest -q -p no:cacheprovider -n 2 --dist loadscope --durations=25 Tests/python
 
 bench-backfill: bench-build broker-install postgres-start

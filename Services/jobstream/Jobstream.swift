@@ -8,6 +8,6 @@ struct Jobstream: AsyncParsableCommand {
             "Operate jobstream: run and inspect backfills and migrations, fill the record store, provision topics, inspect message formats.",
         subcommands: [
             BackfillCommand.self, MigrationCommand.self, SyncCommand.self, StoreCommand.self, TopicsCommand.self,
-            MessagesCommand.self, TokenCommand.self, AuditCommand.self, VersionCommand.self,
+            MessagesCommand.self, FilesCommand.self, TokenCommand.self, AuditCommand.self, VersionCommand.self,
         ])
 }

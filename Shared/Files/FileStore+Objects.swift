@@ -102,6 +102,16 @@ extension FileStore {
         try await objects.upload(local, as: placed.relative)
     }
 
+    /// Removes the file a relative path names; one that is not there is fine.
+    public func remove(_ relativePath: String) async throws {
+        guard let objects else {
+            let url = try resolve(relativePath)
+            if FileManager.default.fileExists(atPath: url.path) { try FileManager.default.removeItem(at: url) }
+            return
+        }
+        try await objects.delete(try key(relativePath))
+    }
+
     /// Readies a job's finished file, written at `partial`, to become `result` when the job ends
     /// (``KeptFile/takeWhileHeld()`` inside the transaction that ends it). In a folder it will be
     /// moved onto `result`. To an object store it is uploaded now, under a key of this run's own

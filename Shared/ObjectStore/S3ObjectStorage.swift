@@ -57,6 +57,11 @@ public struct S3ObjectStorage: ObjectStorage {
     public func checkReachable() async throws {
         try await client.checkBucket(address.bucket)
     }
+
+    /// Makes the bucket, when these credentials may (one that exists and is ours already is fine).
+    public func createBucket() async throws {
+        try await client.createBucket(address.bucket)
+    }
 }
 
 /// A bucket and a prefix, parsed from `s3://bucket/prefix` (the prefix may be empty). Bucket names

@@ -80,7 +80,7 @@ public struct StoreOptions: ParsableArguments, Sendable {
     }
 
     /// The object store an s3:// file store names, on the process's shared HTTP client.
-    func objectStorage() throws -> S3ObjectStorage {
+    public func objectStorage() throws -> S3ObjectStorage {
         let address = try S3Address(parsing: fileStore)
         let environment = ProcessInfo.processInfo.environment
         guard let accessKey = environment["AWS_ACCESS_KEY_ID"], !accessKey.isEmpty,

@@ -24,10 +24,12 @@ TABLES = ["rate_plan_charges", "invoice_items", "backfill_jobs", "backfill_chunk
 class Stage:
     """One stage's services on one store (an SQLite file or a PostgreSQL URL), and the CLI pointed at it."""
 
-    def __init__(self, tmp_path, store):
+    def __init__(self, tmp_path, store, objects=None):
+        """`objects`: None for a folder file store, else the environment of an object store (``object_store``)."""
         self.tmp = tmp_path
         self.store = store
         self.files = tmp_path / "files"
+        self.objects = objects
         self.processes = {}
         # Groups of this stage only, starting at the end of the topics: earlier stages' messages are
         # not replayed, and no join waits on members of an earlier stage that left (the embedded
@@ -35,8 +37,16 @@ class Stage:
         self.group_suffix = uuid.uuid4().hex[:8]
         self.env = {**os.environ, "KAFKA_BROKERS": broker(), "JOBSTREAM_STORE": store,
                     "JOBSTREAM_FILE_STORE": str(self.files)}
+        if objects:
+            # The folder is then only scratch space: nothing the services keep is written there.
+            self.env.update(objects, JOBSTREAM_SCRATCH_FOLDER=str(self.files))
+            self.cli("files", "check", "--create-bucket")
         if self.is_postgres:
             self.psql("DROP TABLE IF EXISTS " + ", ".join(TABLES))
+
+    def kept_files(self):
+        """The regular files in the folder: with an object store, whatever was left in its scratch space."""
+        return sorted(str(p.relative_to(self.files)) for p in self.files.rglob("*") if p.is_file())
 
     @property
     def is_postgres(self):
@@ -126,6 +136,19 @@ class Stage:
                                  "-c", sql], capture_output=True, text=True, timeout=60)
         assert result.returncode == 0, result.stderr
         return result.stdout
+
+
+def object_store(what):
+    """The environment naming a fresh prefix of the test bucket on the object store `make test` starts
+    (SeaweedFS, checking every signature): a failure in CI when it is not there, a skip saying why elsewhere."""
+    endpoint = os.environ.get("JOBSTREAM_TEST_S3_ENDPOINT")
+    if not endpoint:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must set JOBSTREAM_TEST_S3_ENDPOINT for {what} on an object store")
+        pytest.skip("JOBSTREAM_TEST_S3_ENDPOINT is not set; `make test` starts SeaweedFS and sets it")
+    return {"JOBSTREAM_FILE_STORE": f"s3://jobstream-e2e/{uuid.uuid4().hex[:12]}", "JOBSTREAM_S3_ENDPOINT": endpoint,
+            "JOBSTREAM_S3_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": os.environ["JOBSTREAM_TEST_S3_ACCESS_KEY"],
+            "AWS_SECRET_ACCESS_KEY": os.environ["JOBSTREAM_TEST_S3_SECRET_KEY"]}
 
 
 def store_for(kind, tmp, postgres_url, what):

@@ -3,13 +3,14 @@
 import hashlib
 import json
 import os
+import re
 import signal
 import zipfile
 
 import pytest
 from jsonschema import Draft202012Validator, FormatChecker
 
-from stage_support import messages, store_for
+from stage_support import messages, object_store, store_for
 from backfill_support import Backfills, publish_request, status_events, write_csv
 
 NOT_PROCESSED = "not processed: the job was canceled before this row was applied"
@@ -22,11 +23,13 @@ PACED = ("--max-chunks-per-second", "10")
 pytestmark = pytest.mark.usefixtures("topics")
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+@pytest.fixture(scope="module", params=["sqlite", "postgres", "sqlite-s3"])
 def backfills(request, tmp_path_factory):
+    """The stage on each database with a folder file store, and on SQLite with the file store in S3."""
     tmp = tmp_path_factory.mktemp(request.param)
-    store = store_for(request.param, tmp, POSTGRES, "the backfill tests")
-    stage = Backfills(tmp, store)
+    database, _, files = request.param.partition("-")
+    store = store_for(database, tmp, POSTGRES, "the backfill tests")
+    stage = Backfills(tmp, store, objects=object_store("the backfill tests") if files == "s3" else None)
     try:
         stage.seed(2000, 500)
         stage.start("backfill-validator")
@@ -76,6 +79,13 @@ def test_file_rows_are_applied_and_the_result_file_has_every_row(backfills, tmp_
     assert by_row[8][0] == "false" and by_row[8][1].startswith("nothing to set")
     assert by_row[9] == ("false", "the row has 2 fields but the header has 4")
     assert by_row[10] == ("true", "")
+    if backfills.objects:
+        # In the bucket under a key of the run that ended the job; the download above read it there.
+        assert re.fullmatch(rf"results/{job}/run-\d+/charges-result\.csv", row["result_path"]), row
+        assert [f for f in backfills.kept_files() if job in f] == [], "nothing of the job stays in the scratch folder"
+    else:
+        assert row["result_path"] == f"results/{job}/charges-result.csv"
+        assert (backfills.files / row["result_path"]).is_file()
 
     charges = backfills.query("SELECT id, booking_date, amount, version FROM rate_plan_charges "
                               "WHERE id IN ('RPC-00000001', 'RPC-00000004', 'RPC-00000008', 'RPC-00000002', 'RPC-00000005')")
