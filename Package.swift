@@ -284,7 +284,10 @@ let package = Package(
         // What the store tests share: temporary folders, and temporary stores on SQLite and PostgreSQL.
         .target(
             name: "JobstreamTestSupport",
-            dependencies: ["JobstreamMessages", "JobstreamStore", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "JobstreamFiles", "JobstreamMessages", "JobstreamStore", .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
             path: "Tests/Support",
             swiftSettings: swiftSettings
         ),
@@ -389,7 +392,8 @@ let package = Package(
         .testTarget(
             name: "ObjectStoreTests",
             dependencies: [
-                "JobstreamObjectStore", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                "JobstreamObjectStore", "JobstreamFiles", "JobstreamTestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Tests/ObjectStoreTests",

@@ -99,7 +99,8 @@ public struct S3Client: Sendable {
         guard response.status == 200 else {
             throw Failure(
                 status: response.status, code: response.status == 404 ? "NoSuchBucket" : "HTTP\(response.status)",
-                message: response.status == 404 ? "the bucket \(bucket) does not exist" : "these credentials may not use the bucket \(bucket)")
+                message: response.status == 404
+                    ? "the bucket \(bucket) does not exist" : "these credentials may not use the bucket \(bucket)")
         }
     }
 

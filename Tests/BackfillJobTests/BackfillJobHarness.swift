@@ -78,6 +78,7 @@ struct BackfillJobHarness {
     /// Runs `body` with a harness whose charges RPC-00000001…RPC-00000020 exist.
     static func with(
         flavor: SQLFlavor = .sqlite, database: String = "_undo", chunkSize: Int = 2, requireApproval: Bool = false,
+        objects: InMemoryObjectStorage? = nil,
         onChunks: @escaping @Sendable (_ harness: BackfillJobHarness, [BackfillChunk]) async throws -> Void = { _, _ in },
         onAnnounce: @escaping @Sendable (_ harness: BackfillJobHarness, BackfillStatusEvent) async -> Void = { _, _ in },
         _ body: (BackfillJobHarness) async throws -> Void
@@ -86,7 +87,7 @@ struct BackfillJobHarness {
             flavor, database: database, emptying: flavor == .postgres ? tables : [])
         defer { folder.remove() }
         try await StoreSeeder(charges: 20, invoiceItems: 0).seed(store)
-        let files = FileStore(root: folder.url.appendingPathComponent("files").path)
+        let files = FileStore(root: folder.url.appendingPathComponent("files").path, objects: objects)
         let late = Mutex<BackfillJobHarness?>(nil)
         let messenger = RecordingBackfillMessenger(
             store: store,
@@ -116,7 +117,11 @@ struct BackfillJobHarness {
     func request(csv: String, action: String = "update-rate-plan-charge", name: String = "charges.csv") throws -> BackfillRequest
     {
         let (relative, url) = try files.place(["uploads", UUID().uuidString, name])
-        try Data(csv.utf8).write(to: url)
+        if let objects = files.objects as? InMemoryObjectStorage {
+            objects.put(relative, Array(csv.utf8))
+        } else {
+            try Data(csv.utf8).write(to: url)
+        }
         return BackfillRequest(action: action, file: FileReference(path: relative, name: name), generatedBy: "test")
     }
 

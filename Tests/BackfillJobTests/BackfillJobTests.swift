@@ -151,6 +151,40 @@ struct BackfillJobTests {
         }
     }
 
+    @Test("with the file store in an object store, a job reads its upload there and its result goes up under its run's key")
+    func objectStore() async throws {
+        let objects = InMemoryObjectStorage()
+        try await BackfillJobHarness.with(objects: objects) { harness in
+            let id = try await harness.insert(try harness.request(csv: Self.csv))
+            try await harness.run(id)
+            let job = try #require(try await harness.job(id))
+            #expect(job.status == .completed && job.recordsProcessed == 5)
+            let path = try #require(job.resultPath)
+            #expect(path.hasPrefix("results/\(id)/run-") && path.hasSuffix("/charges-result.csv"))
+            let result = String(decoding: try #require(objects.bytes(path)), as: UTF8.self)
+            #expect(result.hasPrefix("Charge Id,Amount,Success,Error Message") && result.contains("RPC-00000005,"))
+        }
+    }
+
+    @Test("a validator that lost its claim after uploading its result removes it, and the job keeps no result of it")
+    func fencedAtTheEndInAnObjectStore() async throws {
+        let objects = InMemoryObjectStorage()
+        let id = UUID().uuidString
+        try await BackfillJobHarness.with(objects: objects) { harness in
+            // Between the upload and the transaction that would end the job, another validator takes it over.
+            objects.onUpload { key in
+                if key.hasPrefix("results/") { try await harness.takeOver(id, by: "validator-b") }
+            }
+            _ = try await harness.insert(try harness.request(csv: Self.csv), id: id)
+            try await harness.run(id)
+            let job = try #require(try await harness.job(id))
+            #expect(job.owner == "validator-b" && job.status == .processing, "the old owner must not end the job it lost")
+            #expect(job.resultPath == nil)
+            #expect(!objects.keys.contains { $0.hasPrefix("results/") }, "the lost run's upload is removed")
+            #expect(!harness.messenger.statuses.contains(.completed))
+        }
+    }
+
     @Test("a job whose owner stopped renewing is taken over by the orphan loop and completed")
     func takeover() async throws {
         try await BackfillJobHarness.with { harness in

@@ -31,20 +31,23 @@ struct S3ClientTests {
             http: HTTPClient.shared)
     }
 
-    static let bucket = "jobstream-test-\(UUID().uuidString.prefix(8).lowercased())"
+    /// One bucket for every run, each run's keys under a prefix of its own: SeaweedFS gives every
+    /// bucket volumes of its own, and a server of the tests' size has room for a handful of buckets.
+    static let bucket = "jobstream-test"
+    static let run = "run-\(UUID().uuidString.prefix(8).lowercased())"
 
     @Test("put, get, a ranged get, size, list and delete of one object, under a key that needs encoding")
     func objects() async throws {
         let s3 = try Self.client()
         try await s3.createBucket(Self.bucket)
         try await s3.createBucket(Self.bucket)
-        let key = "uploads/job 1/charges+ü.csv"
+        let key = "\(Self.run)/uploads/job 1/charges+ü.csv"
         let text = Array("Charge Id,Booking Date\nRPC-00000001,2025-01-15\n".utf8)
         try await s3.put(bucket: Self.bucket, key: key, bytes: text)
         #expect(try await s3.get(bucket: Self.bucket, key: key) == text)
         #expect(try await s3.get(bucket: Self.bucket, key: key, range: 0...8) == Array("Charge Id".utf8))
         #expect(try await s3.size(bucket: Self.bucket, key: key) == Int64(text.count))
-        #expect(try await s3.list(bucket: Self.bucket, prefix: "uploads/job 1/") == [key])
+        #expect(try await s3.list(bucket: Self.bucket, prefix: "\(Self.run)/uploads/job 1/") == [key])
         try await s3.delete(bucket: Self.bucket, key: key)
         #expect(try await s3.size(bucket: Self.bucket, key: key) == nil)
     }
@@ -62,14 +65,15 @@ struct S3ClientTests {
         let bytes = [UInt8](try random.read(upToCount: 12 << 20) ?? Data())
         try random.close()
         try Data(bytes).write(to: source)
-        try await s3.upload(file: source, bucket: Self.bucket, key: "results/big.csv")
-        #expect(try await s3.size(bucket: Self.bucket, key: "results/big.csv") == Int64(bytes.count))
+        try await s3.upload(file: source, bucket: Self.bucket, key: "\(Self.run)/results/big.csv")
+        #expect(try await s3.size(bucket: Self.bucket, key: "\(Self.run)/results/big.csv") == Int64(bytes.count))
         let copy = folder.appendingPathComponent("copy.csv")
-        try await s3.download(bucket: Self.bucket, key: "results/big.csv", to: copy)
+        try await s3.download(bucket: Self.bucket, key: "\(Self.run)/results/big.csv", to: copy)
         #expect(SHA256.hash(data: try Data(contentsOf: copy)) == SHA256.hash(data: Data(bytes)))
         let tail = try await s3.get(
-            bucket: Self.bucket, key: "results/big.csv", range: Int64(bytes.count - 10)...Int64(bytes.count - 1))
+            bucket: Self.bucket, key: "\(Self.run)/results/big.csv", range: Int64(bytes.count - 10)...Int64(bytes.count - 1))
         #expect(tail == Array(bytes.suffix(10)), "a range across the last part")
+        try await s3.delete(bucket: Self.bucket, key: "\(Self.run)/results/big.csv")
     }
 
     @Test("a request signed with the wrong secret is refused: the server checks signatures")
