@@ -265,7 +265,7 @@ let package = Package(
             "jobstream",
             extra: [
                 "JobstreamStore", "JobstreamBackfill", "JobstreamCSV", "JobstreamFiles", "JobstreamMigration", "JobstreamSync",
-                "JobstreamDashboard",
+                "JobstreamDashboard", "JobstreamObjectStore",
             ]),
         // What the fuzzers check on one input, and the two fuzzers (`make fuzz`); built without the
         // fuzzer, each replays the files it is given. They need only the CSV reader and the codec.
