@@ -7,6 +7,7 @@ import JobstreamBackfill
 import JobstreamDashboard
 import JobstreamMessages
 import JobstreamStore
+import JobstreamTestSupport
 import NIOCore
 import Testing
 
@@ -258,6 +259,46 @@ struct JobsAPITests {
             let failures = try await client.execute(uri: "/api/backfills/job-1/failures", method: .get)
             #expect(failures.text == "Charge Id,Booking Date,Success,Error Message\r\nRPC-2,2025-13-01,false,bad date\r\n")
             #expect(failures.headers[.contentDisposition]?.contains("charges-result-failures.csv") == true)
+        }
+    }
+}
+
+/// The API and pages with the file store in an object store (in memory, at the file store's seam).
+@Suite("Files over HTTP in an object store")
+struct ObjectStoreAPITests {
+    @Test("an upload goes up to the object store and nothing stays in the scratch folder; downloads read it there")
+    func uploadAndDownload() async throws {
+        let objects = InMemoryObjectStorage()
+        try await TestDashboard.with(named: TestDashboard.namedTokens, objects: objects) { test, client in
+            var headers = bearer(TestDashboard.namedOperatorToken)
+            headers[.contentType] = "text/csv"
+            let response = try await client.execute(
+                uri: "/api/backfills?action=update-rate-plan-charge&filename=charges.csv", method: .post, headers: headers,
+                body: ByteBuffer(string: JobsAPITests.csv))
+            #expect(response.status == .accepted)
+            let jobId = try #require(try JobsAPITests.json(response)["jobId"] as? String)
+            #expect(objects.bytes("uploads/\(jobId)/charges.csv") == Array(JobsAPITests.csv.utf8))
+            let left = FileManager.default.enumerator(atPath: test.files.root.path)?.allObjects as? [String] ?? []
+            #expect(!left.contains { $0.hasSuffix(".csv") || $0.hasSuffix(".partial") }, "left in the scratch folder: \(left)")
+
+            let result = "Charge Id,Booking Date,Success,Error Message\nRPC-1,2025-01-15,true,\nRPC-2,2025-13-01,false,bad date\n"
+            objects.put("results/job-1/run-1/charges-result.csv", Array(result.utf8))
+            var done = BackfillRouteTests.processing()
+            done.status = .completed
+            done.resultFile = FileReference(path: "results/job-1/run-1/charges-result.csv", name: "charges-result.csv")
+            await test.publish(done, id: "job-1")
+            let reading = bearer(TestDashboard.namedOperatorToken)
+            let whole = try await client.execute(uri: "/api/backfills/job-1/result", method: .get, headers: reading)
+            #expect(whole.status == .ok && whole.text == result)
+            let failures = try await client.execute(uri: "/api/backfills/job-1/failures", method: .get, headers: reading)
+            #expect(failures.text == "Charge Id,Booking Date,Success,Error Message\r\nRPC-2,2025-13-01,false,bad date\r\n")
+            let page = try await client.execute(
+                uri: "/backfills/job-1/result.csv", method: .get, headers: bearer(TestDashboard.namedOperatorToken))
+            #expect(page.status == .ok && page.text.contains("RPC-2,2025-13-01,false,bad date"))
+
+            try await objects.delete("results/job-1/run-1/charges-result.csv")
+            let gone = try await client.execute(uri: "/api/backfills/job-1/result", method: .get, headers: reading)
+            #expect(gone.status == .notFound)
         }
     }
 }

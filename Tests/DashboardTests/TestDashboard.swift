@@ -85,11 +85,12 @@ struct TestDashboard: Sendable {
 
     static func with(
         operatorToken: String? = operatorToken, viewerToken: String? = nil, named: NamedTokens = .none,
+        objects: InMemoryObjectStorage? = nil,
         _ body: @escaping @Sendable (TestDashboard, any TestClientProtocol) async throws -> Void
     ) async throws {
         let (store, folder) = try await TestStores.open(.sqlite)
         defer { folder.remove() }
-        let files = FileStore(root: folder.url.appendingPathComponent("files").path)
+        let files = FileStore(root: folder.url.appendingPathComponent("files").path, objects: objects)
         let test = try TestDashboard(
             store: store, files: files,
             access: DashboardAccess(operatorToken: operatorToken, viewerToken: viewerToken, named: named))
