@@ -75,8 +75,8 @@ struct BackfillValidator: AsyncParsableCommand {
             options: options,
             operations: operations
         ) { context in
+            let files = try storeOptions.files()
             let store = try await storeOptions.openStore(logger: context.logger)
-            let files = storeOptions.files
             let supervisor = BackfillJobSupervisor(
                 environment: BackfillJobEnvironment(
                     store: store, files: files,

@@ -95,10 +95,10 @@ struct DashboardService: AsyncParsableCommand {
                 topics: [Topics.backfillStatus, Topics.migrationStatus, Topics.syncHistory],
                 startOffset: .earliest),
             logger: logger)
+        let files = try storeOptions.files()
         let store = try await storeOptions.openStore(logger: logger)
         let storeLifetime = StoreLifetime(store: store)
         operating.readiness.add(storeLifetime)
-        let files = storeOptions.files
         operating.readiness.add(FileStoreReadiness(files: files))
         let board = StatusBoard()
         operating.metrics.beforeRendering { [metrics = operating.metrics] in

@@ -286,7 +286,7 @@ struct BackfillDownload: AsyncParsableCommand {
             )
         }
         let destination = URL(fileURLWithPath: output)
-        try await storeOptions.files.copy(path, to: destination)
+        try await storeOptions.files().copy(path, to: destination)
         print("wrote \(destination.path)")
     }
 }

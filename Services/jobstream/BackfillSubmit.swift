@@ -74,7 +74,7 @@ struct BackfillSubmit: AsyncParsableCommand {
             BackfillRequest(
                 action: action, md5: md5, generatedBy: generatedBy, maxFailed: maxFailed, ratePerSecond: rate,
                 preview: preview ? true : nil, webhooks: webhooks.isEmpty ? nil : webhooks),
-            file: file.map(URL.init(fileURLWithPath:)), options: options, files: storeOptions.files)
+            file: file.map(URL.init(fileURLWithPath:)), options: options, files: file == nil ? nil : try storeOptions.files())
         print(jobId)
         if wait {
             try await BackfillWait.follow(jobId, storeOptions: storeOptions, timeout: .seconds(3600))
@@ -82,10 +82,11 @@ struct BackfillSubmit: AsyncParsableCommand {
     }
 
     /// Copies the file into the file store, publishes the request and returns the new job id.
-    static func submit(_ request: BackfillRequest, file: URL?, options: ServiceOptions, files: FileStore) async throws -> String {
+    static func submit(_ request: BackfillRequest, file: URL?, options: ServiceOptions, files: FileStore?) async throws -> String
+    {
         let jobId = UUID().uuidString.lowercased()
         var request = request
-        if let file {
+        if let file, let files {
             request.file = try await files.storeUpload(from: file, jobId: jobId)
         }
         try await publish(Envelope(jobId: jobId, payload: request), to: Topics.backfillRequests, options: options)
@@ -139,13 +140,13 @@ struct BackfillRetry: AsyncParsableCommand {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let resultURL = folder.appendingPathComponent("result.csv")
-        try await storeOptions.files.copy(resultPath, to: resultURL)
+        try await storeOptions.files().copy(resultPath, to: resultURL)
         let retryFile = folder.appendingPathComponent("\(stem)-retry.csv")
         let failed = try FailedRows.extract(fromResult: resultURL, to: retryFile)
         guard failed > 0 else { throw ValidationError("backfill \(job) has no failed rows to retry") }
         let jobId = try await BackfillSubmit.submit(
             BackfillRequest(action: original.action, generatedBy: generatedBy, retryOf: original.jobId),
-            file: retryFile, options: options, files: storeOptions.files)
+            file: retryFile, options: options, files: try storeOptions.files())
         print(jobId)
         if wait {
             try await BackfillWait.follow(jobId, storeOptions: storeOptions, timeout: .seconds(3600))

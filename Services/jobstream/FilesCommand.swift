@@ -24,7 +24,7 @@ struct FilesCheck: AsyncParsableCommand {
     var createBucket = false
 
     func run() async throws {
-        let files = storeOptions.files
+        let files = try storeOptions.files()
         if createBucket, S3Address.isS3(storeOptions.fileStore) { try await storeOptions.objectStorage().createBucket() }
         try await files.objects?.checkReachable()
         let probeName = "check-\(UUID().uuidString.prefix(8).lowercased()).txt"

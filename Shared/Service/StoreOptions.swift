@@ -64,7 +64,7 @@ public struct StoreOptions: ParsableArguments, Sendable {
             throw ValidationError("--store: \(error)")
         }
         if S3Address.isS3(fileStore) {
-            do { _ = try objectStorage() } catch { throw ValidationError("--file-store: \(error)") }
+            do { _ = try S3Address(parsing: fileStore) } catch { throw ValidationError("--file-store: \(error)") }
         }
     }
 
@@ -73,10 +73,11 @@ public struct StoreOptions: ParsableArguments, Sendable {
         try await Store.open(try StoreLocation(parsing: store), logger: logger)
     }
 
-    /// The file store: the folder, or the object store with the scratch folder beside it.
-    public var files: FileStore {
-        guard S3Address.isS3(fileStore), let objects = try? objectStorage() else { return FileStore(root: fileStore) }
-        return FileStore(root: scratchFolder, objects: objects)
+    /// The file store: the folder, or the object store with the scratch folder beside it. Only the
+    /// commands that use files ask for it, so only they need an object store's credentials.
+    public func files() throws -> FileStore {
+        guard S3Address.isS3(fileStore) else { return FileStore(root: fileStore) }
+        return FileStore(root: scratchFolder, objects: try objectStorage())
     }
 
     /// The object store an s3:// file store names, on the process's shared HTTP client.
