@@ -13,6 +13,7 @@ import yaml
 
 from conftest import ROOT
 from keda_schema import SCHEMAS as KEDA_SCHEMAS
+from kustomize_support import render
 
 KUBERNETES = ROOT / "deploy" / "kubernetes"
 SYSTEMD = ROOT / "deploy" / "systemd"
@@ -20,18 +21,40 @@ KUBERNETES_VERSIONS = ["1.30.0", "1.37.0"]  # the oldest and newest Kubernetes r
 SERVICES = ["backfill-validator", "backfill-processor", "migration-runner", "sync-history-recorder", "dashboard"]
 
 
-def documents():
-    """(file name, document) of every YAML document under deploy/kubernetes."""
-    found = []
-    for path in sorted(KUBERNETES.glob("*.yaml")):
-        for document in yaml.safe_load_all(path.read_text()):
-            if document is not None:
-                found.append((path.name, document))
-    return found
+VARIANTS = {"shared-volume": KUBERNETES, "object-store": KUBERNETES / "object-store"}
 
 
-def by_kind(kind):
-    return {doc["metadata"]["name"]: doc for _, doc in documents() if doc["kind"] == kind}
+def documents(variant="shared-volume"):
+    """(file name, document) of every object a variant's kustomization makes (`kubectl apply -k`)."""
+    return render(VARIANTS[variant])
+
+
+def by_kind(kind, variant="shared-volume"):
+    return {doc["metadata"]["name"]: doc for _, doc in documents(variant) if doc["kind"] == kind}
+
+
+def test_the_kustomization_lists_every_manifest_of_the_folder():
+    listed = yaml.safe_load((KUBERNETES / "kustomization.yaml").read_text())["resources"]
+    assert listed == sorted(p.name for p in KUBERNETES.glob("*.yaml") if p.name != "kustomization.yaml")
+
+
+def test_the_object_store_variant_has_no_shared_volume_and_gives_the_bucket_to_what_uses_files():
+    objects = documents("object-store")
+    assert not [doc for _, doc in objects if doc["kind"] == "PersistentVolumeClaim"]
+    config = by_kind("ConfigMap", "object-store")["jobstream-config"]["data"]
+    assert config["JOBSTREAM_FILE_STORE"].startswith("s3://")
+    assert config["JOBSTREAM_SCRATCH_FOLDER"] == "/var/lib/jobstream/files"
+    for name, deployment in by_kind("Deployment", "object-store").items():
+        spec = deployment["spec"]["template"]["spec"]
+        assert not [v for v in spec["volumes"] if "persistentVolumeClaim" in v], name
+        secrets = {ref["secretRef"]["name"] for ref in spec["containers"][0]["envFrom"] if "secretRef" in ref}
+        mounts = {m["name"]: m["mountPath"] for m in spec["containers"][0].get("volumeMounts", [])}
+        if name in ("backfill-validator", "dashboard"):
+            assert "jobstream-object-store" in secrets, name
+            assert {"name": "files", "emptyDir": {"sizeLimit": "20Gi"}} in spec["volumes"], name
+            assert mounts["files"] == config["JOBSTREAM_SCRATCH_FOLDER"], name
+        else:
+            assert "jobstream-object-store" not in secrets and "files" not in mounts, f"{name} never touches files"
 
 
 def test_the_folder_holds_every_part_of_a_deployment():
@@ -42,10 +65,11 @@ def test_the_folder_holds_every_part_of_a_deployment():
             ("Namespace", "jobstream"), ("TriggerAuthentication", "jobstream-kafka")} <= kinds
 
 
+@pytest.mark.parametrize("variant", VARIANTS)
 @pytest.mark.parametrize("version", KUBERNETES_VERSIONS)
-def test_every_kubernetes_object_is_valid_against_the_kubernetes_schemas(version):
+def test_every_kubernetes_object_is_valid_against_the_kubernetes_schemas(version, variant):
     checked = 0
-    for name, document in documents():
+    for name, document in documents(variant):
         if document["apiVersion"].startswith("keda.sh/"):
             continue
         try:
@@ -125,12 +149,13 @@ def test_deployments_wire_probes_metrics_and_configuration_consistently():
 
 def documented_environment_names():
     readme = (ROOT / "README.md").read_text()
-    return set(re.findall(r"`(JOBSTREAM_[A-Z_]+)`", readme))
+    return set(re.findall(r"`(JOBSTREAM_[A-Z0-9_]+)`", readme))
 
 
 def test_every_setting_the_manifests_give_is_one_the_services_read():
     documented = documented_environment_names()
     given = set(by_kind("ConfigMap")["jobstream-config"]["data"]) | set(by_kind("Secret")["jobstream-secrets"]["stringData"])
+    given |= set(by_kind("ConfigMap", "object-store")["jobstream-config"]["data"])
     given |= {env["name"] for d in by_kind("Deployment").values() for env in d["spec"]["template"]["spec"]["containers"][0].get("env", [])}
     unknown = {name for name in given if name not in documented and not name.startswith("JOBSTREAM_KAFKA_")}
     assert not unknown, f"not in the README's settings table: {sorted(unknown)}"
