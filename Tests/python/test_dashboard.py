@@ -117,11 +117,21 @@ HOLD_EVENT_STREAM = """
 
 
 def wait_for(driver, what, condition, timeout=WAIT):
-    """Waits until `condition` holds; an element replaced by a live update meanwhile is looked up again."""
-    from selenium.common.exceptions import StaleElementReferenceException
+    """Waits until `condition` holds; an element replaced by a live update or a navigation meanwhile is
+    looked up again (Chromium says so either as a stale reference or, mid-navigation, as a node that
+    "does not belong to the document")."""
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
     from selenium.webdriver.support.ui import WebDriverWait
+
+    def attempt(d):
+        try:
+            return condition(d)
+        except WebDriverException as error:
+            if "does not belong to the document" in str(error):
+                return False
+            raise
     return WebDriverWait(driver, timeout, poll_frequency=0.2, ignored_exceptions=[StaleElementReferenceException]) \
-        .until(lambda d: condition(d), message=what)
+        .until(attempt, message=what)
 
 
 def click(driver, selector):
