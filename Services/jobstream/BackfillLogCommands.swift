@@ -131,6 +131,17 @@ struct BackfillShow: AsyncParsableCommand {
         if let approver = job.approvedBy { lines.append(("Approved By", approver)) }
         if let digest = job.fileDigest { lines.append(("File SHA-256", digest)) }
         if !job.status.isTerminal, let owner = job.owner { lines.append(("Run By", owner)) }
+        let deliveries = try await withStore(storeOptions) { try await WebhookOutbox(store: $0).deliveries(of: job.jobId) }
+        for delivery in deliveries {
+            let answer = delivery.lastStatus.map { ", last answer \($0)" } ?? ""
+            let error = delivery.lastError.map { ", \($0)" } ?? ""
+            lines.append(
+                (
+                    "Webhook",
+                    "\(WebhookOutbox.redacted(delivery.url)) \(delivery.eventKey): \(delivery.state { logDate($0) }), "
+                        + "\(delivery.attempts) attempt\(delivery.attempts == 1 ? "" : "s")\(answer)\(error)"
+                ))
+        }
         printFields(lines)
     }
 }

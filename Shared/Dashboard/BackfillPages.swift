@@ -108,16 +108,7 @@ enum BackfillPages {
     static func deliveries(_ deliveries: [WebhookOutbox.Delivery]) -> HTML {
         guard !deliveries.isEmpty else { return "" }
         let rows = deliveries.map { delivery -> HTML in
-            let state: String
-            if let at = delivery.deliveredAt {
-                state = "delivered \(Display.date(Date(epochMilliseconds: at)))"
-            } else if delivery.gaveUpAt != nil {
-                state = "given up"
-            } else if delivery.attempts == 0 {
-                state = "waiting"
-            } else {
-                state = "next attempt \(Display.date(Date(epochMilliseconds: delivery.nextAttemptAt)))"
-            }
+            let state = delivery.state { Display.date(Date(epochMilliseconds: $0)) }
             return """
                 <tr><td>\(WebhookOutbox.redacted(delivery.url))</td><td>\(delivery.eventKey)</td>\
                 <td class="number">\(delivery.attempts)</td><td>\(delivery.lastStatus.map(String.init) ?? "-")</td>\

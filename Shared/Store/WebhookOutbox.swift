@@ -29,6 +29,14 @@ public struct WebhookOutbox: Sendable {
         public var lastError: String?
         public var deliveredAt: Int?
         public var gaveUpAt: Int?
+
+        /// How it stands, in words: delivered, given up, waiting, or when it is tried next (`date`
+        /// writes a time, in epoch milliseconds, the way the caller shows times).
+        public func state(date: (Int) -> String) -> String {
+            if let at = deliveredAt { return "delivered \(date(at))" }
+            if gaveUpAt != nil { return "given up" }
+            return attempts == 0 ? "waiting" : "next attempt \(date(nextAttemptAt))"
+        }
     }
 
     /// The most addresses one job may add, and the longest address.

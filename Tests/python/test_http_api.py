@@ -4,6 +4,7 @@ approver, reverted, every step in the audit trail; and the example run as a scri
 import csv
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -181,6 +182,8 @@ def test_a_file_over_http_through_preview_approval_apply_and_revert(api):
     shown = ana._json("GET", f"/api/backfills/{job_of_first}/webhooks")["deliveries"]
     assert [(d["attempts"], d["lastStatus"], d["deliveredAt"] is not None) for d in shown] == [(2, 200, True)]
     assert shown[0]["to"] == "http://127.0.0.1:" + api.receiver.url.split(":")[2].split("/")[0] + "/…"
+    show = api.cli("backfill", "show", job_of_first).stdout
+    assert re.search(rf"Webhook: +{re.escape(shown[0]['to'])} Completed: delivered .+, 2 attempts, last answer 200", show), show
 
 
 def test_the_client_example_runs_as_a_script(api):
