@@ -57,10 +57,17 @@ enum BackfillPages {
     }
 
     static func button(_ action: OperatorAction, _ job: BackfillSummary) -> HTML {
-        """
-        <form class="\(action.rawValue)" method="post" action="/backfills/\(PageLayout.pathSegment(job.jobId))/\(action.rawValue)" \
-        data-confirm="\(action.confirmation)"><button type="submit">\(action.rawValue.capitalized)</button></form>
-        """
+        // Apply and Revert leave a record changed since alone unless asked (as --overwrite-changed does).
+        let overwrite: HTML =
+            action == .apply || action == .revert
+            ? """
+            <label class="overwrite"><input type="checkbox" name="overwriteChanged" value="true"> \
+            overwrite records changed since</label>
+            """ : ""
+        return """
+            <form class="\(action.rawValue)" method="post" action="/backfills/\(PageLayout.pathSegment(job.jobId))/\(action.rawValue)" \
+            data-confirm="\(action.confirmation)">\(overwrite)<button type="submit">\(action.rawValue.capitalized)</button></form>
+            """
     }
 
     /// A running job's progress bar, with its pace and estimated end once known; how far validation

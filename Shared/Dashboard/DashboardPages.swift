@@ -69,7 +69,12 @@ extension Dashboard {
         }
         for action in OperatorAction.allCases {
             router.post("/backfills/:job/\(action.rawValue)") { request, context in
-                try await actionFromPage(action, request, context: context, jobId: try Self.identifier(context, "job"))
+                var request = request
+                let body = try await request.collectBody(upTo: 4 * 1024)
+                let form = (try? URLEncodedFormDecoder().decode(ActionForm.self, from: String(buffer: body))) ?? ActionForm()
+                return try await actionFromPage(
+                    action, request, context: context, jobId: try Self.identifier(context, "job"),
+                    overwriteChanged: form.overwriteChanged == "true")
             }
         }
         router.get("/migrations") { request, _ in
@@ -194,8 +199,14 @@ extension Dashboard {
 
     /// The operator's buttons: operators only (Apply: named approvers only), from the dashboard's own
     /// pages only. Every request goes to the audit trail, taken or refused.
+    /// What a button's form sends besides the click: Apply's and Revert's "overwrite records changed since".
+    struct ActionForm: Decodable {
+        var overwriteChanged: String?
+    }
+
     func actionFromPage(
-        _ action: OperatorAction, _ request: Request, context: DashboardRequestContext, jobId: String
+        _ action: OperatorAction, _ request: Request, context: DashboardRequestContext, jobId: String,
+        overwriteChanged: Bool = false
     ) async throws -> Response {
         let identity = access.identity(of: request)
         let layout = layout(request, role: identity.role, title: "\(action.verb.capitalized) backfill")
@@ -219,13 +230,14 @@ extension Dashboard {
             case .apply, .revert:
                 outcome = await recorded(action.verb, jobId) {
                     _ = try await startNewJob(
-                        action, jobId, approver: identity.name, generatedBy: actor, overwriteChanged: false)
+                        action, jobId, approver: identity.name, generatedBy: actor, overwriteChanged: overwriteChanged)
                 }
             }
         }
         await audit(
             identity, actor: actor, action: "backfill.\(action.rawValue)", target: ("backfill", jobId), outcome: outcome,
-            detail: "from the dashboard page", request: request, context: context)
+            detail: "from the dashboard page" + (overwriteChanged ? ", overwrite changed" : ""), request: request,
+            context: context)
         switch outcome {
         case .requested:
             return Responses.seeOther("/backfills/\(PageLayout.pathSegment(jobId))?notice=\(action.notice)")

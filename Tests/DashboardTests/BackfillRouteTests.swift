@@ -230,6 +230,7 @@ struct BackfillRouteTests {
             #expect(page.text.contains("action=\"/backfills/job-p/apply\""))
             #expect(!page.text.contains("action=\"/backfills/job-p/revert\""), "a preview changed nothing to revert")
             #expect(page.text.contains("action=\"/backfills/job-a/revert\""))
+            #expect(page.text.contains("<input type=\"checkbox\" name=\"overwriteChanged\" value=\"true\">"))
             #expect(!page.text.contains("action=\"/backfills/job-a/apply\""))
             #expect(page.text.contains("Approve and apply this preview?"))
             #expect(page.text.contains("<span class=\"tag\">preview</span>"))
@@ -250,11 +251,15 @@ struct BackfillRouteTests {
             #expect(wrong.status == .conflict)
             let apply = try await client.execute(uri: "/backfills/job-p/apply", method: .post, headers: approver)
             #expect(apply.headers[.location] == "/backfills/job-p?notice=apply-requested")
-            let revert = try await client.execute(uri: "/backfills/job-a/revert", method: .post, headers: cookie)
+            // The form's box "overwrite records changed since", ticked.
+            var form = cookie
+            form[.contentType] = "application/x-www-form-urlencoded"
+            let revert = try await client.execute(
+                uri: "/backfills/job-a/revert", method: .post, headers: form, body: ByteBuffer(string: "overwriteChanged=true"))
             #expect(revert.headers[.location] == "/backfills/job-a?notice=revert-requested")
             #expect(
                 await test.cancels.started == [
-                    "apply job-p approved by bea.costa as bea.costa", "revert job-a as ana (dashboard)",
+                    "apply job-p approved by bea.costa as bea.costa", "revert job-a as ana (dashboard) overwriting",
                 ], "a named token acts under its own name, not the one typed at sign-in")
             let trail = try await AuditTrail(store: test.store).events(limit: 10)
             #expect(
