@@ -150,11 +150,20 @@ struct BackfillJobHarness {
 
     /// Lets the job's claim lapse and has `owner` take it over, as the orphan loop of another
     /// validator would once the lease ran out.
+    /// Another validator takes the job over, as the orphan loop's claim does (a new owner, the next
+    /// epoch), in one statement: lapsing the lease first and claiming it after would race the owner's
+    /// keeper, which can renew the lease in between (under the fast clock it renews all the time).
     func takeOver(_ jobId: String, by owner: String) async throws {
+        let until = Date().epochMilliseconds + 3_600_000
         try await store.withDatabase {
-            try await $0.raw("UPDATE backfill_jobs SET lease_until = 0 WHERE job_id = \(bind: jobId)").run()
+            try await $0.raw(
+                """
+                UPDATE backfill_jobs SET owner = \(bind: owner), epoch = epoch + 1, lease_until = \(bind: until),
+                    takeovers = takeovers + 1
+                WHERE job_id = \(bind: jobId)
+                """
+            ).run()
         }
-        _ = try await log.claimOrphans(owner: owner, leaseMilliseconds: 3_600_000, maxTakeovers: 100)
     }
 
     func job(_ jobId: String) async throws -> BackfillJobRecord? {

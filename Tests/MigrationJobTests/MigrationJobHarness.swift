@@ -101,12 +101,20 @@ struct MigrationJobHarness {
         try await ended(coordinator, "the coordinator of migration \(id) to stop")
     }
 
-    /// Lets the claim lapse and has `owner` take the migration over, as another runner's orphan loop would.
+    /// Has `owner` take the migration over, as another runner's orphan loop's claim does (a new owner,
+    /// the next epoch), in one statement: lapsing the lease first and claiming it after would race the
+    /// owner's keeper, which can renew the lease in between.
     func takeOver(_ id: String, by owner: String) async throws {
+        let until = Date().epochMilliseconds + 3_600_000
         try await store.withDatabase {
-            try await $0.raw("UPDATE migrations SET lease_until = 0 WHERE migration_id = \(bind: id)").run()
+            try await $0.raw(
+                """
+                UPDATE migrations SET owner = \(bind: owner), epoch = epoch + 1, lease_until = \(bind: until),
+                    takeovers = takeovers + 1
+                WHERE migration_id = \(bind: id)
+                """
+            ).run()
         }
-        _ = try await log.claimOrphans(owner: owner, leaseMilliseconds: 3_600_000, maxTakeovers: 100)
     }
 
     /// Makes every change to the migrations table fail (the store "down" for the coordinator), or
