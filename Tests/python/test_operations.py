@@ -139,7 +139,7 @@ def test_metrics_after_a_job_count_its_work_and_the_lag_returns_to_0(backfills, 
         samples = wait_for_metrics(board, "the job counted as Completed", lambda s: (
             (value(s, "jobstream_jobs", kind="backfill", status="Completed") or 0) >= 1))
         assert value(samples, "jobstream_messages_consumed_total", topic="jobstream.backfill.status") >= 3
-        assert ready(board) == (200, {"ready": True, "checks": {"kafka": "ok", "store": "ok"}})
+        assert ready(board) == (200, {"ready": True, "checks": {"file store": "ok", "kafka": "ok", "store": "ok"}})
     finally:
         stop(dashboard)
 
