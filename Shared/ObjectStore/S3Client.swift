@@ -43,7 +43,7 @@ public struct S3Client: Sendable {
 
     /// Stores `bytes` as one object.
     public func put(bucket: String, key: String, bytes: [UInt8]) async throws {
-        let response = try await send("PUT", bucket: bucket, key: key, body: bytes)
+        let response = try await send("PUT", bucket: bucket, key: key, body: ByteBuffer(bytes: bytes))
         guard response.status == 200 else { throw response.failure }
     }
 
@@ -82,7 +82,7 @@ public struct S3Client: Sendable {
 
     /// Hands the object's body to `each` as it arrives. A missing object is a ``Failure`` with status 404.
     public func read(bucket: String, key: String, each: (ByteBuffer) async throws -> Void) async throws {
-        let (request, _) = signed("GET", bucket: bucket, key: key, headers: [], body: [])
+        let (request, _) = signed("GET", bucket: bucket, key: key, headers: [], body: ByteBuffer())
         let response = try await http.execute(request, timeout: timeAmount)
         guard response.status == .ok else {
             let body = try await response.body.collect(upTo: 64 * 1024)
@@ -109,25 +109,35 @@ public struct S3Client: Sendable {
     public func upload(file: URL, bucket: String, key: String) async throws {
         let handle = try FileHandle(forReadingFrom: file)
         defer { try? handle.close() }
-        let first = try handle.read(upToCount: partBytes) ?? Data()
-        if first.count < partBytes { return try await put(bucket: bucket, key: key, bytes: Array(first)) }
+        // One part in memory at a time, read straight into the buffer that is sent (and signed).
+        func nextPart() throws -> ByteBuffer {
+            guard let data = try handle.read(upToCount: partBytes) else { return ByteBuffer() }
+            return ByteBuffer(bytes: data)
+        }
+        var piece = try nextPart()
+        if piece.readableBytes < partBytes {
+            let response = try await send("PUT", bucket: bucket, key: key, body: piece)
+            guard response.status == 200 else { throw response.failure }
+            return
+        }
         let started = try await send("POST", bucket: bucket, key: key, query: [("uploads", "")])
         guard started.status == 200, let uploadId = Self.element("UploadId", in: started.body) else { throw started.failure }
         do {
             var parts: [(number: Int, etag: String)] = []
-            var piece = first
-            while !piece.isEmpty {
+            while piece.readableBytes > 0 {
                 let number = parts.count + 1
                 let response = try await send(
                     "PUT", bucket: bucket, key: key, query: [("partNumber", "\(number)"), ("uploadId", uploadId)],
-                    body: Array(piece))
+                    body: piece)
                 guard response.status == 200, let etag = response.headers.first(name: "etag") else { throw response.failure }
                 parts.append((number, etag))
-                piece = try handle.read(upToCount: partBytes) ?? Data()
+                piece = ByteBuffer()
+                piece = try nextPart()
             }
             let list = parts.map { "<Part><PartNumber>\($0.number)</PartNumber><ETag>\(Self.escaped($0.etag))</ETag></Part>" }
             let body = Array("<CompleteMultipartUpload>\(list.joined())</CompleteMultipartUpload>".utf8)
-            let completed = try await send("POST", bucket: bucket, key: key, query: [("uploadId", uploadId)], body: body)
+            let completed = try await send(
+                "POST", bucket: bucket, key: key, query: [("uploadId", uploadId)], body: ByteBuffer(bytes: body))
             // A completion can fail inside a 200 answer: its body then holds an Error.
             guard completed.status == 200, Self.element("Code", in: completed.body) == nil else { throw completed.failure }
         } catch {
@@ -181,7 +191,7 @@ public struct S3Client: Sendable {
 
     func send(
         _ method: String, bucket: String, key: String?, query: [(String, String)] = [], headers: [(String, String)] = [],
-        body: [UInt8] = [], collect: Int = 1 << 20
+        body: ByteBuffer = ByteBuffer(), collect: Int = 1 << 20
     ) async throws -> Answer {
         // A 500 or 503 is the store asking to try again (S3's own words): three tries, 0.2 s and 0.4 s apart.
         var attempt = 0
@@ -198,13 +208,15 @@ public struct S3Client: Sendable {
 
     func signed(
         _ method: String, bucket: String, key: String?, query: [(String, String)] = [], headers: [(String, String)],
-        body: [UInt8]
+        body: ByteBuffer
     ) -> (HTTPClientRequest, String) {
         let path = "/" + ([bucket] + (key.map { [$0] } ?? [])).joined(separator: "/")
         let encodedPath = path.split(separator: "/", omittingEmptySubsequences: false)
             .map { SigV4Signer.uriEncode(String($0)) }.joined(separator: "/")
         let host = endpoint.host.map { host in endpoint.port.map { "\(host):\($0)" } ?? host } ?? "localhost"
-        let payloadHash = SigV4Signer.hex(SHA256.hash(data: body))
+        var hasher = SHA256()
+        body.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
+        let payloadHash = SigV4Signer.hex(hasher.finalize())
         let all = signer.signS3(
             method: method, host: host, path: path, query: query, headers: headers, payloadHash: payloadHash, date: Date())
         let queryText = query.map {
@@ -215,8 +227,8 @@ public struct S3Client: Sendable {
         var request = HTTPClientRequest(url: base + encodedPath + (queryText.isEmpty ? "" : "?" + queryText))
         request.method = HTTPMethod(rawValue: method)
         for (name, value) in all { request.headers.add(name: name, value: value) }
-        if !body.isEmpty || method == "PUT" || method == "POST" {
-            request.body = .bytes(ByteBuffer(bytes: body))
+        if body.readableBytes > 0 || method == "PUT" || method == "POST" {
+            request.body = .bytes(body)
         }
         return (request, path)
     }
