@@ -49,7 +49,7 @@ struct BackfillApply: AsyncParsableCommand {
             BackfillRequest(
                 action: previewed.action, generatedBy: generatedBy, overwriteChanged: overwriteChanged ? true : nil,
                 applies: previewed.jobId, approvedBy: approvedBy),
-            file: nil, options: options, files: nil)
+            options: options)
         print(jobId)
         if wait {
             try await BackfillWait.follow(jobId, storeOptions: storeOptions, timeout: .seconds(3600))

@@ -41,7 +41,7 @@ struct BackfillRevert: AsyncParsableCommand {
             BackfillRequest(
                 action: original.action, generatedBy: generatedBy, reverts: original.jobId,
                 overwriteChanged: overwriteChanged ? true : nil),
-            file: nil, options: options, files: nil)
+            options: options)
         print(jobId)
         if wait {
             try await BackfillWait.follow(jobId, storeOptions: storeOptions, timeout: .seconds(3600))

@@ -74,20 +74,22 @@ struct BackfillSubmit: AsyncParsableCommand {
             BackfillRequest(
                 action: action, md5: md5, generatedBy: generatedBy, maxFailed: maxFailed, ratePerSecond: rate,
                 preview: preview ? true : nil, webhooks: webhooks.isEmpty ? nil : webhooks),
-            file: file.map(URL.init(fileURLWithPath:)), options: options, files: file == nil ? nil : try storeOptions.files())
+            upload: try file.map { (URL(fileURLWithPath: $0), try storeOptions.files()) }, options: options)
         print(jobId)
         if wait {
             try await BackfillWait.follow(jobId, storeOptions: storeOptions, timeout: .seconds(3600))
         }
     }
 
-    /// Copies the file into the file store, publishes the request and returns the new job id.
-    static func submit(_ request: BackfillRequest, file: URL?, options: ServiceOptions, files: FileStore?) async throws -> String
-    {
+    /// Stores the file to upload (if any) in its file store, publishes the request and returns the
+    /// new job id.
+    static func submit(
+        _ request: BackfillRequest, upload: (file: URL, files: FileStore)? = nil, options: ServiceOptions
+    ) async throws -> String {
         let jobId = UUID().uuidString.lowercased()
         var request = request
-        if let file, let files {
-            request.file = try await files.storeUpload(from: file, jobId: jobId)
+        if let upload {
+            request.file = try await upload.files.storeUpload(from: upload.file, jobId: jobId)
         }
         try await publish(Envelope(jobId: jobId, payload: request), to: Topics.backfillRequests, options: options)
         return jobId
@@ -146,7 +148,7 @@ struct BackfillRetry: AsyncParsableCommand {
         guard failed > 0 else { throw ValidationError("backfill \(job) has no failed rows to retry") }
         let jobId = try await BackfillSubmit.submit(
             BackfillRequest(action: original.action, generatedBy: generatedBy, retryOf: original.jobId),
-            file: retryFile, options: options, files: try storeOptions.files())
+            upload: (retryFile, try storeOptions.files()), options: options)
         print(jobId)
         if wait {
             try await BackfillWait.follow(jobId, storeOptions: storeOptions, timeout: .seconds(3600))

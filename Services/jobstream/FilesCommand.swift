@@ -25,7 +25,7 @@ struct FilesCheck: AsyncParsableCommand {
 
     func run() async throws {
         let files = try storeOptions.files()
-        if createBucket, S3Address.isS3(storeOptions.fileStore) { try await storeOptions.objectStorage().createBucket() }
+        if createBucket, let bucket = files.objects as? S3ObjectStorage { try await bucket.createBucket() }
         try await files.objects?.checkReachable()
         let probeName = "check-\(UUID().uuidString.prefix(8).lowercased()).txt"
         let place = try files.place(["probes", probeName])

@@ -197,13 +197,13 @@ extension Dashboard {
         Responses.errorPage(.notFound, message, layout: layout(request, role: role, title: "Not found"))
     }
 
-    /// The operator's buttons: operators only (Apply: named approvers only), from the dashboard's own
-    /// pages only. Every request goes to the audit trail, taken or refused.
     /// What a button's form sends besides the click: Apply's and Revert's "overwrite records changed since".
     struct ActionForm: Decodable {
         var overwriteChanged: String?
     }
 
+    /// The operator's buttons: operators only (Apply: named approvers only), from the dashboard's own
+    /// pages only. Every request goes to the audit trail, taken or refused.
     func actionFromPage(
         _ action: OperatorAction, _ request: Request, context: DashboardRequestContext, jobId: String,
         overwriteChanged: Bool = false

@@ -27,11 +27,7 @@ extension FileStore {
         let key = try key(relativePath)
         let local = try place(["work", jobId, "fetched-\(UUID().uuidString.prefix(8)).download"])
         defer { try? FileManager.default.removeItem(at: local.url) }
-        do {
-            try await objects.download(key, to: local.url)
-        } catch is ObjectMissing {
-            throw FileProblem("the file \(Quoted(relativePath)) is not in the file store")
-        }
+        try await missingAsProblem(relativePath) { try await objects.download(key, to: local.url) }
         return try open(local.relative)
     }
 
@@ -56,11 +52,7 @@ extension FileStore {
             }
             return
         }
-        do {
-            try await objects.read(try key(relativePath), each: each)
-        } catch is ObjectMissing {
-            throw FileProblem("the file \(Quoted(relativePath)) is not in the file store")
-        }
+        try await missingAsProblem(relativePath) { try await objects.read(try key(relativePath), each: each) }
     }
 
     /// Copies the file a relative path names to `destination`, outside the store.
@@ -70,8 +62,14 @@ extension FileStore {
             try? FileManager.default.removeItem(at: destination)
             return try withExtendedLifetime(file) { try FileManager.default.copyItem(at: file.readableURL, to: destination) }
         }
+        try await missingAsProblem(relativePath) { try await objects.download(try key(relativePath), to: destination) }
+    }
+
+    /// Runs `body`, saying that the file is not in the store, as a folder store says it, when the
+    /// object store has no such object.
+    private func missingAsProblem(_ relativePath: String, _ body: () async throws -> Void) async throws {
         do {
-            try await objects.download(try key(relativePath), to: destination)
+            try await body()
         } catch is ObjectMissing {
             throw FileProblem("the file \(Quoted(relativePath)) is not in the file store")
         }

@@ -43,7 +43,11 @@ public struct S3Client: Sendable {
 
     /// Stores `bytes` as one object.
     public func put(bucket: String, key: String, bytes: [UInt8]) async throws {
-        let response = try await send("PUT", bucket: bucket, key: key, body: ByteBuffer(bytes: bytes))
+        try await put(bucket: bucket, key: key, body: ByteBuffer(bytes: bytes))
+    }
+
+    func put(bucket: String, key: String, body: ByteBuffer) async throws {
+        let response = try await send("PUT", bucket: bucket, key: key, body: body)
         guard response.status == 200 else { throw response.failure }
     }
 
@@ -115,11 +119,7 @@ public struct S3Client: Sendable {
             return ByteBuffer(bytes: data)
         }
         var piece = try nextPart()
-        if piece.readableBytes < partBytes {
-            let response = try await send("PUT", bucket: bucket, key: key, body: piece)
-            guard response.status == 200 else { throw response.failure }
-            return
-        }
+        if piece.readableBytes < partBytes { return try await put(bucket: bucket, key: key, body: piece) }
         let started = try await send("POST", bucket: bucket, key: key, query: [("uploads", "")])
         guard started.status == 200, let uploadId = Self.element("UploadId", in: started.body) else { throw started.failure }
         do {

@@ -23,16 +23,17 @@ public struct S3ObjectStorage: ObjectStorage {
     }
 
     public func download(_ key: String, to file: URL) async throws {
-        do {
-            try await client.download(bucket: address.bucket, key: full(key), to: file)
-        } catch let failure as S3Client.Failure where failure.status == 404 && failure.code != "NoSuchBucket" {
-            throw ObjectMissing(key: key)
-        }
+        try await missingAsObjectMissing(key) { try await client.download(bucket: address.bucket, key: full(key), to: file) }
     }
 
     public func read(_ key: String, each: (ByteBuffer) async throws -> Void) async throws {
+        try await missingAsObjectMissing(key) { try await client.read(bucket: address.bucket, key: full(key), each: each) }
+    }
+
+    /// Runs `body`, turning a 404 for the key (not for a missing bucket) into ``ObjectMissing``.
+    private func missingAsObjectMissing(_ key: String, _ body: () async throws -> Void) async throws {
         do {
-            try await client.read(bucket: address.bucket, key: full(key), each: each)
+            try await body()
         } catch let failure as S3Client.Failure where failure.status == 404 && failure.code != "NoSuchBucket" {
             throw ObjectMissing(key: key)
         }

@@ -18,12 +18,10 @@ extension BackfillJobRunner {
         defer { try? FileManager.default.removeItem(at: partial) }
         let counts = try await ResultFileWriter(ledger: environment.ledger, jobId: jobId).write(file, to: partial)
         try checkClaim(shared)
-        let kept = try await environment.files.keep(partial, as: result, run: shared.claim.epoch)
         let progress = try await environment.ledger.progress(jobId)
         let refused = shared.withLock { $0.refused }
         logger.info("backfill \(jobId) \(status.rawValue): \(counts.succeeded) rows applied, \(counts.failed) not")
-        try await finish(shared, status: status, error: nil, keeping: kept) {
-            $0.resultPath = kept.relative
+        try await finish(shared, status: status, error: nil, keeping: (partial, result)) {
             $0.recordsProcessed = refused + progress.rows
             $0.recordsFailed = refused + progress.failed
         }
@@ -44,17 +42,21 @@ extension BackfillJobRunner {
         }
     }
 
-    /// Ends the job as `status` if the claim still holds it (taking `keeping` as its file in the same
-    /// transaction), announces it, and clears its working files. A run that lost the claim abandons
-    /// the file it kept.
+    /// Ends the job as `status` if the claim still holds it, announces it, and clears its working
+    /// files. `keeping` is the job's finished file, written at `partial`: kept as `result`
+    /// (``FileStore/keep(_:as:run:)``) and named by the record in the same transaction; a run that
+    /// lost the claim abandons it.
     func finish(
-        _ shared: RunState, status: BackfillStatus, error: String?, keeping: KeptFile? = nil,
+        _ shared: RunState, status: BackfillStatus, error: String?,
+        keeping file: (partial: URL, result: (relative: String, url: URL))? = nil,
         _ change: (inout BackfillJobRecord) -> Void = { _ in }
     ) async throws {
+        var kept: KeptFile?
+        if let file { kept = try await environment.files.keep(file.partial, as: file.result, run: shared.claim.epoch) }
         do {
-            try await end(shared, status: status, error: error, keeping: keeping, change)
+            try await end(shared, status: status, error: error, keeping: kept, change)
         } catch let lost as LostClaim {
-            await keeping?.abandon()
+            await kept?.abandon()
             throw lost
         }
         environment.files.cleanUp(jobId: jobId)
@@ -68,6 +70,7 @@ extension BackfillJobRunner {
         try await shared.saving.withLock {
             var job = shared.withLock { $0.job }
             job.status = try job.status.transition(to: status)
+            if let keeping { job.resultPath = keeping.relative }
             change(&job)
             job.error = error
             job.endDate = environment.clock.epochMilliseconds()

@@ -38,14 +38,12 @@ extension BackfillJobRunner {
         let counts = try await PreviewFileWriter(ledger: environment.ledger, previews: previews, jobId: jobId)
             .write(file, to: partial)
         try checkClaim(shared)
-        let kept = try await environment.files.keep(partial, as: result, run: shared.claim.epoch)
         let progress = try await environment.ledger.progress(jobId)
         let refused = shared.withLock { $0.refused }
         logger.info(
             "preview \(jobId) \(status.rawValue): \(counts.wouldChange) rows would change, \(counts.alreadyAsAsked) already as asked, \(counts.failed) would fail"
         )
-        try await finish(shared, status: status, error: nil, keeping: kept) {
-            $0.resultPath = kept.relative
+        try await finish(shared, status: status, error: nil, keeping: (partial, result)) {
             $0.recordsProcessed = refused + progress.rows
             $0.recordsFailed = refused + progress.failed
             $0.wouldChange = counts.wouldChange
@@ -64,9 +62,7 @@ extension BackfillJobRunner {
         let records = try await PreviewFileWriter(ledger: environment.ledger, previews: previews, jobId: jobId)
             .writeFileless(action: action, to: partial)
         try checkClaim(shared)
-        let kept = try await environment.files.keep(partial, as: result, run: shared.claim.epoch)
-        try await finish(shared, status: status, error: nil, keeping: kept) {
-            $0.resultPath = kept.relative
+        try await finish(shared, status: status, error: nil, keeping: (partial, result)) {
             $0.recordsProcessed = records
             $0.recordsFailed = 0
             $0.wouldChange = records

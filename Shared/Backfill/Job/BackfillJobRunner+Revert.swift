@@ -82,13 +82,11 @@ extension BackfillJobRunner {
         let counts = try await RevertResultWriter(store: environment.log.store, jobId: jobId, original: original)
             .write(keyName: action.recordKeyName, to: partial)
         try checkClaim(shared)
-        let kept = try await environment.files.keep(partial, as: result, run: shared.claim.epoch)
         let progress = try await environment.ledger.progress(jobId)
         environment.logger.info(
             "backfill \(jobId) \(status.rawValue): \(counts.succeeded) rows of \(original) put back, \(counts.failed) not",
             metadata: ["job.id": "\(jobId)"])
-        try await finish(shared, status: status, error: nil, keeping: kept) {
-            $0.resultPath = kept.relative
+        try await finish(shared, status: status, error: nil, keeping: (partial, result)) {
             $0.recordsProcessed = progress.rows
             $0.recordsFailed = progress.failed
         }
