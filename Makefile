@@ -44,7 +44,7 @@ export DASHBOARD_PORT
 BIN := $(ROOT)/.build/debug
 
 .PHONY: help build librdkafka broker-install broker-start broker-stop broker-status topics run stop test \
-        test-swift test-python api-check objectstore-start objectstore-stop lint format fuzz browser-install systemd-install bench-kafka bench-backfill bench-migration bench-sync bench-dashboard bench-undo bench-preview bench-produce-ab bench-build postgres-start clean
+        test-swift test-python api-check objectstore-start objectstore-stop lint format fuzz browser-install systemd-install bench bench-kafka bench-backfill bench-migration bench-sync bench-dashboard bench-undo bench-preview bench-produce-ab bench-build postgres-start clean
 
 help:
 	@echo "make run           build, start the embedded broker, the four services and the dashboard (make stop ends them)"
@@ -52,6 +52,7 @@ help:
 	@echo "make format        format the Swift sources as .swift-format says"
 	@echo "make api-check     schemathesis against a running dashboard and its OpenAPI document (part of make test)"
 	@echo "make build         build librdkafka (if needed) and the Swift executables"
+	@echo "make bench         every benchmark below in one run (< 30 min once built), then one table: each ratio against its aim"
 	@echo "make bench-kafka   Swift Kafka layer against raw librdkafka, written to BENCHMARKS.md figures"
 	@echo "make bench-backfill 1,000,000-row backfill end to end vs the store's ceiling; validator memory on 2 GB"
 	@echo "make bench-undo    the apply path with before-images kept and without (A/B), SQLite and PostgreSQL"
@@ -170,6 +171,10 @@ api-check: broker-install
 test-python: broker-install browser-install systemd-install objectstore-start
 	env JOBSTREAM_CLI=$(BIN)/jobstream JOBSTREAM_E2E_POSTGRES_URL=$(PG_URL)/jobstream_e2e $$(deploy/local/objectstore.sh env) \
 	  $(VENV)/bin/python -m pytest -q -p no:cacheprovider -n 2 --dist loadscope --durations=25 Tests/python
+
+# Every benchmark, sized to fit half an hour, and one summary table (added to BENCHMARKS.md).
+bench: bench-build broker-install postgres-start
+	deploy/local/bench-all.sh
 
 bench-backfill: bench-build broker-install postgres-start
 	PG_URL=$(PG_URL)/jobstream deploy/local/bench-backfill.sh $(BENCH_BUILD)/release

@@ -14,12 +14,17 @@ struct StatusFollower: Service {
     let metrics: ServiceMetrics
     let logger: Logger
 
+    /// The most messages taken to the board in one call.
+    static let batchSize = 1_000
+
     func run() async throws {
         await withGracefulShutdownHandler {
-            for await message in consumer.messages {
-                metrics.consumed(from: message.topic)
-                await apply(message)
-                consumer.markProcessed(message)
+            var messages = consumer.messages.makeAsyncIterator()
+            while let first = await messages.next() {
+                var batch = [first]
+                while batch.count < Self.batchSize, let next = messages.nextBuffered() { batch.append(next) }
+                await apply(batch)
+                for message in batch { consumer.markProcessed(message) }
             }
         } onGracefulShutdown: {
             consumer.stopConsuming()
@@ -29,21 +34,30 @@ struct StatusFollower: Service {
         await consumer.close()
     }
 
-    func apply(_ message: KafkaConsumerMessage) async {
-        let place = "\(message.topic)[\(message.partition)]@\(message.offset)"
-        if message.isTombstone {
-            if message.topic == Topics.syncHistory, let key = message.key {
-                await board.removeSyncSession(String(decoding: key, as: UTF8.self))
+    /// Decodes what arrived here, off the board, and hands the board the batch in one call.
+    func apply(_ batch: [KafkaConsumerMessage]) async {
+        var changes: [StatusBoard.Change] = []
+        changes.reserveCapacity(batch.count)
+        for message in batch {
+            metrics.consumed(from: message.topic)
+            if message.isTombstone {
+                if message.topic == Topics.syncHistory, let key = message.key {
+                    changes.append(.syncSessionRemoved(String(decoding: key, as: UTF8.self)))
+                }
+                continue
             }
-            return
-        }
-        do {
-            let envelope = try MessageCodec.decode(message.value)
-            if await board.apply(envelope) == nil {
-                logger.warning("skipped a \(envelope.type.rawValue) message at \(place): not a status event")
+            do {
+                changes.append(.event(try MessageCodec.decode(message.value)))
+            } catch {
+                logger.warning("skipped an undecodable message at \(Self.place(of: message)): \(error)")
             }
-        } catch {
-            logger.warning("skipped an undecodable message at \(place): \(error)")
         }
+        for envelope in await board.apply(changes) {
+            logger.warning("skipped a \(envelope.type.rawValue) message for \(Quoted(envelope.jobId)): not a status event, or older than the one held")
+        }
+    }
+
+    static func place(of message: KafkaConsumerMessage) -> String {
+        "\(message.topic)[\(message.partition)]@\(message.offset)"
     }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import HeapModule
 import JobstreamMessages
 import JobstreamStore
 import JobstreamSync
@@ -23,6 +22,8 @@ public actor StatusBoard {
     private var backfills: [String: Envelope<BackfillStatusEvent>] = [:]
     private var migrations: [String: Envelope<MigrationStatusEvent>] = [:]
     private var syncSessions: [String: SyncSessionEntry] = [:]
+    /// The sessions in Sync History order, kept as they change.
+    private var syncIndex = SyncSessionIndex()
     private var subscribers: [UUID: AsyncStream<Log>.Continuation] = [:]
     private var closed = false
 
@@ -35,6 +36,38 @@ public actor StatusBoard {
     /// a stale one.
     @discardableResult
     public func apply(_ envelope: AnyEnvelope) -> Log? {
+        guard let log = take(envelope) else { return nil }
+        announce(log)
+        return log
+    }
+
+    /// A change read from a status topic.
+    public enum Change: Sendable {
+        case event(AnyEnvelope)
+        /// A sync session's summary was tombstoned after the retention period.
+        case syncSessionRemoved(String)
+    }
+
+    /// Takes in a batch of changes read in order, in one call, and tells each changed log's readers
+    /// once; returns the events that changed nothing (not status events, or stale ones). A dashboard
+    /// starting on topics of 100,000 sessions makes a hundred calls, not 100,000.
+    public func apply(_ changes: [Change]) -> [AnyEnvelope] {
+        var changed = Set<Log>()
+        var ignored: [AnyEnvelope] = []
+        for change in changes {
+            switch change {
+            case .event(let envelope):
+                if let log = take(envelope) { changed.insert(log) } else { ignored.append(envelope) }
+            case .syncSessionRemoved(let sessionId):
+                if forget(sessionId) { changed.insert(.sync) }
+            }
+        }
+        for log in Log.allCases where changed.contains(log) { announce(log) }
+        return ignored
+    }
+
+    /// Keeps `envelope` if it is a status event newer than the one held; returns the log it changed.
+    private func take(_ envelope: AnyEnvelope) -> Log? {
         let log: Log
         if let event = envelope.envelope(of: BackfillStatusEvent.self) {
             if Self.isStale(event.payload.sequence, comparedWith: backfills[event.jobId]?.payload.sequence) { return nil }
@@ -45,13 +78,17 @@ public actor StatusBoard {
             migrations[event.jobId] = event
             log = .migrations
         } else if let entry = envelope.envelope(of: SyncHistoryEntry.self) {
-            syncSessions[entry.jobId] = SyncSessionEntry(entry)
+            let session = SyncSessionEntry(entry)
+            let previous = syncSessions.updateValue(session, forKey: entry.jobId)
+            if previous?.listing != session.listing {
+                unlist(previous)
+                if let listing = session.listing { syncIndex.insert(listing) }
+            }
             log = .sync
         } else {
             return nil
         }
         eventsApplied += 1
-        announce(log)
         return log
     }
 
@@ -64,8 +101,13 @@ public actor StatusBoard {
 
     /// Forgets a sync session: its summary was tombstoned after the retention period.
     public func removeSyncSession(_ sessionId: String) {
-        guard syncSessions.removeValue(forKey: sessionId) != nil else { return }
-        announce(.sync)
+        if forget(sessionId) { announce(.sync) }
+    }
+
+    private func forget(_ sessionId: String) -> Bool {
+        guard let removed = syncSessions.removeValue(forKey: sessionId) else { return false }
+        unlist(removed)
+        return true
     }
 
     /// Every backfill, newest first.
@@ -87,26 +129,17 @@ public actor StatusBoard {
     }
 
     /// The newest `limit` sync sessions matching `filter` (newest start first), and how many match in all.
-    /// One pass keeps the newest `limit` in a heap, so a page of 500 out of 100,000 sessions sorts 500.
+    /// The index finds the filter's range by binary search, so a page costs what it shows.
     public func syncHistory(_ filter: SyncFilter, limit: Int) -> (sessions: [SyncSessionSummary], matching: Int) {
-        var newest = Heap<SyncSessionEntry.Rank>()
-        var matching = 0
-        for (sessionId, entry) in syncSessions {
-            guard let started = entry.startedMilliseconds,
-                filter.includes(startedAt: started, operation: entry.envelope.payload.operation)
-            else { continue }
-            matching += 1
-            let rank = SyncSessionEntry.Rank(startedMilliseconds: started, sessionId: sessionId)
-            if newest.count < limit {
-                newest.insert(rank)
-            } else if let oldest = newest.min, oldest < rank {
-                newest.replaceMin(with: rank)
-            }
-        }
-        let sessions = newest.unordered.sorted(by: >).compactMap {
-            syncSessions[$0.sessionId].map { SyncSessionSummary($0.envelope) }
-        }
+        let bounds = filter.startedBounds
+        let (ranks, matching) = syncIndex.newest(
+            from: bounds.from, before: bounds.before, operation: filter.operation, limit: limit)
+        let sessions = ranks.compactMap { syncSessions[$0.sessionId].map { SyncSessionSummary($0.envelope) } }
         return (sessions, matching)
+    }
+
+    private func unlist(_ session: SyncSessionEntry?) {
+        if let listing = session?.listing { syncIndex.remove(listing) }
     }
 
     public func syncSession(_ sessionId: String) -> SyncSessionSummary? {
@@ -176,13 +209,11 @@ struct SyncSessionEntry: Sendable {
         startedMilliseconds = envelope.payload.startedAt.map { $0.epochMilliseconds }
     }
 
-    /// The list's order: start, then id.
-    struct Rank: Comparable {
-        let startedMilliseconds: Int
-        let sessionId: String
-
-        static func < (lhs: Rank, rhs: Rank) -> Bool {
-            (lhs.startedMilliseconds, lhs.sessionId) < (rhs.startedMilliseconds, rhs.sessionId)
-        }
+    /// Where the Sync History list shows the session, if it does: once it has started.
+    var listing: SyncSessionIndex.Listing? {
+        guard let startedMilliseconds else { return nil }
+        return SyncSessionIndex.Listing(
+            rank: SyncSessionIndex.Rank(startedMilliseconds: startedMilliseconds, sessionId: envelope.jobId),
+            operation: envelope.payload.operation)
     }
 }

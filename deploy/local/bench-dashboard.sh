@@ -42,10 +42,15 @@ end=$(now)
 loaded_memory=$(peak_mb "${pids[0]}")
 awk -v n="$events" -v s="$start" -v e="$end" -v m="$loaded_memory" 'BEGIN {
   printf "RESULT start-up: %d status events on the board %.1f s after start = %.0f events/s (group join included); peak %s MB\n", n, e - s, n / (e - s), m }'
+summary "dashboard start-up, events/s" "$(awk -v n="$events" -v s="$start" -v e="$end" 'BEGIN { printf "%.0f", n / (e - s) }')" ">=" 50000
 
-load() {  # load LABEL PATH: wrk against one address; prints requests/s and latency percentiles
-  local label=$1 path=$2
+load() {  # load LABEL PATH [AIM_MS]: wrk against one address; prints requests/s and latency percentiles
+  local label=$1 path=$2 aim=${3:-}
   wrk -t1 -c4 -d"${duration}s" --latency "$url$path" >"$work/wrk-$label.txt"
+  if [ -n "$aim" ]; then  # wrk writes 812.00us, 53.80ms or 1.20s
+    summary "dashboard $label p50, ms" "$(awk '/^ +50%/ { v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v)
+      printf "%.2f", v * (u == "us" ? 0.001 : u == "s" ? 1000 : 1) }' "$work/wrk-$label.txt")" "<" "$aim"
+  fi
   awk -v label="$label" -v path="$path" '
     /Requests\/sec/ { rps = $2 }
     /^ +50%/ { p50 = $2 } /^ +99%/ { p99 = $2 }
@@ -54,7 +59,7 @@ load() {  # load LABEL PATH: wrk against one address; prints requests/s and late
     "$work/wrk-$label.txt"
 }
 load "sync page" "/sync"
-load "sync page, filtered" "/sync?from=2026-11-01&to=2026-11-07&operation=Manual"
+load "sync page, filtered" "/sync?from=2026-11-01&to=2026-11-07&operation=Manual" 10
 load "sync API, filtered" "/api/sync?from=2026-11-01&to=2026-11-07&operation=Manual&limit=100"
 load "backfill logs page" "/backfills"
 load "backfill API, one job" "/api/backfills/bench-backfill-00042"

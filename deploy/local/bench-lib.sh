@@ -34,3 +34,11 @@ restart_broker() {  # an empty broker (it keeps everything in memory) with jobst
   deploy/local/broker.sh start
   "$bin/jobstream" topics create >/dev/null
 }
+
+# summary WHAT FIGURE OP AIM: one row of `make bench`'s table — a figure, its aim (OP is >= or <)
+# and whether it holds — printed as a tab-separated SUMMARY line for deploy/local/bench-all.sh to gather.
+summary() {
+  local holds
+  holds=$(awk -v v="$2" -v a="$4" -v op="$3" 'BEGIN { print ((op == ">=" ? v + 0 >= a + 0 : v + 0 < a + 0) ? "yes" : "**no**") }')
+  printf 'SUMMARY\t%s\t%s\t%s %s\t%s\n' "$1" "$2" "$3" "$4" "$holds"
+}

@@ -52,6 +52,8 @@ for kind in sqlite postgres; do
   record "$kind" "$recorders"
   awk -v k="$kind" -v n="$recorders" -v o="$outcomes" -v t="$seconds" -v c="$ceiling" -v m="$memory" 'BEGIN {
     rate = o / t; printf "RESULT %s, %d recorder(s): %d record outcomes recorded in %.1f s = %.0f outcomes/s = %.2f of the ceiling (%s outcomes/s); recorder peak %s MB\n", k, n, o, t, rate, rate / c, c, m }'
+  summary "sync recorder / ceiling, $kind, $recorders recorder(s)" \
+    "$(awk -v o="$outcomes" -v t="$seconds" -v c="$ceiling" 'BEGIN { printf "%.2f", o / t / c }')" ">=" 0.9
   echo "== $kind: the Sync History query"
   "$bin/sync-bench" clear
   "$bin/sync-bench" query --sessions "$query_sessions" | sed 's/^/RESULT /'
