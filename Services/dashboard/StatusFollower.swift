@@ -53,7 +53,9 @@ struct StatusFollower: Service {
             }
         }
         for envelope in await board.apply(changes) {
-            logger.warning("skipped a \(envelope.type.rawValue) message for \(Quoted(envelope.jobId)): not a status event, or older than the one held")
+            logger.warning(
+                "skipped a \(envelope.type.rawValue) message for \(Quoted(envelope.jobId)): not a status event, or older than the one held"
+            )
         }
     }
 
