@@ -66,12 +66,12 @@ struct PageLayout {
 
     /// An id percent-encoded for one segment of a path: a `/` or `?` in it cannot change the route.
     static func pathSegment(_ text: String) -> String {
-        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? ""
+        PercentEncoding.encode(text, keeping: "-._~")
     }
 
     /// `text` percent-encoded for a query value.
     static func queryValue(_ text: String) -> String {
-        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~/"))) ?? ""
+        PercentEncoding.encode(text, keeping: "-._~/")
     }
 }
 

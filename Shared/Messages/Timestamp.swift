@@ -7,24 +7,53 @@ public enum Timestamp {
     /// so a time did not read back as written; found by the envelope fuzzer). Instants outside years
     /// 1970 to 9999 go through Foundation's formatter.
     public static func format(_ date: Date) -> String {
-        let milliseconds = Int((date.timeIntervalSince1970 * 1000).rounded())
-        guard milliseconds >= 0, milliseconds < 253_402_300_800_000,
-            let day = CalendarDate(daysSinceEpoch: milliseconds / 86_400_000)
-        else { return date.formatted(withFraction) }
-        let ofDay = milliseconds % 86_400_000
-        func pad(_ value: Int, _ width: Int) -> String {
-            let digits = String(value)
-            return String(repeating: "0", count: max(0, width - digits.count)) + digits
-        }
-        return
-            "\(day)T\(pad(ofDay / 3_600_000, 2)):\(pad(ofDay / 60_000 % 60, 2)):\(pad(ofDay / 1000 % 60, 2)).\(pad(ofDay % 1000, 3))Z"
+        write(date, dateTimeSeparator: UInt8(ascii: "T"), withMilliseconds: true) ?? date.formatted(withFraction)
     }
 
     /// An instant as the logs show it, in the CLI and the dashboard: UTC to the second, with a space,
     /// `2026-11-22 10:00:00`.
     public static func logText(_ date: Date) -> String {
+        if let text = write(date, dateTimeSeparator: UInt8(ascii: " "), withMilliseconds: false) { return text }
         var text = Array(format(date).utf8.prefix(19))
         if text.count == 19 { text[10] = UInt8(ascii: " ") }
+        return String(decoding: text, as: UTF8.self)
+    }
+
+    /// `2026-11-22T10:00:00.000Z` (or `2026-11-22 10:00:00`) written digit by digit; nil outside the
+    /// years 1970–9999. A page of 500 sessions writes a thousand times: string interpolation and
+    /// padding took a sixth of the page's time.
+    private static func write(_ date: Date, dateTimeSeparator: UInt8, withMilliseconds: Bool) -> String? {
+        let milliseconds = Int((date.timeIntervalSince1970 * 1000).rounded())
+        guard milliseconds >= 0, milliseconds < 253_402_300_800_000,
+            let day = CalendarDate(daysSinceEpoch: milliseconds / 86_400_000)
+        else { return nil }
+        let ofDay = milliseconds % 86_400_000
+        var text: [UInt8] = []
+        text.reserveCapacity(24)
+        func digits(_ value: Int, _ width: Int) {
+            var divisor = 1
+            for _ in 1..<width { divisor *= 10 }
+            while divisor > 0 {
+                text.append(UInt8(ascii: "0") + UInt8(value / divisor % 10))
+                divisor /= 10
+            }
+        }
+        digits(day.year, 4)
+        text.append(UInt8(ascii: "-"))
+        digits(day.month, 2)
+        text.append(UInt8(ascii: "-"))
+        digits(day.day, 2)
+        text.append(dateTimeSeparator)
+        digits(ofDay / 3_600_000, 2)
+        text.append(UInt8(ascii: ":"))
+        digits(ofDay / 60_000 % 60, 2)
+        text.append(UInt8(ascii: ":"))
+        digits(ofDay / 1000 % 60, 2)
+        if withMilliseconds {
+            text.append(UInt8(ascii: "."))
+            digits(ofDay % 1000, 3)
+            text.append(UInt8(ascii: "Z"))
+        }
         return String(decoding: text, as: UTF8.self)
     }
 
