@@ -30,7 +30,7 @@ for bench in $benches; do
     # The aims' runs only: SQLite with one processor and PostgreSQL with two; no 2 GB memory run.
     backfill) run backfill SQLITE_PROCESSORS=1 POSTGRES_PROCESSORS=2 BIG_ROWS=0 ;;
     kafka) run kafka ;;
-    migration) run migration RUNNERS=1 ;;
+    migration) run migration RUNNERS=1 CHARGES=500000 ;;
     sync) run sync QUERY_SESSIONS=200000 ;;
     dashboard) run dashboard ;;
     *) echo "unknown benchmark: $bench" >&2; exit 2 ;;
