@@ -36,25 +36,31 @@ struct StatusFollower: Service {
 
     /// Decodes what arrived here, off the board, and hands the board the batch in one call.
     func apply(_ batch: [KafkaConsumerMessage]) async {
+        // Each change with the message it came in, so a warning can say where that was.
         var changes: [StatusBoard.Change] = []
+        var sources: [KafkaConsumerMessage] = []
         changes.reserveCapacity(batch.count)
+        sources.reserveCapacity(batch.count)
         for message in batch {
             metrics.consumed(from: message.topic)
             if message.isTombstone {
                 if message.topic == Topics.syncHistory, let key = message.key {
                     changes.append(.syncSessionRemoved(String(decoding: key, as: UTF8.self)))
+                    sources.append(message)
                 }
                 continue
             }
             do {
                 changes.append(.event(try MessageCodec.decode(message.value)))
+                sources.append(message)
             } catch {
                 logger.warning("skipped an undecodable message at \(Self.place(of: message)): \(error)")
             }
         }
-        for envelope in await board.apply(changes) {
+        for position in await board.apply(changes) {
+            guard case .event(let envelope) = changes[position] else { continue }
             logger.warning(
-                "skipped a \(envelope.type.rawValue) message for \(Quoted(envelope.jobId)): not a status event, or older than the one held"
+                "skipped a \(envelope.type.rawValue) message at \(Self.place(of: sources[position])): not a status event, or older than the one held"
             )
         }
     }

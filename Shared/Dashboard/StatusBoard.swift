@@ -49,15 +49,16 @@ public actor StatusBoard {
     }
 
     /// Takes in a batch of changes read in order, in one call, and tells each changed log's readers
-    /// once; returns the events that changed nothing (not status events, or stale ones). A dashboard
-    /// starting on topics of 100,000 sessions makes a hundred calls, not 100,000.
-    public func apply(_ changes: [Change]) -> [AnyEnvelope] {
+    /// once; returns the positions in `changes` of the events that changed nothing (not status
+    /// events, or stale ones). A dashboard starting on topics of 100,000 sessions makes a hundred
+    /// calls, not 100,000.
+    public func apply(_ changes: [Change]) -> [Int] {
         var changed = Set<Log>()
-        var ignored: [AnyEnvelope] = []
-        for change in changes {
+        var ignored: [Int] = []
+        for (position, change) in changes.enumerated() {
             switch change {
             case .event(let envelope):
-                if let log = take(envelope) { changed.insert(log) } else { ignored.append(envelope) }
+                if let log = take(envelope) { changed.insert(log) } else { ignored.append(position) }
             case .syncSessionRemoved(let sessionId):
                 if forget(sessionId) { changed.insert(.sync) }
             }

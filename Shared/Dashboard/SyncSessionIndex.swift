@@ -28,7 +28,7 @@ struct SyncSessionIndex {
     private var all = SortedRanks()
     private var byOperation: [SyncOperation: SortedRanks] = [:]
 
-    /// Lists a session (one that started and has an operation; the list shows no other).
+    /// Lists a session (one that started; the list shows no other).
     mutating func insert(_ listing: Listing) {
         all.insert(listing.rank)
         byOperation[listing.operation, default: SortedRanks()].insert(listing.rank)
@@ -45,13 +45,8 @@ struct SyncSessionIndex {
     mutating func newest(
         from: Int?, before: Int?, operation: SyncOperation?, limit: Int
     ) -> (ranks: [Rank], matching: Int) {
-        if let operation {
-            guard var ranks = byOperation[operation] else { return ([], 0) }
-            let found = ranks.newest(from: from, before: before, limit: limit)
-            byOperation[operation] = ranks
-            return found
-        }
-        return all.newest(from: from, before: before, limit: limit)
+        guard let operation else { return all.newest(from: from, before: before, limit: limit) }
+        return byOperation[operation]?.newest(from: from, before: before, limit: limit) ?? ([], 0)
     }
 }
 
