@@ -16,7 +16,8 @@ struct DashboardService: AsyncParsableCommand {
         abstract: "Serves the Backfill Logs, Migration Logs and Sync History as live web pages and a JSON API.",
         discussion: """
             Reads \(Topics.backfillStatus), \(Topics.migrationStatus) and \(Topics.syncHistory) from their start \
-            into memory (a consumer group of its own per instance, so several dashboards can run side by side) \
+            into memory, each instance every partition and outside any consumer group (so several dashboards \
+            can run side by side, and one starts without waiting for a group to form) \
             and pushes every change to open pages. Details (migration warnings, failed sync records) come from \
             the store, result files from the file store. Cancel needs the operator token; viewing needs the \
             viewer token when one is set. Give tokens through the environment \
@@ -87,13 +88,14 @@ struct DashboardService: AsyncParsableCommand {
     func run() async throws {
         let logger = LoggingSetup.bootstrap(label: "jobstream.dashboard", level: options.logLevel, format: operations.logFormat)
         let kafka = try options.kafkaConfiguration(defaultClientID: "dashboard")
+        // Never joined and never committed to: librdkafka needs a group id to assign partitions at all.
         let group = options.group ?? "jobstream.dashboard.\(UUID().uuidString.prefix(8).lowercased())"
         let operating = ServiceOperations(service: "dashboard", options: operations)
         let consumer = try operating.makeConsumer(
             configuration: ConsumerConfiguration(
                 kafka: kafka, groupID: group,
                 topics: [Topics.backfillStatus, Topics.migrationStatus, Topics.syncHistory],
-                startOffset: .earliest),
+                startOffset: .earliest, partitions: .every),
             logger: logger)
         let files = try storeOptions.files()
         let store = try await storeOptions.openStore(logger: logger)
@@ -123,7 +125,7 @@ struct DashboardService: AsyncParsableCommand {
         logger.info(
             "dashboard starting",
             metadata: [
-                "brokers": "\(kafka.brokers)", "group": "\(group)", "store": "\(store.location)", "files": "\(files.location)",
+                "brokers": "\(kafka.brokers)", "store": "\(store.location)", "files": "\(files.location)",
                 "operator-actions": "\(access.actionsEnabled ? "on" : "off")",
                 "viewing": "\(access.viewingNeedsToken ? "token" : "open")",
                 "named-tokens": "\(access.namedTokenCount)",

@@ -71,10 +71,29 @@ public struct ConsumerConfiguration: Sendable {
         case earliest, latest
     }
 
+    /// How a consumer comes by its partitions.
+    public enum Partitions: Sendable, Equatable {
+        /// Shared with the other members of ``groupID``: the group assigns them and keeps the offsets
+        /// committed, so a member that leaves hands its partitions on where it stopped.
+        case shared
+        /// Every partition of ``topics``, each read from ``startOffset`` by this consumer alone. It joins
+        /// no group, so it neither waits for the group's rebalance delay (3 s on Kafka) nor commits, and
+        /// leaves no group's offsets behind on the cluster. For a reader that keeps whole topics in
+        /// memory, such as the dashboard. Partitions added later are found within
+        /// ``partitionLookInterval``.
+        case every
+    }
+
     /// The cluster and pass-through properties.
     public var kafka: KafkaConfiguration
-    /// The consumer group; instances in one group share the partitions.
+    /// The consumer group; instances in one group share the partitions. With ``Partitions/every`` it is
+    /// never joined, but librdkafka still needs one to assign partitions.
     public var groupID: String
+    /// Shared through the group, or every partition to this consumer alone.
+    public var partitions: Partitions
+    /// With ``Partitions/every``: how often the topics' partition counts are read again, to find
+    /// partitions added since (every second while a topic is missing).
+    public var partitionLookInterval: Duration
     /// Topics to subscribe to.
     public var topics: [String]
     /// Where to start when the group has no committed offset for a partition.
@@ -108,10 +127,13 @@ public struct ConsumerConfiguration: Sendable {
         maxPollInterval: Duration = .seconds(300), commitInterval: Duration = .seconds(1),
         fetchWaitMax: Duration = .milliseconds(100), assignmentStrategy: String = "cooperative-sticky",
         pollBatchSize: Int = 1000, fetchQueueBackoff: Duration = .milliseconds(10),
-        statisticsInterval: Duration? = nil
+        statisticsInterval: Duration? = nil, partitions: Partitions = .shared,
+        partitionLookInterval: Duration = .seconds(30)
     ) {
         self.kafka = kafka
         self.groupID = groupID
+        self.partitions = partitions
+        self.partitionLookInterval = partitionLookInterval
         self.topics = topics
         self.startOffset = startOffset
         self.sessionTimeout = sessionTimeout
@@ -132,7 +154,8 @@ public struct ConsumerConfiguration: Sendable {
             with: [
                 "group.id": groupID,
                 "auto.offset.reset": startOffset.rawValue,
-                "enable.auto.commit": "true",
+                // A consumer of every partition commits nothing: it has no group to hand them on to.
+                "enable.auto.commit": partitions == .shared ? "true" : "false",
                 "enable.auto.offset.store": "false",
                 "auto.commit.interval.ms": String(commitInterval.milliseconds),
                 "session.timeout.ms": String(sessionTimeout.milliseconds),

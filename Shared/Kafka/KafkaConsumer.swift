@@ -11,6 +11,9 @@ import Synchronization
 /// ``markProcessed(_:)``. When partitions are revoked in a rebalance, their finished offsets are
 /// committed synchronously before they move; unfinished messages are redelivered to the next owner.
 /// ``close()`` commits finished work and leaves the group.
+///
+/// A consumer of every partition (``ConsumerConfiguration/Partitions/every``) joins no group: it
+/// assigns itself each partition of its topics, reads it from the configured start and commits nothing.
 public final class KafkaConsumer: Sendable {
     private let client: RDKafkaClient
     private let state: ConsumerState
@@ -18,12 +21,16 @@ public final class KafkaConsumer: Sendable {
     private let pollQueue: DispatchQueue
     private let batchSize: Int
     private let assignmentStrategy: String
+    /// Whether this consumer reads every partition alone, outside any group.
+    private let readsEveryPartition: Bool
+    private let readsFromStart: Bool
     private let logger: Logger
 
     /// The messages of the subscribed topics. Ends when the consumer closes or the iterating task is cancelled.
     public var messages: KafkaConsumerMessages { KafkaConsumerMessages(consumer: self) }
 
     /// Creates the member and subscribes to the configured topics; it joins the group on the first poll.
+    /// A consumer of every partition assigns itself its topics' partitions on its first poll instead.
     /// - Parameter statistics: receives librdkafka's statistics every
     ///   ``ConsumerConfiguration/statisticsInterval``, on the polling thread: keep it short.
     public init(
@@ -31,8 +38,9 @@ public final class KafkaConsumer: Sendable {
         statistics: (@Sendable (KafkaStatistics) -> Void)? = nil
     ) throws {
         var logger = logger
-        logger[metadataKey: "kafka.group.id"] = "\(configuration.groupID)"
-        let state = ConsumerState()
+        if configuration.partitions == .shared { logger[metadataKey: "kafka.group.id"] = "\(configuration.groupID)" }
+        let state = ConsumerState(
+            lookout: PartitionLookout(topics: configuration.topics, interval: configuration.partitionLookInterval))
         let memberLogger = logger
         // The statistics also tell group membership: a member given no partitions may see no assignment.
         let observed: (@Sendable (KafkaStatistics) -> Void)? = statistics.map { handler in
@@ -52,9 +60,13 @@ public final class KafkaConsumer: Sendable {
         self.batchSize = max(1, configuration.pollBatchSize)
         self.assignmentStrategy =
             configuration.kafka.properties["partition.assignment.strategy"] ?? configuration.assignmentStrategy
+        self.readsEveryPartition = configuration.partitions == .every
+        self.readsFromStart = configuration.startOffset == .earliest
         self.logger = logger
-        // With no topics the member never joins; it can still read the group's committed offsets.
-        if !configuration.topics.isEmpty {
+        if readsEveryPartition {
+            client.routeMainQueueToConsumer()
+        } else if !configuration.topics.isEmpty {
+            // With no topics the member never joins; it can still read the group's committed offsets.
             try client.subscribe(to: configuration.topics)
         }
     }
@@ -64,8 +76,10 @@ public final class KafkaConsumer: Sendable {
         message.progress?.finished(offset: message.offset)
     }
 
-    /// Stores and commits finished offsets now, waiting for the broker.
+    /// Stores and commits finished offsets now, waiting for the broker. A consumer of every partition
+    /// has nothing to commit.
     public func commitProcessed() async throws {
+        guard !readsEveryPartition else { return }
         try await blocking(on: pollQueue) { [self] in
             storeFinishedOffsets()
             try client.commitStoredOffsets()
@@ -125,7 +139,8 @@ public final class KafkaConsumer: Sendable {
 
     /// Whether the member has received its first assignment (possibly of no partitions), or its
     /// statistics reported the group's join state as steady, and it has not closed since: it is in its
-    /// group and consuming.
+    /// group and consuming. A consumer of every partition: once the cluster told it its topics'
+    /// partitions and it assigned them.
     public var hasJoinedGroup: Bool { state.joined.load(ordering: .relaxed) && !isClosed }
 
     /// Whether ``close()`` was called.
@@ -170,6 +185,7 @@ public final class KafkaConsumer: Sendable {
     private func pollBatchBlocking(timeoutMilliseconds: Int32, maximum: Int) -> Deque<KafkaConsumerMessage> {
         guard !isClosed else { return [] }
         storeFinishedOffsets()
+        if readsEveryPartition { assignUnassignedPartitions() }
         var batch = Deque<KafkaConsumerMessage>(minimumCapacity: maximum)
         var topicNames = RDKafkaTopicNameCache()
         // Rebalance callbacks run inside this call, before it returns: registering the messages
@@ -218,7 +234,42 @@ public final class KafkaConsumer: Sendable {
         return batch
     }
 
+    /// For a consumer of every partition, when its lookout says so: reads its topics' partition counts
+    /// and assigns itself the partitions it has not yet, from the start or the end.
+    private func assignUnassignedPartitions() {
+        let now = ContinuousClock.now
+        guard let topics = state.lookout.withLock({ $0.isDue(at: now) ? $0.topics : nil }) else { return }
+        var counts: [String: Int?] = [:]
+        do {
+            for topic in topics {
+                counts[topic] = .some(try client.partitionCount(of: topic, timeoutMilliseconds: 2_000))
+            }
+        } catch {
+            state.lookout.withLock { $0.failed(at: now) }
+            logger.warning("\(error)")
+            return
+        }
+        let unassigned = state.lookout.withLock { $0.unassigned(counts: counts, at: now) }
+        for topic in topics where counts[topic] == .some(nil) {
+            logger.warning("topic \(topic) does not exist (yet): looking again in \(PartitionLookout.retryInterval)")
+        }
+        if !unassigned.isEmpty {
+            do {
+                try client.assignIncrementally(unassigned, fromStart: readsFromStart)
+            } catch {
+                state.lookout.withLock { $0.assignmentFailed(at: now) }
+                logger.warning("\(error)")
+                return
+            }
+            state.tracker.withLock { $0.assign(unassigned) }
+            state.lookout.withLock { $0.markAssigned(unassigned) }
+            logger.info("partitions assigned: \(unassigned.map(\.description).joined(separator: ", "))")
+        }
+        state.joined.store(true, ordering: .relaxed)
+    }
+
     private func storeFinishedOffsets() {
+        guard !readsEveryPartition else { return }
         let offsets = state.tracker.withLock { $0.takeOffsetsToStore() }
         do {
             try client.storeOffsets(offsets)
@@ -237,6 +288,12 @@ private final class ConsumerState: Sendable {
     let assignmentChanged = Atomic<Bool>(false)
     let rebalances = Atomic<Int>(0)
     let joined = Atomic<Bool>(false)
+    /// A consumer of every partition's own assignment (unused in a group).
+    let lookout: Mutex<PartitionLookout>
+
+    init(lookout: PartitionLookout) {
+        self.lookout = Mutex(lookout)
+    }
 
     /// Runs on the poll queue inside librdkafka's rebalance callback, before the assignment changes.
     func rebalance(_ event: RebalanceEvent, client: RDKafkaClient, logger: Logger) {

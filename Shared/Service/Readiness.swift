@@ -44,12 +44,13 @@ public struct NotReady: Error, CustomStringConvertible {
     }
 }
 
-/// Ready once the consumer is a member of its group (``KafkaConsumer/hasJoinedGroup``).
+/// Ready once the consumer is a member of its group (``KafkaConsumer/hasJoinedGroup``), or, for a
+/// consumer of every partition (no `group`), once it has assigned itself its topics' partitions.
 public struct ConsumerGroupReadiness: ReadinessCheck {
     let consumer: KafkaConsumer
-    let group: String
+    let group: String?
 
-    public init(consumer: KafkaConsumer, group: String) {
+    public init(consumer: KafkaConsumer, group: String?) {
         self.consumer = consumer
         self.group = group
     }
@@ -58,6 +59,7 @@ public struct ConsumerGroupReadiness: ReadinessCheck {
 
     public func checkReadiness() async throws {
         guard consumer.hasJoinedGroup else {
+            guard let group else { throw NotReady("not yet reading its topics' partitions") }
             throw NotReady("not yet a member of consumer group \(group)")
         }
     }

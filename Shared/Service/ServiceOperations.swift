@@ -40,7 +40,9 @@ public struct ServiceOperations: Sendable {
         let consumer = try KafkaConsumer(
             configuration: configuration, logger: logger,
             statistics: { metrics.record(consumerStatistics: $0) })
-        readiness.add(ConsumerGroupReadiness(consumer: consumer, group: configuration.groupID))
+        readiness.add(
+            ConsumerGroupReadiness(
+                consumer: consumer, group: configuration.partitions == .shared ? configuration.groupID : nil))
         return consumer
     }
 

@@ -12,8 +12,53 @@ extension RDKafkaClient {
                 .consume, "subscribing to \(topics.joined(separator: ", ")) failed: \(Self.describe(result))",
                 librdkafkaCode: result.rawValue)
         }
-        // Route the main queue (logs, errors, rebalances) to the consumer queue polled by the consumer.
+        routeMainQueueToConsumer()
+    }
+
+    /// Routes the main queue (logs, errors, rebalances) to the consumer queue polled by the consumer.
+    func routeMainQueueToConsumer() {
         _ = withHandle { rd_kafka_poll_set_consumer($0) }
+    }
+
+    /// Adds `partitions` to this consumer's assignment outside any group rebalance, each read from its
+    /// first offset (`fromStart`) or from its end.
+    func assignIncrementally(_ partitions: [TopicPartition], fromStart: Bool) throws(KafkaError) {
+        let offset = Int64(fromStart ? RD_KAFKA_OFFSET_BEGINNING : RD_KAFKA_OFFSET_END)
+        let result = withHandle { handle in
+            RDKafkaTopicPartitionList.withList(partitions.map { ($0, offset) }) { list in
+                guard let error = rd_kafka_incremental_assign(handle, list) else { return RD_KAFKA_RESP_ERR_NO_ERROR }
+                defer { rd_kafka_error_destroy(error) }
+                return rd_kafka_error_code(error)
+            }
+        }
+        guard result == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            throw KafkaError(.consume, "assigning partitions failed: \(Self.describe(result))", librdkafkaCode: result.rawValue)
+        }
+    }
+
+    /// How many partitions `topic` has, from the cluster's metadata; nil when the cluster has no such
+    /// topic. Asks for this topic alone, so a cluster of many topics costs no more. Blocks.
+    func partitionCount(of topic: String, timeoutMilliseconds: Int32) throws(KafkaError) -> Int? {
+        let outcome: (rd_kafka_resp_err_t, Int?) = withHandle { handle in
+            guard let topicHandle = rd_kafka_topic_new(handle, topic, nil) else { return (rd_kafka_last_error(), nil) }
+            defer { rd_kafka_topic_destroy(topicHandle) }
+            var metadata: UnsafePointer<rd_kafka_metadata>? = nil
+            let result = rd_kafka_metadata(handle, 0, topicHandle, &metadata, timeoutMilliseconds)
+            guard result == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata else { return (result, nil) }
+            defer { rd_kafka_metadata_destroy(metadata) }
+            for index in 0..<Int(metadata.pointee.topic_cnt) {
+                let entry = metadata.pointee.topics[index]
+                guard String(cString: entry.topic) == topic else { continue }
+                return (RD_KAFKA_RESP_ERR_NO_ERROR, entry.err == RD_KAFKA_RESP_ERR_NO_ERROR ? Int(entry.partition_cnt) : nil)
+            }
+            return (RD_KAFKA_RESP_ERR_NO_ERROR, nil)
+        }
+        guard outcome.0 == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            throw KafkaError(
+                .consume, "reading the partitions of \(topic) failed: \(Self.describe(outcome.0))",
+                librdkafkaCode: outcome.0.rawValue, isRetriable: true)
+        }
+        return outcome.1
     }
 
     /// Takes up to `maximum` messages from the consumer queue in one call, waiting up to the timeout
