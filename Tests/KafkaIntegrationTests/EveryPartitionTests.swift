@@ -30,7 +30,8 @@ struct EveryPartitionTests {
             #expect(!consumer.hasJoinedGroup)
             let messages = try await consumer.receive(sent.count)
             #expect(consumer.hasJoinedGroup)
-            #expect(Set(consumer.assignment) == Set((0..<3).map { TopicPartition(topic: wide, partition: $0) } + [TopicPartition(topic: narrow, partition: 0)]))
+            let every = (0..<3).map { TopicPartition(topic: wide, partition: $0) } + [TopicPartition(topic: narrow, partition: 0)]
+            #expect(Set(consumer.assignment) == Set(every))
             received.append(Set(messages.map { String(decoding: $0.value, as: UTF8.self) }))
             partitionsSeen.formUnion(messages.map(\.topicPartition))
             try await consumer.commitProcessed()
