@@ -153,13 +153,18 @@ struct FlatJSONScanner {
     mutating func string() -> String? {
         guard take(UInt8(ascii: "\"")) else { return nil }
         let start = index
+        var ascii = true
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
                 defer { index += 1 }
-                return String(validating: bytes[start..<index], as: UTF8.self)
+                // ASCII is valid UTF-8 as it stands; only other text needs the (slower) validation.
+                return ascii
+                    ? String(decoding: bytes[start..<index], as: UTF8.self)
+                    : String(validating: bytes[start..<index], as: UTF8.self)
             }
             guard byte >= 0x20, byte != UInt8(ascii: "\\") else { return nil }
+            ascii = ascii && byte < 0x80
             index += 1
         }
         return nil

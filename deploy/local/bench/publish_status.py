@@ -1,6 +1,7 @@
 """Publishes a history of status events for `make bench-dashboard`: SESSIONS sync history entries
 spread over 30 days and five operations, BACKFILLS backfill statuses and MIGRATIONS migration
-statuses, as the services would have left them on the compacted status topics.
+statuses, as the services would have left them on the compacted status topics, in the shape
+their encoder writes.
 
 Usage: publish_status.py BROKERS SESSIONS BACKFILLS MIGRATIONS"""
 import json
@@ -24,7 +25,9 @@ def send(topic, key, message_type, moment, payload):
     envelope = {"type": message_type, "version": "1.0", "jobId": key, "time": stamp(moment), "payload": payload}
     while True:
         try:
-            producer.produce(topic, key=key, value=json.dumps(envelope).encode())
+            # Written as the services' encoder writes: sorted keys, no spaces, UTF-8 unescaped.
+            text = json.dumps(envelope, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+            producer.produce(topic, key=key, value=text.encode())
             return
         except BufferError:
             producer.poll(0.1)
