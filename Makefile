@@ -127,8 +127,8 @@ stop:
 	-deploy/local/broker.sh stop
 	-deploy/local/objectstore.sh stop
 
-# One build, with the tests and the import check, rather than `build` first: the second build compiled
-# the project's own modules again (135 s of a CI run).
+# One build, with the tests and the import check, rather than `build` first and then this one (in a CI
+# run the second took 135 s more).
 test: lint librdkafka broker-start postgres-start objectstore-start
 	$(SWIFT) build --build-tests --explicit-target-dependency-import-check error $(SWIFT_BUILD_FLAGS)
 	$(MAKE) --no-print-directory test-swift test-python api-check

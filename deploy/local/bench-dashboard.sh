@@ -41,7 +41,7 @@ done
 end=$(now)
 loaded_memory=$(peak_mb "${pids[0]}")
 awk -v n="$events" -v s="$start" -v e="$end" -v m="$loaded_memory" 'BEGIN {
-  printf "RESULT start-up: %d status events on the board %.1f s after start = %.0f events/s (group join included); peak %s MB\n", n, e - s, n / (e - s), m }'
+  printf "RESULT start-up: %d status events on the board %.1f s after start = %.0f events/s (process start included); peak %s MB\n", n, e - s, n / (e - s), m }'
 summary "dashboard start-up, events/s" "$(awk -v n="$events" -v s="$start" -v e="$end" 'BEGIN { printf "%.0f", n / (e - s) }')" ">=" 50000
 
 load() {  # load LABEL PATH [AIM_MS]: wrk against one address; prints requests/s and latency percentiles
