@@ -176,11 +176,13 @@ struct FlatJSONScanner {
         let start = index
         var value = 0
         while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) {
+            // Eighteen digits always fit in an Int; a longer run is refused before it could overflow.
+            guard index - start < 18 else { return nil }
             value = value * 10 + Int(bytes[index] - UInt8(ascii: "0"))
             index += 1
         }
         let digits = index - start
-        guard (1...18).contains(digits), digits == 1 || bytes[start] != UInt8(ascii: "0") else { return nil }
+        guard digits >= 1, digits == 1 || bytes[start] != UInt8(ascii: "0") else { return nil }
         guard index == bytes.count || [UInt8(ascii: ","), UInt8(ascii: "}")].contains(bytes[index]) else { return nil }
         if negative && value == 0 { return nil }
         return negative ? -value : value

@@ -116,6 +116,9 @@ struct SyncHistoryEntryReaderTests {
             #","status":"Finished""#, #","unknown":1"#, #","recordsExpected":1.0"#, #","recordsExpected":1e2"#,
             #","recordsExpected":01"#, #","recordsExpected":-0"#, #","failureReason":"a\nb""#, #", "failureReason":"x""#,
             #","startedAt":"yesterday""#, #","failure":"Gremlins""#,
+            // More digits than an Int holds: refused before they overflow (the fuzzer found the trap).
+            #","recordsExpected":1234567890123456789"#, #","recordsExpected":99999999999999999999999"#,
+            #","recordsExpected":-99999999999999999999999"#,
         ] {
             #expect(SyncHistoryEntryReader.envelope(bytes(other)) == nil, "\(other)")
         }
