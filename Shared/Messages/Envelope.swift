@@ -45,13 +45,17 @@ public struct AnyEnvelope: Sendable {
     }
 
     /// The payload as `T`, or nil if the message is of another type.
+    ///
+    /// Each message type has one payload type, so the type is compared first: a consumer trying
+    /// several types in turn pays for a dynamic cast only on the one that matches.
     public func payload<T: JobstreamMessage>(as: T.Type) -> T? {
-        payload as? T
+        guard type == T.messageType else { return nil }
+        return payload as? T
     }
 
     /// The message as a typed envelope, or nil if it is of another type.
     public func envelope<T: JobstreamMessage>(of: T.Type) -> Envelope<T>? {
-        guard let payload = payload as? T else { return nil }
+        guard let payload = payload(as: T.self) else { return nil }
         return Envelope(jobId: jobId, time: time, payload: payload, version: version)
     }
 }

@@ -22,12 +22,12 @@ public enum MessageCodec {
 
     /// Decodes an envelope of any known type, parsing the JSON once.
     public static func decode(_ bytes: [UInt8]) throws(MessageDecodingError) -> AnyEnvelope {
-        if let envelope = SyncHistoryEntryReader.envelope(bytes) { return envelope }
+        if let envelope = PlainEnvelopeReader.envelope(bytes) { return envelope }
         return try decodeWithJSONDecoder(bytes)
     }
 
-    /// ``decode(_:)`` without its fast path for sync history entries.
-    static func decodeWithJSONDecoder(_ bytes: [UInt8]) throws(MessageDecodingError) -> AnyEnvelope {
+    /// ``decode(_:)`` without its fast paths (``PlainEnvelopeReader``): what the fuzzers hold them to.
+    public static func decodeWithJSONDecoder(_ bytes: [UInt8]) throws(MessageDecodingError) -> AnyEnvelope {
         do {
             return try makeDecoder().decode(AnyFrame.self, from: Data(bytes)).envelope
         } catch let refusal as Refusal {

@@ -21,6 +21,15 @@ struct MessageCodecTests {
         #expect(String(decoding: reencoded, as: UTF8.self) == String(decoding: bytes, as: UTF8.self))
     }
 
+    @Test("a decoded message is its own type's typed envelope and no other's", arguments: MessageType.allCases)
+    func typedView(type: MessageType) throws {
+        let decoded = try MessageCodec.decode(try #require(try MessageExamples.all()[type]))
+        #expect(type.payloadType.messageType == type)
+        func view<T: JobstreamMessage>(as payloadType: T.Type) -> Bool { decoded.envelope(of: payloadType) != nil }
+        let viewable = MessageType.allCases.filter { view(as: $0.payloadType) }
+        #expect(viewable == [type])
+    }
+
     @Test("a typed decode returns the payload's values")
     func typedDecode() throws {
         let request = BackfillRequest(

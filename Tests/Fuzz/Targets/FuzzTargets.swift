@@ -46,9 +46,14 @@ public enum FuzzTargets {
 
     /// Decodes `bytes` as an envelope: a message the codec takes must keep its bounds, and encoding it
     /// again and decoding that must give the same message; a refusal must be short enough to quote.
+    /// The codec's fast paths must take only what `JSONDecoder` takes, and read it the same.
     public static func envelope(_ bytes: [UInt8]) {
         do {
             let decoded = try MessageCodec.decode(bytes)
+            let general = try? MessageCodec.decodeWithJSONDecoder(bytes).encoded()
+            precondition(general != nil, "the fast path took a message JSONDecoder refuses")
+            let read = try decoded.encoded()
+            precondition(general == read, "the fast path read a message otherwise")
             precondition(decoded.type.jobIdProblem(decoded.jobId) == nil, "a message with a bad id was taken")
             precondition(decoded.payload.boundsProblem == nil, "a message past its bounds was taken")
             let encoded = try decoded.encoded()
