@@ -87,6 +87,29 @@ struct FlatJSONScanner {
         return value(&self).map { .some($0) }
     }
 
+    /// An array of strings and nulls, with any JSON whitespace between its parts.
+    mutating func stringsOrNulls() -> [String?]? {
+        skipWhitespace()
+        guard take(UInt8(ascii: "[")) else { return nil }
+        var values: [String?] = []
+        skipWhitespace()
+        if !take(UInt8(ascii: "]")) {
+            repeat {
+                skipWhitespace()
+                guard let value = nullOr({ $0.string() }) else { return nil }
+                values.append(value)
+                skipWhitespace()
+            } while take(UInt8(ascii: ","))
+            guard take(UInt8(ascii: "]")) else { return nil }
+        }
+        skipWhitespace()
+        return values
+    }
+
+    private mutating func skipWhitespace() {
+        while index < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
+    }
+
     private mutating func take(_ byte: UInt8) -> Bool {
         guard index < bytes.count, bytes[index] == byte else { return false }
         index += 1

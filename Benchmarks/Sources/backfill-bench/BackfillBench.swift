@@ -13,7 +13,7 @@ struct BackfillBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "backfill-bench",
         abstract: "Backfill benchmark tools: generate input files, measure the store's ceiling.",
-        subcommands: [GenerateFile.self, Ceiling.self])
+        subcommands: [GenerateFile.self, Ceiling.self, JobFile.self])
 
     struct GenerateFile: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -110,6 +110,47 @@ struct BackfillBench: AsyncParsableCommand {
                     applied, preview ? "previewed" : "applied", failed, seconds, Double(applied + failed) / seconds,
                     store.location.description,
                     preview ? "read only" : keeping ? "before-images kept" : "before-images not kept"))
+        }
+    }
+
+    struct JobFile: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "job-file",
+            abstract: "Write the result file (or with --preview, the preview file) of a job in the store, timed.",
+            discussion:
+                "The job's chunks must all be in its ledger: run it to the end first. Prints rows/s of the file's last step."
+        )
+
+        @OptionGroup var storeOptions: StoreOptions
+        @Option(help: "The job's id.") var job: String
+        @Option(help: "The backfill action.") var action: String = BackfillAction.updateRatePlanCharge.name
+        @Option(help: "The job's CSV file.") var file: String
+        @Option(name: .shortAndLong, help: "The file to write.") var output: String
+        @Flag(help: "Write the preview file of a preview job.") var preview = false
+
+        func run() async throws {
+            guard let action = BackfillAction.named(action), action.needsFile else {
+                throw ValidationError("--action must be a file action")
+            }
+            let store = try await storeOptions.openStore(logger: LoggingSetup.bootstrap(label: "backfill-bench", level: .warning))
+            let validated = try await BackfillFileScan.validate(
+                csvURL: URL(fileURLWithPath: file), fileName: file, action: action, refuse: { _ in }, isCanceled: { false })
+            let ledger = BackfillLedger(store: store)
+            let clock = ContinuousClock()
+            let start = clock.now
+            if preview {
+                _ = try await PreviewFileWriter(ledger: ledger, previews: PreviewRows(store: store), jobId: job)
+                    .write(validated, to: URL(fileURLWithPath: output))
+            } else {
+                _ = try await ResultFileWriter(ledger: ledger, jobId: job).write(validated, to: URL(fileURLWithPath: output))
+            }
+            let elapsed = clock.now - start
+            let seconds = Double(elapsed.components.attoseconds) / 1e18 + Double(elapsed.components.seconds)
+            await store.close()
+            print(
+                String(
+                    format: "job file: %@ file of %d rows in %.2f s = %.0f rows/s (%@)", preview ? "preview" : "result",
+                    validated.rowCount, seconds, Double(validated.rowCount) / seconds, store.location.description))
         }
     }
 }

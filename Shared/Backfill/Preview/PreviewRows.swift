@@ -1,4 +1,5 @@
 import Foundation
+import JobstreamMessages
 import JobstreamStore
 import SQLKit
 
@@ -32,11 +33,12 @@ public struct PreviewRows: Sendable {
                 WHERE job_id = \(bind: jobId) AND row_number > \(bind: after) ORDER BY row_number LIMIT \(literal: limit)
                 """
             ).all().map {
-                Row(
+                let current = try $0.decode(column: "current_values", as: String.self)
+                return Row(
                     rowNumber: try $0.decode(column: "row_number", as: Int.self),
                     recordId: try $0.decode(column: "record_id", as: String.self),
-                    current: try JSONDecoder().decode(
-                        [String?].self, from: Data(try $0.decode(column: "current_values", as: String.self).utf8)),
+                    current: try StringArrayReader.read(current)
+                        ?? JSONDecoder().decode([String?].self, from: Data(current.utf8)),
                     wouldChange: try $0.decode(column: "would_change", as: Int.self) != 0)
             }
         }
