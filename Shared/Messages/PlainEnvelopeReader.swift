@@ -14,24 +14,37 @@ enum PlainEnvelopeReader {
     /// A reader of one payload type's object, or nil where it does not read it.
     typealias PayloadReader<T> = (inout FlatJSONScanner) -> T?
 
-    /// The envelope of a sync history entry or a record outcome, or nil.
+    /// The envelope of a sync history entry or a record outcome, or nil. The envelope is scanned once;
+    /// its payload is tried as each type in turn, each reader giving up at the first key it does not
+    /// know (the two payloads share no key), and the `type` read must be the payload's.
     static func envelope(_ bytes: [UInt8]) -> AnyEnvelope? {
-        // Each reader gives up at the first payload key it does not know, so trying one after the
-        // other costs little: the two types' payloads share no key.
-        envelope(bytes, of: SyncHistoryEntry.self, payload: SyncHistoryEntryReader.payload)
-            ?? envelope(bytes, of: SyncRecordOutcome.self, payload: SyncRecordOutcomeReader.payload)
+        envelope(bytes) { scanner in
+            var attempt = scanner
+            if let outcome = SyncRecordOutcomeReader.payload(&attempt) {
+                scanner = attempt
+                return outcome
+            }
+            return SyncHistoryEntryReader.payload(&scanner)
+        }
     }
 
     /// The envelope of a `T`, read by `payload`, or nil.
     static func envelope<T: JobstreamMessage>(
         _ bytes: [UInt8], of: T.Type, payload readPayload: PayloadReader<T>
     ) -> AnyEnvelope? {
+        envelope(bytes) { scanner in readPayload(&scanner) }
+    }
+
+    /// The envelope whose payload `readPayload` reads, or nil; its `type` must be the payload's.
+    private static func envelope(
+        _ bytes: [UInt8], payload readPayload: PayloadReader<any JobstreamMessage>
+    ) -> AnyEnvelope? {
         var scanner = FlatJSONScanner(bytes: bytes)
         var typeName: String?
         var versionText: String?
         var jobId: String?
         var timeText: String?
-        var payload: T?
+        var payload: (any JobstreamMessage)?
         guard
             scanner.object(
                 keyedBy: EnvelopeKey.self,
@@ -53,12 +66,13 @@ enum PlainEnvelopeReader {
                     case .payload: return payload != nil
                     }
                 }), scanner.isAtEnd,
-            typeName == T.messageType.rawValue, let versionText, let jobId, let timeText, let payload,
-            let version = SchemaVersion(versionText), version.major <= SchemaVersion.current.major,
+            let payload, let typeName, case let type = Swift.type(of: payload).messageType, typeName == type.rawValue,
+            let versionText, let jobId, let timeText, let version = SchemaVersion(versionText),
+            version.major <= SchemaVersion.current.major,
             let time = Timestamp.parse(timeText),
-            T.messageType.jobIdProblem(jobId) == nil, payload.boundsProblem == nil
+            type.jobIdProblem(jobId) == nil, payload.boundsProblem == nil
         else { return nil }
-        return AnyEnvelope(type: T.messageType, version: version, jobId: jobId, time: time, payload: payload)
+        return AnyEnvelope(type: type, version: version, jobId: jobId, time: time, payload: payload)
     }
 
     /// The envelope's keys.

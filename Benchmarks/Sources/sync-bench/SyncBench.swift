@@ -15,7 +15,7 @@ struct SyncBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sync-bench",
         abstract: "Sync history benchmark tools: recording ceiling, waiting for recorders, history query latency.",
-        subcommands: [Ceiling.self, Wait.self, Query.self, Clear.self])
+        subcommands: [Ceiling.self, Decode.self, Wait.self, Query.self, Clear.self])
 
     static func openStore(_ options: StoreOptions) async throws -> Store {
         try await options.openStore(logger: LoggingSetup.bootstrap(label: "sync-bench", level: .warning))
@@ -61,6 +61,42 @@ struct SyncBench: AsyncParsableCommand {
                 String(
                     format: "ceiling: %d record outcomes in %.2f s = %.0f outcomes/s (%@)", outcomes, seconds,
                     Double(outcomes) / seconds, store.location.description))
+        }
+    }
+
+    struct Decode: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Decode a simulated session's events as a recorder does (MessageCodec.decode), in memory.",
+            discussion: "Encodes --records events once, then decodes them all --rounds times. Prints messages/s.")
+
+        @Option var records: Int = 100_000
+        @Option var rounds: Int = 5
+
+        func run() throws {
+            var settings = SyncSimulation.Settings()
+            settings.sessions = 1
+            settings.recordsPerSession = records
+            settings.failureRate = 0.01
+            var messages: [[UInt8]] = []
+            for session in SyncSimulation(settings).sessions() {
+                for event in session.events {
+                    let payload: any JobstreamMessage = event.payload
+                    func encode<T: JobstreamMessage>(_ payload: T) throws -> [UInt8] {
+                        try MessageCodec.encode(payload, jobId: session.sessionId)
+                    }
+                    messages.append(try encode(payload))
+                }
+            }
+            let start = ContinuousClock.now
+            var decoded = 0
+            for _ in 0..<rounds {
+                for message in messages where (try? MessageCodec.decode(message)) != nil { decoded += 1 }
+            }
+            let seconds = (ContinuousClock.now - start).seconds
+            print(
+                String(
+                    format: "decode: %d of %d messages in %.2f s = %.0f messages/s", decoded, messages.count * rounds,
+                    seconds, Double(messages.count * rounds) / seconds))
         }
     }
 
