@@ -1,4 +1,5 @@
 import ArgumentParser
+import BenchSupport
 import Foundation
 import JobstreamBackfill
 import JobstreamMessages
@@ -101,8 +102,7 @@ struct BackfillBench: AsyncParsableCommand {
                 if rows.count == chunkSize { try await flush() }
             }
             if !rows.isEmpty { try await flush() }
-            let seconds =
-                Double((clock.now - start).components.attoseconds) / 1e18 + Double((clock.now - start).components.seconds)
+            let seconds = (clock.now - start).seconds
             await store.close()
             print(
                 String(
@@ -144,8 +144,7 @@ struct BackfillBench: AsyncParsableCommand {
             } else {
                 _ = try await ResultFileWriter(ledger: ledger, jobId: job).write(validated, to: URL(fileURLWithPath: output))
             }
-            let elapsed = clock.now - start
-            let seconds = Double(elapsed.components.attoseconds) / 1e18 + Double(elapsed.components.seconds)
+            let seconds = (clock.now - start).seconds
             await store.close()
             print(
                 String(
