@@ -62,14 +62,11 @@ public struct SchemaVersion: Codable, Sendable, Hashable, Comparable, CustomStri
 
     /// Parses "1.0"; nil for anything else.
     public init?(_ text: String) {
-        // The version every message of this build carries, without splitting it (a record outcome
-        // by the million).
-        if text == "1.0" {
-            self.init(major: 1, minor: 0)
-            return
-        }
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 2, let major = Int(parts[0]), let minor = Int(parts[1]), major >= 0, minor >= 0 else { return nil }
+        // Around the first dot, without splitting into an array (every message carries a version): a
+        // second dot leaves the minor part unreadable as an integer.
+        guard let dot = text.firstIndex(of: "."), let major = Int(text[..<dot]),
+            let minor = Int(text[text.index(after: dot)...]), major >= 0, minor >= 0
+        else { return nil }
         self.init(major: major, minor: minor)
     }
 

@@ -178,4 +178,13 @@ struct MessageCodecTests {
             Timestamp.parse("2026-11-22T10:00:00+01:00") == Timestamp.parse("2026-11-22T09:00:00.000Z"),
             "other shapes still parse")
     }
+
+    @Test("a schema version is two non-negative integers around one dot")
+    func schemaVersionText() {
+        #expect(SchemaVersion("1.0") == SchemaVersion(major: 1, minor: 0))
+        #expect(SchemaVersion("2.13") == SchemaVersion(major: 2, minor: 13))
+        for text in ["", "1", "1.", ".1", "1.0.0", "1..0", "-1.0", "1.-1", "a.b", "1.0 ", "١.٠"] {
+            #expect(SchemaVersion(text) == nil, "\(text)")
+        }
+    }
 }
