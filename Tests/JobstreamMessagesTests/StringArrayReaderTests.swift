@@ -56,16 +56,7 @@ struct StringArrayReaderTests {
         for round in 0..<800 {
             let original = Array(try Self.text(Self.randomValues(&random), spaced: round % 2 == 0).utf8)
             for _ in 0..<20 {
-                var bytes = original
-                for _ in 0..<Int.random(in: 1...3, using: &random) {
-                    let at = Int.random(in: 0..<bytes.count, using: &random)
-                    switch Int.random(in: 0..<3, using: &random) {
-                    case 0: bytes[at] = alphabet.randomElement(using: &random)!
-                    case 1: bytes.remove(at: at)
-                    default: bytes.insert(alphabet.randomElement(using: &random)!, at: at)
-                    }
-                    if bytes.isEmpty { bytes = original }
-                }
+                let bytes = random.mutated(original, alphabet: alphabet, repeatingStretches: false)
                 // Text from the database is valid UTF-8; a String repairs what is not, as the driver would.
                 let text = String(decoding: bytes, as: UTF8.self)
                 guard let fast = StringArrayReader.read(text) else { continue }

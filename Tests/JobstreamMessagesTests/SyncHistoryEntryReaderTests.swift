@@ -15,6 +15,25 @@ struct SyncHistoryEntryReaderTests {
             z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
             return z ^ (z >> 31)
         }
+
+        /// `original` with one to three random edits: a byte replaced, removed or inserted from
+        /// `alphabet`, or (with `repeatingStretches`) a stretch repeated — a key twice, a value doubled.
+        mutating func mutated(_ original: [UInt8], alphabet: [UInt8], repeatingStretches: Bool = true) -> [UInt8] {
+            var bytes = original
+            for _ in 0..<Int.random(in: 1...3, using: &self) {
+                let at = Int.random(in: 0..<bytes.count, using: &self)
+                switch Int.random(in: 0..<(repeatingStretches ? 4 : 3), using: &self) {
+                case 0: bytes[at] = alphabet.randomElement(using: &self)!
+                case 1: bytes.remove(at: at)
+                case 2: bytes.insert(alphabet.randomElement(using: &self)!, at: at)
+                default:
+                    let end = min(bytes.count, at + Int.random(in: 1...24, using: &self))
+                    bytes.insert(contentsOf: bytes[at..<end], at: end)
+                }
+                if bytes.isEmpty { bytes = original }
+            }
+            return bytes
+        }
     }
 
     static let reasons = ["", "row lock", "ümlaut – dash", "a \"quoted\" word", "back\\slash", "tab\there", "path/to/x"]
@@ -76,19 +95,7 @@ struct SyncHistoryEntryReaderTests {
             let (entry, id, time) = Self.randomEntry(&random)
             let original = try MessageCodec.encode(entry, jobId: id, time: time)
             for _ in 0..<25 {
-                var bytes = original
-                for _ in 0..<Int.random(in: 1...3, using: &random) {
-                    let at = Int.random(in: 0..<bytes.count, using: &random)
-                    switch Int.random(in: 0..<4, using: &random) {
-                    case 0: bytes[at] = alphabet.randomElement(using: &random)!
-                    case 1: bytes.remove(at: at)
-                    case 2: bytes.insert(alphabet.randomElement(using: &random)!, at: at)
-                    default:  // a stretch repeated: a key twice, a value doubled
-                        let end = min(bytes.count, at + Int.random(in: 1...24, using: &random))
-                        bytes.insert(contentsOf: bytes[at..<end], at: end)
-                    }
-                    if bytes.isEmpty { bytes = original }
-                }
+                let bytes = random.mutated(original, alphabet: alphabet)
                 guard let fast = SyncHistoryEntryReader.envelope(bytes) else { continue }
                 accepted += 1
                 let general = try? MessageCodec.decodeWithJSONDecoder(bytes)

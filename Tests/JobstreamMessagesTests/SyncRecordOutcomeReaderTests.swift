@@ -61,19 +61,7 @@ struct SyncRecordOutcomeReaderTests {
             let (outcome, id) = Self.randomOutcome(&random)
             let original = try MessageCodec.encode(outcome, jobId: id)
             for _ in 0..<25 {
-                var bytes = original
-                for _ in 0..<Int.random(in: 1...3, using: &random) {
-                    let at = Int.random(in: 0..<bytes.count, using: &random)
-                    switch Int.random(in: 0..<4, using: &random) {
-                    case 0: bytes[at] = alphabet.randomElement(using: &random)!
-                    case 1: bytes.remove(at: at)
-                    case 2: bytes.insert(alphabet.randomElement(using: &random)!, at: at)
-                    default:  // a stretch repeated: a key twice, a value doubled
-                        let end = min(bytes.count, at + Int.random(in: 1...24, using: &random))
-                        bytes.insert(contentsOf: bytes[at..<end], at: end)
-                    }
-                    if bytes.isEmpty { bytes = original }
-                }
+                let bytes = random.mutated(original, alphabet: alphabet)
                 guard let fast = SyncRecordOutcomeReader.envelope(bytes) else { continue }
                 accepted += 1
                 let general = try? MessageCodec.decodeWithJSONDecoder(bytes)
