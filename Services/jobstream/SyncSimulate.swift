@@ -79,7 +79,7 @@ struct SyncSimulate: AsyncParsableCommand {
                     try await producer.enqueue(
                         KafkaProducerMessage(
                             topic: Topics.syncEvents, key: session.sessionId,
-                            value: try Self.encode(event.payload, sessionId: session.sessionId, time: event.time)))
+                            value: try MessageCodec.encode(event.payload, jobId: session.sessionId, time: event.time)))
                     events += 1
                 }
             }
@@ -115,13 +115,6 @@ struct SyncSimulate: AsyncParsableCommand {
             Data(
                 "simulator: published \(events) events of \(planned.count) session(s) in \(String(format: "%.2f", seconds)) s (\(rate) events/s)\n"
                     .utf8))
-    }
-
-    static func encode(_ payload: any JobstreamMessage, sessionId: String, time: Date) throws -> [UInt8] {
-        func encode<T: JobstreamMessage>(_ payload: T) throws -> [UInt8] {
-            try MessageCodec.encode(payload, jobId: sessionId, time: time)
-        }
-        return try encode(payload)
     }
 
     /// What the recorder should make of a session, as one JSON object.

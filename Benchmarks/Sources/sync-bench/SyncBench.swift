@@ -80,11 +80,7 @@ struct SyncBench: AsyncParsableCommand {
             var messages: [[UInt8]] = []
             for session in SyncSimulation(settings).sessions() {
                 for event in session.events {
-                    let payload: any JobstreamMessage = event.payload
-                    func encode<T: JobstreamMessage>(_ payload: T) throws -> [UInt8] {
-                        try MessageCodec.encode(payload, jobId: session.sessionId)
-                    }
-                    messages.append(try encode(payload))
+                    messages.append(try MessageCodec.encode(event.payload, jobId: session.sessionId))
                 }
             }
             let start = ContinuousClock.now
