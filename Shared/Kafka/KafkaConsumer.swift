@@ -188,12 +188,16 @@ public final class KafkaConsumer: Sendable {
         if readsEveryPartition { assignUnassignedPartitions() }
         var batch = Deque<KafkaConsumerMessage>(minimumCapacity: maximum)
         var topicNames = RDKafkaTopicNameCache()
-        // Rebalance callbacks run inside this call, before it returns: registering the messages
-        // afterwards sees the assignment they will be handed out under.
+        var run = DeliveredRun()
+        // Rebalance callbacks run inside librdkafka's consume calls, which have all returned before the
+        // first message reaches this closure: registering the messages here sees the assignment they
+        // will be handed out under.
         client.consumeBatch(timeoutMilliseconds: timeoutMilliseconds, maximum: maximum, topicNames: &topicNames) { result in
             switch result {
-            case .message(let message):
-                batch.append(message)
+            case .message(var message):
+                message.progress = run.register(message, in: state.tracker)
+                // Messages of partitions revoked while this batch was taken go to their next owner.
+                if message.progress != nil { batch.append(message) }
             case .error(_, _, .endOfPartition):
                 break
             case .error(_, _, .inconsistentGroupProtocol(let reason)):
@@ -206,24 +210,7 @@ public final class KafkaConsumer: Sendable {
                 logger.warning("consumer error on \(topic)[\(partition)]: \(reason)", metadata: ["librdkafka.code": "\(code)"])
             }
         }
-        let allAssigned = state.tracker.withLock { tracker in
-            var current: PartitionProgress?
-            var allAssigned = true
-            for index in batch.indices {
-                let topicPartition = batch[index].topicPartition
-                if current == nil || current!.topicPartition != topicPartition {
-                    current = tracker.progress(of: topicPartition)
-                }
-                current?.delivered(offset: batch[index].offset)
-                batch[index].progress = current
-                allAssigned = allAssigned && current != nil
-            }
-            return allAssigned
-        }
-        // Messages of partitions revoked while this batch was taken go to their next owner.
-        if !allAssigned {
-            batch.removeAll { $0.progress == nil }
-        }
+        run.flush()
         return finishBatch(batch)
     }
 
@@ -276,6 +263,32 @@ public final class KafkaConsumer: Sendable {
         } catch {
             logger.warning("\(error)")
         }
+    }
+}
+
+/// The messages of one partition delivered in a row within a batch, registered with their partition's
+/// progress at once: one lock per run of messages rather than one per message.
+private struct DeliveredRun {
+    private var progress: PartitionProgress?
+    private var topicPartition: TopicPartition?
+    private var offsets: [Int64] = []
+
+    /// The current progress of the message's partition (nil if it is not assigned), with the message
+    /// recorded as delivered.
+    mutating func register(_ message: KafkaConsumerMessage, in tracker: borrowing Mutex<OffsetTracker>) -> PartitionProgress? {
+        if topicPartition == nil || message.partition != topicPartition!.partition || message.topic != topicPartition!.topic {
+            flush()
+            topicPartition = message.topicPartition
+            progress = tracker.withLock { $0.progress(of: message.topicPartition) }
+        }
+        if progress != nil { offsets.append(message.offset) }
+        return progress
+    }
+
+    /// Registers the run's offsets as delivered.
+    mutating func flush() {
+        if let progress, !offsets.isEmpty { progress.delivered(offsets: offsets) }
+        offsets.removeAll(keepingCapacity: true)
     }
 }
 

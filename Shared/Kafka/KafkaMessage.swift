@@ -69,13 +69,16 @@ public struct DeliveryReport: Hashable, Sendable {
 }
 
 /// A consumed message, copied out of librdkafka.
+///
+/// Its ``value`` is a slice: a small value shares its storage with the other small values fetched
+/// with it (up to a megabyte), so indices start where the value starts, not at zero.
 public struct KafkaConsumerMessage: Sendable {
     public let topic: String
     public let partition: Int32
     public let offset: Int64
     public let key: [UInt8]?
-    /// The payload; empty for a tombstone (see ``isTombstone``).
-    public let value: [UInt8]
+    /// The payload; empty for a tombstone (see ``isTombstone``). Index it from `value.startIndex`.
+    public let value: ArraySlice<UInt8>
     public let headers: [KafkaHeader]
     /// Whether the message has no value at all: a deletion marker on a compacted topic.
     public let isTombstone: Bool
@@ -93,7 +96,7 @@ public struct KafkaConsumerMessage: Sendable {
     public func header(_ key: String) -> KafkaHeader? { headers.first { $0.key == key } }
 
     public init(
-        topic: String, partition: Int32, offset: Int64, key: [UInt8]?, value: [UInt8], headers: [KafkaHeader],
+        topic: String, partition: Int32, offset: Int64, key: [UInt8]?, value: ArraySlice<UInt8>, headers: [KafkaHeader],
         timestampMilliseconds: Int64?, isTombstone: Bool = false
     ) {
         self.isTombstone = isTombstone

@@ -24,19 +24,25 @@ final class PartitionProgress: Sendable {
         self.topicPartition = topicPartition
     }
 
-    /// Records a delivered message.
-    func delivered(offset: Int64) {
-        state.withLock { $0.inWork.append((offset, false)) }
+    /// Records delivered messages, in the order they were delivered.
+    func delivered(offsets: [Int64]) {
+        state.withLock { state in
+            for offset in offsets { state.inWork.append((offset, false)) }
+        }
     }
 
     /// Marks a message finished and moves the committable offset past the unbroken finished prefix:
     /// a message still in work holds back the commit of everything after it.
     func finished(offset: Int64) {
         state.withLock { state in
-            guard !state.revoked, let index = Self.index(of: offset, in: state.inWork), !state.inWork[index].finished else {
-                return
+            guard !state.revoked else { return }
+            // Most messages are finished in the order they came: the first in work needs no search.
+            if state.inWork.first?.offset == offset {
+                state.inWork[state.inWork.startIndex].finished = true
+            } else {
+                guard let index = Self.index(of: offset, in: state.inWork), !state.inWork[index].finished else { return }
+                state.inWork[index].finished = true
             }
-            state.inWork[index].finished = true
             while let first = state.inWork.first, first.finished {
                 state.inWork.removeFirst()
                 state.pendingStore = first.offset + 1

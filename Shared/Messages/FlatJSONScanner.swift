@@ -2,14 +2,15 @@
 /// nil (or false) at the first thing it does not read. The readers of the services' plain shape
 /// (``PlainEnvelopeReader``) are built on it.
 struct FlatJSONScanner {
-    let bytes: [UInt8]
-    private(set) var index = 0
+    let bytes: ArraySlice<UInt8>
+    private(set) var index: Int
 
-    init(bytes: [UInt8]) {
+    init(bytes: ArraySlice<UInt8>) {
         self.bytes = bytes
+        self.index = bytes.startIndex
     }
 
-    var isAtEnd: Bool { index == bytes.count }
+    var isAtEnd: Bool { index == bytes.endIndex }
 
     /// An object whose keys are all `Key`s; `member` reads each value and says whether it could.
     mutating func object<Key: RawRepresentable<String>>(
@@ -35,7 +36,7 @@ struct FlatJSONScanner {
         guard take(UInt8(ascii: "\"")) else { return nil }
         let start = index
         var ascii = true
-        while index < bytes.count {
+        while index < bytes.endIndex {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
                 defer { index += 1 }
@@ -56,7 +57,7 @@ struct FlatJSONScanner {
         let negative = take(UInt8(ascii: "-"))
         let start = index
         var value = 0
-        while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) {
+        while index < bytes.endIndex, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) {
             // Eighteen digits always fit in an Int; a longer run is refused before it could overflow.
             guard index - start < 18 else { return nil }
             value = value * 10 + Int(bytes[index] - UInt8(ascii: "0"))
@@ -64,7 +65,7 @@ struct FlatJSONScanner {
         }
         let digits = index - start
         guard digits >= 1, digits == 1 || bytes[start] != UInt8(ascii: "0") else { return nil }
-        guard index == bytes.count || [UInt8(ascii: ","), UInt8(ascii: "}")].contains(bytes[index]) else { return nil }
+        guard index == bytes.endIndex || [UInt8(ascii: ","), UInt8(ascii: "}")].contains(bytes[index]) else { return nil }
         if negative && value == 0 { return nil }
         return negative ? -value : value
     }
@@ -107,11 +108,11 @@ struct FlatJSONScanner {
     }
 
     private mutating func skipWhitespace() {
-        while index < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
+        while index < bytes.endIndex, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
     }
 
     private mutating func take(_ byte: UInt8) -> Bool {
-        guard index < bytes.count, bytes[index] == byte else { return false }
+        guard index < bytes.endIndex, bytes[index] == byte else { return false }
         index += 1
         return true
     }

@@ -21,13 +21,18 @@ public enum MessageCodec {
     }
 
     /// Decodes an envelope of any known type, parsing the JSON once.
-    public static func decode(_ bytes: [UInt8]) throws(MessageDecodingError) -> AnyEnvelope {
+    public static func decode(_ bytes: ArraySlice<UInt8>) throws(MessageDecodingError) -> AnyEnvelope {
         if let envelope = PlainEnvelopeReader.envelope(bytes) { return envelope }
         return try decodeWithJSONDecoder(bytes)
     }
 
+    /// ``decode(_:)-(ArraySlice<UInt8>)`` of a whole array.
+    public static func decode(_ bytes: [UInt8]) throws(MessageDecodingError) -> AnyEnvelope {
+        try decode(bytes[...])
+    }
+
     /// ``decode(_:)`` without its fast paths (``PlainEnvelopeReader``): what the fuzzers hold them to.
-    public static func decodeWithJSONDecoder(_ bytes: [UInt8]) throws(MessageDecodingError) -> AnyEnvelope {
+    public static func decodeWithJSONDecoder(_ bytes: ArraySlice<UInt8>) throws(MessageDecodingError) -> AnyEnvelope {
         do {
             return try makeDecoder().decode(AnyFrame.self, from: Data(bytes)).envelope
         } catch let refusal as Refusal {

@@ -17,7 +17,7 @@ enum PlainEnvelopeReader {
     /// The envelope of a sync history entry or a record outcome, or nil. The envelope is scanned once;
     /// its payload is tried as each type in turn, each reader giving up at the first key it does not
     /// know (the two payloads share no key), and the `type` read must be the payload's.
-    static func envelope(_ bytes: [UInt8]) -> AnyEnvelope? {
+    static func envelope(_ bytes: ArraySlice<UInt8>) -> AnyEnvelope? {
         envelope(bytes) { scanner in
             var attempt = scanner
             if let outcome = SyncRecordOutcomeReader.payload(&attempt) {
@@ -30,14 +30,14 @@ enum PlainEnvelopeReader {
 
     /// The envelope of a `T`, read by `payload`, or nil.
     static func envelope<T: JobstreamMessage>(
-        _ bytes: [UInt8], of: T.Type, payload readPayload: PayloadReader<T>
+        _ bytes: ArraySlice<UInt8>, of: T.Type, payload readPayload: PayloadReader<T>
     ) -> AnyEnvelope? {
         envelope(bytes) { scanner in readPayload(&scanner) }
     }
 
     /// The envelope whose payload `readPayload` reads, or nil; its `type` must be the payload's.
     private static func envelope(
-        _ bytes: [UInt8], payload readPayload: PayloadReader<any JobstreamMessage>
+        _ bytes: ArraySlice<UInt8>, payload readPayload: PayloadReader<any JobstreamMessage>
     ) -> AnyEnvelope? {
         var scanner = FlatJSONScanner(bytes: bytes)
         var typeName: String?

@@ -5,7 +5,7 @@
 /// Callers then ask `JSONDecoder`, so what it reads is always what `JSONDecoder` would read.
 public enum StringArrayReader {
     public static func read(_ text: String) -> [String?]? {
-        var scanner = FlatJSONScanner(bytes: Array(text.utf8))
+        var scanner = FlatJSONScanner(bytes: Array(text.utf8)[...])
         guard let values = scanner.stringsOrNulls(), scanner.isAtEnd else { return nil }
         return values
     }

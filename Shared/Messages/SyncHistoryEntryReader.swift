@@ -3,7 +3,7 @@ import Foundation
 /// Reads a sync history entry's payload in the plain shape (``PlainEnvelopeReader``).
 enum SyncHistoryEntryReader {
     /// The envelope of a sync history entry, or nil (``PlainEnvelopeReader/envelope(_:of:payload:)``).
-    static func envelope(_ bytes: [UInt8]) -> AnyEnvelope? {
+    static func envelope(_ bytes: ArraySlice<UInt8>) -> AnyEnvelope? {
         PlainEnvelopeReader.envelope(bytes, of: SyncHistoryEntry.self, payload: payload)
     }
 

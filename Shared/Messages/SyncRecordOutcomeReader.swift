@@ -2,7 +2,7 @@
 /// message by the million.
 enum SyncRecordOutcomeReader {
     /// The envelope of a record outcome, or nil (``PlainEnvelopeReader/envelope(_:of:payload:)``).
-    static func envelope(_ bytes: [UInt8]) -> AnyEnvelope? {
+    static func envelope(_ bytes: ArraySlice<UInt8>) -> AnyEnvelope? {
         PlainEnvelopeReader.envelope(bytes, of: SyncRecordOutcome.self, payload: payload)
     }
 

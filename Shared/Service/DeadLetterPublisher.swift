@@ -70,9 +70,9 @@ public struct DeadLetterPublisher: Sendable {
             if size() > maxBytes, let original = key {
                 key = Array(original.prefix(max(0, original.count - (size() - maxBytes))))
             }
-            value = Array(message.value.prefix(max(0, maxBytes - size())))
+            value = message.value.prefix(max(0, maxBytes - size()))
         }
-        return KafkaProducerMessage(topic: topic, key: key, value: value, headers: headers + ours)
+        return KafkaProducerMessage(topic: topic, key: key, value: Array(value), headers: headers + ours)
     }
 
     /// Publishes the dead letter and returns once the broker acknowledged it (or refused even a

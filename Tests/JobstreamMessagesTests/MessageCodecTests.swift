@@ -21,6 +21,20 @@ struct MessageCodecTests {
         #expect(String(decoding: reencoded, as: UTF8.self) == String(decoding: bytes, as: UTF8.self))
     }
 
+    @Test(
+        "a message inside a larger buffer, as the consumer hands out small values, decodes as it does alone",
+        arguments: MessageType.allCases)
+    func sliceDecodes(type: MessageType) throws {
+        let bytes = try #require(try MessageExamples.all()[type])
+        // Bytes on both sides that would break the JSON if they were read: `}` before, `x` after.
+        let buffer = Array("}}}".utf8) + bytes + Array("xx".utf8)
+        let slice = buffer[3..<(3 + bytes.count)]
+        #expect(try MessageCodec.decode(slice).encoded() == MessageCodec.decode(bytes).encoded())
+        #expect(try MessageCodec.decodeWithJSONDecoder(slice).encoded() == MessageCodec.decode(bytes).encoded())
+        // Cut one byte short, it is refused rather than read on into its neighbours.
+        #expect(throws: MessageDecodingError.self) { try MessageCodec.decode(buffer[3..<(2 + bytes.count)]) }
+    }
+
     @Test("a decoded message is its own type's typed envelope and no other's", arguments: MessageType.allCases)
     func typedView(type: MessageType) throws {
         let decoded = try MessageCodec.decode(try #require(try MessageExamples.all()[type]))

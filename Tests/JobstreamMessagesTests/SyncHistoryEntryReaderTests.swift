@@ -73,9 +73,9 @@ struct SyncHistoryEntryReaderTests {
         for _ in 0..<3_000 {
             let (entry, id, time) = Self.randomEntry(&random)
             let bytes = try MessageCodec.encode(entry, jobId: id, time: time)
-            let general = try MessageCodec.decodeWithJSONDecoder(bytes)
+            let general = try MessageCodec.decodeWithJSONDecoder(bytes[...])
             let escaped = bytes.contains(UInt8(ascii: "\\"))
-            if let fast = SyncHistoryEntryReader.envelope(bytes) {
+            if let fast = SyncHistoryEntryReader.envelope(bytes[...]) {
                 #expect(Self.same(fast, general), "\(String(decoding: bytes, as: UTF8.self))")
                 read += 1
             } else {
@@ -96,9 +96,9 @@ struct SyncHistoryEntryReaderTests {
             let original = try MessageCodec.encode(entry, jobId: id, time: time)
             for _ in 0..<25 {
                 let bytes = random.mutated(original, alphabet: alphabet)
-                guard let fast = SyncHistoryEntryReader.envelope(bytes) else { continue }
+                guard let fast = SyncHistoryEntryReader.envelope(bytes[...]) else { continue }
                 accepted += 1
-                let general = try? MessageCodec.decodeWithJSONDecoder(bytes)
+                let general = try? MessageCodec.decodeWithJSONDecoder(bytes[...])
                 #expect(general.map { Self.same(fast, $0) } == true, "\(String(decoding: bytes, as: UTF8.self))")
             }
         }
@@ -114,10 +114,10 @@ struct SyncHistoryEntryReaderTests {
         let base =
             #"{"jobId":"s-1","payload":{"crmIdChanges":0,"operation":"Manual","recordsFailed":1,"recordsNeedingFix":0,"recordsSynced":2,"recordsToRetry":1,"status":"Running"PLUS},"time":"2026-11-22T10:00:00.000Z","type":"sync.history","version":"1.0"}"#
         func bytes(_ plus: String) -> [UInt8] { Array(base.replacingOccurrences(of: "PLUS", with: plus).utf8) }
-        let plain = try #require(SyncHistoryEntryReader.envelope(bytes("")))
+        let plain = try #require(SyncHistoryEntryReader.envelope(bytes("")[...]))
         #expect(plain.payload(as: SyncHistoryEntry.self)?.recordsSynced == 2)
         let nulls = try #require(
-            SyncHistoryEntryReader.envelope(bytes(#","startedAt":null,"failure":null,"recordsExpected":null"#)))
+            SyncHistoryEntryReader.envelope(bytes(#","startedAt":null,"failure":null,"recordsExpected":null"#)[...]))
         #expect(Self.same(nulls, plain))
         for other in [
             #","status":"Finished""#, #","unknown":1"#, #","recordsExpected":1.0"#, #","recordsExpected":1e2"#,
@@ -127,12 +127,12 @@ struct SyncHistoryEntryReaderTests {
             #","recordsExpected":1234567890123456789"#, #","recordsExpected":99999999999999999999999"#,
             #","recordsExpected":-99999999999999999999999"#,
         ] {
-            #expect(SyncHistoryEntryReader.envelope(bytes(other)) == nil, "\(other)")
+            #expect(SyncHistoryEntryReader.envelope(bytes(other)[...]) == nil, "\(other)")
         }
         let escaped = bytes(#","failureReason":"a\u0041""#)
-        #expect(SyncHistoryEntryReader.envelope(escaped) == nil)
+        #expect(SyncHistoryEntryReader.envelope(escaped[...]) == nil)
         #expect(try MessageCodec.decode(escaped).payload(as: SyncHistoryEntry.self)?.failureReason == "aA")
         let started = Array(base.replacingOccurrences(of: "sync.history", with: "sync.session-started").utf8)
-        #expect(SyncHistoryEntryReader.envelope(started) == nil)
+        #expect(SyncHistoryEntryReader.envelope(started[...]) == nil)
     }
 }

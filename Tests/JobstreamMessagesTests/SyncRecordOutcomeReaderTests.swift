@@ -40,8 +40,8 @@ struct SyncRecordOutcomeReaderTests {
         for _ in 0..<3_000 {
             let (outcome, id) = Self.randomOutcome(&random)
             let bytes = try MessageCodec.encode(outcome, jobId: id, time: Date(timeIntervalSince1970: 1_795_000_000.125))
-            let general = try MessageCodec.decodeWithJSONDecoder(bytes)
-            if let fast = SyncRecordOutcomeReader.envelope(bytes) {
+            let general = try MessageCodec.decodeWithJSONDecoder(bytes[...])
+            if let fast = SyncRecordOutcomeReader.envelope(bytes[...]) {
                 #expect(Self.same(fast, general), "\(String(decoding: bytes, as: UTF8.self))")
                 read += 1
             } else {
@@ -62,9 +62,9 @@ struct SyncRecordOutcomeReaderTests {
             let original = try MessageCodec.encode(outcome, jobId: id)
             for _ in 0..<25 {
                 let bytes = random.mutated(original, alphabet: alphabet)
-                guard let fast = SyncRecordOutcomeReader.envelope(bytes) else { continue }
+                guard let fast = SyncRecordOutcomeReader.envelope(bytes[...]) else { continue }
                 accepted += 1
-                let general = try? MessageCodec.decodeWithJSONDecoder(bytes)
+                let general = try? MessageCodec.decodeWithJSONDecoder(bytes[...])
                 #expect(general.map { Self.same(fast, $0) } == true, "\(String(decoding: bytes, as: UTF8.self))")
             }
         }
@@ -78,28 +78,31 @@ struct SyncRecordOutcomeReaderTests {
         let base =
             #"{"jobId":"s-1","payload":{"objectId":"A-1","objectType":"Account","retryable":falsePLUS,"success":true},"time":"2026-11-22T10:00:00.000Z","type":"sync.record-outcome","version":"1.0"}"#
         func bytes(_ plus: String) -> [UInt8] { Array(base.replacingOccurrences(of: "PLUS", with: plus).utf8) }
-        let plain = try #require(SyncRecordOutcomeReader.envelope(bytes("")))
+        let plain = try #require(SyncRecordOutcomeReader.envelope(bytes("")[...]))
         #expect(
             plain.payload(as: SyncRecordOutcome.self) == SyncRecordOutcome(objectType: "Account", objectId: "A-1", success: true))
-        let nulls = try #require(SyncRecordOutcomeReader.envelope(bytes(#","crmId":null,"crmIdChange":null,"errorCode":null"#)))
+        let nulls = try #require(
+            SyncRecordOutcomeReader.envelope(bytes(#","crmId":null,"crmIdChange":null,"errorCode":null"#)[...]))
         #expect(Self.same(nulls, plain))
         let change = try #require(
-            SyncRecordOutcomeReader.envelope(bytes(#","crmIdChange":{"newCrmId":"001B","previousCrmId":"001A"}"#)))
+            SyncRecordOutcomeReader.envelope(bytes(#","crmIdChange":{"newCrmId":"001B","previousCrmId":"001A"}"#)[...]))
         #expect(change.payload(as: SyncRecordOutcome.self)?.crmIdChange == CrmIdChange(previousCrmId: "001A", newCrmId: "001B"))
         for other in [
             #","success":false"#, #","unknown":1"#, #","crmId":1"#, #","crmIdChange":{"newCrmId":"001B"}"#,
             #","crmIdChange":{"newCrmId":"1","previousCrmId":"2","x":"3"}"#, #","crmIdChange":{}"#,
             #","errorMessage":"a\nb""#, #", "errorCode":"x""#, #","crmId":nul"#, #","crmId":nulls"#,
         ] {
-            #expect(SyncRecordOutcomeReader.envelope(bytes(other)) == nil, "\(other)")
+            #expect(SyncRecordOutcomeReader.envelope(bytes(other)[...]) == nil, "\(other)")
         }
         #expect(
-            SyncRecordOutcomeReader.envelope(Array(base.replacingOccurrences(of: "falsePLUS", with: "\"false\"").utf8)) == nil)
-        #expect(SyncRecordOutcomeReader.envelope(Array(base.replacingOccurrences(of: "falsePLUS", with: "fals").utf8)) == nil)
+            SyncRecordOutcomeReader.envelope(Array(base.replacingOccurrences(of: "falsePLUS", with: "\"false\"").utf8)[...])
+                == nil)
+        #expect(
+            SyncRecordOutcomeReader.envelope(Array(base.replacingOccurrences(of: "falsePLUS", with: "fals").utf8)[...]) == nil)
         let escaped = bytes(#","errorMessage":"a\u0041""#)
-        #expect(SyncRecordOutcomeReader.envelope(escaped) == nil)
+        #expect(SyncRecordOutcomeReader.envelope(escaped[...]) == nil)
         #expect(try MessageCodec.decode(escaped).payload(as: SyncRecordOutcome.self)?.errorMessage == "aA")
         let other = Array(base.replacingOccurrences(of: "sync.record-outcome", with: "sync.history").utf8)
-        #expect(PlainEnvelopeReader.envelope(other) == nil)
+        #expect(PlainEnvelopeReader.envelope(other[...]) == nil)
     }
 }

@@ -66,7 +66,7 @@ struct MessageLoopTests {
         let letters = try await reader.receive(1)
         await reader.close()
         let letter = try #require(letters.first)
-        #expect(letter.value == Array("{\"type\": 42".utf8))
+        #expect(Array(letter.value) == Array("{\"type\": 42".utf8))
         #expect(letter.keyText == "job-1")
         #expect(letter.header(DeadLetterHeaders.originalTopic)?.text == fixture.input)
         #expect(letter.header(DeadLetterHeaders.originalPartition)?.text == "0")
@@ -128,7 +128,7 @@ struct MessageLoopTests {
         let producer = try TestBroker.producer()
         let publisher = DeadLetterPublisher(producer: producer, consumerGroup: "g", topic: topic, logger: testLogger)
         let message = KafkaConsumerMessage(
-            topic: "in", partition: 0, offset: 7, key: nil, value: Array("x".utf8),
+            topic: "in", partition: 0, offset: 7, key: nil, value: Array("x".utf8)[...],
             headers: [], timestampMilliseconds: nil)
         await #expect(throws: CancellationError.self) {
             try await publisher.publish(message, reason: "bad", giveUp: { true })

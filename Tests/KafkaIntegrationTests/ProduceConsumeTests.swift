@@ -29,7 +29,7 @@ struct ProduceConsumeTests {
         for message in received {
             let index = try #require(message.header("index")?.text)
             #expect(message.keyText == sent[index])
-            #expect(message.value == Array("value-\(index)".utf8))
+            #expect(Array(message.value) == Array("value-\(index)".utf8))
             #expect(message.header("empty")?.value == nil)
             #expect(message.timestampMilliseconds != nil)
         }
@@ -37,6 +37,33 @@ struct ProduceConsumeTests {
         // One key always lands on one partition.
         let partitionsByKey = Dictionary(grouping: received, by: { $0.keyText! }).mapValues { Set($0.map(\.partition)) }
         #expect(partitionsByKey.values.allSatisfy { $0.count == 1 })
+        await producer.shutdown()
+    }
+
+    @Test("values of every size arrive whole and in order, past the shared buffers' limits")
+    func valuesOfEverySize() async throws {
+        let topic = try await TestBroker.createTopic("value-sizes", partitions: 1)
+        let producer = try TestBroker.producer()
+        // Small values share a buffer of up to 1 MiB with their neighbours; values over 16 KiB get
+        // their own. Sizes on both sides of that line, empty values and tombstones among them, and
+        // enough bytes that one poll fills more than one shared buffer.
+        let sizes = [0, 1, 100, 16_383, 16_384, 16_385, 40_000] + Array(repeating: 15_000, count: 150) + [3, 0, 70_000, 7]
+        var sent: [[UInt8]?] = []
+        for (index, size) in sizes.enumerated() {
+            let value: [UInt8]? = index % 11 == 5 ? nil : (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ index) }
+            try await producer.enqueue(KafkaProducerMessage(topic: topic, key: "k", value: value))
+            sent.append(value)
+        }
+        #expect(await producer.flush())
+        let consumer = try KafkaConsumer(
+            configuration: TestBroker.consumerConfiguration(group: "g-\(topic)", topics: [topic]), logger: testLogger)
+        let received = try await consumer.receive(sent.count)
+        await consumer.close()
+        try #require(received.count == sent.count)
+        for (index, (message, value)) in zip(received, sent).enumerated() {
+            #expect(message.isTombstone == (value == nil), "message \(index)")
+            #expect(Array(message.value) == (value ?? []), "message \(index) of \(sizes[index]) bytes")
+        }
         await producer.shutdown()
     }
 

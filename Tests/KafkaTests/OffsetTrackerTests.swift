@@ -12,7 +12,7 @@ struct OffsetTrackerTests {
     func tracker(delivering offsets: [Int64], on topicPartition: TopicPartition) -> OffsetTracker {
         var tracker = OffsetTracker()
         tracker.assign([topicPartition])
-        for offset in offsets { tracker.progress(of: topicPartition)?.delivered(offset: offset) }
+        for offset in offsets { tracker.progress(of: topicPartition)?.delivered(offsets: [offset]) }
         return tracker
     }
 
@@ -72,7 +72,7 @@ struct OffsetTrackerTests {
     func partitionsApart() {
         var tracker = tracker(delivering: [0, 1], on: orders)
         tracker.assign([other])
-        tracker.progress(of: other)?.delivered(offset: 40)
+        tracker.progress(of: other)?.delivered(offsets: [40])
         tracker.progress(of: other)?.finished(offset: 40)
         tracker.progress(of: orders)?.finished(offset: 1)
         #expect(stored(tracker) == [other: 41], "orders[0] waits for offset 0")
@@ -98,7 +98,7 @@ struct OffsetTrackerTests {
         tracker.assign([orders])
         let now = tracker.progress(of: orders)
         #expect(now !== earlier)
-        now?.delivered(offset: 1)
+        now?.delivered(offsets: [1])
         earlier?.finished(offset: 0)
         earlier?.finished(offset: 1)
         #expect(stored(tracker).isEmpty, "the earlier assignment's finishes are stale")

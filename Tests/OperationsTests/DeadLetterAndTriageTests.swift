@@ -17,9 +17,12 @@ struct DeadLetterAndTriageTests {
         DeadLetterPublisher(producer: Self.producer, consumerGroup: "g", logger: Logger(label: "test"), maxBytes: maxBytes)
     }
 
+    /// A consumed message whose value, as the consumer hands out small values, is a slice of a larger
+    /// buffer that starts past its first byte.
     func message(value: [UInt8], key: [UInt8]? = Array("k".utf8), headers: [KafkaHeader] = []) -> KafkaConsumerMessage {
         KafkaConsumerMessage(
-            topic: "jobstream.backfill.requests", partition: 2, offset: 41, key: key, value: value,
+            topic: "jobstream.backfill.requests", partition: 2, offset: 41, key: key,
+            value: ([0xFF] + value + [0xFF]).dropFirst().dropLast(),
             headers: headers, timestampMilliseconds: nil)
     }
 

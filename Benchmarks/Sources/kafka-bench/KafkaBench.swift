@@ -83,13 +83,14 @@ extension KafkaBench {
     struct Consume: AsyncParsableCommand {
         @OptionGroup var options: BenchOptions
         @Option var count: Int
+        @Option(help: "Messages taken from librdkafka per poll.") var pollBatchSize = 1000
 
         func run() async throws {
             let group = options.connection.group ?? "kafka-bench-\(UUID().uuidString.prefix(6))"
             let configuration = ConsumerConfiguration(
                 kafka: try options.kafka(), groupID: group, topics: [options.topic],
                 sessionTimeout: .seconds(6), maxPollInterval: .seconds(10),
-                fetchWaitMax: .milliseconds(500))
+                fetchWaitMax: .milliseconds(500), pollBatchSize: pollBatchSize)
             let consumer = try KafkaConsumer(configuration: configuration, logger: options.logger())
             // A local copy: reading an @Option in the loop costs a property-wrapper lookup per message.
             let count = self.count
@@ -148,7 +149,7 @@ extension KafkaBench {
                 try await producer.enqueue(KafkaProducerMessage(topic: options.topic, value: value))
                 while let message = await messages.next() {
                     consumer.markProcessed(message)
-                    if message.value == value { break }
+                    if message.value.elementsEqual(value) { break }
                 }
                 samples.append(clock.now - start)
             }

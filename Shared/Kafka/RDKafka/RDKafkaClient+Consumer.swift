@@ -62,7 +62,8 @@ extension RDKafkaClient {
     }
 
     /// Takes up to `maximum` messages from the consumer queue in one call, waiting up to the timeout
-    /// for the first, and hands each (copied into Swift) or error event to `body`. Rebalance and other
+    /// for the first, and hands each (copied into Swift, small values as slices of a buffer shared
+    /// with their neighbours) or error event to `body`. Rebalance and other
     /// callbacks are served inside. Blocks; call from the consumer's poll queue only.
     ///
     /// One call per batch rather than one `rd_kafka_consumer_poll` per message: polling message by
@@ -82,16 +83,40 @@ extension RDKafkaClient {
         if maximum > 1 {
             count += max(0, rd_kafka_consume_batch_queue(queue, 0, messages + 1, maximum - 1))
         }
-        for index in 0..<count {
-            guard let message = messages[index] else { continue }
-            body(Self.copy(message, topicNames: &topicNames))
-            rd_kafka_message_destroy(message)
+        var start = 0
+        while start < count {
+            // The small values of a run of messages are copied into one buffer they share as slices:
+            // one allocation per run rather than one per message.
+            let run = PackedValues.run(from: start, count: count) { Self.packedLength(of: messages[$0]) }
+            var packed: [UInt8] = []
+            packed.reserveCapacity(run.bytes)
+            for index in run.messages {
+                guard let record = messages[index]?.pointee, Self.packedLength(of: messages[index]) > 0 else { continue }
+                packed.append(contentsOf: UnsafeRawBufferPointer(start: record.payload, count: record.len))
+            }
+            var cursor = 0
+            for index in run.messages {
+                guard let message = messages[index] else { continue }
+                body(Self.copy(message, packed: packed, cursor: &cursor, topicNames: &topicNames))
+                rd_kafka_message_destroy(message)
+            }
+            start = run.messages.upperBound
         }
     }
 
-    /// A message or error event copied out of librdkafka. Does not keep the pointer.
+    /// How many bytes of `message`'s value go into a shared buffer: none for an error event, a
+    /// tombstone or a large value.
+    private static func packedLength(of message: UnsafeMutablePointer<rd_kafka_message_t>?) -> Int {
+        guard let record = message?.pointee, record.err == RD_KAFKA_RESP_ERR_NO_ERROR, record.payload != nil,
+            record.len <= PackedValues.valueBytes
+        else { return 0 }
+        return record.len
+    }
+
+    /// A message or error event copied out of librdkafka; a small value is taken from `packed` at
+    /// `cursor`, which moves past it. Does not keep the pointer.
     private static func copy(
-        _ message: UnsafeMutablePointer<rd_kafka_message_t>,
+        _ message: UnsafeMutablePointer<rd_kafka_message_t>, packed: [UInt8], cursor: inout Int,
         topicNames: inout RDKafkaTopicNameCache
     ) -> ConsumedRecord {
         let record = message.pointee
@@ -108,7 +133,14 @@ extension RDKafkaClient {
                 }
             return .error(topic: topic, partition: record.partition, issue)
         }
-        let value = record.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: record.len)) } ?? []
+        let value: ArraySlice<UInt8>
+        let packedBytes = packedLength(of: message)
+        if packedBytes > 0 {
+            value = packed[cursor..<cursor + packedBytes]
+            cursor += packedBytes
+        } else {
+            value = record.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: record.len))[...] } ?? []
+        }
         let key = record.key.map { Array(UnsafeRawBufferPointer(start: $0, count: record.key_len)) }
         var timestampType = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
         let timestamp = rd_kafka_message_timestamp(message, &timestampType)

@@ -46,20 +46,26 @@ public enum FuzzTargets {
 
     /// Decodes `bytes` as an envelope: a message the codec takes must keep its bounds, and encoding it
     /// again and decoding that must give the same message; a refusal must be short enough to quote.
-    /// The codec's fast paths must take only what `JSONDecoder` takes, and read it the same.
+    /// The codec's fast paths must take only what `JSONDecoder` takes, and read it the same; a slice of a
+    /// larger buffer holding the same bytes must be read the same.
     public static func envelope(_ bytes: [UInt8]) {
+        // As the consumer hands out small values: a slice of a larger buffer, to be read to its end only.
+        let padded = Array("{".utf8) + bytes + Array("}".utf8)
+        let slice = try? MessageCodec.decode(padded[1..<(1 + bytes.count)]).encoded()
         do {
             let decoded = try MessageCodec.decode(bytes)
-            let general = try? MessageCodec.decodeWithJSONDecoder(bytes).encoded()
+            let general = try? MessageCodec.decodeWithJSONDecoder(bytes[...]).encoded()
             precondition(general != nil, "the fast path took a message JSONDecoder refuses")
             let read = try decoded.encoded()
             precondition(general == read, "the fast path read a message otherwise")
+            precondition(slice == read, "a message read from a slice of a larger buffer differs")
             precondition(decoded.type.jobIdProblem(decoded.jobId) == nil, "a message with a bad id was taken")
             precondition(decoded.payload.boundsProblem == nil, "a message past its bounds was taken")
             let encoded = try decoded.encoded()
             let reencoded = try MessageCodec.decode(encoded).encoded()
             precondition(reencoded == encoded, "encoding and decoding again changed the message")
         } catch let error as MessageDecodingError {
+            precondition(slice == nil, "a slice of a larger buffer was taken where the message alone is refused")
             precondition(error.description.utf8.count <= 8192, "a refusal is \(error.description.utf8.count) bytes")
         } catch {
             preconditionFailure("decoding threw something other than a decoding error: \(error)")
