@@ -152,9 +152,9 @@ public final class KafkaConsumer: Sendable {
     // MARK: - Polling (on the poll queue)
 
     /// Polls up to a batch of messages, waiting at most 100 ms, with the rebalance count after the poll.
-    func pollBatch() async -> (Deque<KafkaConsumerMessage>, Int) {
+    func pollBatch() async -> PolledBatch {
         await blocking(on: pollQueue) { [self] in
-            (pollBatchBlocking(timeoutMilliseconds: 100, maximum: batchSize), rebalanceCount)
+            PolledBatch(pollBatchBlocking(timeoutMilliseconds: 100, maximum: batchSize), rebalances: rebalanceCount)
         }
     }
 
@@ -193,11 +193,12 @@ public final class KafkaConsumer: Sendable {
         // first message reaches this closure: registering the messages here sees the assignment they
         // will be handed out under.
         client.consumeBatch(timeoutMilliseconds: timeoutMilliseconds, maximum: maximum, topicNames: &topicNames) { result in
-            switch result {
-            case .message(var message):
-                message.progress = run.register(message, in: state.tracker)
+            switch consume result {
+            case .message(let message):
                 // Messages of partitions revoked while this batch was taken go to their next owner.
-                if message.progress != nil { batch.append(message) }
+                guard let progress = run.register(message, in: state.tracker) else { break }
+                batch.append(message)
+                batch[batch.count - 1].progress = progress
             case .error(_, _, .endOfPartition):
                 break
             case .error(_, _, .inconsistentGroupProtocol(let reason)):
@@ -262,6 +263,29 @@ public final class KafkaConsumer: Sendable {
             try client.storeOffsets(offsets)
         } catch {
             logger.warning("\(error)")
+        }
+    }
+}
+
+/// A polled batch on its way from the poll queue to the iterator, which takes the messages out: its
+/// buffer is then their storage's only owner. (Handed out as a task's result, a `Deque` stays shared
+/// with the task until it is freed, and the first message taken from it would copy them all.)
+final class PolledBatch: Sendable {
+    /// The consumer's rebalance count after the poll.
+    let rebalances: Int
+    private let messages: Mutex<Deque<KafkaConsumerMessage>>
+
+    init(_ messages: consuming Deque<KafkaConsumerMessage>, rebalances: Int) {
+        self.messages = Mutex(messages)
+        self.rebalances = rebalances
+    }
+
+    /// The messages, leaving none behind.
+    func take() -> Deque<KafkaConsumerMessage> {
+        messages.withLock { messages in
+            var taken = Deque<KafkaConsumerMessage>()
+            swap(&taken, &messages)
+            return taken
         }
     }
 }

@@ -29,9 +29,10 @@ public struct KafkaConsumerMessages: AsyncSequence, Sendable {
         /// The next batch, already being polled while this one is handed out (only while messages
         /// flow): the poll waits on librdkafka while the service works, so a new message is not held
         /// up by a thread hop.
-        var prefetch: Task<(Deque<KafkaConsumerMessage>, Int), Never>?
-        /// When the consumer last polled (or a prefetch was started).
-        var lastPoll = ContinuousClock.now
+        var prefetch: Task<PolledBatch, Never>?
+        /// When the consumer last polled (or a prefetch was started), in ``CoarseClock`` milliseconds.
+        var lastPoll = CoarseClock.milliseconds()
+        static let keepAliveMilliseconds = KafkaConsumerMessages.keepAliveInterval.components.seconds * 1000
 
         /// The next message already fetched, without waiting; nil when none is buffered. For a service
         /// that handles messages in batches: it takes what has arrived without holding the batch back.
@@ -47,17 +48,18 @@ public struct KafkaConsumerMessages: AsyncSequence, Sendable {
         public mutating func next() async -> KafkaConsumerMessage? {
             while true {
                 if Task.isCancelled || consumer.isStopped { return nil }
-                if !buffer.isEmpty, ContinuousClock.now - lastPoll > KafkaConsumerMessages.keepAliveInterval {
+                if !buffer.isEmpty, CoarseClock.milliseconds() - lastPoll > Self.keepAliveMilliseconds {
                     await keepAlive()
                 }
                 while let message = buffer.popFirst() {
                     if consumer.rebalanceCount == bufferRebalances || consumer.isCurrent(message) { return message }
                 }
                 let consumer = self.consumer
-                let batch = prefetch ?? Task { await consumer.pollBatch() }
-                (buffer, bufferRebalances) = await batch.value
+                let batch = await (prefetch ?? Task { await consumer.pollBatch() }).value
+                buffer = batch.take()
+                bufferRebalances = batch.rebalances
                 prefetch = buffer.isEmpty ? nil : Task { await consumer.pollBatch() }
-                lastPoll = ContinuousClock.now
+                lastPoll = CoarseClock.milliseconds()
             }
         }
 
@@ -66,13 +68,13 @@ public struct KafkaConsumerMessages: AsyncSequence, Sendable {
         /// against the assignment, which a rebalance served by the poll may have changed.
         private mutating func keepAlive() async {
             if let prefetch {
-                buffer.append(contentsOf: await prefetch.value.0)
+                buffer.append(contentsOf: await prefetch.value.take())
                 self.prefetch = nil
             }
             let (more, _) = await consumer.keepAlivePoll()
             buffer.append(contentsOf: more)
             bufferRebalances = -1
-            lastPoll = ContinuousClock.now
+            lastPoll = CoarseClock.milliseconds()
         }
     }
 }
