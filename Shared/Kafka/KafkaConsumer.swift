@@ -300,7 +300,7 @@ private struct DeliveredRun {
     /// The current progress of the message's partition (nil if it is not assigned), with the message
     /// recorded as delivered.
     mutating func register(_ message: KafkaConsumerMessage, in tracker: borrowing Mutex<OffsetTracker>) -> PartitionProgress? {
-        if topicPartition == nil || message.partition != topicPartition!.partition || message.topic != topicPartition!.topic {
+        if message.partition != topicPartition?.partition || message.topic != topicPartition?.topic {
             flush()
             topicPartition = message.topicPartition
             progress = tracker.withLock { $0.progress(of: message.topicPartition) }

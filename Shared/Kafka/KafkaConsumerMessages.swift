@@ -32,7 +32,7 @@ public struct KafkaConsumerMessages: AsyncSequence, Sendable {
         var prefetch: Task<PolledBatch, Never>?
         /// When the consumer last polled (or a prefetch was started), in ``CoarseClock`` milliseconds.
         var lastPoll = CoarseClock.milliseconds()
-        static let keepAliveMilliseconds = KafkaConsumerMessages.keepAliveInterval.components.seconds * 1000
+        static let keepAliveMilliseconds = KafkaConsumerMessages.keepAliveInterval.milliseconds
 
         /// The next message already fetched, without waiting; nil when none is buffered. For a service
         /// that handles messages in batches: it takes what has arrived without holding the batch back.

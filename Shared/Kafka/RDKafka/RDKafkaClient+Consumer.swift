@@ -91,8 +91,9 @@ extension RDKafkaClient {
             var packed: [UInt8] = []
             packed.reserveCapacity(run.bytes)
             for index in run.messages {
-                guard let record = messages[index]?.pointee, Self.packedLength(of: messages[index]) > 0 else { continue }
-                packed.append(contentsOf: UnsafeRawBufferPointer(start: record.payload, count: record.len))
+                let length = Self.packedLength(of: messages[index])
+                guard length > 0, let payload = messages[index]?.pointee.payload else { continue }
+                packed.append(contentsOf: UnsafeRawBufferPointer(start: payload, count: length))
             }
             var cursor = 0
             for index in run.messages {
