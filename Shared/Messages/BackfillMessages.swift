@@ -218,11 +218,16 @@ public struct BackfillChunk: JobstreamMessage {
         self.rows = rows
     }
 
+    /// The columns as the message lists them: every column any row sets, sorted.
+    var wireColumns: [String] {
+        Set(rows.flatMap(\.fields.keys)).sorted()
+    }
+
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(chunkIndex, forKey: .chunkIndex)
         try container.encode(action, forKey: .action)
-        let columns = Set(rows.flatMap(\.fields.keys)).sorted()
+        let columns = wireColumns
         try container.encode(columns, forKey: .columns)
         var rowsContainer = container.nestedUnkeyedContainer(forKey: .rows)
         for row in rows {

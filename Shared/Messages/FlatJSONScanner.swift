@@ -65,9 +65,20 @@ struct FlatJSONScanner {
         }
         let digits = index - start
         guard digits >= 1, digits == 1 || bytes[start] != UInt8(ascii: "0") else { return nil }
-        guard index == bytes.endIndex || [UInt8(ascii: ","), UInt8(ascii: "}")].contains(bytes[index]) else { return nil }
+        guard index == bytes.endIndex || [UInt8(ascii: ","), UInt8(ascii: "}"), UInt8(ascii: "]")].contains(bytes[index])
+        else { return nil }
         if negative && value == 0 { return nil }
         return negative ? -value : value
+    }
+
+    /// An array without whitespace; `element` reads each element and says whether it could.
+    mutating func array(_ element: (inout FlatJSONScanner) -> Bool) -> Bool {
+        guard take(UInt8(ascii: "[")) else { return false }
+        if take(UInt8(ascii: "]")) { return true }
+        repeat {
+            guard element(&self) else { return false }
+        } while take(UInt8(ascii: ","))
+        return take(UInt8(ascii: "]"))
     }
 
     /// `true` or `false`.
@@ -81,11 +92,17 @@ struct FlatJSONScanner {
 
     /// `null` (as `.some(nil)`), else what `value` reads; nil when neither reads.
     mutating func nullOr<T>(_ value: (inout FlatJSONScanner) -> T?) -> T?? {
-        if bytes[index...].starts(with: [UInt8(ascii: "n"), UInt8(ascii: "u"), UInt8(ascii: "l"), UInt8(ascii: "l")]) {
-            index += 4
-            return .some(nil)
-        }
+        if null() { return .some(nil) }
         return value(&self).map { .some($0) }
+    }
+
+    /// `null`: whether it is next (and then read).
+    mutating func null() -> Bool {
+        guard bytes.endIndex - index >= 4, bytes[index] == UInt8(ascii: "n"), bytes[index + 1] == UInt8(ascii: "u"),
+            bytes[index + 2] == UInt8(ascii: "l"), bytes[index + 3] == UInt8(ascii: "l")
+        else { return false }
+        index += 4
+        return true
     }
 
     /// An array of strings and nulls, with any JSON whitespace between its parts.

@@ -8,6 +8,12 @@ import Foundation
 public enum MessageCodec {
     /// Encodes a message as its JSON envelope.
     public static func encode<Payload: JobstreamMessage>(_ envelope: Envelope<Payload>) throws -> [UInt8] {
+        if let chunk = envelope as? Envelope<BackfillChunk>, let bytes = PlainEnvelopeWriter.chunk(chunk) { return bytes }
+        return try encodeWithJSONEncoder(envelope)
+    }
+
+    /// ``encode(_:)`` without its fast path (``PlainEnvelopeWriter``): the bytes that path must write.
+    static func encodeWithJSONEncoder<Payload: JobstreamMessage>(_ envelope: Envelope<Payload>) throws -> [UInt8] {
         let frame = Frame(
             type: Payload.messageType, version: envelope.version, jobId: envelope.jobId,
             time: envelope.time, payload: envelope.payload)

@@ -2,8 +2,8 @@ import Foundation
 
 /// Reads an envelope in the plain shape the services write, without `JSONDecoder`, for the message
 /// types that come by the hundred thousand: sync history entries (three fifths of a dashboard's
-/// start-up went to `JSONDecoder`) and record outcomes (as much of a sync recorder's time as SQLite's
-/// inserts).
+/// start-up went to `JSONDecoder`), record outcomes (as much of a sync recorder's time as SQLite's
+/// inserts) and backfill chunks (a thousand rows each).
 ///
 /// The plain shape is one object of known keys, no whitespace, strings without escapes, integers
 /// without fraction or exponent. For anything else — another type, an unknown or repeated key, an
@@ -14,9 +14,9 @@ enum PlainEnvelopeReader {
     /// A reader of one payload type's object, or nil where it does not read it.
     typealias PayloadReader<T> = (inout FlatJSONScanner) -> T?
 
-    /// The envelope of a sync history entry or a record outcome, or nil. The envelope is scanned once;
-    /// its payload is tried as each type in turn, each reader giving up at the first key it does not
-    /// know (the two payloads share no key), and the `type` read must be the payload's.
+    /// The envelope of a sync history entry, a record outcome or a backfill chunk, or nil. The envelope
+    /// is scanned once; its payload is tried as each type in turn, each reader giving up at the first
+    /// key it does not know (no two of the payloads share a key), and the `type` read must be the payload's.
     static func envelope(_ bytes: ArraySlice<UInt8>) -> AnyEnvelope? {
         envelope(bytes) { scanner in
             var attempt = scanner
@@ -24,7 +24,12 @@ enum PlainEnvelopeReader {
                 scanner = attempt
                 return outcome
             }
-            return SyncHistoryEntryReader.payload(&scanner)
+            attempt = scanner
+            if let entry = SyncHistoryEntryReader.payload(&attempt) {
+                scanner = attempt
+                return entry
+            }
+            return BackfillChunkReader.payload(&scanner)
         }
     }
 
