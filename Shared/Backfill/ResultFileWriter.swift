@@ -30,7 +30,7 @@ public struct ResultFileWriter: Sendable {
         try writer.write(file.validator.header + ["Success", "Error Message"])
         var outcomes = RowOutcomes(ledger: ledger, jobId: jobId, notReached: Self.notProcessed)
         var succeeded = 0, failed = 0
-        try await file.forEachRow { rowNumber, fields, _ in
+        try await file.forEachRecord { rowNumber, fields in
             let error = try await outcomes.error(of: rowNumber).error
             if error == nil { succeeded += 1 } else { failed += 1 }
             try writer.write(

@@ -120,6 +120,11 @@ struct FileTests {
             if case .success = verdict { verdicts[row] = true } else { verdicts[row] = false }
         }
         #expect(verdicts == [1: false, 2: false, 3: false, 4: true])
+        // The records alone, as the result and preview files read them: every row, refused or not.
+        var records: [(Int, [String])] = []
+        try await file.forEachRecord { row, fields in records.append((row, fields)) }
+        #expect(records.map(\.0) == [1, 2, 3, 4])
+        #expect(records.map(\.1) == [["RPC-1", "1", "a"], ["RPC-2", "x", "b"], ["RPC-1", "3", "c"], ["RPC-4", "4", "d"]])
     }
 }
 

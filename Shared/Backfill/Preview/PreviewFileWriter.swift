@@ -50,7 +50,7 @@ public struct PreviewFileWriter: Sendable {
         }
         var counts = Counts()
         let none = Array(repeating: "", count: positions.count)
-        try await file.forEachRow { rowNumber, fields, _ in
+        try await file.forEachRecord { rowNumber, fields in
             let (error, refused) = try await outcomes.error(of: rowNumber)
             var current = none, wouldChange = false
             if !refused {
