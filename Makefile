@@ -44,7 +44,7 @@ export DASHBOARD_PORT
 BIN := $(ROOT)/.build/debug
 
 .PHONY: help build librdkafka broker-install broker-start broker-stop broker-status topics run stop test \
-        test-swift test-python api-check objectstore-start objectstore-stop lint format fuzz browser-install systemd-install bench bench-kafka bench-backfill bench-migration bench-sync bench-dashboard bench-undo bench-preview bench-produce-ab bench-build postgres-start clean
+        test-swift test-python api-check objectstore-start objectstore-stop lint format fuzz browser-install systemd-install bench bench-kafka bench-backfill bench-migration bench-sync bench-dashboard bench-undo bench-preview bench-produce-ab bench-backfill-ab bench-build postgres-start clean
 
 help:
 	@echo "make run           build, start the embedded broker, the four services and the dashboard (make stop ends them)"
@@ -61,6 +61,7 @@ help:
 	@echo "make bench-sync    record outcomes/s (1 recorder on SQLite, 2 on PostgreSQL) and the filtered history query over 1,000,000 sessions"
 	@echo "make bench-dashboard a dashboard reading 100,000 sync sessions: start-up events/s, memory, page latency under wrk"
 	@echo "make bench-produce-ab BASE=REV  producing at revision REV against the working tree, alternating rounds"
+	@echo "make bench-backfill-ab A=DIR B=DIR  two folders of release executables, a PostgreSQL backfill end to end each, alternating rounds"
 	@echo "make fuzz          run the libFuzzer targets (CSV reader, envelope decoder) for FUZZ_SECONDS each (60)"
 	@echo "make broker-start | broker-stop | broker-status"
 	@echo "make topics        create jobstream's topics on KAFKA_BROKERS ($(KAFKA_BROKERS))"
@@ -209,6 +210,9 @@ bench-build: librdkafka
 
 bench-produce-ab: librdkafka broker-install
 	deploy/local/bench-produce-ab.sh $(BASE) $(or $(ROUNDS),7)
+
+bench-backfill-ab: broker-install postgres-start
+	PG_URL=$(PG_URL)/jobstream deploy/local/bench-backfill-ab.sh $(A) $(B) $(or $(ROUNDS),3)
 
 clean:
 	-$(MAKE) --no-print-directory stop
