@@ -31,19 +31,14 @@ public struct ValidatedFile: Sendable {
     public func forEachRow(
         _ body: (_ rowNumber: Int, _ fields: [String], _ verdict: Result<BackfillRow, RowProblem>) async throws -> Void
     ) async throws {
-        let reader = try CSVReader(url: csvURL, limits: limits)
-        guard try reader.next() != nil else { return }
-        var rowNumber = 0
-        while let record = try reader.next() {
-            rowNumber += 1
-            if rowNumber % 4096 == 0 { await Task.yield() }
-            var verdict = validator.validate(record.fields, rowNumber: rowNumber)
-            if case .success = verdict, let key = validator.key(of: record.fields),
+        try await forEachRecord { rowNumber, fields in
+            var verdict = validator.validate(fields, rowNumber: rowNumber)
+            if case .success = verdict, let key = validator.key(of: fields),
                 let problem = duplicates.duplicateProblem(for: key, columnName: validator.action.keyColumn?.name ?? "key")
             {
                 verdict = .failure(RowProblem(problem, isDuplicateKey: true))
             }
-            try await body(rowNumber, record.fields, verdict)
+            try await body(rowNumber, fields, verdict)
         }
     }
 }
