@@ -61,7 +61,7 @@ help:
 	@echo "make bench-sync    record outcomes/s (1 recorder on SQLite, 2 on PostgreSQL) and the filtered history query over 1,000,000 sessions"
 	@echo "make bench-dashboard a dashboard reading 100,000 sync sessions: start-up events/s, memory, page latency under wrk"
 	@echo "make bench-produce-ab BASE=REV  producing at revision REV against the working tree, alternating rounds"
-	@echo "make bench-backfill-ab A=DIR B=DIR  two folders of release executables, a PostgreSQL backfill end to end each, alternating rounds"
+	@echo "make bench-backfill-ab A=DIR B=DIR  two folders of release executables, a backfill end to end each, alternating rounds (STORE=postgres|sqlite)"
 	@echo "make fuzz          run the libFuzzer targets (CSV reader, envelope decoder) for FUZZ_SECONDS each (60)"
 	@echo "make broker-start | broker-stop | broker-status"
 	@echo "make topics        create jobstream's topics on KAFKA_BROKERS ($(KAFKA_BROKERS))"

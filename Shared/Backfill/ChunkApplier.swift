@@ -187,7 +187,7 @@ public struct ChunkApplier: Sendable {
         flavor: SQLFlavor, in database: any SQLDatabase
     ) async throws -> [Int: String] {
         guard let key = action.keyColumn, !rows.isEmpty else { return [:] }
-        let columns = action.updatableColumns
+        let columns = setColumns(rows, of: action)
         let table = action.table
         let values = rowValues(rows, key: key, columns: columns, flavor: flavor)
         var update: SQLQueryString = "UPDATE \(ident: table) SET version = \(ident: table).version + 1"
@@ -198,7 +198,7 @@ public struct ChunkApplier: Sendable {
         update += " FROM v WHERE \(ident: table).id = v.id RETURNING \(ident: table).id"
         let changeable = action.changeableColumns
         let images: SQLQueryString = """
-            \(BeforeImages.insertColumns) SELECT \(bind: jobId), CAST(v.row_number AS BIGINT), t.id, \(BeforeImages.mask(changeable, of: "v")),
+            \(BeforeImages.insertColumns) SELECT \(bind: jobId), CAST(v.row_number AS BIGINT), t.id, \(BeforeImages.mask(changeable, setting: columns.map(\.databaseColumn), of: "v")),
                 \(BeforeImages.snapshot(changeable, of: "t", flavor: flavor)), t.version + 1
             FROM v JOIN \(ident: table) AS t ON t.id = v.id
             """
@@ -212,6 +212,14 @@ public struct ChunkApplier: Sendable {
         }
         let found = Set(try await database.raw(query).all().map { try $0.decode(column: "id", as: String.self) })
         return missing(rows, found: found, action: action)
+    }
+
+    /// The action's updatable columns that some row of `rows` sets, in the action's order: the only
+    /// ones a chunk's statement unpacks and writes. A file sets few of an action's columns (a
+    /// 1,000,000-row booking-date file, two of six), and unpacking and coalescing the others, null on
+    /// every row, was a quarter of SQLite's work per chunk.
+    static func setColumns(_ rows: [BackfillRow], of action: BackfillAction) -> [ActionColumn] {
+        action.updatableColumns.filter { column in rows.contains { $0.fields[column.name] != nil } }
     }
 
     /// The common table expression `v(row_number, id, <column>…)` of `rows`: one JSON array bound as a

@@ -8,22 +8,29 @@ import JobstreamMessages
 /// refused, not applied in place of the real one.
 public enum ChunkDigest {
     public static func of(_ chunk: BackfillChunk) -> String {
-        var hasher = SHA256()
+        // The canonical form is written into one buffer and hashed at once: hashing value by value
+        // copied each value into an array of its own first.
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(chunk.rows.count * 64)
         func add(_ text: String) {
-            hasher.update(data: Array(text.utf8))
-            hasher.update(data: [0])
+            bytes.append(contentsOf: text.utf8)
+            bytes.append(0)
         }
         add(chunk.action)
         add(String(chunk.chunkIndex))
+        // A chunk's rows share their columns (a row leaves out the ones it does not set), so the
+        // names are put in order once rather than each row's sorted again.
+        let columns = Set(chunk.rows.lazy.flatMap(\.fields.keys)).sorted()
         for row in chunk.rows {
             add(String(row.rowNumber))
-            for (column, value) in row.fields.sorted(by: { $0.key < $1.key }) {
+            for column in columns {
+                guard let value = row.fields[column] else { continue }
                 add(column)
                 add(value)
             }
-            hasher.update(data: [1])
+            bytes.append(1)
         }
-        return hasher.finalize().map { byte in
+        return SHA256.hash(data: bytes).map { byte in
             let hex = Array("0123456789abcdef".utf8)
             return String(decoding: [hex[Int(byte >> 4)], hex[Int(byte & 0xF)]], as: UTF8.self)
         }.joined()

@@ -74,6 +74,12 @@ struct RevertJobTests {
             }
     }
 
+    /// A record's field.
+    struct Pair: Hashable {
+        var id: String
+        var column: String
+    }
+
     static let csv = """
         Charge Id,Booking Date,Accounting Code,Amount
         RPC-00000001,2031-01-01,ACC-REVERT,
@@ -92,10 +98,37 @@ struct RevertJobTests {
         try await BackfillJobHarness.with(flavor: flavor) { harness in
             let before = try await Self.table(harness.store)
             let versionsBefore = try await Self.versions(harness.store)
+            var untouched: [Pair: String?] = [:]
+            for (id, column) in [
+                ("RPC-00000001", "amount"), ("RPC-00000002", "booking_date"), ("RPC-00000003", "accounting_code"),
+                ("RPC-00000003", "amount"), ("RPC-00000005", "service_end_date"),
+            ] {
+                untouched[Pair(id: id, column: column)] = try await Self.field(column, of: id, in: harness.store)
+            }
             let original = try await Self.backfill(Self.csv, on: harness)
             let applied = try await Self.table(harness.store)
             #expect(applied != before)
             #expect(try await BeforeImages(store: harness.store).count(original) == 4, "four rows changed a record")
+            // Each row set its own columns and left the others; its image says which, one character per
+            // changeable column (booking date, accounting code, rule, amount, service start, service end).
+            for (id, column, value) in [
+                ("RPC-00000001", "booking_date", "2031-01-01"), ("RPC-00000001", "accounting_code", "ACC-REVERT"),
+                ("RPC-00000002", "accounting_code", "ACC-REVERT"), ("RPC-00000002", "amount", "99.99"),
+                ("RPC-00000003", "booking_date", "2031-02-02"), ("RPC-00000005", "amount", "1.00"),
+            ] {
+                #expect(try await Self.field(column, of: id, in: harness.store) == value, "\(id) \(column)")
+            }
+            for (key, value) in untouched {
+                #expect(try await Self.field(key.column, of: key.id, in: harness.store) == value, "\(key) is as it was")
+            }
+            let masks = try await harness.store.withDatabase { database in
+                try await database.raw(
+                    "SELECT row_number, changed FROM backfill_before_images WHERE job_id = \(bind: original) ORDER BY row_number"
+                ).all().map {
+                    "\(try $0.decode(column: "row_number", as: Int.self)):\(try $0.decode(column: "changed", as: String.self))"
+                }
+            }
+            #expect(masks == ["1:110000", "2:010100", "4:100000", "6:110100"])
 
             let revert = try await Self.revert(original, on: harness)
             let reverted = try #require(try await harness.job(revert))

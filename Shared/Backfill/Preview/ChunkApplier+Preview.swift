@@ -26,8 +26,8 @@ extension ChunkApplier {
         in database: any SQLDatabase
     ) async throws -> [Int: String] {
         guard let key = action.keyColumn, !rows.isEmpty else { return [:] }
-        let columns = action.updatableColumns
-        var differs: SQLQueryString = ""
+        let columns = setColumns(rows, of: action)
+        var differs: SQLQueryString = columns.isEmpty ? "false" : ""
         for (position, column) in columns.enumerated() {
             let name = column.databaseColumn
             differs += position == 0 ? "" : " OR "

@@ -70,12 +70,15 @@ public struct BeforeImages: Sendable {
         }
     }
 
-    /// The `changed` mask of a row whose new values are the columns `columns` of `alias` (NULL: not set).
-    static func mask(_ columns: [String], of alias: String) -> SQLQueryString {
+    /// The `changed` mask, one character per column of `columns`, of a row whose new values are the
+    /// columns of `alias` (NULL: not set); `alias` has only the columns of `setting`, and the others are
+    /// `'0'` on every row.
+    static func mask(_ columns: [String], setting: [String], of alias: String) -> SQLQueryString {
         var mask: SQLQueryString = ""
         for (position, column) in columns.enumerated() {
             mask += position == 0 ? "" : " || "
-            mask += "(CASE WHEN \(ident: alias).\(ident: column) IS NULL THEN '0' ELSE '1' END)"
+            mask +=
+                setting.contains(column) ? "(CASE WHEN \(ident: alias).\(ident: column) IS NULL THEN '0' ELSE '1' END)" : "'0'"
         }
         return columns.isEmpty ? "''" : mask
     }
