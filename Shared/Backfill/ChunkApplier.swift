@@ -177,11 +177,14 @@ public struct ChunkApplier: Sendable {
     ///
     /// One statement per chunk, whatever its size: the rows travel as one JSON array bound as a
     /// single parameter (`[[row, id, value, null, …], …]`), unpacked by the database into a common table
-    /// expression joined to the table, `RETURNING` the ids it found — so the rows whose record is
-    /// missing are known without another query. Binding each value instead cost a third of the
-    /// ceiling's time in encoding binds and parsing a statement of thousands of placeholders. On
-    /// PostgreSQL the before-images are written by the same statement (a data-modifying `WITH`, which
-    /// reads the records as they were before the update); SQLite has no such `WITH` and runs two.
+    /// expression joined to the table. Binding each value instead cost a third of the ceiling's time in
+    /// encoding binds and parsing a statement of thousands of placeholders. On PostgreSQL the
+    /// before-images are written by the same statement (a data-modifying `WITH`, which reads the records
+    /// as they were before the update); SQLite has no such `WITH` and runs two.
+    ///
+    /// The statements answer with how many rows they changed, not which: when that is every row, no
+    /// record was missing, and only otherwise does a query ask which rows found none. Handing back every
+    /// id found, to be decoded and looked up again, cost the processor more than the count it needed.
     public static func applyRows(
         _ rows: [BackfillRow], action: BackfillAction, jobId: String, keepingBeforeImages: Bool = true,
         flavor: SQLFlavor, in database: any SQLDatabase
@@ -195,23 +198,33 @@ public struct ChunkApplier: Sendable {
             update +=
                 ", \(ident: column.databaseColumn) = COALESCE(v.\(ident: column.databaseColumn), \(ident: table).\(ident: column.databaseColumn))"
         }
-        update += " FROM v WHERE \(ident: table).id = v.id RETURNING \(ident: table).id"
+        update += " FROM v WHERE \(ident: table).id = v.id"
         let changeable = action.changeableColumns
         let images: SQLQueryString = """
             \(BeforeImages.insertColumns) SELECT \(bind: jobId), CAST(v.row_number AS BIGINT), t.id, \(BeforeImages.mask(changeable, setting: columns.map(\.databaseColumn), of: "v")),
                 \(BeforeImages.snapshot(changeable, of: "t", flavor: flavor)), t.version + 1
             FROM v JOIN \(ident: table) AS t ON t.id = v.id
             """
-        let query: SQLQueryString
+        // Rows of `rows` that found their record: with an id named twice in `rows` the update's count is
+        // lower (a record is updated once), so the count equals the rows only when every row found one.
+        let changed: Int
         switch (keepingBeforeImages, flavor) {
-        case (false, _): query = "WITH \(values) \(update)"
-        case (true, .postgres): query = "WITH \(values), images AS (\(images)) \(update)"
-        case (true, .sqlite):
-            try await database.raw("WITH \(values) \(images)").run()
-            query = "WITH \(values) \(update)"
+        case (_, .postgres):
+            let imagesFirst: SQLQueryString = keepingBeforeImages ? ", images AS (\(images))" : ""
+            changed =
+                try await database.raw(
+                    "WITH \(values)\(imagesFirst), changed AS (\(update) RETURNING 1) SELECT COUNT(*) AS changed FROM changed"
+                ).first()?.decode(column: "changed", as: Int.self) ?? 0
+        case (_, .sqlite):
+            if keepingBeforeImages { try await database.raw("WITH \(values) \(images)").run() }
+            try await database.raw("WITH \(values) \(update)").run()
+            changed = try await database.raw("SELECT changes() AS changed").first()?.decode(column: "changed", as: Int.self) ?? 0
         }
-        let found = Set(try await database.raw(query).all().map { try $0.decode(column: "id", as: String.self) })
-        return missing(rows, found: found, action: action)
+        if changed == rows.count { return [:] }
+        let found = try await database.raw(
+            "WITH \(values) SELECT t.id FROM v JOIN \(ident: table) AS t ON t.id = v.id"
+        ).all().map { try $0.decode(column: "id", as: String.self) }
+        return missing(rows, found: Set(found), action: action)
     }
 
     /// The action's updatable columns that some row of `rows` sets, in the action's order: the only

@@ -68,6 +68,28 @@ struct BoundsTests {
             ).type == .syncSessionFailed)
     }
 
+    @Test("a chunk's column names and values are bounded on every row, a name first seen on a later row too")
+    func chunkFields() {
+        func chunk(_ rows: [[String: String]]) -> BackfillChunk {
+            BackfillChunk(
+                chunkIndex: 0, action: "update-rate-plan-charge",
+                rows: rows.enumerated().map { BackfillRow(rowNumber: $0.offset + 1, fields: $0.element) })
+        }
+        let plain = ["Charge Id": "RPC-1", "Booking Date": "2025-01-15"]
+        #expect(chunk([plain, plain]).boundsProblem == nil)
+        #expect(
+            chunk([plain, plain, plain.merging(["Bad\u{1}Name": "x"]) { $1 }]).boundsProblem?.contains("a column name") == true)
+        let longName = String(repeating: "n", count: InputLimits.fileNameBytes + 1)
+        #expect(chunk([plain, [longName: "x"]]).boundsProblem?.contains("a column name is") == true)
+        #expect(
+            chunk([plain, plain, ["Charge Id": "RPC-3", "Booking Date": "2025\u{0}"]]).boundsProblem?
+                .contains("row 3 Booking Date") == true)
+        let manyNames = (0..<100).map { ["Column \($0)": "x", "Charge Id": "RPC-\($0)"] }
+        #expect(chunk(manyNames).boundsProblem == nil)
+        #expect(chunk(manyNames + [["Column 99": "bad\u{7F}"]]).boundsProblem?.contains("row 101 Column 99") == true)
+        #expect(chunk(manyNames + [["Column\u{1} 99": "x"]]).boundsProblem?.contains("a column name") == true)
+    }
+
     @Test(
         "times outside 1970 to 9999, or not RFC 3339, are refused; times read back as written",
         arguments: [
