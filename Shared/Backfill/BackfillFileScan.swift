@@ -73,7 +73,7 @@ public enum BackfillFileScan {
                     progress(rowCount, reader.bytesRead)
                     await Task.yield()  // a long scan leaves room for the job's keeper (its claim's renewals)
                 }
-                if case .failure(let problem) = validator.validate(record.fields, rowNumber: rowCount) {
+                if let problem = validator.problem(of: record.fields) {
                     refused.append((rowCount, problem.description))
                     if refused.count >= 1000 {
                         try await refuse(refused)

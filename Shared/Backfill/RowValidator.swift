@@ -65,11 +65,24 @@ public struct RowValidator: Sendable {
 
     /// The row ready for a processor, or why it cannot be applied.
     public func validate(_ fields: [String], rowNumber: Int) -> Result<BackfillRow, RowProblem> {
+        var values: [String: String] = Dictionary(minimumCapacity: columnAt.count)
+        if let problem = walk(fields, keeping: { values[$0.name] = $1 }) { return .failure(problem) }
+        return .success(BackfillRow(rowNumber: rowNumber, fields: values))
+    }
+
+    /// Why the row cannot be applied, or nil: ``validate(_:rowNumber:)`` without building the row, for
+    /// the pass over a file that only counts and records what it refuses.
+    public func problem(of fields: [String]) -> RowProblem? {
+        walk(fields, keeping: { _, _ in })
+    }
+
+    /// Checks every field of a row, handing each value to set to `keep`; returns the row's problems.
+    private func walk(_ fields: [String], keeping keep: (ActionColumn, String) -> Void) -> RowProblem? {
         guard fields.count == header.count else {
-            return .failure(RowProblem("the row has \(fields.count) fields but the header has \(header.count)"))
+            return RowProblem("the row has \(fields.count) fields but the header has \(header.count)")
         }
         var problems: [String] = []
-        var values: [String: String] = [:]
+        var kept = 0
         for (position, raw) in fields.enumerated() {
             guard let column = columnAt[position] else { continue }
             let value = raw.trimmingSpaces
@@ -81,13 +94,13 @@ public struct RowValidator: Sendable {
                 problems.append("\(column.name): \(problem)")
                 continue
             }
-            values[column.name] = value
+            keep(column, value)
+            kept += 1
         }
-        if problems.isEmpty && values.count == 1 {
+        if problems.isEmpty && kept == 1 {
             problems.append("nothing to set: every column \(action.name) can set is empty on this row")
         }
-        guard problems.isEmpty else { return .failure(RowProblem(problems.joined(separator: "; "))) }
-        return .success(BackfillRow(rowNumber: rowNumber, fields: values))
+        return problems.isEmpty ? nil : RowProblem(problems.joined(separator: "; "))
     }
 
     /// Why `value` is not a valid `type`, or nil.

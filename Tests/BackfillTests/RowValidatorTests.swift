@@ -1,5 +1,6 @@
 import JobstreamFiles
 import JobstreamMessages
+import JobstreamStore
 import Testing
 
 @testable import JobstreamBackfill
@@ -59,6 +60,26 @@ struct RowValidatorTests {
             return
         }
         #expect(problem.description == expected)
+        #expect(validator.problem(of: fields) == problem, "the counting pass refuses the row for the same reasons")
+    }
+
+    @Test("the counting pass refuses exactly the rows validation refuses, for the same reasons")
+    func problemAgreesWithValidate() throws {
+        let validator = try RowValidator(action: action, header: ["Charge Id", "Booking Date", "Note", "Amount"])
+        var random = SplitMix64(seed: 11)
+        let pool = ["", " ", "RPC-1", "2024-02-29", "2024-02-30", "12.50", "1,5", "x", "é\u{0}"]
+        var refused = 0
+        for _ in 0..<2_000 {
+            let fields = (0..<Int.random(in: 3...5, using: &random)).map { _ in pool.randomElement(using: &random)! }
+            let verdict = validator.validate(fields, rowNumber: 1)
+            switch verdict {
+            case .success: #expect(validator.problem(of: fields) == nil, "\(fields)")
+            case .failure(let problem):
+                refused += 1
+                #expect(validator.problem(of: fields) == problem, "\(fields)")
+            }
+        }
+        #expect(refused > 100 && refused < 2_000, "both kinds of row were drawn")
     }
 
     @Test(
