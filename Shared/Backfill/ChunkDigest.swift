@@ -18,15 +18,25 @@ public enum ChunkDigest {
         }
         add(chunk.action)
         add(String(chunk.chunkIndex))
-        // A chunk's rows share their columns (a row leaves out the ones it does not set), so the
-        // names are put in order once rather than each row's sorted again.
-        let columns = Set(chunk.rows.lazy.flatMap(\.fields.keys)).sorted()
+        // A validator's rows share their few columns (a row leaves out the ones it does not set), so
+        // the names are put in order once rather than each row's sorted again; a chunk of many names
+        // (not the validator's, to be refused) has each row's sorted, so its cost stays its size.
+        var names = Set<String>()
+        for row in chunk.rows { names.formUnion(row.fields.keys) }
+        let columns = names.count <= 64 ? names.sorted() : nil
         for row in chunk.rows {
             add(String(row.rowNumber))
-            for column in columns {
-                guard let value = row.fields[column] else { continue }
-                add(column)
-                add(value)
+            if let columns {
+                for column in columns {
+                    guard let value = row.fields[column] else { continue }
+                    add(column)
+                    add(value)
+                }
+            } else {
+                for (column, value) in row.fields.sorted(by: { $0.key < $1.key }) {
+                    add(column)
+                    add(value)
+                }
             }
             bytes.append(1)
         }

@@ -63,6 +63,11 @@ struct ChunkDigestTests {
                 chunkIndex: Int.random(in: 0...10_000, using: &random), action: "update-rate-plan-charge", rows: rows)
             #expect(ChunkDigest.of(chunk) == Self.reference(chunk))
         }
+        let manyNames = (1...300).map {
+            BackfillRow(rowNumber: $0, fields: ["Column \($0 % 150)": "x", "Charge Id": "RPC-\($0)"])
+        }
+        let chunk = BackfillChunk(chunkIndex: 1, action: "update-rate-plan-charge", rows: manyNames)
+        #expect(ChunkDigest.of(chunk) == Self.reference(chunk), "a chunk of 151 column names")
     }
 
     @Test("a value moved to another column, or another row number, changes the fingerprint")
