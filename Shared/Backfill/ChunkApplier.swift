@@ -220,9 +220,19 @@ public struct ChunkApplier: Sendable {
             try await database.raw("WITH \(values) \(update)").run()
             changed = try await database.raw("SELECT changes() AS changed").first()?.decode(column: "changed", as: Int.self) ?? 0
         }
+        return try await missing(rows, changed: changed, values: values, action: action, in: database)
+    }
+
+    /// The rows of `rows` (unpacked by `values`, ``rowValues(_:key:columns:flavor:)``) whose record does
+    /// not exist, each with its error, when a statement over them changed `changed` rows: none when
+    /// that is every row (each row changes at most its one record), else asked of the database.
+    static func missing(
+        _ rows: [BackfillRow], changed: Int, values: SQLQueryString, action: BackfillAction,
+        in database: any SQLDatabase
+    ) async throws -> [Int: String] {
         if changed == rows.count { return [:] }
         let found = try await database.raw(
-            "WITH \(values) SELECT t.id FROM v JOIN \(ident: table) AS t ON t.id = v.id"
+            "WITH \(values) SELECT t.id FROM v JOIN \(ident: action.table) AS t ON t.id = v.id"
         ).all().map { try $0.decode(column: "id", as: String.self) }
         return missing(rows, found: Set(found), action: action)
     }

@@ -33,17 +33,24 @@ extension ChunkApplier {
             differs += position == 0 ? "" : " OR "
             differs += "(v.\(ident: name) IS NOT NULL AND v.\(ident: name) IS DISTINCT FROM t.\(ident: name))"
         }
-        let found = try await database.raw(
-            """
-            WITH \(rowValues(rows, key: key, columns: columns, flavor: flavor))
+        let values = rowValues(rows, key: key, columns: columns, flavor: flavor)
+        let read: SQLQueryString = """
             \(PreviewRows.insertColumns) SELECT \(bind: jobId), CAST(v.row_number AS BIGINT), t.id,
                 \(BeforeImages.snapshot(action.changeableColumns, of: "t", flavor: flavor)), t.version,
                 CASE WHEN \(differs) THEN 1 ELSE 0 END
             FROM v JOIN \(ident: action.table) AS t ON t.id = v.id
-            RETURNING record_id
             """
-        ).all().map { try $0.decode(column: "record_id", as: String.self) }
-        return missing(rows, found: Set(found), action: action)
+        let changed: Int
+        switch flavor {
+        case .postgres:
+            changed =
+                try await database.raw("WITH \(values), read AS (\(read) RETURNING 1) SELECT COUNT(*) AS changed FROM read")
+                .first()?.decode(column: "changed", as: Int.self) ?? 0
+        case .sqlite:
+            try await database.raw("WITH \(values) \(read)").run()
+            changed = try await database.raw("SELECT changes() AS changed").first()?.decode(column: "changed", as: Int.self) ?? 0
+        }
+        return try await missing(rows, changed: changed, values: values, action: action, in: database)
     }
 
     /// Reads the records a file-less action would change (numbered in id order, as applying numbers
