@@ -205,8 +205,8 @@ public struct ChunkApplier: Sendable {
                 \(BeforeImages.snapshot(changeable, of: "t", flavor: flavor)), t.version + 1
             FROM v JOIN \(ident: table) AS t ON t.id = v.id
             """
-        // Rows of `rows` that found their record: with an id named twice in `rows` the update's count is
-        // lower (a record is updated once), so the count equals the rows only when every row found one.
+        // The records changed. With an id named twice in `rows` it is fewer than the rows that found one
+        // (a record is updated once), so it equals the rows only when every row found its record.
         let changed: Int
         switch (keepingBeforeImages, flavor) {
         case (_, .postgres):

@@ -58,7 +58,7 @@ public enum TextRule {
     /// Why `value` (the field `name`) breaks its bounds, or nil.
     ///
     /// `name` is only worked out when there is a problem to name: a processor checks every value of every
-    /// chunk, and each name (`row 17 Booking Date`) is text written out.
+    /// chunk, and would otherwise write out a name (`row 17 Booking Date`) for each.
     public static func problem(
         _ value: String, named name: @autoclosure () -> String, maxBytes: Int, allowEmpty: Bool = false,
         allowLineBreaks: Bool = false
