@@ -207,19 +207,15 @@ public struct ChunkApplier: Sendable {
             """
         // The records changed. With an id named twice in `rows` it is fewer than the rows that found one
         // (a record is updated once), so it equals the rows only when every row found its record.
-        let changed: Int
+        let tables: SQLQueryString
         switch (keepingBeforeImages, flavor) {
-        case (_, .postgres):
-            let imagesFirst: SQLQueryString = keepingBeforeImages ? ", images AS (\(images))" : ""
-            changed =
-                try await database.raw(
-                    "WITH \(values)\(imagesFirst), changed AS (\(update) RETURNING 1) SELECT COUNT(*) AS changed FROM changed"
-                ).first()?.decode(column: "changed", as: Int.self) ?? 0
-        case (_, .sqlite):
-            if keepingBeforeImages { try await database.raw("WITH \(values) \(images)").run() }
-            try await database.raw("WITH \(values) \(update)").run()
-            changed = try await database.raw("SELECT changes() AS changed").first()?.decode(column: "changed", as: Int.self) ?? 0
+        case (true, .postgres): tables = "\(values), images AS (\(images))"
+        case (true, .sqlite):
+            try await database.raw("WITH \(values) \(images)").run()
+            tables = values
+        case (false, _): tables = values
         }
+        let changed = try await rowsWritten(by: update, after: tables, flavor: flavor, in: database)
         return try await missing(rows, changed: changed, values: values, action: action, in: database)
     }
 
@@ -295,13 +291,25 @@ public struct ChunkApplier: Sendable {
         let update: SQLQueryString = """
             UPDATE rate_plan_charges SET booking_date = created_on, version = version + 1 WHERE booking_date IS NULL
             """
+        return try await rowsWritten(by: update, flavor: flavor, in: database)
+    }
+
+    /// Runs `statement` (an insert or an update), after the common table expressions `tables` if any,
+    /// and returns how many rows it wrote: PostgreSQL counts them in the same statement (a
+    /// data-modifying `WITH … RETURNING 1`), SQLite answers `changes()` next.
+    static func rowsWritten(
+        by statement: SQLQueryString, after tables: SQLQueryString? = nil, flavor: SQLFlavor,
+        in database: any SQLDatabase
+    ) async throws -> Int {
         switch flavor {
         case .postgres:
-            return try await database.raw("WITH changed AS (\(update) RETURNING 1) SELECT COUNT(*) AS changed FROM changed")
-                .first()?.decode(column: "changed", as: Int.self) ?? 0
+            let with: SQLQueryString = tables.map { "WITH \($0), " } ?? "WITH "
+            return try await database.raw("\(with)written AS (\(statement) RETURNING 1) SELECT COUNT(*) AS written FROM written")
+                .first()?.decode(column: "written", as: Int.self) ?? 0
         case .sqlite:
-            try await database.raw(update).run()
-            return try await database.raw("SELECT changes() AS changed").first()?.decode(column: "changed", as: Int.self) ?? 0
+            let with: SQLQueryString = tables.map { "WITH \($0) " } ?? ""
+            try await database.raw("\(with)\(statement)").run()
+            return try await database.raw("SELECT changes() AS written").first()?.decode(column: "written", as: Int.self) ?? 0
         }
     }
 }

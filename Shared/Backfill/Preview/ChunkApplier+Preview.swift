@@ -40,16 +40,7 @@ extension ChunkApplier {
                 CASE WHEN \(differs) THEN 1 ELSE 0 END
             FROM v JOIN \(ident: action.table) AS t ON t.id = v.id
             """
-        let changed: Int
-        switch flavor {
-        case .postgres:
-            changed =
-                try await database.raw("WITH \(values), read AS (\(read) RETURNING 1) SELECT COUNT(*) AS changed FROM read")
-                .first()?.decode(column: "changed", as: Int.self) ?? 0
-        case .sqlite:
-            try await database.raw("WITH \(values) \(read)").run()
-            changed = try await database.raw("SELECT changes() AS changed").first()?.decode(column: "changed", as: Int.self) ?? 0
-        }
+        let changed = try await rowsWritten(by: read, after: values, flavor: flavor, in: database)
         return try await missing(rows, changed: changed, values: values, action: action, in: database)
     }
 
@@ -65,14 +56,7 @@ extension ChunkApplier {
                 \(BeforeImages.snapshot(action.changeableColumns, of: "t", flavor: flavor)), t.version, 1
             FROM rate_plan_charges AS t WHERE t.booking_date IS NULL
             """
-        switch flavor {
-        case .postgres:
-            return try await database.raw("WITH read AS (\(read) RETURNING 1) SELECT COUNT(*) AS records FROM read")
-                .first()?.decode(column: "records", as: Int.self) ?? 0
-        case .sqlite:
-            try await database.raw(read).run()
-            return try await database.raw("SELECT changes() AS records").first()?.decode(column: "records", as: Int.self) ?? 0
-        }
+        return try await rowsWritten(by: read, flavor: flavor, in: database)
     }
 
     /// The rows of an apply chunk that must not be applied: those whose record moved past the version
